@@ -1,0 +1,138 @@
+"""The ``voiceguide`` command line. The only place that prints or exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from . import __version__
+from .dialogue import Action, Conversation, Reply
+from .errors import DataErrors, VoiceGuideError
+from .guide import Guide, load_guide
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag on one line, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="voiceguide", description="An offline spoken guide to minimally invasive "
+                     "spine surgery for spinal infections. General information, not medical advice.")
+    parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the guide does")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--content", type=Path, metavar="DIR", help="content folder (default: the shipped one)")
+    data.add_argument("--intents", type=Path, metavar="DIR", help="intents folder (default: the shipped one)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ask = sub.add_parser("ask", parents=[data], help="answer one typed question",
+                         description="Answer one question and print the answer.")
+    ask.add_argument("question", nargs="+", help="the question, e.g. how long is recovery")
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead of the answer")
+    ask.set_defaults(run=_ask)
+
+    chat = sub.add_parser("chat", parents=[data], help="a typed conversation",
+                          description="A typed conversation: one line in, the answer out. "
+                          "Say more, repeat, next or previous; goodbye or end of input ends it.")
+    chat.add_argument("--json", action="store_true", help="print one JSON object per line")
+    chat.set_defaults(run=_chat)
+
+    check = sub.add_parser("check", parents=[data], help="validate content and intents",
+                           description="Validate the content and intent files; print file:line: message "
+                           "for each problem and exit with status 2 if there is any.")
+    check.set_defaults(run=_check)
+
+    topics = sub.add_parser("topics", parents=[data], help="list the topics",
+                            description="List the guide's topics in reading order.")
+    topics.set_defaults(run=_topics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return int(args.run(args))
+    except DataErrors as exc:
+        _print_data_errors(exc, full=args.command == "check")
+        return EXIT_USER_ERROR
+    except VoiceGuideError as exc:
+        print(f"voiceguide {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _print_data_errors(exc: DataErrors, full: bool) -> None:
+    shown = exc.errors if full else exc.errors[:1]
+    for error in shown:
+        print(error, file=sys.stderr)
+    if len(exc.errors) > len(shown):
+        print(f"({len(exc.errors) - 1} more problems: run voiceguide check)", file=sys.stderr)
+
+
+def _guide(args: argparse.Namespace) -> Guide:
+    return load_guide(args.content, args.intents)
+
+
+def _as_json(reply: Reply) -> str:
+    u = reply.understanding
+    return json.dumps({
+        "transcript": u.text, "intent": reply.intent, "confidence": u.confidence,
+        "understood": u.understood, "answer": reply.text,
+    }, ensure_ascii=False)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    question = " ".join(args.question).strip()
+    if not question:
+        raise VoiceGuideError("the question is empty")
+    reply = Conversation(_guide(args), ask_back=False).respond(question)
+    print(_as_json(reply) if args.json else reply.text)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    conversation = Conversation(_guide(args))
+    interactive = sys.stdin.isatty()
+    out: TextIO = sys.stdout
+    if interactive:
+        print(conversation.guide.content.replies.say("greeting"), file=out)
+        print(conversation.guide.content.disclaimer.text, file=out)
+    while True:
+        if interactive:
+            print("> ", end="", file=out, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        if not line.strip():
+            continue
+        reply = conversation.respond(line.strip())
+        print(_as_json(reply) if args.json else reply.text, file=out, flush=True)
+        if reply.action is Action.GOODBYE:
+            return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    guide = _guide(args)
+    sentences = sum(len(i.sentences) for i in guide.intents.intents)
+    print(f"ok: {len(guide.content.topics)} topics, {len(guide.intents.intents)} intents, "
+          f"{sentences} template sentences")
+    return 0
+
+
+def _topics(args: argparse.Namespace) -> int:
+    for topic in _guide(args).content.topics:
+        print(f"{topic.number}. {topic.title} ({topic.id})")
+    return 0

@@ -1,0 +1,254 @@
+"""The guide's content: article topics, safety texts and the guide's own replies.
+
+Loaded once from ``content/`` into frozen dataclasses. Article facts
+(:class:`Topic`) are kept apart from the guide's own words
+(:class:`SafetyText`, :class:`Replies`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError, DataErrors
+from .yamlfile import LocatedDict, LocatedList, load_yaml, line_of
+
+REPLY_KEYS = (
+    "greeting not_understood not_understood_again out_of_scope out_of_scope_general "
+    "no_exact_figure clarify clarify_declined source help topics_intro where_am_i "
+    "where_am_i_none topic_intro nothing_to_repeat no_more_detail no_topic_for_detail "
+    "at_last_topic at_first_topic nothing_to_continue paused resumed stopped slower faster "
+    "louder quieter slowest fastest loudest quietest start_over yes_without_question "
+    "no_without_question goodbye"
+).split()
+
+# Spoken article facts carry no figures: the article has none, so any number
+# or unit of time in a topic would be invented.
+_FIGURE_WORDS = re.compile(
+    r"\d|%|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"hundred|percent|minutes?|hours?|days?|nights?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
+_SYMBOLS = re.compile(r"[()\[\]{}<>/\\&%#*=+_|~^@$]")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic of the article, in reading order."""
+
+    id: str
+    """Stable name, used by intents (``topic: recovery``)."""
+    title: str
+    """Spoken when the listener moves to this topic."""
+    short: str
+    """The first answer: one to three sentences."""
+    detail: str
+    """The longer answer, given on "more detail"."""
+    passages: tuple[str, ...]
+    """The article sentences this topic rests on, quoted exactly."""
+    number: int
+    """Place in reading order, from 1."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the content comes from."""
+
+    title: str
+    """The article's title, as spoken."""
+    article: str
+    """The article's full text (the source of record)."""
+    checked: dt.date
+    """When the content was last checked against the article."""
+
+
+@dataclass(frozen=True)
+class SafetyText:
+    """A text of VoiceGuide's own, never presented as an article fact."""
+
+    label: str
+    """Says whose words these are, e.g. "Disclaimer, from VoiceGuide"."""
+    text: str
+    """What is spoken."""
+
+
+@dataclass(frozen=True)
+class Replies:
+    """The guide's own conversational phrases, by name (see REPLY_KEYS)."""
+
+    texts: dict[str, str]
+
+    def say(self, key: str, **values: str) -> str:
+        """The reply ``key`` with its ``{placeholders}`` filled in."""
+        return self.texts[key].format(**values)
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the guide can say."""
+
+    topics: tuple[Topic, ...]
+    source: Source
+    disclaimer: SafetyText
+    urgent: SafetyText
+    replies: Replies
+
+    def topic(self, topic_id: str) -> Topic:
+        """The topic called ``topic_id``; KeyError if there is none."""
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        raise KeyError(topic_id)
+
+
+def load_content(folder: Path) -> Content:
+    """Load and validate ``topics.yaml``, ``safety.yaml`` and ``replies.yaml``.
+
+    Raises DataErrors listing every problem found; nothing is half-loaded.
+    """
+    problems: list[DataError] = []
+    topics_doc = _load(folder / "topics.yaml", problems)
+    safety_doc = _load(folder / "safety.yaml", problems)
+    replies_doc = _load(folder / "replies.yaml", problems)
+    source = _source(folder, topics_doc, problems) if topics_doc is not None else None
+    article = source.article if source else ""
+    topics = _topics(folder / "topics.yaml", topics_doc, article, problems)
+    disclaimer = _safety(folder / "safety.yaml", safety_doc, "disclaimer", problems)
+    urgent = _safety(folder / "safety.yaml", safety_doc, "urgent", problems)
+    replies = _replies(folder / "replies.yaml", replies_doc, problems)
+    if problems or source is None or disclaimer is None or urgent is None or replies is None:
+        raise DataErrors(problems)
+    return Content(tuple(topics), source, disclaimer, urgent, replies)
+
+
+def _load(path: Path, problems: list[DataError]) -> Any:
+    try:
+        doc = load_yaml(path)
+    except DataError as exc:
+        problems.append(exc)
+        return None
+    if not isinstance(doc, LocatedDict):
+        problems.append(DataError(str(path), 1, "expected a mapping at the top level"))
+        return None
+    return doc
+
+
+def _text(path: Path, doc: Any, key: str, problems: list[DataError]) -> str:
+    """A required non-empty string field; records a problem and returns "" if absent."""
+    value = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(DataError(str(path), line_of(doc, key), f"'{key}' must be non-empty text"))
+        return ""
+    return " ".join(value.split())
+
+
+def _source(folder: Path, doc: LocatedDict, problems: list[DataError]) -> Source | None:
+    path = folder / "topics.yaml"
+    src = doc.get("source")
+    if not isinstance(src, LocatedDict):
+        problems.append(DataError(str(path), doc.line, "missing 'source' mapping"))
+        return None
+    title = _text(path, src, "title", problems)
+    checked = src.get("checked")
+    if not isinstance(checked, dt.date):
+        problems.append(DataError(str(path), line_of(src, "checked"), "'checked' must be a date"))
+        return None
+    article_name = src.get("file", "article.txt")
+    try:
+        article = (folder / str(article_name)).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        problems.append(
+            DataError(str(path), line_of(src, "file"), f"cannot read article '{article_name}'")
+        )
+        return None
+    return Source(title, article, checked)
+
+
+def _topics(path: Path, doc: Any, article: str, problems: list[DataError]) -> list[Topic]:
+    items = doc.get("topics") if isinstance(doc, dict) else None
+    if not isinstance(items, LocatedList) or not items:
+        if doc is not None:
+            problems.append(DataError(str(path), doc.line, "'topics' must be a non-empty list"))
+        return []
+    topics: list[Topic] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        line = line_of(items, index)
+        if not isinstance(item, LocatedDict):
+            problems.append(DataError(str(path), line, "each topic must be a mapping"))
+            continue
+        topic = _topic(path, item, len(topics) + 1, article, problems)
+        if topic.id in seen:
+            problems.append(DataError(str(path), line, f"duplicate topic id '{topic.id}'"))
+        seen.add(topic.id)
+        topics.append(topic)
+    return topics
+
+
+def _topic(path: Path, item: LocatedDict, number: int, article: str, problems: list[DataError]) -> Topic:
+    fields = {key: _text(path, item, key, problems) for key in ("id", "title", "short", "detail")}
+    for key in ("title", "short", "detail"):
+        _check_spoken(path, item, key, fields[key], problems)
+    passages = item.get("passages")
+    if not isinstance(passages, LocatedList) or not passages:
+        problems.append(DataError(str(path), item.line, "'passages' must be a non-empty list"))
+        passages = LocatedList()
+    flat_article = " ".join(article.split())
+    quoted: list[str] = []
+    for index, passage in enumerate(passages):
+        text = " ".join(str(passage).split())
+        if text not in flat_article:
+            problems.append(
+                DataError(str(path), line_of(passages, index), "passage is not in the article")
+            )
+        quoted.append(text)
+    short_sentences = len(re.findall(r"[.?!](\s|$)", fields["short"]))
+    if fields["short"] and not 1 <= short_sentences <= 3:
+        problems.append(
+            DataError(str(path), line_of(item, "short"), "'short' must be one to three sentences")
+        )
+    return Topic(number=number, passages=tuple(quoted), **fields)
+
+
+def _check_spoken(path: Path, item: LocatedDict, key: str, text: str, problems: list[DataError]) -> None:
+    """Topic text is for the ear and states no figure the article lacks."""
+    if match := _FIGURE_WORDS.search(text):
+        problems.append(
+            DataError(
+                str(path), line_of(item, key), f"'{key}' states a figure the article does not: '{match.group()}'"
+            )
+        )
+    if match := _SYMBOLS.search(text):
+        problems.append(
+            DataError(str(path), line_of(item, key), f"'{key}' has a symbol that cannot be spoken: '{match.group()}'")
+        )
+
+
+def _safety(path: Path, doc: Any, key: str, problems: list[DataError]) -> SafetyText | None:
+    if doc is None:
+        return None
+    entry = doc.get(key)
+    if not isinstance(entry, LocatedDict):
+        problems.append(DataError(str(path), doc.line, f"missing '{key}' mapping"))
+        return None
+    label = _text(path, entry, "label", problems)
+    if label and "voiceguide" not in label.lower():
+        problems.append(
+            DataError(str(path), line_of(entry, "label"), "a safety label must name VoiceGuide as its author")
+        )
+    return SafetyText(label, _text(path, entry, "text", problems))
+
+
+def _replies(path: Path, doc: Any, problems: list[DataError]) -> Replies | None:
+    if doc is None:
+        return None
+    texts: dict[str, str] = {}
+    for key in REPLY_KEYS:
+        texts[key] = _text(path, doc, key, problems)
+    for key in doc:
+        if key not in REPLY_KEYS:
+            problems.append(DataError(str(path), line_of(doc, key), f"unknown reply '{key}'"))
+    return Replies(texts)

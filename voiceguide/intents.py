@@ -1,0 +1,249 @@
+"""Intents: what a listener can mean, with the template sentences that say it.
+
+Loaded once from every ``*.yaml`` file in ``intents/``. A file may hold:
+
+``words``      shared word lists, ``{name}`` in templates;
+``intents``    intent name -> ``sentences`` (templates) plus, by kind,
+               ``topic`` (topic.*) or ``subject`` (out_of_scope.*);
+``language``   tolerant-matching data: ``synonyms`` (canonical word ->
+               phrases meaning it), ``stopwords`` and ``figure_cues``
+               (templates of questions that ask for a number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import templates
+from .errors import DataError, DataErrors, TemplateError
+from .normalize import words
+from .yamlfile import LocatedDict, LocatedList, line_of, load_yaml
+
+KINDS = ("topic", "control", "info", "safety", "out_of_scope")
+"""Intent names start with their kind, e.g. ``topic.recovery``."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One thing a listener can mean."""
+
+    name: str
+    """Kind and name, e.g. ``control.repeat``."""
+    kind: str
+    """One of KINDS."""
+    sentences: tuple[tuple[str, ...], ...]
+    """Every sentence the templates expand into, as normalised words."""
+    topic: str | None = None
+    """For topic intents: the content topic answered."""
+    subject: str | None = None
+    """For out-of-scope intents: what the guide says it does not cover."""
+
+
+@dataclass(frozen=True)
+class Language:
+    """Word knowledge for tolerant matching."""
+
+    synonyms: dict[tuple[str, ...], str] = field(default_factory=dict)
+    """Phrase (as words) -> the canonical word it means."""
+    stopwords: frozenset[str] = frozenset()
+    """Words that carry no meaning for matching."""
+    figure_cues: tuple[tuple[str, ...], ...] = ()
+    """Word sequences that ask for a number ("how long", "how many")."""
+
+
+@dataclass(frozen=True)
+class IntentSet:
+    """All intents and the language data, as loaded."""
+
+    intents: tuple[Intent, ...]
+    language: Language
+
+    def get(self, name: str) -> Intent:
+        """The intent called ``name``; KeyError if there is none."""
+        for intent in self.intents:
+            if intent.name == name:
+                return intent
+        raise KeyError(name)
+
+
+@dataclass
+class _Template:
+    """A template sentence waiting to be expanded, with where it came from."""
+
+    intent: str
+    text: str
+    path: str
+    line: int | None
+
+
+@dataclass
+class _Collected:
+    """Raw material gathered from all files before anything is built."""
+
+    lists: dict[str, tuple[templates.Alt, ...]] = field(default_factory=dict)
+    intents: dict[str, tuple[LocatedDict, str, int | None]] = field(default_factory=dict)
+    sentences: list[_Template] = field(default_factory=list)
+    synonyms: dict[tuple[str, ...], str] = field(default_factory=dict)
+    stopwords: set[str] = field(default_factory=set)
+    cues: list[_Template] = field(default_factory=list)
+    problems: list[DataError] = field(default_factory=list)
+
+
+def load_intents(folder: Path, topic_ids: Iterable[str]) -> IntentSet:
+    """Load, expand and validate every intent file in ``folder``.
+
+    Raises DataErrors listing every problem; nothing is half-loaded.
+    """
+    files = sorted(folder.glob("*.yaml"))
+    got = _Collected()
+    if not files:
+        got.problems.append(DataError(str(folder), None, "no intent files (*.yaml) found"))
+    for path in files:
+        _collect_file(path, got)
+    built = _build(got, set(topic_ids))
+    if got.problems:
+        raise DataErrors(got.problems)
+    return built
+
+
+def _collect_file(path: Path, got: _Collected) -> None:
+    try:
+        doc = load_yaml(path)
+    except DataError as exc:
+        got.problems.append(exc)
+        return
+    name = str(path)
+    if not isinstance(doc, LocatedDict):
+        got.problems.append(DataError(name, 1, "expected a mapping at the top level"))
+        return
+    for key in doc:
+        if key not in ("words", "intents", "language"):
+            got.problems.append(DataError(name, line_of(doc, key), f"unknown section '{key}'"))
+    _collect_words(name, doc.get("words"), got)
+    _collect_intents(name, doc.get("intents"), got)
+    _collect_language(name, doc.get("language"), got)
+
+
+def _mapping(name: str, doc: Any, what: str, got: _Collected) -> LocatedDict | None:
+    if doc is None:
+        return None
+    if not isinstance(doc, LocatedDict):
+        got.problems.append(DataError(name, getattr(doc, "line", None), f"'{what}' must be a mapping"))
+        return None
+    return doc
+
+
+def _text_list(name: str, doc: Any, key: Any, got: _Collected) -> list[tuple[str, int | None]]:
+    """A list of non-empty strings with their lines; problems recorded."""
+    items = doc.get(key)
+    if not isinstance(items, LocatedList) or not items:
+        got.problems.append(DataError(name, line_of(doc, key), f"'{key}' must be a non-empty list"))
+        return []
+    out = []
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            got.problems.append(DataError(name, line_of(items, index), "expected non-empty text"))
+        else:
+            out.append((item, line_of(items, index)))
+    return out
+
+
+def _collect_words(name: str, doc: Any, got: _Collected) -> None:
+    section = _mapping(name, doc, "words", got)
+    for key in section or ():
+        if key in got.lists:
+            got.problems.append(DataError(name, line_of(section, key), f"duplicate word list '{key}'"))
+            continue
+        parsed = []
+        for text, line in _text_list(name, section, key, got):
+            try:
+                parsed.append(templates.parse(text))
+            except TemplateError as exc:
+                got.problems.append(DataError(name, line, str(exc)))
+        got.lists[key] = tuple(parsed)
+
+
+def _collect_intents(name: str, doc: Any, got: _Collected) -> None:
+    section = _mapping(name, doc, "intents", got)
+    for key in section or ():
+        line = line_of(section, key)
+        body = section[key]
+        if key in got.intents:
+            got.problems.append(DataError(name, line, f"duplicate intent '{key}'"))
+            continue
+        if not isinstance(body, LocatedDict):
+            got.problems.append(DataError(name, line, f"intent '{key}' must be a mapping"))
+            continue
+        got.intents[key] = (body, name, line)
+        for text, text_line in _text_list(name, body, "sentences", got):
+            got.sentences.append(_Template(key, text, name, text_line))
+
+
+def _collect_language(name: str, doc: Any, got: _Collected) -> None:
+    section = _mapping(name, doc, "language", got)
+    if section is None:
+        return
+    synonyms = _mapping(name, section.get("synonyms"), "synonyms", got) or {}
+    for canonical in synonyms:
+        for text, line in _text_list(name, synonyms, canonical, got):
+            phrase = tuple(words(text))
+            if phrase in got.synonyms and got.synonyms[phrase] != canonical:
+                got.problems.append(DataError(name, line, f"'{text}' is a synonym of two words"))
+            got.synonyms[phrase] = str(canonical)
+    if "stopwords" in section:
+        got.stopwords.update(w for text, _ in _text_list(name, section, "stopwords", got) for w in words(text))
+    if "figure_cues" in section:
+        got.cues.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "figure_cues", got))
+
+
+def _build(got: _Collected, topic_ids: set[str]) -> IntentSet:
+    expanded: dict[str, list[tuple[str, ...]]] = {key: [] for key in got.intents}
+    owner: dict[tuple[str, ...], str] = {}
+    for tpl in got.sentences:
+        for sentence in _expand(tpl, got):
+            first = owner.setdefault(sentence, tpl.intent)
+            if first != tpl.intent:
+                got.problems.append(DataError(
+                    tpl.path, tpl.line,
+                    f"'{' '.join(sentence)}' expands into two intents: '{first}' and '{tpl.intent}'"))
+            expanded[tpl.intent].append(sentence)
+    intents = [_intent(key, got, expanded[key], topic_ids) for key in got.intents]
+    covered = {i.topic for i in intents if i is not None}
+    for topic in sorted(topic_ids - covered):
+        got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
+    cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
+    language = Language(dict(got.synonyms), frozenset(got.stopwords), cues)
+    return IntentSet(tuple(i for i in intents if i is not None), language)
+
+
+def _expand(tpl: _Template, got: _Collected) -> list[tuple[str, ...]]:
+    try:
+        tree = templates.parse(tpl.text)
+        raw = templates.expand(tree, got.lists)
+    except TemplateError as exc:
+        got.problems.append(DataError(tpl.path, tpl.line, str(exc)))
+        return []
+    # Normalise each sentence as a person's words are normalised ("what's").
+    return list(dict.fromkeys(tuple(words(" ".join(s))) for s in raw))
+
+
+def _intent(key: str, got: _Collected, sentences: list[tuple[str, ...]], topic_ids: set[str]) -> Intent | None:
+    body, path, line = got.intents[key]
+    kind = str(key).split(".", 1)[0]
+    if kind not in KINDS or "." not in str(key):
+        got.problems.append(DataError(path, line, f"intent '{key}' must start with one of {', '.join(KINDS)} and a dot"))
+        return None
+    for extra in body:
+        if extra not in ("sentences", "topic", "subject"):
+            got.problems.append(DataError(path, line_of(body, extra), f"unknown field '{extra}'"))
+    topic = body.get("topic")
+    if kind == "topic" and topic not in topic_ids:
+        got.problems.append(DataError(path, line_of(body, "topic"), f"intent '{key}' names unknown topic '{topic}'"))
+    subject = body.get("subject")
+    if kind == "out_of_scope" and not (isinstance(subject, str) and subject.strip()):
+        got.problems.append(DataError(path, line, f"intent '{key}' needs a 'subject'"))
+    return Intent(str(key), kind, tuple(sentences), topic if kind == "topic" else None,
+                  subject if kind == "out_of_scope" else None)

@@ -1,0 +1,76 @@
+"""Turning what people type or say into comparable words.
+
+Two levels: :func:`words` gives the plain word sequence used for exact
+matching (lower case, contractions expanded, punctuation gone), and
+:func:`stem` folds the common English endings for tolerant matching.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTRACTIONS = {
+    "can't": "can not", "cannot": "can not", "cant": "can not", "won't": "will not",
+    "wont": "will not", "shan't": "shall not", "let's": "let us", "lets": "let us",
+    "i'm": "i am", "im": "i am", "ive": "i have", "whats": "what is", "thats": "that is",
+    "theres": "there is", "hows": "how is", "wheres": "where is", "whos": "who is",
+    "dont": "do not", "doesnt": "does not", "didnt": "did not", "isnt": "is not",
+    "arent": "are not", "wasnt": "was not", "couldnt": "could not", "wouldnt": "would not",
+    "shouldnt": "should not", "havent": "have not", "hasnt": "has not", "youre": "you are",
+    "gonna": "going to", "wanna": "want to", "gotta": "got to", "y'all": "you",
+}
+_SUFFIXES = (("n't", " not"), ("'re", " are"), ("'ll", " will"), ("'ve", " have"),
+             ("'m", " am"), ("'d", " would"))
+_IS_WORDS = {"it", "that", "what", "there", "here", "where", "who", "how", "he", "she", "this"}
+_NON_WORD = re.compile(r"[^a-z0-9' ]+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words with contractions expanded and punctuation removed."""
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("-", " ")
+    text = _NON_WORD.sub(" ", text)
+    out: list[str] = []
+    for raw in text.split():
+        out.extend(_expand(raw.strip("'")))
+    return [w for w in out if w]
+
+
+def _expand(word: str) -> list[str]:
+    if word in _CONTRACTIONS:
+        return _CONTRACTIONS[word].split()
+    for suffix, full in _SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            head = word[: -len(suffix)]
+            if suffix == "n't":
+                head = {"wo": "will", "ca": "can", "sha": "shall"}.get(head, head)
+            return [head, *full.split()]
+    if word.endswith("'s"):
+        head = word[:-2]
+        return [head, "is"] if head in _IS_WORDS else [head]
+    return [word.replace("'", "")]
+
+
+def singular(word: str) -> str:
+    """Folds an English plural onto its singular ("infections" -> "infection")."""
+    if len(word) <= 3:
+        return word
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("xes", "x")):
+        if word.endswith(suffix):
+            return word[: -len(suffix)] + repl
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ous")):
+        return word[:-1]
+    return word
+
+
+def stem(word: str) -> str:
+    """A light stemmer: folds plurals and -ing/-ed/-ly so that near forms meet."""
+    word = singular(word)
+    if len(word) <= 3:
+        return word
+    for suffix in ("ingly", "ing", "edly", "ed", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            base = word[: -len(suffix)]
+            if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]
+            return base
+    return word

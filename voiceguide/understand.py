@@ -1,0 +1,213 @@
+"""Understanding: text in, intent and confidence out.
+
+Two stages. An exact match of the normalised words against every template
+sentence gives confidence 1. Otherwise a tolerant match compares *concepts*:
+words after synonyms are folded onto canonical words, stop words dropped and
+endings stemmed. Each intent keeps the concept sets of its sentences; the
+score is the best weighted overlap (Dice, with rarer concepts weighing more)
+between the question and one of those sets. Words the guide has never seen
+weigh in against a match, which is what turns "what's the weather" away.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .intents import Intent, IntentSet, Language
+from .normalize import singular, stem, words
+
+Concepts = frozenset[str]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where confidence turns into decisions."""
+
+    accept: float = 0.6
+    """At or above: understood."""
+    clarify: float = 0.4
+    """From here up to ``accept``: a conversation may ask "did you mean"."""
+    unknown_weight: float = 0.8
+    """Weight of a word no intent uses, as a share of the rarest known word's."""
+    fuzzy_cutoff: float = 0.84
+    """How close an unknown word must be to a known one to count as misheard."""
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the guide made of one utterance."""
+
+    text: str
+    """The words as received."""
+    intent: Intent | None
+    """The best candidate, whether or not it was accepted."""
+    confidence: float
+    """From 0 to 1; exact template matches are 1."""
+    understood: bool
+    """The candidate was accepted and is not out of scope."""
+    asks_figure: bool
+    """The question asks for a number or a duration ("how long")."""
+
+    @property
+    def out_of_scope(self) -> bool:
+        """A recognised subject that the guide does not cover."""
+        return self.intent is not None and self.intent.kind == "out_of_scope" and self.confidence > 0
+
+    @property
+    def unsure(self) -> bool:
+        """Not accepted, but close enough that asking back makes sense."""
+        return not self.understood and not self.out_of_scope and self.intent is not None
+
+
+class ConceptMapper:
+    """Turns words into concepts: synonyms, stop words, stems.
+
+    Synonym phrases are matched on the words as said (plurals folded), longest
+    first; then again with stop words left out, so that "sum it all up"
+    still meets "sum up". Full stemming is kept for words that are not in a
+    synonym phrase, because it would make "missed" into the abbreviation "miss".
+    """
+
+    def __init__(self, language: Language) -> None:
+        self._stopwords = language.stopwords
+        self._phrases: dict[tuple[str, ...], str] = {}
+        self._short_phrases: dict[tuple[str, ...], str] = {}
+        pairs = list(language.synonyms.items())
+        pairs += [(tuple(words(c)), c) for c in set(language.synonyms.values())]
+        for phrase, canonical in pairs:
+            key = tuple(singular(w) for w in phrase)
+            self._phrases.setdefault(key, canonical)
+            short = tuple(w for w in key if w not in self._stopwords)
+            if len(short) > 1:
+                self._short_phrases.setdefault(short, canonical)
+        self._longest = max((len(p) for p in self._phrases), default=1)
+
+    def concepts(self, sentence: tuple[str, ...] | list[str]) -> list[str]:
+        """Concepts in order of appearance."""
+        first = self._match(list(sentence), self._phrases)
+        out: list[str] = []
+        run: list[str] = []
+        for is_concept, value in first + [(True, "")]:
+            if not is_concept:
+                if value not in self._stopwords and not value.isdigit():
+                    run.append(value)
+                continue
+            out.extend(c if found else stem(c) for found, c in self._match(run, self._short_phrases))
+            run = []
+            if value:
+                out.append(value)
+        return out
+
+    def _match(self, raw: list[str], table: dict[tuple[str, ...], str]) -> list[tuple[bool, str]]:
+        """Replace the longest known phrases: (True, concept) or (False, word) items."""
+        seq = [singular(w) for w in raw]
+        out: list[tuple[bool, str]] = []
+        pos = 0
+        while pos < len(seq):
+            for size in range(min(self._longest, len(seq) - pos), 0, -1):
+                canonical = table.get(tuple(seq[pos : pos + size]))
+                if canonical is not None:
+                    out.append((True, canonical))
+                    pos += size
+                    break
+            else:
+                out.append((False, raw[pos]))
+                pos += 1
+        return out
+
+
+class Understander:
+    """Matches text against an IntentSet. Build once; cheap to call."""
+
+    def __init__(self, intents: IntentSet, thresholds: Thresholds | None = None) -> None:
+        self.intents = intents
+        self.thresholds = thresholds or Thresholds()
+        self._mapper = ConceptMapper(intents.language)
+        self._exact: dict[tuple[str, ...], Intent] = {}
+        signatures: dict[Concepts, set[str]] = defaultdict(set)
+        by_name = {intent.name: intent for intent in intents.intents}
+        for intent in intents.intents:
+            for sentence in intent.sentences:
+                self._exact.setdefault(sentence, intent)
+                concepts = frozenset(self._mapper.concepts(sentence))
+                if concepts:
+                    signatures[concepts].add(intent.name)
+        self._by_name = by_name
+        self._weights = self._idf(signatures)
+        self._max_weight = max(self._weights.values(), default=1.0)
+        self._index: dict[str, list[tuple[Concepts, frozenset[str]]]] = defaultdict(list)
+        for concepts, names in signatures.items():
+            for concept in concepts:
+                self._index[concept].append((concepts, frozenset(names)))
+        self._vocabulary = sorted(self._weights)
+        self._cues = intents.language.figure_cues
+
+    @staticmethod
+    def _idf(signatures: dict[Concepts, set[str]]) -> dict[str, float]:
+        """Rarer concepts (used by fewer intents) weigh more."""
+        users: dict[str, set[str]] = defaultdict(set)
+        for concepts, names in signatures.items():
+            for concept in concepts:
+                users[concept] |= names
+        total = len({name for names in signatures.values() for name in names})
+        return {c: math.log((total + 1) / len(n)) + 0.1 for c, n in users.items()}
+
+    def understand(self, text: str) -> Understanding:
+        """The best intent for ``text``, with its confidence."""
+        said = words(text)
+        asks_figure = self._asks_figure(said)
+        exact = self._exact.get(tuple(said))
+        if exact is not None:
+            return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure)
+        scores = self.scores(said)
+        if not scores:
+            return Understanding(text, None, 0.0, False, asks_figure)
+        best_name = self._pick(scores)
+        best = self._by_name[best_name]
+        confidence = round(scores[best_name], 3)
+        accepted = confidence >= self.thresholds.accept and best.kind != "out_of_scope"
+        return Understanding(text, best, confidence, accepted, asks_figure)
+
+    def scores(self, said: list[str]) -> dict[str, float]:
+        """Each candidate intent's best weighted overlap with the words said."""
+        query = frozenset(self._known(c) for c in self._mapper.concepts(said))
+        if not query:
+            return {}
+        query_weight = sum(self._weight(c) for c in query)
+        best: dict[str, float] = {}
+        seen: set[Concepts] = set()
+        for concept in query:
+            for concepts, names in self._index.get(concept, ()):
+                if concepts in seen:
+                    continue
+                seen.add(concepts)
+                shared = sum(self._weights[c] for c in query & concepts)
+                score = 2 * shared / (query_weight + sum(self._weights[c] for c in concepts))
+                for name in names:
+                    if score > best.get(name, 0.0):
+                        best[name] = score
+        return best
+
+    def _pick(self, scores: dict[str, float]) -> str:
+        """The top intent, except that a red-flag report always wins once accepted."""
+        urgent = [n for n, s in scores.items() if n.startswith("safety.") and s >= self.thresholds.accept]
+        if urgent:
+            return max(urgent, key=lambda n: scores[n])
+        return max(scores, key=lambda n: (scores[n], n))
+
+    def _known(self, concept: str) -> str:
+        """A word the guide does not know may be a misheard or misspelt known one."""
+        if concept in self._weights or len(concept) < 5:
+            return concept
+        close = difflib.get_close_matches(concept, self._vocabulary, n=1, cutoff=self.thresholds.fuzzy_cutoff)
+        return close[0] if close else concept
+
+    def _weight(self, concept: str) -> float:
+        return self._weights.get(concept, self._max_weight * self.thresholds.unknown_weight)
+
+    def _asks_figure(self, said: list[str]) -> bool:
+        joined = f" {' '.join(said)} "
+        return any(f" {' '.join(cue)} " in joined for cue in self._cues)

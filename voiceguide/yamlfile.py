@@ -1,0 +1,102 @@
+"""Safe YAML loading that remembers where each value came from.
+
+Mappings and sequences come back as :class:`Located` subclasses of ``dict``
+and ``list`` that carry the line of each key or item, so that errors can be
+reported as ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import DataError
+
+
+class LocatedDict(dict[Any, Any]):
+    """A mapping with the 1-based line of itself and of each key."""
+
+    line: int
+    key_lines: dict[Any, int]
+
+
+class LocatedList(list[Any]):
+    """A sequence with the 1-based line of itself and of each item."""
+
+    line: int
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that records lines; it constructs nothing unsafe."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
+    loader.flatten_mapping(node)
+    result = LocatedDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise DataError(
+                str(node.start_mark.name), key_node.start_mark.line + 1, f"duplicate key {key!r}"
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
+    result = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml(path: Path, display: str | None = None) -> Any:
+    """Load one YAML file safely; any problem is a DataError naming file and line."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(name, None, f"cannot read file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise DataError(name, None, "file is not UTF-8 text") from None
+    try:
+        return yaml.load(text, Loader=_make_loader(name))  # noqa: S506 - a SafeLoader subclass
+    except DataError as exc:
+        raise DataError(name, exc.line, exc.message) from None
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise DataError(name, line, f"invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise DataError(name, None, f"invalid YAML: {exc}") from None
+
+
+def _make_loader(name: str) -> type[_Loader]:
+    """A loader class whose marks carry the display name of the file."""
+
+    class Named(_Loader):
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            self.name = name
+
+    return Named
+
+
+def line_of(container: Any, key: Any) -> int | None:
+    """The line of a key in a LocatedDict or an index in a LocatedList, if known."""
+    if isinstance(container, LocatedDict):
+        return container.key_lines.get(key, container.line)
+    if isinstance(container, LocatedList) and isinstance(key, int):
+        if 0 <= key < len(container.item_lines):
+            return container.item_lines[key]
+        return container.line
+    return None
