@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from voiceguide.guide import load_guide
+from voiceguide.guide import Guide, load_guide
 
 HERE = Path(__file__).resolve().parent
 SETS = {"dev": HERE / "phrasings_dev.yaml", "test": HERE / "phrasings_test.yaml"}
@@ -29,8 +29,7 @@ def load_phrasings(path: Path) -> list[tuple[str, str | None]]:
     return [(str(text), expected) for text, expected in doc["phrasings"]]
 
 
-def run(name: str, phrasings: list[tuple[str, str | None]], show_failures: bool) -> dict[str, float]:
-    guide = load_guide()
+def run(name: str, guide: Guide, phrasings: list[tuple[str, str | None]], show_failures: bool) -> dict[str, float]:
     in_scope = [(t, e) for t, e in phrasings if e is not None]
     out_scope = [t for t, e in phrasings if e is None]
     right = exact_right = rejected = exact_rejected = 0
@@ -41,7 +40,7 @@ def run(name: str, phrasings: list[tuple[str, str | None]], show_failures: bool)
         times.append(time.perf_counter() - start)
         ok = got.understood and got.intent is not None and got.intent.name == expected
         right += ok
-        exact_right += ok and got.confidence == 1.0
+        exact_right += ok and got.exact
         if show_failures and not ok:
             print(f"  MISS {text!r}: want {expected}, got {got.intent.name if got.intent else None} "
                   f"{got.confidence:.2f} {'accepted' if got.understood else 'rejected'}")
@@ -50,7 +49,7 @@ def run(name: str, phrasings: list[tuple[str, str | None]], show_failures: bool)
         got = guide.understander.understand(text)
         times.append(time.perf_counter() - start)
         rejected += not got.understood
-        exact_rejected += not (got.understood and got.confidence == 1.0)
+        exact_rejected += not (got.understood and got.exact)
         if show_failures and got.understood:
             print(f"  ACCEPTED {text!r} as {got.intent.name if got.intent else None} {got.confidence:.2f}")
     result = {
@@ -73,8 +72,11 @@ def main() -> int:
     parser.add_argument("--failures", action="store_true", help="list every miss")
     args = parser.parse_args()
     names = ["dev", "test"] if args.set == "all" else [args.set]
+    start = time.perf_counter()
+    guide = load_guide()
+    print(f"guide loaded in {time.perf_counter() - start:.2f} s")
     for name in names:
-        run(name, load_phrasings(SETS[name]), args.failures)
+        run(name, guide, load_phrasings(SETS[name]), args.failures)
     return 0
 
 

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "spine surgery for spinal infections. General information, not medical advice.")
     parser.add_argument("--version", action="version", version=f"voiceguide {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the guide does")
-    data = argparse.ArgumentParser(add_help=False)
+    data = _Parser(add_help=False)
     data.add_argument("--content", type=Path, metavar="DIR", help="content folder (default: the shipped one)")
     data.add_argument("--intents", type=Path, metavar="DIR", help="intents folder (default: the shipped one)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

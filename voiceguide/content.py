@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError, DataErrors
-from .yamlfile import LocatedDict, LocatedList, load_yaml, line_of
+from .yamlfile import LocatedDict, LocatedList, line_of, load_yaml
 
 REPLY_KEYS = (
-    "greeting not_understood not_understood_again out_of_scope out_of_scope_general "
-    "no_exact_figure clarify clarify_declined source help topics_intro where_am_i "
-    "where_am_i_none topic_intro nothing_to_repeat no_more_detail no_topic_for_detail "
-    "at_last_topic at_first_topic nothing_to_continue paused resumed stopped slower faster "
-    "louder quieter slowest fastest loudest quietest start_over yes_without_question "
-    "no_without_question goodbye"
-).split()
+    "greeting", "not_understood", "not_understood_again", "out_of_scope",
+    "no_exact_figure", "clarify", "clarify_declined", "source", "help", "topics_intro",
+    "where_am_i", "where_am_i_none", "topic_intro", "nothing_to_repeat", "no_more_detail",
+    "no_topic_for_detail", "at_last_topic", "at_first_topic", "nothing_to_continue", "paused",
+    "resumed", "stopped", "slower", "faster", "louder", "quieter", "slowest", "fastest", "loudest",
+    "quietest", "start_over", "yes_without_question", "no_without_question", "goodbye",
+)
+"""Every reply the guide speaks in its own voice; replies.yaml must give each."""
 
 # Spoken article facts carry no figures: the article has none, so any number
 # or unit of time in a topic would be invented.

@@ -1,8 +1,8 @@
 """Where the shipped content and intents live.
 
 In a source checkout they are the top-level ``content/`` and ``intents/``
-folders; an installed package carries them as ``voiceguide.content`` and
-``voiceguide.intents`` (see pyproject.toml).
+folders; an installed package carries them as ``voiceguide._content`` and
+``voiceguide._intents`` (see pyproject.toml).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def shipped_dir(name: str) -> Path:
     in_tree = Path(__file__).resolve().parent.parent / name
     if (in_tree / ".voiceguide-data").is_file():
         return in_tree
-    spec = importlib.util.find_spec(f"voiceguide.{name}")
+    spec = importlib.util.find_spec(f"voiceguide._{name}")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     raise VoiceGuideError(f"the guide's {name} folder is missing from this installation")

@@ -203,7 +203,7 @@ class Conversation:
     def _step(self, delta: int) -> tuple[str, Action]:
         current = self.state.current
         target = 0 if current is None and delta > 0 else (current or 0) + delta
-        if current is None and delta < 0 or target < 0:
+        if (current is None and delta < 0) or target < 0:
             return self._say("at_first_topic"), Action.NONE
         if target >= len(self.topics):
             return self._say("at_last_topic"), Action.NONE

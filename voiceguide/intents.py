@@ -168,7 +168,9 @@ def _collect_words(name: str, doc: Any, got: _Collected) -> None:
 
 def _collect_intents(name: str, doc: Any, got: _Collected) -> None:
     section = _mapping(name, doc, "intents", got)
-    for key in section or ():
+    if section is None:
+        return
+    for key in section:
         line = line_of(section, key)
         body = section[key]
         if key in got.intents:
@@ -186,8 +188,8 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
     section = _mapping(name, doc, "language", got)
     if section is None:
         return
-    synonyms = _mapping(name, section.get("synonyms"), "synonyms", got) or {}
-    for canonical in synonyms:
+    synonyms = _mapping(name, section.get("synonyms"), "synonyms", got)
+    for canonical in synonyms or ():
         for text, line in _text_list(name, synonyms, canonical, got):
             phrase = tuple(words(text))
             if phrase in got.synonyms and got.synonyms[phrase] != canonical:
@@ -234,7 +236,8 @@ def _intent(key: str, got: _Collected, sentences: list[tuple[str, ...]], topic_i
     body, path, line = got.intents[key]
     kind = str(key).split(".", 1)[0]
     if kind not in KINDS or "." not in str(key):
-        got.problems.append(DataError(path, line, f"intent '{key}' must start with one of {', '.join(KINDS)} and a dot"))
+        kinds = ", ".join(KINDS)
+        got.problems.append(DataError(path, line, f"intent '{key}' must start with one of {kinds} and a dot"))
         return None
     for extra in body:
         if extra not in ("sentences", "topic", "subject"):

@@ -79,7 +79,7 @@ def _parse_alt(tokens: list[str], pos: int, closer: str | None) -> tuple[Alt, in
         elif tok in ("(", "["):
             inner, pos = _parse_alt(tokens, pos, ")" if tok == "(" else "]")
             if tok == "[":
-                inner = Alt(inner.options + (Seq(()),))
+                inner = Alt((*inner.options, Seq(())))
             items.append(inner)
             pos += 1
         elif tok == "{":
@@ -139,7 +139,7 @@ def _expand_item(
         if item.name not in lists:
             raise TemplateError(f"unknown word list '{{{item.name}}}'")
         for value in lists[item.name]:
-            yield from _expand_alt(value, lists, stack + (item.name,))
+            yield from _expand_alt(value, lists, (*stack, item.name))
 
 
 def refs(tree: Alt) -> set[str]:

@@ -26,13 +26,15 @@ Concepts = frozenset[str]
 class Thresholds:
     """Where confidence turns into decisions."""
 
-    accept: float = 0.6
+    accept: float = 0.5
     """At or above: understood."""
-    clarify: float = 0.4
+    clarify: float = 0.35
     """From here up to ``accept``: a conversation may ask "did you mean"."""
     unknown_weight: float = 0.8
     """Weight of a word no intent uses, as a share of the rarest known word's."""
-    fuzzy_cutoff: float = 0.84
+    urgent: float = 0.7
+    """A red-flag report scoring this much wins even over a closer match."""
+    fuzzy_cutoff: float = 0.88
     """How close an unknown word must be to a known one to count as misheard."""
 
 
@@ -50,6 +52,8 @@ class Understanding:
     """The candidate was accepted and is not out of scope."""
     asks_figure: bool
     """The question asks for a number or a duration ("how long")."""
+    exact: bool = False
+    """The words are exactly one of the intent's template sentences."""
 
     @property
     def out_of_scope(self) -> bool:
@@ -90,7 +94,7 @@ class ConceptMapper:
         first = self._match(list(sentence), self._phrases)
         out: list[str] = []
         run: list[str] = []
-        for is_concept, value in first + [(True, "")]:
+        for is_concept, value in [*first, (True, "")]:
             if not is_concept:
                 if value not in self._stopwords and not value.isdigit():
                     run.append(value)
@@ -143,6 +147,10 @@ class Understander:
             for concept in concepts:
                 self._index[concept].append((concepts, frozenset(names)))
         self._vocabulary = sorted(self._weights)
+        # Only named subjects (canonical words of the synonym lists) mark a
+        # question as out of scope, not any word an out-of-scope template uses.
+        subjects = set(intents.language.synonyms.values())
+        self._out_of_scope_subjects = self._only_in(signatures, "out_of_scope") & subjects
         self._cues = intents.language.figure_cues
 
     @staticmethod
@@ -155,27 +163,37 @@ class Understander:
         total = len({name for names in signatures.values() for name in names})
         return {c: math.log((total + 1) / len(n)) + 0.1 for c, n in users.items()}
 
+    @staticmethod
+    def _only_in(signatures: dict[Concepts, set[str]], kind: str) -> frozenset[str]:
+        """Concepts that only intents of ``kind`` use ("antibiotic", "cost")."""
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for concepts, names in signatures.items():
+            for concept in concepts:
+                kinds[concept] |= {n.split(".", 1)[0] for n in names}
+        return frozenset(c for c, k in kinds.items() if k == {kind})
+
     def understand(self, text: str) -> Understanding:
         """The best intent for ``text``, with its confidence."""
         said = words(text)
         asks_figure = self._asks_figure(said)
         exact = self._exact.get(tuple(said))
         if exact is not None:
-            return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure)
-        scores = self.scores(said)
+            return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
+        scores, query = self.scores(said)
         if not scores:
             return Understanding(text, None, 0.0, False, asks_figure)
-        best_name = self._pick(scores)
+        best_name = self._pick(scores, said, query)
         best = self._by_name[best_name]
         confidence = round(scores[best_name], 3)
         accepted = confidence >= self.thresholds.accept and best.kind != "out_of_scope"
         return Understanding(text, best, confidence, accepted, asks_figure)
 
-    def scores(self, said: list[str]) -> dict[str, float]:
-        """Each candidate intent's best weighted overlap with the words said."""
+    def scores(self, said: list[str]) -> tuple[dict[str, float], Concepts]:
+        """Each candidate intent's best weighted overlap with the words said,
+        and the concepts found in them."""
         query = frozenset(self._known(c) for c in self._mapper.concepts(said))
         if not query:
-            return {}
+            return {}, query
         query_weight = sum(self._weight(c) for c in query)
         best: dict[str, float] = {}
         seen: set[Concepts] = set()
@@ -189,18 +207,41 @@ class Understander:
                 for name in names:
                     if score > best.get(name, 0.0):
                         best[name] = score
-        return best
+        return best, query
 
-    def _pick(self, scores: dict[str, float]) -> str:
-        """The top intent, except that a red-flag report always wins once accepted."""
-        urgent = [n for n, s in scores.items() if n.startswith("safety.") and s >= self.thresholds.accept]
+    def _pick(self, scores: dict[str, float], said: list[str], query: Concepts) -> str:
+        """The top intent, except that a clear red-flag report always wins, and
+        a subject the guide does not cover ("antibiotics", "cost") is never
+        answered with guide content even when the rest of the question is.
+
+        Concepts drop the small words, so two intents can tie ("what topic is
+        this" and "what topics are there" are both just *topic*); a tie is
+        broken by the whole words, small ones included.
+        """
+        urgent = [n for n, s in scores.items() if n.startswith("safety.") and s >= self.thresholds.urgent]
         if urgent:
             return max(urgent, key=lambda n: scores[n])
-        return max(scores, key=lambda n: (scores[n], n))
+        if query & self._out_of_scope_subjects:
+            scores = {n: s for n, s in scores.items() if n.startswith("out_of_scope.")} or scores
+        top = max(scores.values())
+        tied = [n for n, s in scores.items() if s >= top - 0.01]
+        if len(tied) == 1:
+            return tied[0]
+        return max(tied, key=lambda n: (self._surface(said, self._by_name[n]), scores[n], n))
+
+    @staticmethod
+    def _surface(said: list[str], intent: Intent) -> float:
+        """Best word-set overlap (Dice) between the words said and one sentence."""
+        query = {stem(w) for w in said}
+        best = 0.0
+        for sentence in intent.sentences:
+            words_ = {stem(w) for w in sentence}
+            best = max(best, 2 * len(query & words_) / (len(query) + len(words_)))
+        return best
 
     def _known(self, concept: str) -> str:
         """A word the guide does not know may be a misheard or misspelt known one."""
-        if concept in self._weights or len(concept) < 5:
+        if concept in self._weights or len(concept) < 6:
             return concept
         close = difflib.get_close_matches(concept, self._vocabulary, n=1, cutoff=self.thresholds.fuzzy_cutoff)
         return close[0] if close else concept

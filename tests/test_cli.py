@@ -1,0 +1,117 @@
+"""The command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voiceguide.cli import main
+from voiceguide.guide import Guide
+
+from .conftest import REPO
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], input=stdin, capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+def ask_json(capsys: pytest.CaptureFixture[str], question: str) -> dict[str, object]:
+    assert main(["ask", "--json", question]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    result = json.loads(out)
+    assert isinstance(result, dict)
+    return result
+
+
+def test_ask_json_answers_every_topic(capsys: pytest.CaptureFixture[str], guide: Guide) -> None:
+    for topic in guide.content.topics:
+        intent = next(i for i in guide.intents.intents if i.topic == topic.id)
+        question = " ".join(intent.sentences[0])
+        result = ask_json(capsys, question)
+        assert set(result) == {"transcript", "intent", "confidence", "understood", "answer"}
+        assert result["transcript"] == question and result["intent"] == intent.name
+        assert result["understood"] is True and result["confidence"] == 1.0
+        assert str(result["answer"]).startswith(topic.short)
+
+
+def test_ask_json_out_of_scope(capsys: pytest.CaptureFixture[str]) -> None:
+    result = ask_json(capsys, "what's the weather tomorrow")
+    assert result["intent"] is None and result["understood"] is False
+    assert "does not cover" in str(result["answer"])
+
+
+def test_ask_prints_the_spoken_answer() -> None:
+    done = run("ask", "how", "long", "is", "recovery")
+    assert done.returncode == 0 and done.stderr == ""
+    assert "rehabilitation" in done.stdout and "no exact figure" in done.stdout
+
+
+def test_chat_keeps_context_through_a_pipe(guide: Guide) -> None:
+    done = run("chat", stdin="what are the symptoms\nmore\nnext\nwhere am i\ngoodbye\nnever read\n")
+    lines = done.stdout.splitlines()
+    symptoms = guide.content.topic("symptoms")
+    assert done.returncode == 0
+    assert lines[0] == symptoms.short and lines[1] == symptoms.detail
+    assert lines[2].startswith(f"Topic {symptoms.number + 1},")
+    assert lines[3].startswith(f"You are on topic {symptoms.number + 1} of")
+    assert lines[4] == guide.content.replies.say("goodbye") and len(lines) == 5
+
+
+def test_chat_json_gives_one_object_per_line() -> None:
+    done = run("chat", "--json", stdin="repeat\nwhat is discitis\n")
+    objects = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["intent"] for o in objects] == ["control.repeat", "topic.spinal_infections"]
+
+
+def test_check_passes_on_the_shipped_data() -> None:
+    done = run("check")
+    assert done.returncode == 0 and done.stdout.startswith("ok: ")
+
+
+def test_check_fails_clearly_on_broken_data(data_copy: tuple[Path, Path]) -> None:
+    content, intents = data_copy
+    path = intents / "controls.yaml"
+    path.write_text(path.read_text().replace("  control.more:", "  control.more:\n    topic: [", 1))
+    done = run("check", "--content", str(content), "--intents", str(intents))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"{path}:") and "invalid YAML" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_ask_with_broken_data_says_one_line_and_points_to_check(data_copy: tuple[Path, Path]) -> None:
+    content, intents = data_copy
+    (content / "topics.yaml").write_text("topics: [\n")
+    (intents / "topics.yaml").write_text("intents: {topic.x: {sentences: [x]}}\n")
+    done = run("ask", "--content", str(content), "--intents", str(intents), "hello")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    first, *rest = done.stderr.splitlines()
+    assert first.startswith(str(content / "topics.yaml"))
+    assert rest == [] or rest[0].endswith("run voiceguide check)")
+
+
+@pytest.mark.parametrize("args", [["ask"], ["ask", "--nope", "x"], ["frobnicate"], ["ask", " "],
+                                  ["check", "--content", "/nonexistent/folder"]])
+def test_bad_usage_is_one_line_and_exit_2(args: list[str]) -> None:
+    done = run(*args)
+    assert done.returncode == 2, done
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_help_on_every_command() -> None:
+    for command in ([], ["ask"], ["chat"], ["check"], ["topics"]):
+        done = run(*command, "--help")
+        assert done.returncode == 0 and "usage: voiceguide" in done.stdout
+
+
+def test_topics_lists_reading_order(guide: Guide) -> None:
+    lines = run("topics").stdout.splitlines()
+    assert lines == [f"{t.number}. {t.title} ({t.id})" for t in guide.content.topics]

@@ -1,0 +1,113 @@
+"""The shipped content: from the article only, written for the ear, safety texts apart."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from voiceguide.content import load_content
+from voiceguide.data import shipped_dir
+from voiceguide.errors import DataErrors
+from voiceguide.guide import Guide
+
+from .conftest import REPO
+
+REQUIRED_TOPICS = {
+    "what_is_miss", "spinal_infections", "compared_to_open", "less_muscle_damage",
+    "lower_infection_risk", "shorter_hospital_stay", "how_it_is_done", "recovery",
+    "candidates", "symptoms", "summary",
+}
+
+
+def sentences_of(article: str) -> list[str]:
+    flat = " ".join(article.split())
+    return [s for s in re.split(r"(?<=[.!?])\s+", flat) if s][1:]  # the first line is the title
+
+
+def test_the_article_copy_is_the_shared_source() -> None:
+    shared = REPO.parent / "shared" / "source" / "article.txt"
+    assert (shipped_dir("content") / "article.txt").read_text() == shared.read_text()
+
+
+def test_every_required_topic_is_there_in_reading_order(guide: Guide) -> None:
+    ids = [t.id for t in guide.content.topics]
+    assert set(ids) >= REQUIRED_TOPICS
+    assert [t.number for t in guide.content.topics] == list(range(1, len(ids) + 1))
+    assert ids[0] == "what_is_miss" and ids[-1] == "summary"
+
+
+def test_every_article_sentence_is_behind_some_topic(guide: Guide) -> None:
+    cited = " ".join(p for t in guide.content.topics for p in t.passages)
+    missing = [s for s in sentences_of(guide.content.source.article) if s not in cited]
+    assert missing == []
+
+
+def test_topics_are_written_for_the_ear_without_figures(guide: Guide) -> None:
+    for topic in guide.content.topics:
+        for text in (topic.title, topic.short, topic.detail):
+            assert not re.search(r"[()\[\]{}/&%#*=+<>|]", text), (topic.id, text)
+            assert not re.search(r"\d", text), (topic.id, text)
+            assert not re.search(r"\b(weeks?|days?|months?|hours?|percent)\b", text), (topic.id, text)
+        # Short sentences: nothing a listener must hold in mind for long.
+        for sentence in re.split(r"(?<=[.?!])\s+", topic.detail):
+            assert len(sentence.split()) <= 25, (topic.id, sentence)
+        assert 1 <= len(re.findall(r"[.?!](\s|$)", topic.short)) <= 3
+
+
+def test_miss_is_spelled_out_before_the_abbreviation(guide: Guide) -> None:
+    spoken = " ".join(f"{t.short} {t.detail}" for t in guide.content.topics)
+    first_abbreviation = spoken.find("MISS")
+    assert spoken.lower().find("minimally invasive spine surgery") < first_abbreviation
+
+
+def test_safety_texts_are_labelled_as_the_guides_own(guide: Guide) -> None:
+    urgent = guide.content.urgent
+    assert "VoiceGuide" in urgent.label and "VoiceGuide" in guide.content.disclaimer.label
+    for red_flag in ("weakness or numbness in your legs", "bladder or bowels", "high fever",
+                     "severe back pain", "emergency"):
+        assert red_flag in urgent.text
+    assert "not medical advice" in guide.content.disclaimer.text
+    article_words = set(guide.content.source.article.lower().split())
+    assert "emergency" not in article_words  # the urgent text is not presented as article fact
+
+
+def test_source_names_the_article_and_the_date(guide: Guide) -> None:
+    source = guide.content.source
+    assert source.title.startswith("Minimally Invasive Spine Surgery for Spinal Infections")
+    assert source.checked.year >= 2026
+
+
+BROKEN = [
+    ("topics.yaml", "        spinal infections, offering patients a less traumatic option with quicker recovery times.",
+     "        spinal infections, offering patients a painless option.", "passage is not in the article"),
+    ("topics.yaml", "Patients are usually advised to join a rehabilitation programme.",
+     "Patients rest for six weeks.", "states a figure the article does not: 'six'"),
+    ("topics.yaml", "Shorter hospital stays are common with", "Shorter hospital stays (usually) are common with",
+     "symbol that cannot be spoken"),
+    ("topics.yaml", "  - id: summary", "  - id: recovery", "duplicate topic id 'recovery'"),
+    ("safety.yaml", "  label: Disclaimer, from VoiceGuide", "  label: Disclaimer", "must name VoiceGuide"),
+    ("replies.yaml", "goodbye: \"Goodbye. Take care.\"", "goodbye: \"\"", "'goodbye' must be non-empty text"),
+    ("replies.yaml", "goodbye: \"Goodbye. Take care.\"", "goodbye: \"Bye\"\nfarewell: \"Bye\"",
+     "unknown reply 'farewell'"),
+    ("topics.yaml", "  checked: 2026-11-27", "  checked: last tuesday", "'checked' must be a date"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message"), BROKEN)
+def test_broken_content_is_reported_with_file_and_line(
+    data_copy: tuple[Path, Path], name: str, old: str, new: str, message: str
+) -> None:
+    content, _ = data_copy
+    path = content / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(DataErrors) as caught:
+        load_content(content)
+    line = text[: text.index(old)].count("\n") + 1
+    found = [str(e) for e in caught.value.errors]
+    assert any(e.startswith(f"{path}:") and message in e for e in found), found
+    # The line of the key or list item that holds the changed text.
+    assert any(any(e.startswith(f"{path}:{n}:") for n in range(line - 3, line + 2)) for e in found), found

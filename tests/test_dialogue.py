@@ -1,0 +1,132 @@
+"""The conversation: context, controls, asking back, safety first."""
+
+from __future__ import annotations
+
+from voiceguide.dialogue import RATES, VOLUMES, Action, Conversation
+from voiceguide.guide import Guide
+
+
+def test_more_repeat_next_previous_keep_context(conversation: Conversation, guide: Guide) -> None:
+    topics = guide.content.topics
+    first = conversation.respond("how long is recovery")
+    recovery = guide.content.topic("recovery")
+    assert first.intent == "topic.recovery" and first.text.startswith(recovery.short)
+    assert conversation.respond("more detail").text == recovery.detail
+    assert conversation.respond("more").text == guide.content.replies.say("no_more_detail")
+    assert conversation.respond("repeat that").text == recovery.detail
+    following = topics[recovery.number]
+    nxt = conversation.respond("next topic")
+    assert nxt.topic == following.id
+    assert nxt.text == f"Topic {following.number}, {following.title}. {following.short}"
+    back = conversation.respond("go back")
+    assert back.topic == "recovery" and back.text.startswith(f"Topic {recovery.number}, {recovery.title}.")
+    where = conversation.respond("where am I").text
+    assert where == f"You are on topic {recovery.number} of {len(topics)}, {recovery.title}."
+
+
+def test_a_figure_question_gets_what_the_article_says_and_no_figure(conversation: Conversation) -> None:
+    text = conversation.respond("how many weeks until I can go back to work").text
+    assert "rehabilitation" in text
+    assert "The article gives no exact figure for this." in text
+    assert not any(ch.isdigit() for ch in text)
+
+
+def test_edges_of_the_topic_list(conversation: Conversation, guide: Guide) -> None:
+    say = guide.content.replies.say
+    assert conversation.respond("previous").text == say("at_first_topic")
+    assert conversation.respond("more").text == say("no_topic_for_detail")
+    assert conversation.respond("repeat").text == say("nothing_to_repeat")
+    assert conversation.respond("where am i").text == say("where_am_i_none")
+    last = guide.content.topics[-1]
+    conversation.respond("give me a summary")
+    assert conversation.state.current == last.number - 1
+    assert conversation.respond("next").text == say("at_last_topic")
+    over = conversation.respond("start over")
+    assert over.topic == guide.content.topics[0].id and over.text.startswith(say("start_over"))
+
+
+def test_voice_controls_step_within_bounds(conversation: Conversation, guide: Guide) -> None:
+    start = conversation.state.settings
+    assert conversation.respond("slower please").text == guide.content.replies.say("slower")
+    assert conversation.state.settings.rate < start.rate
+    for _ in range(len(RATES)):
+        last = conversation.respond("slower")
+    assert last.text == guide.content.replies.say("slowest") and conversation.state.settings.rate == RATES[0]
+    for _ in range(len(VOLUMES)):
+        last = conversation.respond("louder")
+    assert last.text == guide.content.replies.say("loudest") and conversation.state.settings.volume == VOLUMES[-1]
+    conversation.respond("quieter")
+    assert conversation.state.settings.volume == VOLUMES[-2]
+
+
+def test_playback_controls_return_actions(conversation: Conversation) -> None:
+    assert conversation.respond("pause").action is Action.PAUSE
+    assert conversation.respond("carry on").action is Action.RESUME
+    assert conversation.respond("stop").action is Action.STOP
+    assert conversation.respond("goodbye").action is Action.GOODBYE
+
+
+VAGUE = ["scar tissue worries", "the wound itself", "hospital things", "infection pictures",
+         "something about muscles and stuff"]
+
+
+def unsure_phrase(guide: Guide) -> str:
+    """A vague phrase that scores in the clarify band: near a topic, not near enough."""
+    limits = guide.understander.thresholds
+    for text in VAGUE:
+        got = guide.understander.understand(text)
+        if got.unsure and got.intent and got.intent.topic and limits.clarify <= got.confidence < limits.accept:
+            return text
+    raise AssertionError("no vague phrase falls in the clarify band")
+
+
+def test_unsure_asks_back_and_yes_answers(guide: Guide) -> None:
+    conversation = Conversation(guide)
+    text = unsure_phrase(guide)
+    got = guide.understander.understand(text)
+    assert got.intent is not None and got.intent.topic is not None
+    title = guide.content.topic(got.intent.topic).title
+    asked = conversation.respond(text)
+    assert asked.intent is None and asked.text == guide.content.replies.say("clarify", title=title.lower())
+    yes = conversation.respond("yes")
+    assert yes.text.startswith(guide.content.topic(got.intent.topic).short)
+    conversation.respond(text)
+    assert conversation.respond("no").text == guide.content.replies.say("clarify_declined")
+
+
+def test_one_shot_never_asks_back(guide: Guide) -> None:
+    reply = Conversation(guide, ask_back=False).respond(unsure_phrase(guide))
+    assert reply.text == guide.content.replies.say("not_understood")
+
+
+def test_not_understood_twice_offers_the_topics(conversation: Conversation, guide: Guide) -> None:
+    assert conversation.respond("purple elephants").text == guide.content.replies.say("not_understood")
+    second = conversation.respond("banana telephone")
+    assert second.text.startswith("Sorry, I still did not understand.")
+    assert all(t.title in second.text for t in guide.content.topics)
+
+
+def test_out_of_scope_gets_no_guide_content(conversation: Conversation, guide: Guide) -> None:
+    reply = conversation.respond("how much does the operation cost")
+    assert reply.intent is None and not reply.understanding.understood
+    assert reply.text == guide.content.replies.say("out_of_scope", subject="costs or payment")
+    assert not any(t.short in reply.text for t in guide.content.topics)
+
+
+def test_red_flags_get_the_urgent_message_first(conversation: Conversation, guide: Guide) -> None:
+    reply = conversation.respond("I can't feel my legs")
+    assert reply.intent == "safety.urgent" and reply.text.startswith(guide.content.urgent.text)
+    symptoms = conversation.respond("is fever a symptom?")
+    assert symptoms.intent == "topic.symptoms" and guide.content.urgent.text not in symptoms.text
+
+
+def test_source_and_disclaimer(conversation: Conversation, guide: Guide) -> None:
+    text = conversation.respond("where does this information come from").text
+    assert guide.content.source.title in text and "27 November 2026" in text
+    assert conversation.respond("is this medical advice").text == guide.content.disclaimer.text
+
+
+def test_list_topics_and_help(conversation: Conversation, guide: Guide) -> None:
+    listed = conversation.respond("list the topics").text
+    assert all(t.title in listed for t in guide.content.topics)
+    assert conversation.respond("what can I ask").text == guide.content.replies.say("help")

@@ -1,0 +1,127 @@
+"""Loading intents from YAML: typed fields, and every data mistake reported as file:line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from voiceguide.errors import DataErrors
+from voiceguide.intents import load_intents
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def errors_of(folder: Path, topics: tuple[str, ...] = ("recovery",)) -> list[str]:
+    with pytest.raises(DataErrors) as caught:
+        load_intents(folder, topics)
+    return [str(e) for e in caught.value.errors]
+
+
+GOOD = """\
+words:
+  op: [surgery, operation]
+intents:
+  topic.recovery:
+    topic: recovery
+    sentences:
+      - how long is recovery [after {op}]
+  control.repeat:
+    sentences: [repeat, say that again]
+  out_of_scope.costs:
+    subject: costs
+    sentences: [how much does it cost]
+language:
+  synonyms:
+    recovery: [recuperation, getting better]
+  stopwords: [the, a]
+  figure_cues: [how (long | many)]
+"""
+
+
+def test_intents_load_into_typed_fields(tmp_path: Path) -> None:
+    write(tmp_path, "all.yaml", GOOD)
+    loaded = load_intents(tmp_path, ["recovery"])
+    recovery = loaded.get("topic.recovery")
+    assert recovery.kind == "topic" and recovery.topic == "recovery" and recovery.subject is None
+    assert set(recovery.sentences) == {
+        ("how", "long", "is", "recovery"),
+        ("how", "long", "is", "recovery", "after", "surgery"),
+        ("how", "long", "is", "recovery", "after", "operation"),
+    }
+    assert loaded.get("out_of_scope.costs").subject == "costs"
+    assert loaded.get("control.repeat").sentences == (("repeat",), ("say", "that", "again"))
+    language = loaded.language
+    assert language.synonyms[("getting", "better")] == "recovery"
+    assert language.stopwords == {"the", "a"}
+    assert language.figure_cues == (("how", "long"), ("how", "many"))
+
+
+def test_intents_can_span_files(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "words:\n  op: [surgery]\n")
+    write(tmp_path, "b.yaml", "intents:\n  topic.recovery:\n    topic: recovery\n    sentences: [\"after {op}\"]\n")
+    assert load_intents(tmp_path, ["recovery"]).get("topic.recovery").sentences == (("after", "surgery"),)
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.yaml", "intents:\n  control.stop:\n    sentences: [stop\n")
+    (error,) = errors_of(tmp_path, topics=())
+    assert error.startswith(f"{path}:") and "invalid YAML" in error
+
+
+def test_a_sentence_in_two_intents_is_reported_where_it_repeats(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    path = write(tmp_path, "b.yaml", "intents:\n  control.again:\n    sentences:\n      - say that again\n")
+    errors = errors_of(tmp_path)
+    assert f"{path}:4: 'say that again' expands into two intents: 'control.repeat' and 'control.again'" \
+        in errors
+
+
+def test_duplicate_intent_across_files(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    second = write(tmp_path, "b.yaml", "intents:\n  control.repeat:\n    sentences: [again]\n")
+    assert f"{second}:2: duplicate intent 'control.repeat'" in errors_of(tmp_path)
+
+
+def test_duplicate_key_in_one_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "intents:\n  control.stop:\n    sentences: [stop]\n"
+                 "  control.stop:\n    sentences: [halt]\n")
+    assert errors_of(tmp_path, topics=()) == [f"{path}:4: duplicate key 'control.stop'"]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("intents:\n  topic.x:\n    topic: nowhere\n    sentences: [x]\n", "names unknown topic 'nowhere'"),
+    ("intents:\n  control.x:\n    sentences: [\"what is {nothing}\"]\n", "unknown word list '{nothing}'"),
+    ("intents:\n  control.x:\n    sentences: []\n", "'sentences' must be a non-empty list"),
+    ("intents:\n  control.x:\n    sentences: [what (is]\n", "missing ')'"),
+    ("intents:\n  stop:\n    sentences: [stop]\n", "must start with one of"),
+    ("intents:\n  out_of_scope.x:\n    sentences: [weather]\n", "needs a 'subject'"),
+    ("intents:\n  control.x:\n    sentence: [x]\n", "unknown field 'sentence'"),
+    ("extras: 1\n", "unknown section 'extras'"),
+    ("- just a list\n", "expected a mapping"),
+])
+def test_data_mistakes_are_reported_with_file_and_line(tmp_path: Path, body: str, message: str) -> None:
+    path = write(tmp_path, "x.yaml", body)
+    write(tmp_path, "ok.yaml", "intents:\n  topic.recovery:\n    topic: recovery\n    sentences: [recovery]\n")
+    errors = errors_of(tmp_path)
+    assert any(e.startswith(f"{path}:") and message in e for e in errors), errors
+
+
+def test_a_topic_without_an_intent_cannot_be_reached(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    assert any("topic 'symptoms' has no intent" in e for e in errors_of(tmp_path, ("recovery", "symptoms")))
+
+
+def test_no_intent_files_is_an_error(tmp_path: Path) -> None:
+    assert any("no intent files" in e for e in errors_of(tmp_path))
+
+
+def test_yaml_tags_are_not_constructed(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "intents: !!python/object/apply:os.system ['true']\n")
+    assert any("invalid YAML" in e for e in errors_of(tmp_path))
