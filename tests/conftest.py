@@ -24,6 +24,22 @@ def conversation(guide: Guide) -> Conversation:
     return Conversation(guide)
 
 
+@pytest.fixture(scope="session")
+def pulse() -> None:
+    """A running PulseAudio server with the virtual mic and speaker (see sound.py)."""
+    from .sound import ensure_pulse
+
+    ensure_pulse()
+
+
+@pytest.fixture(autouse=True)
+def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own settings file, never the user's."""
+    path = tmp_path_factory.mktemp("config") / "config.yaml"
+    monkeypatch.setenv("VOICEGUIDE_CONFIG", str(path))
+    return path
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path) -> tuple[Path, Path]:
     """Writable copies of the shipped content and intents folders."""

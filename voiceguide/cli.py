@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .dialogue import Action, Conversation, Reply
+from .audio import write_wav
+from .config import Config, load_config, save_config
+from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
 from .guide import Guide, load_guide
+from .playback import DevicePlayer, NoAudioDevice, Playback, list_devices
+from .speak import Speech, make_synthesizer
 
 EXIT_USER_ERROR = 2
 
@@ -39,13 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Answer one question and print the answer.")
     ask.add_argument("question", nargs="+", help="the question, e.g. how long is recovery")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of the answer")
+    speech = ask.add_mutually_exclusive_group()
+    speech.add_argument("--speak", action="store_true", help="also speak the answer aloud")
+    speech.add_argument("--to-wav", type=Path, metavar="FILE", help="write the spoken answer to a WAV file")
+    _voice_options(ask)
     ask.set_defaults(run=_ask)
 
     chat = sub.add_parser("chat", parents=[data], help="a typed conversation",
                           description="A typed conversation: one line in, the answer out. "
                           "Say more, repeat, next or previous; goodbye or end of input ends it.")
     chat.add_argument("--json", action="store_true", help="print one JSON object per line")
+    chat.add_argument("--speak", action="store_true", help="also speak each answer; typing cuts it off")
+    _voice_options(chat)
     chat.set_defaults(run=_chat)
+
+    devices = sub.add_parser("devices", help="list sound devices",
+                             description="List the sound devices, with the index and name to pass as a device.")
+    devices.set_defaults(run=_devices)
 
     check = sub.add_parser("check", parents=[data], help="validate content and intents",
                            description="Validate the content and intent files; print file:line: message "
@@ -56,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
                             description="List the guide's topics in reading order.")
     topics.set_defaults(run=_topics)
     return parser
+
+
+def _voice_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--voice", help="espeak-ng voice name, or piper for the natural voice (default: config)")
+    parser.add_argument("--output-device", metavar="DEVICE", help="sound output device, name or index")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,30 +117,80 @@ def _ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise VoiceGuideError("the question is empty")
+    config = load_config()
     reply = Conversation(_guide(args), ask_back=False).respond(question)
-    print(_as_json(reply) if args.json else reply.text)
+    if args.to_wav:
+        speech = _speech(args, config)
+        audio, _cues = speech.render(reply.text, config.voice_settings.rate, config.voice_settings.volume)
+        write_wav(args.to_wav, audio)
+    print(_as_json(reply) if args.json else reply.text, flush=True)
+    if args.speak:
+        speech = _speech(args, config)
+        player = _player(args, config, speech)
+        if player is not None:
+            settings = config.voice_settings
+            player.play(speech.sentences(reply.text, settings.rate, settings.volume))
     return 0
 
 
+def _speech(args: argparse.Namespace, config: Config) -> Speech:
+    return Speech(make_synthesizer(args.voice or config.voice))
+
+
+def _player(args: argparse.Namespace, config: Config, speech: Speech) -> DevicePlayer | None:
+    """The sound output, or None (said once on stderr) when there is none: text is printed instead."""
+    device = args.output_device or config.output_device
+    try:
+        return DevicePlayer(speech.synthesizer.sample_rate, _device(device))
+    except NoAudioDevice as exc:
+        print(f"voiceguide: {exc}; the answers are printed instead", file=sys.stderr)
+        return None
+
+
+def _device(value: str | None) -> str | int | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
 def _chat(args: argparse.Namespace) -> int:
-    conversation = Conversation(_guide(args))
+    config = load_config()
+    conversation = Conversation(_guide(args), state=State(settings=config.voice_settings))
+    speech = _speech(args, config) if args.speak else None
+    player = _player(args, config, speech) if speech else None
     interactive = sys.stdin.isatty()
     out: TextIO = sys.stdout
     if interactive:
         print(conversation.guide.content.replies.say("greeting"), file=out)
         print(conversation.guide.content.disclaimer.text, file=out)
+    playing: Playback | None = None
     while True:
         if interactive:
             print("> ", end="", file=out, flush=True)
         line = sys.stdin.readline()
+        if playing is not None:
+            playing.stop()  # a new line cuts the answer off, as speaking over it would
         if not line:
             return 0
         if not line.strip():
             continue
         reply = conversation.respond(line.strip())
         print(_as_json(reply) if args.json else reply.text, file=out, flush=True)
+        settings = conversation.state.settings
+        if settings != config.voice_settings:
+            config = config.with_voice_settings(settings)
+            save_config(config)
+        if player is not None and speech is not None and reply.action is not Action.STOP:
+            playing = player.start(speech.sentences(reply.text, settings.rate, settings.volume))
         if reply.action is Action.GOODBYE:
+            if playing is not None:
+                playing.wait()
             return 0
+
+
+def _devices(args: argparse.Namespace) -> int:
+    for index, name, inputs, outputs in list_devices():
+        kinds = ", ".join(k for k, n in (("input", inputs), ("output", outputs)) if n)
+        print(f"{index}: {name} ({kinds})")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

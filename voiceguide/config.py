@@ -1,0 +1,103 @@
+"""The user's settings, kept between runs in a small YAML file.
+
+Where: ``VOICEGUIDE_CONFIG`` if set, else the user config folder
+(platformdirs), ``config.yaml``. A missing file means the defaults; a broken
+one is reported as ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .dialogue import RATES, VOLUMES, VoiceSettings
+from .errors import DataError
+from .yamlfile import LocatedDict, line_of, load_yaml
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a user can set once and keep."""
+
+    voice: str = "en-us"
+    """An espeak-ng voice name, or "piper" for the natural voice."""
+    rate_step: int = VoiceSettings().rate_step
+    """Speaking rate, as a step of dialogue.RATES."""
+    volume_step: int = VoiceSettings().volume_step
+    """Volume, as a step of dialogue.VOLUMES."""
+    output_device: str | None = None
+    """Sound output device, by name or index; None for the system default."""
+    input_device: str | None = None
+    """Microphone, by name or index; None for the system default."""
+    engine: str = "auto"
+    """Speech recogniser: auto, vosk or pocketsphinx."""
+    vosk_model: str | None = None
+    """Folder of an installed Vosk model."""
+
+    @property
+    def voice_settings(self) -> VoiceSettings:
+        return VoiceSettings(self.rate_step, self.volume_step)
+
+    def with_voice_settings(self, settings: VoiceSettings) -> Config:
+        return replace(self, rate_step=settings.rate_step, volume_step=settings.volume_step)
+
+
+def config_path() -> Path:
+    """Where the user's settings live."""
+    explicit = os.environ.get("VOICEGUIDE_CONFIG")
+    if explicit:
+        return Path(explicit)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("voiceguide")) / "config.yaml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The settings in ``path`` (default: config_path()), checked; defaults if absent."""
+    path = path or config_path()
+    if not path.exists():
+        return Config()
+    doc = load_yaml(path)
+    if doc is None:
+        return Config()
+    if not isinstance(doc, LocatedDict):
+        raise DataError(str(path), 1, "expected a mapping of settings")
+    known = {f.name: f for f in fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key not in known:
+            raise DataError(str(path), line_of(doc, key), f"unknown setting '{key}'")
+        values[key] = _checked(path, doc, key, value)
+    return Config(**values)
+
+
+def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
+    bounds = {"rate_step": len(RATES), "volume_step": len(VOLUMES)}
+    if key in bounds:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < bounds[key]:
+            raise DataError(str(path), line_of(doc, key), f"'{key}' must be a whole number from 0 to {bounds[key] - 1}")
+        return value
+    if key == "engine" and value not in ("auto", "vosk", "pocketsphinx"):
+        raise DataError(str(path), line_of(doc, key), "'engine' must be auto, vosk or pocketsphinx")
+    if value is not None and not isinstance(value, str | int):
+        raise DataError(str(path), line_of(doc, key), f"'{key}' must be text")
+    return None if value is None else str(value)
+
+
+def save_config(config: Config, path: Path | None = None) -> None:
+    """Write the settings atomically: an interrupted save leaves the old file."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            yaml.safe_dump(asdict(config), out, sort_keys=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,295 @@
+"""Speech out, playback: sentences to a sound device, stoppable at any moment.
+
+A :class:`Playback` is one answer being played. It pulls sentences from an
+iterator in a background thread (so the next sentence is synthesised while
+the current one plays) and hands out fixed-size blocks of samples. Stop cuts
+off at the next block; pause cuts off too, and resume restarts the
+interrupted sentence from its beginning. :class:`DevicePlayer` sends the
+blocks to sounddevice; :class:`RecordingPlayer` keeps them, for tests and
+files.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+
+from .audio import Audio, Samples
+from .errors import VoiceGuideError
+from .speak import Sentence
+
+log = logging.getLogger(__name__)
+
+BLOCK_SECONDS = 0.01
+"""Playback block: stop takes effect within one block plus the device's latency."""
+_END = object()
+
+
+class NoAudioDevice(VoiceGuideError):
+    """There is no usable sound device. The message says which and why."""
+
+
+@dataclass
+class Timing:
+    """When things happened during one playback, as time.perf_counter() values."""
+
+    started: float = 0.0
+    first_sample: float | None = None
+    stop_requested: float | None = None
+    silenced: float | None = None
+    finished: float | None = None
+
+
+class Playback:
+    """One answer being played: a source of sample blocks with controls."""
+
+    def __init__(self, sentences: Iterable[Sentence], rate: int) -> None:
+        self.rate = rate
+        self.timing = Timing(started=time.perf_counter())
+        self.played: list[str] = []
+        """Sentences that started playing, in order."""
+        self.interrupted = False
+        """Stopped before the end."""
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
+        self._lock = threading.Lock()
+        self._current: Samples | None = None
+        self._offset = 0
+        self._paused = False
+        self._stopped = False
+        self._exhausted = False
+        self._done = threading.Event()
+        self._producer = threading.Thread(target=self._produce, args=(iter(sentences),), daemon=True)
+        self._producer.start()
+
+    def _produce(self, sentences: Iterator[Sentence]) -> None:
+        try:
+            for sentence in sentences:
+                if self._stopped:
+                    break
+                self._queue.put((sentence.text, sentence.audio.resampled(self.rate).samples))
+        except Exception:  # a failure in synthesis must not hang playback
+            log.exception("could not prepare the answer for playback")
+        finally:
+            self._queue.put(_END)
+
+    def read(self, frames: int, wait: bool = False) -> Samples | None:
+        """The next ``frames`` samples; None once finished or stopped.
+
+        A device cannot wait, so by default a sentence that is not ready yet is
+        padded with silence. With ``wait`` (recording to memory) the call waits
+        for it instead, and the last block is cut to what was played.
+        """
+        out = np.zeros(frames, dtype=np.int16)
+        filled = 0
+        while True:
+            with self._lock:
+                if self._stopped or (self._exhausted and not filled):
+                    self._finish()
+                    return None
+                if self._paused:
+                    return out
+                filled = self._fill(out, filled)
+                if filled and self.timing.first_sample is None:
+                    self.timing.first_sample = time.perf_counter()
+                if filled == frames or not wait:
+                    return out
+                if self._exhausted:
+                    return out[:filled]
+            self._accept(self._queue.get())  # wait, outside the lock, for the next sentence
+
+    def _fill(self, out: Samples, filled: int) -> int:
+        """Copy ready samples into ``out`` from position ``filled``; the new fill level."""
+        while filled < len(out):
+            if self._current is None:
+                try:
+                    self._take(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+                if self._current is None:
+                    break
+            take = min(len(out) - filled, len(self._current) - self._offset)
+            out[filled : filled + take] = self._current[self._offset : self._offset + take]
+            filled += take
+            self._offset += take
+            if self._offset >= len(self._current):
+                self._current = None
+        return filled
+
+    def _accept(self, item: object) -> None:
+        with self._lock:
+            self._take(item)
+
+    def _take(self, item: object) -> None:
+        """Make a queued item the current sentence, or note the end."""
+        if item is _END:
+            self._exhausted = True
+            return
+        text, samples = cast(tuple[str, Samples], item)
+        self.played.append(text)
+        self._current, self._offset = samples, 0
+
+    def _finish(self) -> None:
+        now = time.perf_counter()
+        if self._stopped and self.timing.silenced is None:
+            self.timing.silenced = now
+        if self.timing.finished is None:
+            self.timing.finished = now
+        self._done.set()
+
+    def stop(self) -> None:
+        """Cut the answer off now."""
+        with self._lock:
+            if not self._done.is_set() and not self._stopped:
+                self.timing.stop_requested = time.perf_counter()
+                self._stopped = True
+                self.interrupted = True
+
+    def pause(self) -> None:
+        """Go silent now; resume() restarts the interrupted sentence."""
+        with self._lock:
+            self._paused = True
+            self._offset = 0
+
+    def resume(self) -> None:
+        """Carry on from the start of the sentence that was interrupted."""
+        with self._lock:
+            self._paused = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the answer has finished or been stopped; False on timeout."""
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+
+class Player(ABC):
+    """Somewhere answers can be played."""
+
+    rate: int
+
+    @abstractmethod
+    def start(self, sentences: Iterable[Sentence]) -> Playback:
+        """Begin playing and return at once."""
+
+    def play(self, sentences: Iterable[Sentence]) -> Playback:
+        """Play to the end (or until stopped from another thread)."""
+        playback = self.start(sentences)
+        playback.wait()
+        return playback
+
+
+class DevicePlayer(Player):
+    """Plays through sounddevice (PortAudio)."""
+
+    def __init__(self, rate: int, device: str | int | None = None) -> None:
+        self.rate = rate
+        self.device = device
+        self._sd = _sounddevice()
+        try:
+            info = self._sd.query_devices(device, "output")
+        except (ValueError, self._sd.PortAudioError) as exc:
+            raise NoAudioDevice(f"no audio output device{f' {device!r}' if device is not None else ''}: {exc}") \
+                from None
+        self.name = str(info["name"]) if isinstance(info, dict) else str(device)
+
+    def start(self, sentences: Iterable[Sentence]) -> Playback:
+        playback = Playback(sentences, self.rate)
+        sd = self._sd
+
+        def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+            block = playback.read(frames)
+            if block is None:
+                outdata.fill(0)
+                raise sd.CallbackStop
+            outdata[:, 0] = block
+
+        stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="int16", device=self.device,
+                                 blocksize=round(self.rate * BLOCK_SECONDS), latency="low", callback=callback)
+        threading.Thread(target=_run_stream, args=(stream, playback), daemon=True).start()
+        return playback
+
+
+def _run_stream(stream: Any, playback: Playback) -> None:
+    """Keep the stream open until the playback ends, then close it."""
+    with stream:
+        playback.wait()
+        time.sleep(0.05)  # let the last block reach the device
+
+
+class RecordingPlayer(Player):
+    """Keeps every block instead of playing it: a stand-in for the speaker.
+
+    With ``realtime`` it takes as long as playing would, so that stop and pause
+    from another thread land mid-answer as they would on a device.
+    """
+
+    def __init__(self, rate: int, realtime: bool = False) -> None:
+        self.rate = rate
+        self.realtime = realtime
+        self.blocks: list[Samples] = []
+        self.playbacks: list[Playback] = []
+
+    def start(self, sentences: Iterable[Sentence]) -> Playback:
+        playback = Playback(sentences, self.rate)
+        self.playbacks.append(playback)
+        threading.Thread(target=self._drain, args=(playback,), daemon=True).start()
+        return playback
+
+    def _drain(self, playback: Playback) -> None:
+        frames = round(self.rate * BLOCK_SECONDS)
+        next_due = time.perf_counter()
+        while (block := playback.read(frames, wait=not self.realtime)) is not None:
+            self.blocks.append(block)
+            if self.realtime:
+                next_due += BLOCK_SECONDS
+                time.sleep(max(0.0, next_due - time.perf_counter()))
+
+    @property
+    def audio(self) -> Audio:
+        """Everything played so far, as one Audio."""
+        return Audio(np.concatenate(self.blocks) if self.blocks else np.zeros(0, dtype=np.int16), self.rate)
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as exc:  # PortAudio itself is missing
+        raise NoAudioDevice(f"sound is unavailable: {exc}; run scripts/setup") from None
+    return sounddevice
+
+
+def list_devices() -> list[tuple[int, str, int, int]]:
+    """(index, name, input channels, output channels) of every sound device."""
+    sd = _sounddevice()
+    try:
+        found = sd.query_devices()
+    except Exception as exc:
+        raise NoAudioDevice(f"cannot list sound devices: {exc}") from None
+    return [(i, str(d["name"]), int(d["max_input_channels"]), int(d["max_output_channels"]))
+            for i, d in enumerate(found)]
+
+
+def earcon(kind: str, rate: int) -> Audio:
+    """A short tone: "listening" (rising), "understood" (one high), "not_understood" (falling)."""
+    notes = {"listening": (660, 880), "understood": (990,), "not_understood": (440, 330)}[kind]
+    parts = []
+    for freq in notes:
+        t = np.arange(round(0.09 * rate)) / rate
+        envelope = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)
+        parts.append(0.3 * envelope * np.sin(2 * np.pi * freq * t))
+    samples = (np.concatenate(parts) * 32767).astype(np.int16)
+    return Audio(samples, rate)
