@@ -43,6 +43,7 @@ def ensure_pulse() -> None:
     for name in ("mic", "speaker"):
         if f"\t{name}\t" not in sinks:
             _pactl("load-module", "module-null-sink", f"sink_name={name}")
+    os.environ.setdefault("PULSE_LATENCY_MSEC", "30")  # as the command line sets it
     os.environ["PULSE_SINK"] = "speaker"
     os.environ["PULSE_SOURCE"] = "mic.monitor"
 

@@ -67,6 +67,17 @@ def test_earcons_are_short_distinct_tones() -> None:
     assert len({t.samples.tobytes() for t in tones.values()}) == 3
 
 
+@pytest.mark.usefixtures("pulse")
+def test_a_new_answer_cuts_off_the_one_playing(speech: Speech) -> None:
+    with DevicePlayer(speech.synthesizer.sample_rate, "pulse") as player:
+        first = player.start(speech.sentences(TEXT))
+        time.sleep(0.5)
+        second = player.start(speech.sentences("Stopped."))
+        assert second.wait(5.0)
+    assert first.interrupted and first.done and not second.interrupted
+    assert second.played == ["Stopped."]
+
+
 def test_no_output_device_is_a_clear_error() -> None:
     with pytest.raises(NoAudioDevice, match="no audio output device 'no-such-card'"):
         DevicePlayer(22050, "no-such-card")
@@ -76,8 +87,9 @@ def test_no_output_device_is_a_clear_error() -> None:
 def test_answer_plays_through_the_virtual_speaker(speech: Speech) -> None:
     recorder = Recorder()
     time.sleep(0.3)
-    playback = DevicePlayer(speech.synthesizer.sample_rate, "pulse").play(speech.sentences(TEXT))
-    time.sleep(0.5)
+    with DevicePlayer(speech.synthesizer.sample_rate, "pulse") as player:
+        playback = player.play(speech.sentences(TEXT))
+        time.sleep(0.5)
     heard = recorder.stop()
     spoken = sum(s.audio.duration for s in speech.sentences(TEXT))
     assert playback.played == [s.text for s in speech.sentences(TEXT)]
@@ -89,15 +101,15 @@ def test_answer_plays_through_the_virtual_speaker(speech: Speech) -> None:
 def test_stop_silences_the_virtual_speaker(speech: Speech) -> None:
     recorder = Recorder()
     time.sleep(0.3)
-    playback = DevicePlayer(speech.synthesizer.sample_rate, "pulse").start(speech.sentences(TEXT))
-    time.sleep(1.5)
-    playback.stop()
-    assert playback.wait(2.0)
-    time.sleep(1.0)
+    with DevicePlayer(speech.synthesizer.sample_rate, "pulse") as player:
+        playback = player.start(speech.sentences(TEXT))
+        time.sleep(1.5)
+        playback.stop()
+        assert playback.wait(2.0)
+        time.sleep(1.0)
     heard = recorder.stop()
-    spoken = sum(s.audio.duration for s in speech.sentences(TEXT))
     assert playback.interrupted
-    assert sounding_seconds(heard) < min(2.0, spoken / 2)
+    assert 1.0 < sounding_seconds(heard) < 1.5 + 0.2
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

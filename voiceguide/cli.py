@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,6 +80,8 @@ def _voice_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Low sound-server buffering, so that "stop" is heard at once (see playback.DevicePlayer).
+    os.environ.setdefault("PULSE_LATENCY_MSEC", "30")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
@@ -129,7 +132,8 @@ def _ask(args: argparse.Namespace) -> int:
         player = _player(args, config, speech)
         if player is not None:
             settings = config.voice_settings
-            player.play(speech.sentences(reply.text, settings.rate, settings.volume))
+            with player:
+                player.play(speech.sentences(reply.text, settings.rate, settings.volume))
     return 0
 
 
@@ -169,7 +173,7 @@ def _chat(args: argparse.Namespace) -> int:
         if playing is not None:
             playing.stop()  # a new line cuts the answer off, as speaking over it would
         if not line:
-            return 0
+            break
         if not line.strip():
             continue
         reply = conversation.respond(line.strip())
@@ -183,7 +187,10 @@ def _chat(args: argparse.Namespace) -> int:
         if reply.action is Action.GOODBYE:
             if playing is not None:
                 playing.wait()
-            return 0
+            break
+    if player is not None:
+        player.close()
+    return 0
 
 
 def _devices(args: argparse.Namespace) -> int:

@@ -72,13 +72,21 @@ class Playback:
     def _produce(self, sentences: Iterator[Sentence]) -> None:
         try:
             for sentence in sentences:
-                if self._stopped:
-                    break
-                self._queue.put((sentence.text, sentence.audio.resampled(self.rate).samples))
+                if not self._put((sentence.text, sentence.audio.resampled(self.rate).samples)):
+                    return
         except Exception:  # a failure in synthesis must not hang playback
             log.exception("could not prepare the answer for playback")
-        finally:
-            self._queue.put(_END)
+        self._put(_END)
+
+    def _put(self, item: object) -> bool:
+        """Queue an item unless the playback is stopped first; False if it was."""
+        while not self._stopped:
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def read(self, frames: int, wait: bool = False) -> Samples | None:
         """The next ``frames`` samples; None once finished or stopped.
@@ -147,10 +155,17 @@ class Playback:
     def stop(self) -> None:
         """Cut the answer off now."""
         with self._lock:
-            if not self._done.is_set() and not self._stopped:
-                self.timing.stop_requested = time.perf_counter()
-                self._stopped = True
-                self.interrupted = True
+            if self._done.is_set() or self._stopped:
+                return
+            self.timing.stop_requested = time.perf_counter()
+            self._stopped = True
+            self.interrupted = True
+
+    def detach(self) -> None:
+        """The player will read no more of this playback: stop it and mark it done."""
+        self.stop()
+        with self._lock:
+            self._finish()
 
     def pause(self) -> None:
         """Go silent now; resume() restarts the interrupted sentence."""
@@ -183,7 +198,10 @@ class Player(ABC):
 
     @abstractmethod
     def start(self, sentences: Iterable[Sentence]) -> Playback:
-        """Begin playing and return at once."""
+        """Begin playing (cutting off whatever plays) and return at once."""
+
+    def close(self) -> None:  # noqa: B027 - nothing to release by default
+        """Release the device, if any."""
 
     def play(self, sentences: Iterable[Sentence]) -> Playback:
         """Play to the end (or until stopped from another thread)."""
@@ -193,7 +211,15 @@ class Player(ABC):
 
 
 class DevicePlayer(Player):
-    """Plays through sounddevice (PortAudio)."""
+    """Plays through sounddevice (PortAudio), on one output stream kept open.
+
+    The stream stays open between answers and sends silence when idle, so an
+    answer starts within one block and nothing waits for a device to open.
+    On PulseAudio through ALSA's "pulse" device, set PULSE_LATENCY_MSEC (the
+    command line sets 30 unless it is set already): with the server's default
+    buffering, underrun recovery stalls the callback for up to two seconds,
+    and a stop would wait that long to be heard.
+    """
 
     def __init__(self, rate: int, device: str | int | None = None) -> None:
         self.rate = rate
@@ -202,32 +228,57 @@ class DevicePlayer(Player):
         try:
             info = self._sd.query_devices(device, "output")
         except (ValueError, self._sd.PortAudioError) as exc:
-            raise NoAudioDevice(f"no audio output device{f' {device!r}' if device is not None else ''}: {exc}") \
-                from None
+            where = f" {device!r}" if device is not None else ""
+            raise NoAudioDevice(f"no audio output device{where}: {exc}") from None
         self.name = str(info["name"]) if isinstance(info, dict) else str(device)
+        self._current: Playback | None = None
+        self._stream: Any = None
+        self._lock = threading.Lock()
 
     def start(self, sentences: Iterable[Sentence]) -> Playback:
         playback = Playback(sentences, self.rate)
-        sd = self._sd
-
-        def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
-            block = playback.read(frames)
-            if block is None:
-                outdata.fill(0)
-                raise sd.CallbackStop
-            outdata[:, 0] = block
-
-        stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="int16", device=self.device,
-                                 blocksize=round(self.rate * BLOCK_SECONDS), latency="low", callback=callback)
-        threading.Thread(target=_run_stream, args=(stream, playback), daemon=True).start()
+        with self._lock:
+            previous, self._current = self._current, playback
+            if previous is not None:
+                previous.detach()
+            self._open()
         return playback
 
+    def _open(self) -> None:
+        if self._stream is not None and self._stream.active:
+            return
+        sd = self._sd
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=self.rate, channels=1, dtype="int16", device=self.device, latency="low",
+                blocksize=round(self.rate * BLOCK_SECONDS), callback=self._callback)
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            self._stream = None
+            raise NoAudioDevice(f"cannot play on {self.name}: {exc}") from None
 
-def _run_stream(stream: Any, playback: Playback) -> None:
-    """Keep the stream open until the playback ends, then close it."""
-    with stream:
-        playback.wait()
-        time.sleep(0.05)  # let the last block reach the device
+    def _callback(self, outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+        playback = self._current
+        block = playback.read(frames) if playback is not None else None
+        if block is None:
+            outdata.fill(0)
+        else:
+            outdata[:, 0] = block
+
+    def __enter__(self) -> DevicePlayer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop whatever plays and release the device."""
+        with self._lock:
+            if self._current is not None:
+                self._current.detach()
+            if self._stream is not None:
+                self._stream.close()
+                self._stream = None
 
 
 class RecordingPlayer(Player):
