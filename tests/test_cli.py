@@ -76,6 +76,16 @@ def test_check_passes_on_the_shipped_data() -> None:
     assert done.returncode == 0 and done.stdout.startswith("ok: ")
 
 
+def test_check_finds_words_the_recogniser_lacks(data_copy: tuple[Path, Path]) -> None:
+    content, intents = data_copy
+    language = intents / "language.yaml"
+    language.write_text(language.read_text().replace("    discitis: D IH S K AY T IH S\n", ""))
+    done = run("check", "--content", str(content), "--intents", str(intents))
+    assert done.returncode == 2
+    assert done.stderr.strip() == "intents: 'discitis' is not in PocketSphinx's dictionary: add it under " \
+        "language: pronunciations"
+
+
 def test_check_fails_clearly_on_broken_data(data_copy: tuple[Path, Path]) -> None:
     content, intents = data_copy
     path = intents / "controls.yaml"

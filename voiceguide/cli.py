@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -17,8 +17,13 @@ from .config import Config, load_config, save_config
 from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
 from .guide import Guide, load_guide
+from .hearing import EndpointConfig, Listener, Microphone, raw_frames, wav_frames
+from .models import MODEL_NAME, MODEL_URL, install
+from .normalize import words
 from .playback import DevicePlayer, NoAudioDevice, Playback, list_devices
+from .recognize import Recognizer, Transcript, open_recognizer, unknown_to_pocketsphinx
 from .speak import Speech, make_synthesizer
+from .understand import command_phrases, understand_heard
 
 EXIT_USER_ERROR = 2
 
@@ -42,8 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", parents=[data], help="answer one typed question",
                          description="Answer one question and print the answer.")
-    ask.add_argument("question", nargs="+", help="the question, e.g. how long is recovery")
+    ask.add_argument("question", nargs="*", help="the question, e.g. how long is recovery")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of the answer")
+    heard = ask.add_mutually_exclusive_group()
+    heard.add_argument("--audio", type=Path, nargs="+", metavar="FILE",
+                       help="spoken questions: WAV files (any rate), or - for raw 16 kHz 16-bit mono PCM "
+                       "on stdin; one answer per file")
+    heard.add_argument("--mic", action="store_true", help="listen for one spoken question on the microphone")
+    _listening_options(ask)
     speech = ask.add_mutually_exclusive_group()
     speech.add_argument("--speak", action="store_true", help="also speak the answer aloud")
     speech.add_argument("--to-wav", type=Path, metavar="FILE", help="write the spoken answer to a WAV file")
@@ -58,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     _voice_options(chat)
     chat.set_defaults(run=_chat)
 
+    model = sub.add_parser("model", help="manage the Vosk speech model",
+                           description="Install the official small US English Vosk model "
+                           f"({MODEL_NAME}) into the user data folder.")
+    model_sub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)
+    install = model_sub.add_parser("install", help="download and install the model",
+                                   description="Download the model (or take a zip file), check it, unpack it.")
+    install.add_argument("--from", dest="from_zip", type=Path, metavar="FILE.zip",
+                         help="install from this zip file instead of downloading")
+    install.add_argument("--url", default=MODEL_URL, help=argparse.SUPPRESS)
+    install.add_argument("--dir", type=Path, help="install under this folder (default: the user data folder)")
+    install.set_defaults(run=_model_install)
+
     devices = sub.add_parser("devices", help="list sound devices",
                              description="List the sound devices, with the index and name to pass as a device.")
     devices.set_defaults(run=_devices)
@@ -71,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
                             description="List the guide's topics in reading order.")
     topics.set_defaults(run=_topics)
     return parser
+
+
+def _listening_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
+                        help="speech recogniser (default: config, else auto: Vosk if a model is installed)")
+    parser.add_argument("--model", type=Path, metavar="DIR", help="Vosk model folder")
+    parser.add_argument("--input-device", metavar="DEVICE", help="microphone, name or index")
+    parser.add_argument("--trailing-silence", type=int, default=500, metavar="MS",
+                        help="silence that ends a spoken question (default 500)")
+    parser.add_argument("--timeout", type=float, default=15.0, metavar="S",
+                        help="with --mic: give up after this long without a question (default 15)")
 
 
 def _voice_options(parser: argparse.ArgumentParser) -> None:
@@ -117,11 +151,64 @@ def _as_json(reply: Reply) -> str:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    config = load_config()
+    if args.audio or args.mic:
+        if args.question:
+            raise VoiceGuideError("give either typed words or --audio/--mic, not both")
+        return _ask_spoken(args, config)
     question = " ".join(args.question).strip()
     if not question:
         raise VoiceGuideError("the question is empty")
-    config = load_config()
     reply = Conversation(_guide(args), ask_back=False).respond(question)
+    return _answer(args, config, reply)
+
+
+def _ask_spoken(args: argparse.Namespace, config: Config) -> int:
+    guide = _guide(args)
+    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
+                                        guide.intents.language.pronunciations, command_phrases(guide.intents))
+    print(f"voiceguide: {which}", file=sys.stderr)
+    endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence)
+    for transcript in _heard(args, config, recognizer, endpoint):
+        understanding = understand_heard(guide.understander, transcript.text, transcript.command,
+                                         transcript.alternatives)
+        reply = Conversation(guide, ask_back=False).respond(transcript.text, understanding)
+        _answer(args, config, reply)
+    return 0
+
+
+def _heard(args: argparse.Namespace, config: Config, recognizer: Recognizer,
+           endpoint: EndpointConfig) -> Iterator[Transcript]:
+    """The transcript of each spoken question: one per file, or one from the microphone."""
+    if args.mic:
+        with Microphone(_device(args.input_device or config.input_device)) as mic:
+            for utterance in Listener(recognizer, endpoint).utterances(mic.frames(timeout=args.timeout)):
+                yield utterance.transcript
+                return
+        raise VoiceGuideError(f"no question heard within {args.timeout:g} seconds")
+    for path in args.audio:
+        frames = raw_frames(sys.stdin.buffer) if str(path) == "-" else wav_frames(path)
+        heard = [u.transcript for u in Listener(recognizer, endpoint).utterances(frames)]
+        text = " ".join(t.text for t in heard).strip()
+        one = heard[0] if len(heard) == 1 else None
+        yield Transcript(text, min((t.confidence for t in heard), default=0.0),
+                         command=one.command if one else "", alternatives=one.alternatives if one else ())
+
+
+def _model_install(args: argparse.Namespace) -> int:
+    def progress(done: int, total: int | None) -> None:
+        if sys.stderr.isatty():
+            shown = f"{done * 100 // total:3d}%" if total else f"{done // 1_000_000} MB"
+            print(f"\rdownloading {MODEL_NAME}: {shown}", end="", file=sys.stderr, flush=True)
+
+    target = install(args.dir, url=args.url, zip_file=args.from_zip, progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"installed {target}")
+    return 0
+
+
+def _answer(args: argparse.Namespace, config: Config, reply: Reply) -> int:
     if args.to_wav:
         speech = _speech(args, config)
         audio, _cues = speech.render(reply.text, config.voice_settings.rate, config.voice_settings.volume)
@@ -202,10 +289,25 @@ def _devices(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     guide = _guide(args)
+    vocabulary = guide_vocabulary(guide)
+    missing = unknown_to_pocketsphinx(vocabulary, guide.intents.language.pronunciations)
+    if missing:
+        for word in missing:
+            print(f"intents: '{word}' is not in PocketSphinx's dictionary: add it under "
+                  f"language: pronunciations", file=sys.stderr)
+        return EXIT_USER_ERROR
     sentences = sum(len(i.sentences) for i in guide.intents.intents)
     print(f"ok: {len(guide.content.topics)} topics, {len(guide.intents.intents)} intents, "
-          f"{sentences} template sentences")
+          f"{sentences} template sentences, all {len(vocabulary)} words known to PocketSphinx")
     return 0
+
+
+def guide_vocabulary(guide: Guide) -> set[str]:
+    """Every word the guide says or listens for."""
+    vocabulary = {w for i in guide.intents.intents for s in i.sentences for w in s}
+    for topic in guide.content.topics:
+        vocabulary.update(words(f"{topic.title} {topic.short} {topic.detail}"))
+    return vocabulary
 
 
 def _topics(args: argparse.Namespace) -> int:

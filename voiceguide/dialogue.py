@@ -120,9 +120,9 @@ class Conversation:
     def topics(self) -> tuple[Topic, ...]:
         return self.guide.content.topics
 
-    def respond(self, text: str) -> Reply:
-        """The reply to one utterance."""
-        understanding = self.guide.understander.understand(text)
+    def respond(self, text: str, understanding: Understanding | None = None) -> Reply:
+        """The reply to one utterance (understood here unless already understood)."""
+        understanding = understanding or self.guide.understander.understand(text)
         log.debug("understood %r as %s (%.2f)", text, understanding.intent, understanding.confidence)
         pending, self.state.pending = self.state.pending, None
         if pending and understanding.understood and understanding.intent:

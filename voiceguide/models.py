@@ -1,0 +1,165 @@
+"""Vosk models: where the guide looks for one, and installing one.
+
+Where, in order: an explicit path (``--model``), ``VOICEGUIDE_VOSK_MODEL``,
+the user config (``vosk_model``), then the user data folder (platformdirs).
+Installing downloads the official small US English model (or takes a zip
+file), checks the archive and the model's layout, and unpacks atomically: a
+failed install leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import VoiceGuideError
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "vosk-model-small-en-us-0.15"
+MODEL_URL = f"https://alphacephei.com/vosk/models/{MODEL_NAME}.zip"
+"""The official small US English model (Apache-2.0)."""
+REQUIRED = ("am/final.mdl", "conf/model.conf")
+"""Files every Vosk model folder has."""
+
+Progress = Callable[[int, int | None], None]
+"""Called with (bytes so far, total bytes or None)."""
+
+
+class ModelError(VoiceGuideError):
+    """No usable model, or an install that failed. The message says where and what to do."""
+
+
+@dataclass(frozen=True)
+class Search:
+    """One place the guide looked for a Vosk model."""
+
+    source: str
+    path: Path
+
+
+def data_dir() -> Path:
+    """The user data folder where installed models live."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("voiceguide")) / "models"
+
+
+def candidates(explicit: Path | None, configured: str | None) -> list[Search]:
+    """Every place to look, in order."""
+    places = []
+    if explicit is not None:
+        places.append(Search("--model", explicit))
+    if env := os.environ.get("VOICEGUIDE_VOSK_MODEL"):
+        places.append(Search("VOICEGUIDE_VOSK_MODEL", Path(env)))
+    if configured:
+        places.append(Search("config vosk_model", Path(configured)))
+    places.append(Search("user data folder", data_dir() / MODEL_NAME))
+    return places
+
+
+def layout_problem(folder: Path) -> str:
+    """Why ``folder`` is not a Vosk model, or "" if it is one."""
+    if not folder.is_dir():
+        return "no such folder"
+    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    if missing:
+        return f"not a Vosk model (missing {', '.join(missing)})"
+    return ""
+
+
+def find_model(explicit: Path | None = None, configured: str | None = None) -> Path | None:
+    """The first usable model, or None. An explicit --model that is broken is an error."""
+    for place in candidates(explicit, configured):
+        problem = layout_problem(place.path)
+        if not problem:
+            return place.path
+        if place.source == "--model" or (place.path.exists() and place.source != "user data folder"):
+            raise ModelError(f"{place.path} ({place.source}): {problem}; "
+                             f"install one with: voiceguide model install")
+    return None
+
+
+def where_looked(explicit: Path | None, configured: str | None) -> str:
+    """A one-line account of the places searched."""
+    return "; ".join(f"{p.source} {p.path}" for p in candidates(explicit, configured))
+
+
+def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Path | None = None,
+            progress: Progress | None = None) -> Path:
+    """Download (or take) a model zip, check it, and unpack it atomically. The model folder."""
+    root = target_root or data_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
+        archive = Path(zip_file) if zip_file else _download(url, Path(work) / "model.zip", progress)
+        name = _check_archive(archive)
+        unpack = Path(work) / "unpacked"
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(unpack)
+        problem = layout_problem(unpack / name)
+        if problem:
+            raise ModelError(f"{archive}: {problem}")
+        target = root / name
+        if target.exists():
+            old = Path(work) / "old"
+            os.replace(target, old)  # swapped out, removed with the work folder
+        os.replace(unpack / name, target)
+    return target
+
+
+def _download(url: str, dest: Path, progress: Progress | None) -> Path:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response, dest.open("wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            done = 0
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ModelError(f"cannot download {url}: {reason}; with the zip file at hand use "
+                         f"voiceguide model install --from FILE.zip") from None
+    if total is not None and done != total:
+        raise ModelError(f"download of {url} stopped early ({done} of {total} bytes)")
+    return dest
+
+
+def _check_archive(archive: Path) -> str:
+    """The model folder's name inside a good archive; ModelError otherwise."""
+    if not archive.is_file():
+        raise ModelError(f"{archive}: no such file")
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            bad = zf.testzip()
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ModelError(f"{archive}: not a complete zip archive ({exc})") from None
+    if bad is not None:
+        raise ModelError(f"{archive}: damaged member {bad}")
+    tops = {n.split("/", 1)[0] for n in names if n.strip("/")}
+    unsafe = [n for n in names if n.startswith("/") or ".." in Path(n).parts]
+    if unsafe:
+        raise ModelError(f"{archive}: unsafe path {unsafe[0]}")
+    if len(tops) != 1:
+        raise ModelError(f"{archive}: expected one model folder at the top, found {len(tops)}")
+    name = tops.pop()
+    missing = [r for r in REQUIRED if f"{name}/{r}" not in names]
+    if missing:
+        raise ModelError(f"{archive}: not a Vosk model (missing {', '.join(missing)})")
+    return name
+
+
+def remove_partial(root: Path) -> None:
+    """Remove install leftovers (a run killed part-way)."""
+    for leftover in root.glob(".install-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
