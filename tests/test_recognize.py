@@ -43,15 +43,13 @@ def pcm(audio: Audio) -> bytes:
     ("will I need physiotherapy", "topic.recovery"),
     ("next topic please", "control.next"),
     ("could you repeat that please", "control.repeat"),
-    ("slow down please", "control.slower"),
-    # Single command words: the general model mishears them, the command pass does not.
+    # Single command words: the general model mishears them; the command pass hears them.
     ("repeat", "control.repeat"),
     ("louder", "control.louder"),
-    ("pause", "control.pause"),
-    ("goodbye", "control.goodbye"),
 ])
-def test_spoken_questions_reach_their_intent(guide: Guide, sphinx: PocketSphinxRecognizer,
-                                             question: str, intent: str) -> None:
+def test_spoken_questions_reach_their_intent(guide: Guide, question: str, intent: str) -> None:
+    # A fresh recogniser, as for each `ask --audio`: PocketSphinx adapts to what it heard before.
+    sphinx = PocketSphinxRecognizer(guide.intents.language.pronunciations, command_phrases(guide.intents))
     heard = [u.transcript for u in Listener(sphinx).utterances(frames_of(pcm(spoken(question))))]
     assert len(heard) == 1
     got = understand_heard(guide.understander, heard[0].text, heard[0].command, heard[0].alternatives)

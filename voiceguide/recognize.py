@@ -106,9 +106,10 @@ class PocketSphinxRecognizer(Recognizer):
         except ImportError:
             raise RecognizerError("PocketSphinx is not installed: run scripts/setup") from None
         decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
-        for word, phones in (pronunciations or {}).items():
-            if not decoder.lookup_word(word):
-                decoder.add_word(word, phones, True)
+        new = [(w, p) for w, p in (pronunciations or {}).items() if not decoder.lookup_word(w)]
+        for index, (word, phones) in enumerate(new):
+            # Rebuilding the search after each word took seconds; once, after the last, is enough.
+            decoder.add_word(word, phones, index == len(new) - 1)
         return decoder
 
     def knows(self, word: str) -> bool:

@@ -260,16 +260,17 @@ RESCUE = 0.7
 
 def understand_heard(understander: Understander, text: str, command: str = "",
                      alternatives: tuple[str, ...] = ()) -> Understanding:
-    """Understand what a recogniser heard, weighing its other readings.
+    """Understand what a recogniser heard, weighing its other readings and its command pass.
 
     The engine's best reading decides when it is understood or out of scope.
-    Otherwise a next-best reading understood with confidence RESCUE or more
-    stands in (measured: a lower bar, or letting every reading compete,
-    answered more questions but accepted too many out-of-scope ones). Then a
-    short utterance that the command pass heard as exactly one of the
-    listener's commands is taken as that command: the general model
-    mishears single command words ("pete" for "repeat"), while the command
-    pass cannot hear anything else.
+    Otherwise the first next-best reading understood with confidence RESCUE
+    or more stands in. Failing that, a short utterance (two words or fewer)
+    that the command pass heard as exactly one of the listener's commands is
+    taken as that command: the general model mishears single command words
+    ("pete" for "repeat"), while the command pass cannot hear anything else.
+    Chosen by measurement on the dev phrasings: letting every reading
+    compete, or the command pass overrule the general one, answered fewer
+    questions or accepted more out-of-scope ones.
     """
     got = understander.understand(text)
     if got.understood or got.out_of_scope:
@@ -278,12 +279,16 @@ def understand_heard(understander: Understander, text: str, command: str = "",
         alternative = understander.understand(reading)
         if alternative.confidence >= RESCUE and (alternative.understood or alternative.out_of_scope):
             return alternative
-    if not command or len(text.split()) > 3:
-        return got
-    alternative = understander.understand(command)
-    if alternative.exact and alternative.intent is not None and alternative.intent.kind == "control":
-        return alternative
-    return got
+    heard_command = _command(understander, command) if len(text.split()) <= 2 else None
+    return heard_command or got
+
+
+def _command(understander: Understander, command: str) -> Understanding | None:
+    """The command pass's reading, if it is exactly one of the listener's commands."""
+    if not command:
+        return None
+    got = understander.understand(command)
+    return got if got.exact and got.intent is not None and got.intent.kind == "control" else None
 
 
 def command_phrases(intents: IntentSet, max_words: int = 4) -> list[str]:
