@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from .audio import write_wav
 from .config import Config, load_config, save_config
 from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
+from .export import ExportSettings, export
 from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener, Microphone, raw_frames, wav_frames
 from .models import MODEL_NAME, MODEL_URL, install
@@ -81,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--dir", type=Path, help="install under this folder (default: the user data folder)")
     install.set_defaults(run=_model_install)
 
+    exp = sub.add_parser("export", parents=[data], help="write the guide as audio files",
+                         description="Write one audio file per topic, a disclaimer track and the whole guide, "
+                         "with captions (WebVTT), a playlist (M3U8), a transcript, a manifest and index.html.")
+    exp.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write into")
+    exp.add_argument("--format", choices=["wav", "ogg"], default="wav", help="wav (default) or ogg (Vorbis)")
+    exp.add_argument("--voice", help="espeak-ng voice name, or piper for the natural voice (default: config)")
+    exp.add_argument("--rate", type=_rate, help="speaking rate as a factor of normal, 0.5 to 2 (default: config)")
+    exp.add_argument("--topics", type=lambda v: [t.strip() for t in v.split(",") if t.strip()],
+                     metavar="ID,ID", help="only these topics (see voiceguide topics)")
+    exp.add_argument("--force", action="store_true", help="write into a folder that holds other files")
+    exp.set_defaults(run=_export)
+
     devices = sub.add_parser("devices", help="list sound devices",
                              description="List the sound devices, with the index and name to pass as a device.")
     devices.set_defaults(run=_devices)
@@ -105,6 +119,41 @@ def _listening_options(parser: argparse.ArgumentParser) -> None:
                         help="silence that ends a spoken question (default 500)")
     parser.add_argument("--timeout", type=float, default=15.0, metavar="S",
                         help="with --mic: give up after this long without a question (default 15)")
+
+
+def _rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
+    if not 0.5 <= rate <= 2.0:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0.5 to 2")
+    return rate
+
+
+def _export(args: argparse.Namespace) -> int:
+    config = load_config()
+    guide = _guide(args)
+    speech = _speech(args, config)
+    settings = ExportSettings(voice=speech.synthesizer.voice, engine=speech.synthesizer.version,
+                              rate=args.rate or config.voice_settings.rate, volume=1.0, format=args.format)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, title: str) -> None:
+        if tty:
+            bar = "#" * (30 * done // total)
+            print(f"\r[{bar:<30}] {done}/{total} {title[:40]:<40}", end="", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGTERM, _interrupted)  # a killed export still cleans up what it prepared
+    result = export(guide, speech, args.out, settings, args.topics, args.force, progress)
+    if tty:
+        print(file=sys.stderr)
+    print(f"exported to {result.folder}: {len(result.written)} files written, {len(result.unchanged)} unchanged")
+    return 0
+
+
+def _interrupted(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _voice_options(parser: argparse.ArgumentParser) -> None:
