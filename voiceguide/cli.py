@@ -9,12 +9,14 @@ import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from . import __version__
 from .audio import write_wav
 from .config import Config, load_config, save_config
+from .converse import Session, scripted_frames
 from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
 from .export import ExportSettings, export
@@ -22,7 +24,7 @@ from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener, Microphone, raw_frames, wav_frames
 from .models import MODEL_NAME, MODEL_URL, install
 from .normalize import words
-from .playback import DevicePlayer, NoAudioDevice, Playback, list_devices
+from .playback import DevicePlayer, NoAudioDevice, Playback, StreamPlayer, TimelinePlayer, list_devices
 from .recognize import Recognizer, Transcript, open_recognizer, unknown_to_pocketsphinx
 from .speak import Speech, make_synthesizer
 from .understand import command_phrases, understand_heard
@@ -83,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--dir", type=Path, help="install under this folder (default: the user data folder)")
     install.set_defaults(run=_model_install)
 
+    listen = sub.add_parser("listen", parents=[data], help="spoken questions and answers at home",
+                            description="Greet, then listen and answer until goodbye. Say stop, repeat, more, "
+                            "next, previous, pause, resume, slower, faster, louder, quieter, help.")
+    listen.add_argument("--from-wavs", nargs="+", metavar="WAV",
+                        help="use these files as the microphone, in real time (a name starting with + is said "
+                        "over the answer)")
+    listen.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
+    listen.add_argument("--events", type=Path, metavar="FILE", help="write one JSON line per turn")
+    _listening_options(listen)
+    _voice_options(listen)
+    listen.set_defaults(run=_listen)
+
     exp = sub.add_parser("export", parents=[data], help="write the guide as audio files",
                          description="Write one audio file per topic, a disclaimer track and the whole guide, "
                          "with captions (WebVTT), a playlist (M3U8), a transcript, a manifest and index.html.")
@@ -119,6 +133,53 @@ def _listening_options(parser: argparse.ArgumentParser) -> None:
                         help="silence that ends a spoken question (default 500)")
     parser.add_argument("--timeout", type=float, default=15.0, metavar="S",
                         help="with --mic: give up after this long without a question (default 15)")
+
+
+def _listen(args: argparse.Namespace) -> int:
+    config = load_config()
+    guide = _guide(args)
+    microphone = None if args.from_wavs else _microphone(args, config)
+    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
+                                        guide.intents.language.pronunciations, command_phrases(guide.intents))
+    print(f"voiceguide: {which}", file=sys.stderr)
+    speech = _speech(args, config)
+    player: StreamPlayer
+    if args.to_wav:
+        player = TimelinePlayer(speech.synthesizer.sample_rate)
+    else:
+        player = _player(args, config, speech) or TimelinePlayer(speech.synthesizer.sample_rate)
+    conversation = Conversation(guide, state=State(settings=config.voice_settings))
+    listener = Listener(recognizer, EndpointConfig(trailing_silence_ms=args.trailing_silence))
+    events = args.events.open("w", encoding="utf-8") if args.events else None
+    session = Session(conversation, listener, speech, player, events, show=lambda text: print(text, flush=True))
+    try:
+        with player:
+            player.begin()
+            opening = [guide.content.replies.say("greeting")]
+            if not config.disclaimer_played:
+                opening.append(guide.content.disclaimer.text)
+                config = replace(config, disclaimer_played=True)
+            print(" ".join(opening), flush=True)
+            session.say(" ".join(opening))
+            if microphone is not None:
+                with microphone:
+                    session.run(microphone.frames())
+            else:
+                session.run(scripted_frames(args.from_wavs, session))
+    finally:
+        if events is not None:
+            events.close()
+        save_config(config.with_voice_settings(conversation.state.settings))
+    if args.to_wav and isinstance(player, TimelinePlayer):
+        write_wav(args.to_wav, player.audio)
+    return 0
+
+
+def _microphone(args: argparse.Namespace, config: Config) -> Microphone:
+    try:
+        return Microphone(_device(args.input_device or config.input_device))
+    except NoAudioDevice as exc:
+        raise VoiceGuideError(f"{exc}; for typed questions use: voiceguide chat") from None
 
 
 def _rate(value: str) -> float:

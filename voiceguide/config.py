@@ -38,6 +38,8 @@ class Config:
     """Speech recogniser: auto, vosk or pocketsphinx."""
     vosk_model: str | None = None
     """Folder of an installed Vosk model."""
+    disclaimer_played: bool = False
+    """The disclaimer has been spoken once at home (it opens the first listen)."""
 
     @property
     def voice_settings(self) -> VoiceSettings:
@@ -81,6 +83,10 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
     if key in bounds:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < bounds[key]:
             raise DataError(str(path), line_of(doc, key), f"'{key}' must be a whole number from 0 to {bounds[key] - 1}")
+        return value
+    if key == "disclaimer_played":
+        if not isinstance(value, bool):
+            raise DataError(str(path), line_of(doc, key), "'disclaimer_played' must be true or false")
         return value
     if key == "engine" and value not in ("auto", "vosk", "pocketsphinx"):
         raise DataError(str(path), line_of(doc, key), "'engine' must be auto, vosk or pocketsphinx")

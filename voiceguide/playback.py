@@ -210,29 +210,16 @@ class Player(ABC):
         return playback
 
 
-class DevicePlayer(Player):
-    """Plays through sounddevice (PortAudio), on one output stream kept open.
+class StreamPlayer(Player):
+    """A player with a continuous output stream: answers are swapped into it.
 
-    The stream stays open between answers and sends silence when idle, so an
-    answer starts within one block and nothing waits for a device to open.
-    On PulseAudio through ALSA's "pulse" device, set PULSE_LATENCY_MSEC (the
-    command line sets 30 unless it is set already): with the server's default
-    buffering, underrun recovery stalls the callback for up to two seconds,
-    and a stop would wait that long to be heard.
+    The stream keeps running between answers, sending silence, so an answer
+    starts within one block; a new answer cuts off the one playing.
     """
 
-    def __init__(self, rate: int, device: str | int | None = None) -> None:
+    def __init__(self, rate: int) -> None:
         self.rate = rate
-        self.device = device
-        self._sd = _sounddevice()
-        try:
-            info = self._sd.query_devices(device, "output")
-        except (ValueError, self._sd.PortAudioError) as exc:
-            where = f" {device!r}" if device is not None else ""
-            raise NoAudioDevice(f"no audio output device{where}: {exc}") from None
-        self.name = str(info["name"]) if isinstance(info, dict) else str(device)
         self._current: Playback | None = None
-        self._stream: Any = None
         self._lock = threading.Lock()
 
     def start(self, sentences: Iterable[Sentence]) -> Playback:
@@ -244,41 +231,122 @@ class DevicePlayer(Player):
             self._open()
         return playback
 
-    def _open(self) -> None:
-        if self._stream is not None and self._stream.active:
-            return
-        sd = self._sd
-        try:
-            self._stream = sd.OutputStream(
-                samplerate=self.rate, channels=1, dtype="int16", device=self.device, latency="low",
-                blocksize=round(self.rate * BLOCK_SECONDS), callback=self._callback)
-            self._stream.start()
-        except (sd.PortAudioError, ValueError) as exc:
-            self._stream = None
-            raise NoAudioDevice(f"cannot play on {self.name}: {exc}") from None
+    def begin(self) -> None:
+        """Start the output stream now (silence until an answer comes)."""
+        with self._lock:
+            self._open()
 
-    def _callback(self, outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+    @property
+    def speaking(self) -> bool:
+        """An answer is playing (or paused) now."""
+        current = self._current
+        return current is not None and not current.done
+
+    def _block(self, frames: int) -> Samples:
+        """The next block for the stream: the current answer, or silence."""
         playback = self._current
         block = playback.read(frames) if playback is not None else None
-        if block is None:
-            outdata.fill(0)
-        else:
-            outdata[:, 0] = block
+        return block if block is not None else np.zeros(frames, dtype=np.int16)
 
-    def __enter__(self) -> DevicePlayer:
+    @abstractmethod
+    def _open(self) -> None:
+        """Make sure the output stream runs."""
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current.detach()
+            self._close()
+
+    @abstractmethod
+    def _close(self) -> None:
+        """Stop the output stream."""
+
+    def __enter__(self) -> StreamPlayer:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Stop whatever plays and release the device."""
-        with self._lock:
-            if self._current is not None:
-                self._current.detach()
-            if self._stream is not None:
-                self._stream.close()
-                self._stream = None
+
+class DevicePlayer(StreamPlayer):
+    """Plays through sounddevice (PortAudio), on one output stream kept open.
+
+    On PulseAudio through ALSA's "pulse" device, set PULSE_LATENCY_MSEC (the
+    command line sets 30 unless it is set already): with the server's default
+    buffering, underrun recovery stalls the callback for up to two seconds,
+    and a stop would wait that long to be heard.
+    """
+
+    def __init__(self, rate: int, device: str | int | None = None) -> None:
+        super().__init__(rate)
+        self.device = device
+        self._sd = _sounddevice()
+        try:
+            info = self._sd.query_devices(device, "output")
+        except (ValueError, self._sd.PortAudioError) as exc:
+            where = f" {device!r}" if device is not None else ""
+            raise NoAudioDevice(f"no audio output device{where}: {exc}") from None
+        self.name = str(info["name"]) if isinstance(info, dict) else str(device)
+        self._stream: Any = None
+
+    def _open(self) -> None:
+        if self._stream is not None and self._stream.active:
+            return
+        sd = self._sd
+
+        def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+            outdata[:, 0] = self._block(frames)
+
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=self.rate, channels=1, dtype="int16", device=self.device, latency="low",
+                blocksize=round(self.rate * BLOCK_SECONDS), callback=callback)
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            self._stream = None
+            raise NoAudioDevice(f"cannot play on {self.name}: {exc}") from None
+
+    def _close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+
+class TimelinePlayer(StreamPlayer):
+    """A stand-in for the speaker that keeps everything it would have played, silence
+    included, in real time: what the guide said, on the conversation's timeline."""
+
+    def __init__(self, rate: int) -> None:
+        super().__init__(rate)
+        self.blocks: list[Samples] = []
+        self._running = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _open(self) -> None:
+        if self._thread is None:
+            self._running.set()
+            self._thread = threading.Thread(target=self._tick, daemon=True)
+            self._thread.start()
+
+    def _tick(self) -> None:
+        frames = round(self.rate * BLOCK_SECONDS)
+        next_due = time.perf_counter()
+        while self._running.is_set():
+            self.blocks.append(self._block(frames))
+            next_due += BLOCK_SECONDS
+            time.sleep(max(0.0, next_due - time.perf_counter()))
+
+    def _close(self) -> None:
+        self._running.clear()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+
+    @property
+    def audio(self) -> Audio:
+        """The timeline so far."""
+        return Audio(np.concatenate(self.blocks) if self.blocks else np.zeros(0, dtype=np.int16), self.rate)
 
 
 class RecordingPlayer(Player):
