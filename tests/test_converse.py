@@ -46,3 +46,44 @@ def test_listen_without_a_microphone_points_to_chat() -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert "no microphone 'no-such-microphone'" in line and "voiceguide chat" in line
+
+
+def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -> None:
+    from voiceguide.converse import Session, Station, StationConfig, scripted_frames
+    from voiceguide.dialogue import Conversation, VoiceSettings
+    from voiceguide.hearing import Listener
+    from voiceguide.playback import TimelinePlayer
+    from voiceguide.recognize import PocketSphinxRecognizer
+    from voiceguide.speak import EspeakSynthesizer, Speech
+    from voiceguide.understand import command_phrases
+
+    wake, louder, question = (spoken_wav(tmp_path, q) for q in ("hello guide", "louder", "how long is recovery"))
+    recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations,
+                                        [*command_phrases(guide.intents), "hello guide"])
+    listener = Listener(recognizer)
+    speech = Speech(EspeakSynthesizer())
+    log = tmp_path / "station.jsonl"
+    with TimelinePlayer(speech.synthesizer.sample_rate) as player, log.open("w") as log_to:
+        player.begin()
+        station = Station(lambda: Session(Conversation(guide), listener, speech, player),
+                          StationConfig(idle_s=3.0), log_to)
+        files = [str(question), str(wake), str(louder), "silence:4", str(question)]
+        station.run(scripted_frames(files, station))
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["event"] for r in records] == ["start", "turn", "idle_goodbye"]
+    assert records[1]["intent"] == "control.louder" and "transcript" not in records[1]
+    # The visitor's louder is forgotten: the next visitor starts from the station's settings.
+    assert station.session.conversation.state.settings == VoiceSettings() and not station.active
+    assert station.conversations == 1
+
+
+def test_stats_summarise_a_station_log(tmp_path: Path) -> None:
+    log = tmp_path / "station.jsonl"
+    log.write_text("\n".join(json.dumps(r) for r in (
+        {"event": "start"}, {"event": "turn", "intent": "topic.recovery", "latency_ms": 60},
+        {"event": "turn", "intent": None, "latency_ms": 50}, {"event": "idle_goodbye"},
+        {"event": "start"}, {"event": "turn", "intent": "topic.recovery", "latency_ms": 70})) + "\n")
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "stats", "--log", str(log)], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == ["2 conversations, 3 turns", "    2  topic.recovery", "    1  not understood"]

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .audio import write_wav
 from .config import Config, load_config, save_config
-from .converse import Session, scripted_frames
+from .converse import Session, Station, StationConfig, scripted_frames, summarise
 from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
 from .export import ExportSettings, export
@@ -90,12 +91,31 @@ def build_parser() -> argparse.ArgumentParser:
                             "next, previous, pause, resume, slower, faster, louder, quieter, help.")
     listen.add_argument("--from-wavs", nargs="+", metavar="WAV",
                         help="use these files as the microphone, in real time (a name starting with + is said "
-                        "over the answer)")
+                        "over the answer; silence:S is S seconds of quiet)")
     listen.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
     listen.add_argument("--events", type=Path, metavar="FILE", help="write one JSON line per turn")
     _listening_options(listen)
     _voice_options(listen)
     listen.set_defaults(run=_listen)
+
+    station = sub.add_parser("station", parents=[data], help="an unattended clinic station",
+                             description="Wait for the wake phrase, converse, and after a silence say goodbye and "
+                             "forget the conversation. Logs intent names and timings only. Runs until stopped.")
+    station.add_argument("--wake-phrase", default="hello guide", help="starts a conversation (default: hello guide)")
+    station.add_argument("--idle", type=float, default=30.0, metavar="S",
+                         help="silence that ends a conversation (default 30)")
+    station.add_argument("--log", type=Path, metavar="FILE", help="station log (default: in the user data folder)")
+    station.add_argument("--log-transcripts", action="store_true", help="also log what people said")
+    station.add_argument("--from-wavs", nargs="+", metavar="WAV", help="use these files as the microphone")
+    station.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
+    _listening_options(station)
+    _voice_options(station)
+    station.set_defaults(run=_station)
+
+    stats = sub.add_parser("stats", help="what people asked at a station",
+                           description="Summarise a station log: conversations, turns, intents asked.")
+    stats.add_argument("--log", type=Path, metavar="FILE", help="station log (default: in the user data folder)")
+    stats.set_defaults(run=_stats)
 
     exp = sub.add_parser("export", parents=[data], help="write the guide as audio files",
                          description="Write one audio file per topic, a disclaimer track and the whole guide, "
@@ -172,6 +192,86 @@ def _listen(args: argparse.Namespace) -> int:
         save_config(config.with_voice_settings(conversation.state.settings))
     if args.to_wav and isinstance(player, TimelinePlayer):
         write_wav(args.to_wav, player.audio)
+    return 0
+
+
+def _station_log(path: Path | None) -> Path:
+    from platformdirs import user_data_dir
+
+    return path or Path(user_data_dir("voiceguide")) / "station-log.jsonl"
+
+
+def _station(args: argparse.Namespace) -> int:
+    config = load_config()
+    guide = _guide(args)
+    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
+                                        guide.intents.language.pronunciations,
+                                        [*command_phrases(guide.intents), args.wake_phrase.lower()])
+    print(f"voiceguide: {which}", file=sys.stderr)
+    speech = _speech(args, config)
+    player: StreamPlayer = TimelinePlayer(speech.synthesizer.sample_rate) if args.to_wav \
+        else _output_with_retry(args, config, speech)
+    listener = Listener(recognizer, EndpointConfig(trailing_silence_ms=args.trailing_silence))
+    log_path = _station_log(args.log)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def make_session() -> Session:
+        conversation = Conversation(guide, state=State(settings=config.voice_settings))
+        return Session(conversation, listener, speech, player)
+
+    with log_path.open("a", encoding="utf-8") as log_to, player:
+        player.begin()
+        station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
+        frames = scripted_frames(args.from_wavs, station) if args.from_wavs else _microphone_with_retry(args, config)
+        station.run(frames)
+        while station.speaking:
+            time.sleep(0.05)
+    if args.to_wav and isinstance(player, TimelinePlayer):
+        write_wav(args.to_wav, player.audio)
+    return 0
+
+
+def _microphone_with_retry(args: argparse.Namespace, config: Config) -> Iterator[bytes]:
+    """Frames from the microphone for ever: a missing or lost one is retried with back-off."""
+    log = logging.getLogger(__name__)
+    delay = 1.0
+    while True:
+        try:
+            with Microphone(_device(args.input_device or config.input_device)) as mic:
+                for frame in mic.frames(timeout=2.0):
+                    delay = 1.0
+                    yield frame
+                log.warning("the microphone stopped; reopening it")
+        except NoAudioDevice as exc:
+            log.warning("%s; trying again in %.0f s", exc, delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 30.0)
+
+
+def _output_with_retry(args: argparse.Namespace, config: Config, speech: Speech) -> StreamPlayer:
+    """The speaker; a missing one is waited for with back-off (logged), never a crash."""
+    log = logging.getLogger(__name__)
+    delay = 1.0
+    while True:
+        try:
+            return DevicePlayer(speech.synthesizer.sample_rate, _device(args.output_device or config.output_device))
+        except NoAudioDevice as exc:
+            log.warning("%s; trying again in %.0f s", exc, delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 30.0)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    path = _station_log(args.log)
+    try:
+        summary = summarise(path.read_text(encoding="utf-8").splitlines())
+    except FileNotFoundError:
+        raise VoiceGuideError(f"{path}: no station log yet") from None
+    except ValueError as exc:
+        raise VoiceGuideError(f"{path}: not a station log ({exc})") from None
+    print(f"{summary['conversations']} conversations, {summary['turns']} turns")
+    for name, count in summary["intents"].items():  # type: ignore[attr-defined]
+        print(f"{count:5d}  {name}")
     return 0
 
 

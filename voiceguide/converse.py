@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from .audio import read_wav
 from .dialogue import Action, Conversation, Reply
@@ -133,9 +133,15 @@ class Session:
         return self.say(reply.text)
 
 
-def scripted_frames(files: list[str], session: Session, gap_s: float = 1.0, realtime: bool = True) -> Iterator[bytes]:
+class _Speaks(Protocol):
+    @property
+    def speaking(self) -> bool: ...
+
+
+def scripted_frames(files: list[str], session: _Speaks, gap_s: float = 1.0, realtime: bool = True) -> Iterator[bytes]:
     """WAV files as a microphone: each after the guide has stopped speaking (a name starting
-    with "+" is said over the answer instead), then ``gap_s`` of silence; in real time."""
+    with "+" is said over the answer instead), then ``gap_s`` of silence; in real time.
+    An entry "silence:S" is S seconds of quiet."""
     silence = bytes(FRAME_BYTES)
     clock = time.perf_counter()
 
@@ -147,6 +153,10 @@ def scripted_frames(files: list[str], session: Session, gap_s: float = 1.0, real
         return frame
 
     for name in files:
+        if name.startswith("silence:"):  # "silence:5": five seconds of nobody speaking
+            for _ in range(int(float(name.split(":", 1)[1]) * 1000 / FRAME_MS)):
+                yield paced(silence)
+            continue
         over = name.startswith("+")
         path = Path(name[1:] if over else name)
         audio = read_wav(path, SAMPLE_RATE)
@@ -161,3 +171,135 @@ def scripted_frames(files: list[str], session: Session, gap_s: float = 1.0, real
             yield paced(silence)
     while session.speaking:
         yield paced(silence)
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    """How an unattended clinic station behaves."""
+
+    wake_phrase: str = "hello guide"
+    """Said to start a conversation."""
+    idle_s: float = 30.0
+    """Silence after which the station says goodbye and forgets the conversation."""
+    log_transcripts: bool = False
+    """Store what people said in the log (off: only intent names and timings)."""
+
+
+class Station:
+    """A clinic station: waits for the wake phrase, converses, forgets after silence.
+
+    Each visitor starts from the station's own voice settings; nothing of a
+    conversation outlives it but the log line of each turn (intent and timing,
+    and the words only if switched on). No audio is stored.
+    """
+
+    def __init__(self, make_session: Callable[[], Session], config: StationConfig,
+                 log_to: TextIO | None = None) -> None:
+        self.make_session = make_session
+        self.config = config
+        self.log_to = log_to
+        self.session = make_session()
+        self.active = False
+        self.conversations = 0
+        self._idle_frames = 0
+
+    @property
+    def speaking(self) -> bool:
+        return self.session.speaking
+
+    def run(self, frames: Iterable[bytes]) -> None:
+        """Serve until the frames end (a scripted microphone) or the process is stopped."""
+        for frame in frames:
+            self.feed(frame)
+
+    def feed(self, frame: bytes) -> None:
+        """One 10 ms frame from the microphone."""
+        utterance = self.session.listener.feed(frame)
+        if utterance is not None:
+            try:
+                self._heard(utterance)
+            except Exception:  # one bad utterance never ends the station
+                log.exception("could not handle an utterance; carrying on")
+            self._idle_frames = 0
+        elif not self.session.speaking:
+            self._idle_frames += 1
+        if self.active and self._idle_frames * FRAME_MS >= self.config.idle_s * 1000:
+            self._end_conversation()
+
+    def _heard(self, utterance: Utterance) -> None:
+        if not self.active:
+            log.debug("waiting; heard %s", utterance.transcript)
+            if self._is_wake(utterance):
+                self._start_conversation()
+            return
+        turn = self.session.turn(utterance)
+        if turn is not None:
+            self._log(turn)
+        if self.session.ended:
+            self._reset()
+
+    def _is_wake(self, utterance: Utterance) -> bool:
+        """A short utterance with all but one of the wake words in some reading of it: the
+        recogniser often gets one word of "hello guide" wrong ("oh guide")."""
+        wake = self.config.wake_phrase.lower().split()
+        heard = utterance.transcript
+        for text in (heard.text, heard.command, *heard.alternatives):
+            words = text.split()
+            if 0 < len(words) <= len(wake) + 2 and sum(w in words for w in wake) >= max(1, len(wake) - 1):
+                return True
+        return False
+
+    def _start_conversation(self) -> None:
+        self.active = True
+        self.conversations += 1
+        content = self.session.conversation.guide.content
+        self.session.say(f"{content.replies.say('greeting')} {content.disclaimer.text}")
+        self._write({"event": "start"})
+
+    def _end_conversation(self) -> None:
+        self.session.say(self.session.conversation.guide.content.replies.say("goodbye"))
+        self._write({"event": "idle_goodbye"})
+        self._reset()
+
+    def _reset(self) -> None:
+        """Back to waiting, with a fresh conversation (and the station's own settings)."""
+        previous = self.session
+        self.session = self.make_session()
+        self.session._playing = previous._playing  # let a goodbye finish playing
+        self.active = False
+        self._idle_frames = 0
+
+    def _log(self, turn: Turn) -> None:
+        record: dict[str, object] = {"event": "turn", "intent": turn.intent, "latency_ms": turn.latency_ms,
+                                     "interrupted": turn.interrupted}
+        if self.config.log_transcripts:
+            record["transcript"] = turn.transcript
+        self._write(record)
+
+    def _write(self, record: dict[str, object]) -> None:
+        if self.log_to is not None:
+            self.log_to.write(json.dumps({"time": round(time.time(), 3), **record}) + "\n")
+            self.log_to.flush()
+
+
+def summarise(lines: Iterable[str]) -> dict[str, object]:
+    """What people asked, from a station log: conversations, turns, intents by count, latency."""
+    starts = turns = 0
+    intents: dict[str, int] = {}
+    latencies: list[float] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if record.get("event") == "start":
+            starts += 1
+        elif record.get("event") == "turn":
+            turns += 1
+            name = record.get("intent") or "not understood"
+            intents[name] = intents.get(name, 0) + 1
+            if record.get("latency_ms") is not None:
+                latencies.append(float(record["latency_ms"]))
+    latencies.sort()
+    return {"conversations": starts, "turns": turns,
+            "intents": dict(sorted(intents.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "median_latency_ms": latencies[len(latencies) // 2] if latencies else None}
