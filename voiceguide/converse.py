@@ -3,10 +3,8 @@
 A :class:`Session` listens all the time, also while the guide speaks. Any
 understood utterance acts at once: a control ("stop", "pause", "slower")
 on the answer playing, a question by cutting it off and answering. While
-the guide speaks, an utterance that is not understood is taken for the
-guide's own voice leaking into the microphone (or other noise) and ignored,
-so only meaningful speech barges in; and since the guide's voice is full of
-guide words, only a command (not a question) cuts in while it speaks. Each turn can be logged as one JSON
+the guide speaks only "stop" and "pause" cut in (see BARGE_IN): anything
+else is taken for the guide's own voice leaking into the microphone. Each turn can be logged as one JSON
 event: transcript, intent, answer, interrupted, latency_ms,
 trailing_silence_ms.
 """
@@ -27,7 +25,7 @@ from .hearing import FRAME_BYTES, FRAME_MS, Listener, Utterance, frames_of
 from .playback import Playback, StreamPlayer
 from .recognize import SAMPLE_RATE
 from .speak import Speech
-from .understand import understand_heard
+from .understand import Understanding, understand_heard
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +42,17 @@ class Turn:
     latency_ms: float | None
     """End-of-utterance decision to the first sample of the answer leaving for the speaker."""
     trailing_silence_ms: int
+
+
+BARGE_IN = frozenset({"control.stop", "control.pause"})
+"""What cuts in while the guide speaks. Stricter than when it is quiet: its own voice leaks into
+the microphone, and its answers are full of guide words and even commands ("Speaking faster.");
+measured with bench/conversation.py, any command let the echo cut in on one answer in five."""
+
+
+def cuts_in(understanding: Understanding) -> bool:
+    """This utterance may interrupt the guide while it speaks."""
+    return understanding.understood and understanding.intent is not None and understanding.intent.name in BARGE_IN
 
 
 class Session:
@@ -89,11 +98,7 @@ class Session:
         understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
                                          heard.alternatives)
         speaking = self.speaking
-        is_control = understanding.understood and understanding.intent is not None \
-            and understanding.intent.kind == "control"
-        if speaking and not is_control:
-            # Stricter while speaking: the guide's own voice leaks into the microphone, and it is
-            # full of guide words. Only a listener's command cuts in.
+        if speaking and not cuts_in(understanding):
             log.debug("ignored while speaking: %r", heard.text)
             return None
         if not heard.text and not understanding.understood:
