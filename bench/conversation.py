@@ -21,7 +21,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -36,37 +35,15 @@ from voiceguide.converse import Session, Station, StationConfig, cuts_in  # noqa
 from voiceguide.dialogue import Conversation  # noqa: E402
 from voiceguide.guide import load_guide  # noqa: E402
 from voiceguide.hearing import FRAME_BYTES, EndpointConfig, Listener, frames_of  # noqa: E402
-from voiceguide.playback import BLOCK_SECONDS, StreamPlayer  # noqa: E402
+from voiceguide.playback import TimelinePlayer  # noqa: E402
 from voiceguide.recognize import SAMPLE_RATE, PocketSphinxRecognizer  # noqa: E402
 from voiceguide.speak import EspeakSynthesizer, Speech  # noqa: E402
 from voiceguide.understand import command_phrases, understand_heard  # noqa: E402
 
 
-class DrainPlayer(StreamPlayer):
-    """An output stream that takes blocks as fast as they come: for feeding faster than real time."""
-
-    def __init__(self, rate: int) -> None:
-        super().__init__(rate)
-        self._running = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _open(self) -> None:
-        if self._thread is None:
-            self._running.set()
-            self._thread = threading.Thread(target=self._drain, daemon=True)
-            self._thread.start()
-
-    def _drain(self) -> None:
-        frames = round(self.rate * BLOCK_SECONDS)
-        while self._running.is_set():
-            self._block(frames)
-            time.sleep(0.0002)
-
-    def _close(self) -> None:
-        self._running.clear()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+def DrainPlayer(rate: int) -> TimelinePlayer:
+    """An output that takes blocks as fast as they come: for feeding faster than real time."""
+    return TimelinePlayer(rate, realtime=False)
 
 
 def pcm16k(path: Path) -> bytes:

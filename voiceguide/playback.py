@@ -315,10 +315,15 @@ class DevicePlayer(StreamPlayer):
 
 class TimelinePlayer(StreamPlayer):
     """A stand-in for the speaker that keeps everything it would have played, silence
-    included, in real time: what the guide said, on the conversation's timeline."""
+    included, in real time: what the guide said, on the conversation's timeline.
 
-    def __init__(self, rate: int) -> None:
+    With ``realtime=False`` it takes blocks as fast as they come and keeps none: a sink for
+    feeding a conversation faster than real time (the soak benchmark).
+    """
+
+    def __init__(self, rate: int, realtime: bool = True) -> None:
         super().__init__(rate)
+        self.realtime = realtime
         self.blocks: list[Samples] = []
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
@@ -333,7 +338,11 @@ class TimelinePlayer(StreamPlayer):
         frames = round(self.rate * BLOCK_SECONDS)
         next_due = time.perf_counter()
         while self._running.is_set():
-            self.blocks.append(self._block(frames))
+            block = self._block(frames)
+            if not self.realtime:
+                time.sleep(0.0002)  # let other threads run
+                continue
+            self.blocks.append(block)
             next_due += BLOCK_SECONDS
             time.sleep(max(0.0, next_due - time.perf_counter()))
 
