@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,16 @@ def pulse() -> None:
     from .sound import ensure_pulse
 
     ensure_pulse()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The whole run, module fixtures included, keeps away from the user's own settings and data."""
+    home = tmp_path_factory.mktemp("home")
+    os.environ["VOICEGUIDE_CONFIG"] = str(home / "config.yaml")
+    os.environ["XDG_CONFIG_HOME"] = str(home / "config")
+    os.environ["XDG_DATA_HOME"] = str(home / "data")
+    os.environ.pop("VOICEGUIDE_VOSK_MODEL", None)
 
 
 @pytest.fixture(autouse=True)
