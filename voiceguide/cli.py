@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import IO, NoReturn, TextIO
 
 from . import __version__
 from .audio import write_wav
@@ -170,7 +170,7 @@ def _listen(args: argparse.Namespace) -> int:
         player = _player(args, config, speech) or TimelinePlayer(speech.synthesizer.sample_rate)
     conversation = Conversation(guide, state=State(settings=config.voice_settings))
     listener = Listener(recognizer, EndpointConfig(trailing_silence_ms=args.trailing_silence))
-    events = args.events.open("w", encoding="utf-8") if args.events else None
+    events = _open_for_writing(args.events) if args.events else None
     session = Session(conversation, listener, speech, player, events, show=lambda text: print(text, flush=True))
     try:
         with player:
@@ -195,6 +195,14 @@ def _listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_for_writing(path: Path, mode: str = "w") -> IO[str]:
+    """A file the user named, or one clear error saying why it cannot be written."""
+    try:
+        return path.open(mode, encoding="utf-8")
+    except OSError as exc:
+        raise VoiceGuideError(f"{path}: cannot write ({exc.strerror})") from None
+
+
 def _station_log(path: Path | None) -> Path:
     from platformdirs import user_data_dir
 
@@ -213,13 +221,16 @@ def _station(args: argparse.Namespace) -> int:
         else _output_with_retry(args, config, speech)
     listener = Listener(recognizer, EndpointConfig(trailing_silence_ms=args.trailing_silence))
     log_path = _station_log(args.log)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoiceGuideError(f"{log_path.parent}: cannot create the folder ({exc.strerror})") from None
 
     def make_session() -> Session:
         conversation = Conversation(guide, state=State(settings=config.voice_settings))
         return Session(conversation, listener, speech, player)
 
-    with log_path.open("a", encoding="utf-8") as log_to, player:
+    with _open_for_writing(log_path, "a") as log_to, player:
         player.begin()
         station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
         frames = scripted_frames(args.from_wavs, station) if args.from_wavs else _microphone_with_retry(args, config)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -157,9 +156,3 @@ def _check_archive(archive: Path) -> str:
     if missing:
         raise ModelError(f"{archive}: not a Vosk model (missing {', '.join(missing)})")
     return name
-
-
-def remove_partial(root: Path) -> None:
-    """Remove install leftovers (a run killed part-way)."""
-    for leftover in root.glob(".install-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
