@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, NoReturn, TextIO
+from typing import NoReturn, TextIO, cast
 
 from . import __version__
 from .audio import write_wav
@@ -195,10 +195,10 @@ def _listen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_for_writing(path: Path, mode: str = "w") -> IO[str]:
+def _open_for_writing(path: Path, mode: str = "w") -> TextIO:
     """A file the user named, or one clear error saying why it cannot be written."""
     try:
-        return path.open(mode, encoding="utf-8")
+        return cast(TextIO, path.open(mode, encoding="utf-8"))
     except OSError as exc:
         raise VoiceGuideError(f"{path}: cannot write ({exc.strerror})") from None
 
