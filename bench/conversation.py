@@ -63,8 +63,8 @@ def latency(guide, recognizer, speech, turns: int) -> list[float]:  # type: igno
                 turn = session.turn(utterance)
                 if turn is not None and turn.latency_ms is not None:
                     out.append(turn.latency_ms)
-            if session._playing is not None:
-                session._playing.stop()
+            if session.playing is not None:
+                session.playing.stop()
     return out
 
 

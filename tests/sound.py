@@ -65,6 +65,44 @@ class Recorder:
         while chunk := self._proc.stdout.read1(3200):  # type: ignore[attr-defined]
             self.chunks.append((time.perf_counter(), chunk))
 
+    def last_sound(self, since: float, threshold: int = 300) -> float | None:
+        """When the last chunk louder than ``threshold`` arrived after ``since``, if any."""
+        for at, chunk in reversed(self.chunks):
+            if at < since:
+                return None
+            if len(chunk) >= 2 and int(np.abs(np.frombuffer(chunk[: len(chunk) // 2 * 2], "<i2")).max()) > threshold:
+                return at
+        return None
+
+    def wait_for_answer(self, timeout: float = 90.0, quiet_s: float = 1.0) -> bool:
+        """Wait until the guide has said something and then been quiet for ``quiet_s``."""
+        since = time.perf_counter()
+        while time.perf_counter() - since < timeout:
+            time.sleep(0.1)
+            last = self.last_sound(since)
+            if last is not None and time.perf_counter() - last >= quiet_s:
+                return True
+        return False
+
+    def wait_for_quiet(self, quiet_s: float = 1.0, timeout: float = 90.0) -> bool:
+        """Wait until the guide has been quiet for ``quiet_s``."""
+        since = time.perf_counter()
+        while time.perf_counter() - since < timeout:
+            time.sleep(0.1)
+            now = time.perf_counter()
+            if now - since >= quiet_s and self.last_sound(now - quiet_s) is None:
+                return True
+        return False
+
+    def wait_for_sound(self, timeout: float = 30.0) -> bool:
+        """Wait until the guide starts saying something."""
+        since = time.perf_counter()
+        while time.perf_counter() - since < timeout:
+            time.sleep(0.05)
+            if self.last_sound(since) is not None:
+                return True
+        return False
+
     def stop(self) -> Audio:
         self._proc.terminate()
         self._proc.wait(timeout=5)
@@ -83,3 +121,44 @@ def sounding_seconds(audio: Audio, threshold: int = 300) -> float:
 def play_into_mic(path: Path) -> subprocess.Popen[bytes]:
     """Play a WAV file into the virtual microphone; returns the running paplay."""
     return subprocess.Popen(["paplay", "--device=mic", str(path)])
+
+
+class Echo:
+    """The loudspeaker heard by the microphone: a PulseAudio loopback from the speaker's monitor
+    into the mic sink, ``level_db`` below what the guide plays, with a room-like delay."""
+
+    def __init__(self, level_db: float = -12.0, latency_ms: int = 60) -> None:
+        loaded = _pactl("load-module", "module-loopback", "source=speaker.monitor", "sink=mic",
+                        f"latency_msec={latency_ms}")
+        if loaded.returncode != 0:
+            raise RuntimeError(f"cannot load the echo loopback: {loaded.stderr.strip()}")
+        self.module = loaded.stdout.strip()
+        stream = _sink_input_of(self.module)
+        # PulseAudio volumes are cubic: a percentage p is 60*log10(p/100) dB.
+        percent = round(100 * 10 ** (level_db / 60))
+        _pactl("set-sink-input-volume", stream, f"{percent}%")
+
+    def close(self) -> None:
+        _pactl("unload-module", self.module)
+
+
+def _sink_input_of(module: str) -> str:
+    stream = ""
+    for line in _pactl("list", "sink-inputs").stdout.splitlines():
+        line = line.strip()
+        if line.startswith("Sink Input #"):
+            stream = line.removeprefix("Sink Input #")
+        elif line == f"Owner Module: {module}":
+            return stream
+    raise RuntimeError(f"no stream for module {module}")
+
+
+def restart_pulse() -> None:
+    """Stop the sound server and start it again, as when it crashes or the machine's audio is reset."""
+    subprocess.run(["pulseaudio", "-k"], capture_output=True, timeout=10)
+    for _ in range(50):
+        if _pactl("info").returncode != 0:
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)  # long enough for the guide to notice
+    ensure_pulse()

@@ -16,8 +16,11 @@ from voiceguide.guide import Guide
 from .conftest import REPO
 
 
-def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: str | None = None, cwd: Path | None = None,
+        config: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if config is not None:
+        env["VOICEGUIDE_CONFIG"] = str(config)
     return subprocess.run([sys.executable, "-m", "voiceguide", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=120)
 
@@ -63,6 +66,20 @@ def test_chat_keeps_context_through_a_pipe(guide: Guide) -> None:
     assert lines[2].startswith(f"Topic {symptoms.number + 1},")
     assert lines[3].startswith(f"You are on topic {symptoms.number + 1} of")
     assert lines[4] == guide.content.replies.say("goodbye") and len(lines) == 5
+
+
+def test_continue_where_i_left_off_after_a_restart(tmp_path: Path, guide: Guide) -> None:
+    config = tmp_path / "config.yaml"
+    first = run("chat", stdin="how long is recovery\nslower please\ngoodbye\n", config=config)
+    assert first.returncode == 0, first.stderr
+    recovery = guide.content.topic("recovery")
+    again = run("chat", "--json", stdin="continue where I left off\n", config=config)
+    (reply,) = [json.loads(line) for line in again.stdout.splitlines()]
+    assert reply["intent"] == "control.continue_last"
+    assert reply["answer"] == f"Topic {recovery.number}, {recovery.title}. {recovery.short}"
+    assert "last_topic: recovery" in config.read_text() and "rate_step: 3" in config.read_text()
+    fresh = run("chat", "--json", stdin="continue where I left off\n", config=tmp_path / "new.yaml")
+    assert json.loads(fresh.stdout)["answer"].startswith(guide.content.replies.say("nothing_to_continue"))
 
 
 def test_chat_json_gives_one_object_per_line() -> None:

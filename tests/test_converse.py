@@ -40,6 +40,65 @@ def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, gui
     assert sounding_seconds(timeline) > 10 and timeline.duration > 20
 
 
+def listen(tmp_path: Path, said: list[str], config: Path, *extra: str,
+           stdin: str | None = None) -> tuple[subprocess.CompletedProcess[str], list[dict[str, object]]]:
+    """Run ``voiceguide listen`` on spoken phrases (rendered now; "+" says one over the answer)."""
+    files = [f"+{spoken_wav(tmp_path, s[1:])}" if s.startswith("+") else str(spoken_wav(tmp_path, s))
+             for s in said]
+    events = tmp_path / "events.jsonl"
+    command = [sys.executable, "-m", "voiceguide", "listen", "--from-wavs", *files, "--events", str(events),
+               "--to-wav", str(tmp_path / "guide.wav"), *extra]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "VOICEGUIDE_CONFIG": str(config)}) as run:
+        assert run.stdin is not None
+        if stdin:  # typed while the conversation runs; the input stays open (its end would end listening)
+            run.stdin.write(stdin)
+            run.stdin.flush()
+        out, err = run.stdout.read() if run.stdout else "", run.stderr.read() if run.stderr else ""
+        run.wait(timeout=600)
+    done = subprocess.CompletedProcess(command, run.returncode, out, err)
+    assert done.returncode == 0, done.stderr
+    return done, [json.loads(line) for line in events.read_text().splitlines()]
+
+
+def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, guide: Guide) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("rate_step: 6\n")  # a brisk voice keeps the test short
+    _, turns = listen(tmp_path, [
+        "start over", "go to the next topic", "go back to the previous topic", "what are the symptoms",
+        "tell me more", "please repeat that", "+stop please", "what can I say", "+pause please", "resume please",
+        "speak slower please", "speak faster please", "speak louder please", "speak more quietly",
+        "list the topics", "+stop please", "where am I", "goodbye for now"], config)
+    assert [t["intent"] for t in turns] == [
+        "control.start_over", "control.next", "control.previous", "topic.symptoms", "control.more",
+        "control.repeat", "control.stop", "control.help", "control.pause", "control.resume", "control.slower",
+        "control.faster", "control.louder", "control.quieter", "control.list_topics", "control.stop",
+        "control.where_am_i", "control.goodbye"]
+    topics, symptoms, say = guide.content.topics, guide.content.topic("symptoms"), guide.content.replies.say
+    answers = [t["answer"] for t in turns]
+    assert answers[0] == f"{say('start_over')} Topic 1, {topics[0].title}. {topics[0].short}"
+    assert answers[1].startswith(f"Topic 2, {topics[1].title}.") and answers[2].startswith("Topic 1,")
+    assert answers[4] == answers[5] == symptoms.detail
+    assert answers[10:14] == [say("slower"), say("faster"), say("louder"), say("quieter")]
+    assert answers[16] == f"You are on topic {symptoms.number} of {len(topics)}, {symptoms.title}."
+    assert [t["interrupted"] for t in turns if t["interrupted"]] == [True] * 3
+    assert [t["intent"] for t in turns if t["interrupted"]] == ["control.stop", "control.pause", "control.stop"]
+    # A restart: the place and the settings were kept; a red flag gets the urgent message.
+    again, turns = listen(tmp_path, ["continue where I left off", "I have a high fever and my legs are weak",
+                                     "goodbye for now"], config)
+    assert [t["intent"] for t in turns] == ["control.continue_last", "safety.urgent", "control.goodbye"]
+    assert turns[0]["answer"] == f"Topic {symptoms.number}, {symptoms.title}. {symptoms.short}"
+    assert turns[1]["answer"] == guide.content.urgent.text
+    assert guide.content.disclaimer.text not in again.stdout  # only on first use
+
+
+def test_push_to_talk_hears_one_question_per_key_press(tmp_path: Path, guide: Guide) -> None:
+    done, turns = listen(tmp_path, ["how long is recovery", "what are the symptoms"], tmp_path / "config.yaml",
+                         "--push-to-talk", stdin="\n")
+    assert [t["intent"] for t in turns] == ["topic.recovery"]  # no key before the second question
+    assert guide.content.replies.say("push_to_talk") in done.stdout.splitlines()[0]
+
+
 def test_listen_without_a_microphone_points_to_chat() -> None:
     done = subprocess.run([sys.executable, "-m", "voiceguide", "listen", "--input-device", "no-such-microphone"],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)

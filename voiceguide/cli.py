@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -22,11 +24,12 @@ from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
 from .export import ExportSettings, export
 from .guide import Guide, load_guide
-from .hearing import EndpointConfig, Listener, Microphone, raw_frames, wav_frames
+from .hearing import EndpointConfig, Listener, Microphone, microphone_frames, raw_frames, wav_frames
 from .models import MODEL_NAME, MODEL_URL, install
 from .normalize import words
 from .playback import DevicePlayer, NoAudioDevice, Playback, StreamPlayer, TimelinePlayer, list_devices
 from .recognize import Recognizer, Transcript, open_recognizer, unknown_to_pocketsphinx
+from .soundserver import EchoCanceller
 from .speak import Speech, make_synthesizer
 from .understand import command_phrases, understand_heard
 
@@ -89,10 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     listen = sub.add_parser("listen", parents=[data], help="spoken questions and answers at home",
                             description="Greet, then listen and answer until goodbye. Say stop, repeat, more, "
                             "next, previous, pause, resume, slower, faster, louder, quieter, help.")
-    listen.add_argument("--from-wavs", nargs="+", metavar="WAV",
-                        help="use these files as the microphone, in real time (a name starting with + is said "
-                        "over the answer; silence:S is S seconds of quiet)")
-    listen.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
+    _scripted_options(listen)
+    listen.add_argument("--push-to-talk", action="store_true",
+                        help="listen only after Enter is pressed (Enter also cuts an answer off; Ctrl-D ends)")
     listen.add_argument("--events", type=Path, metavar="FILE", help="write one JSON line per turn")
     _listening_options(listen)
     _voice_options(listen)
@@ -106,8 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="silence that ends a conversation (default 30)")
     station.add_argument("--log", type=Path, metavar="FILE", help="station log (default: in the user data folder)")
     station.add_argument("--log-transcripts", action="store_true", help="also log what people said")
-    station.add_argument("--from-wavs", nargs="+", metavar="WAV", help="use these files as the microphone")
-    station.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
+    _scripted_options(station)
     _listening_options(station)
     _voice_options(station)
     station.set_defaults(run=_station)
@@ -144,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _scripted_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--echo-cancel", action="store_true",
+                        help="remove the guide's own voice from the microphone with the sound server's echo "
+                        "canceller (PulseAudio module-echo-cancel, loaded for this run)")
+    parser.add_argument("--from-wavs", nargs="+", metavar="WAV",
+                        help="use these files as the microphone, in real time (a name starting with + is said "
+                        "over the answer; silence:S is S seconds of quiet)")
+    parser.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
+
+
 def _listening_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
                         help="speech recogniser (default: config, else auto: Vosk if a model is installed)")
@@ -156,6 +167,11 @@ def _listening_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _listen(args: argparse.Namespace) -> int:
+    with _echo_cancelling(args):
+        return _listen_at_home(args)
+
+
+def _listen_at_home(args: argparse.Namespace) -> int:
     config = load_config()
     guide = _guide(args)
     microphone = None if args.from_wavs else _microphone(args, config)
@@ -168,31 +184,75 @@ def _listen(args: argparse.Namespace) -> int:
         player = TimelinePlayer(speech.synthesizer.sample_rate)
     else:
         player = _player(args, config, speech) or TimelinePlayer(speech.synthesizer.sample_rate)
-    conversation = Conversation(guide, state=State(settings=config.voice_settings))
+    conversation = Conversation(guide, state=State(settings=config.voice_settings, left_off=config.last_topic))
     listener = Listener(recognizer, EndpointConfig(trailing_silence_ms=args.trailing_silence))
     events = _open_for_writing(args.events) if args.events else None
-    session = Session(conversation, listener, speech, player, events, show=lambda text: print(text, flush=True))
+    home = _Home(config)
+
+    def show(text: str) -> None:
+        print(text, flush=True)
+        home.remember(conversation)
+
+    session = Session(conversation, listener, speech, player, events, show=show)
+    session.push_to_talk = args.push_to_talk
     try:
         with player:
             player.begin()
-            opening = [guide.content.replies.say("greeting")]
-            if not config.disclaimer_played:
-                opening.append(guide.content.disclaimer.text)
-                config = replace(config, disclaimer_played=True)
-            print(" ".join(opening), flush=True)
-            session.say(" ".join(opening))
+            _open_listening(session, home)
+            if args.push_to_talk:
+                _read_talk_key(session)
             if microphone is not None:
-                with microphone:
-                    session.run(microphone.frames())
+                session.run(microphone_frames(microphone.device))
             else:
                 session.run(scripted_frames(args.from_wavs, session))
     finally:
         if events is not None:
             events.close()
-        save_config(config.with_voice_settings(conversation.state.settings))
+        home.remember(conversation)
     if args.to_wav and isinstance(player, TimelinePlayer):
         write_wav(args.to_wav, player.audio)
     return 0
+
+
+class _Home:
+    """The settings kept between runs at home: saved whenever they change."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def remember(self, conversation: Conversation | None = None, **changes: object) -> None:
+        """Save the voice settings and place in ``conversation``, and any other ``changes``."""
+        config = replace(self.config, **changes)  # type: ignore[arg-type]
+        if conversation is not None:
+            state = conversation.state
+            topic = state.left_off if state.current is None else conversation.topics[state.current].id
+            config = replace(config.with_voice_settings(state.settings), last_topic=topic)
+        if config != self.config:
+            save_config(config)
+            self.config = config
+
+
+def _open_listening(session: Session, home: _Home) -> None:
+    """Greet, say how to ask, and the disclaimer the first time."""
+    replies = session.conversation.guide.content.replies
+    opening = [replies.say("greeting")]
+    if not home.config.disclaimer_played:
+        opening.append(session.conversation.guide.content.disclaimer.text)
+        home.remember(disclaimer_played=True)
+    if session.push_to_talk:
+        opening.append(replies.say("push_to_talk"))
+    print(" ".join(opening), flush=True)
+    session.say(" ".join(opening))
+
+
+def _read_talk_key(session: Session) -> None:
+    """Each line typed (Enter) opens the microphone for one question; end of input ends the session."""
+    def read() -> None:
+        for _line in sys.stdin:
+            session.press_to_talk()
+        session.ended = True
+
+    threading.Thread(target=read, daemon=True).start()
 
 
 def _open_for_writing(path: Path, mode: str = "w") -> TextIO:
@@ -209,7 +269,22 @@ def _station_log(path: Path | None) -> Path:
     return path or Path(user_data_dir("voiceguide")) / "station-log.jsonl"
 
 
+@contextlib.contextmanager
+def _echo_cancelling(args: argparse.Namespace) -> Iterator[None]:
+    """With --echo-cancel (and real devices), record and play through the sound server's canceller."""
+    if not args.echo_cancel or args.from_wavs:
+        yield
+        return
+    with EchoCanceller():
+        yield
+
+
 def _station(args: argparse.Namespace) -> int:
+    with _echo_cancelling(args):
+        return _serve_station(args)
+
+
+def _serve_station(args: argparse.Namespace) -> int:
     config = load_config()
     guide = _guide(args)
     recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
@@ -233,30 +308,14 @@ def _station(args: argparse.Namespace) -> int:
     with _open_for_writing(log_path, "a") as log_to, player:
         player.begin()
         station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
-        frames = scripted_frames(args.from_wavs, station) if args.from_wavs else _microphone_with_retry(args, config)
+        microphone = _device(args.input_device or config.input_device)
+        frames = scripted_frames(args.from_wavs, station) if args.from_wavs else microphone_frames(microphone)
         station.run(frames)
         while station.speaking:
             time.sleep(0.05)
     if args.to_wav and isinstance(player, TimelinePlayer):
         write_wav(args.to_wav, player.audio)
     return 0
-
-
-def _microphone_with_retry(args: argparse.Namespace, config: Config) -> Iterator[bytes]:
-    """Frames from the microphone for ever: a missing or lost one is retried with back-off."""
-    log = logging.getLogger(__name__)
-    delay = 1.0
-    while True:
-        try:
-            with Microphone(_device(args.input_device or config.input_device)) as mic:
-                for frame in mic.frames(timeout=2.0):
-                    delay = 1.0
-                    yield frame
-                log.warning("the microphone stopped; reopening it")
-        except NoAudioDevice as exc:
-            log.warning("%s; trying again in %.0f s", exc, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, 30.0)
 
 
 def _output_with_retry(args: argparse.Namespace, config: Config, speech: Speech) -> StreamPlayer:
@@ -465,7 +524,8 @@ def _device(value: str | None) -> str | int | None:
 
 def _chat(args: argparse.Namespace) -> int:
     config = load_config()
-    conversation = Conversation(_guide(args), state=State(settings=config.voice_settings))
+    conversation = Conversation(_guide(args), state=State(settings=config.voice_settings, left_off=config.last_topic))
+    home = _Home(config)
     speech = _speech(args, config) if args.speak else None
     player = _player(args, config, speech) if speech else None
     interactive = sys.stdin.isatty()
@@ -486,10 +546,8 @@ def _chat(args: argparse.Namespace) -> int:
             continue
         reply = conversation.respond(line.strip())
         print(_as_json(reply) if args.json else reply.text, file=out, flush=True)
+        home.remember(conversation)
         settings = conversation.state.settings
-        if settings != config.voice_settings:
-            config = config.with_voice_settings(settings)
-            save_config(config)
         if player is not None and speech is not None and reply.action is not Action.STOP:
             playing = player.start(speech.sentences(reply.text, settings.rate, settings.volume))
         if reply.action is Action.GOODBYE:

@@ -40,6 +40,8 @@ class Config:
     """Folder of an installed Vosk model."""
     disclaimer_played: bool = False
     """The disclaimer has been spoken once at home (it opens the first listen)."""
+    last_topic: str | None = None
+    """The topic the last conversation at home ended on, for "continue where I left off"."""
 
     @property
     def voice_settings(self) -> VoiceSettings:

@@ -11,6 +11,7 @@ trailing_silence_ms.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -22,9 +23,9 @@ from typing import Protocol, TextIO
 from .audio import read_wav
 from .dialogue import Action, Conversation, Reply
 from .hearing import FRAME_BYTES, FRAME_MS, Listener, Utterance, frames_of
-from .playback import Playback, StreamPlayer
+from .playback import Playback, StreamPlayer, earcon
 from .recognize import SAMPLE_RATE
-from .speak import Speech
+from .speak import Sentence, Speech
 from .understand import Understanding, understand_heard
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,13 @@ class Turn:
     """End-of-utterance decision to the first sample of the answer leaving for the speaker."""
     trailing_silence_ms: int
 
+
+ECHO_TAIL_S = 0.25
+"""After the guide stops, its voice still reaches the microphone this long (output buffering,
+the room): speech that began by then is treated as said over the guide."""
+
+KEEP_ALIVE_FRAMES = 1000 // FRAME_MS
+"""How often (in frames: once a second) a running conversation checks that its speaker is there."""
 
 BARGE_IN = frozenset({"control.stop", "control.pause"})
 """What cuts in while the guide speaks. Stricter than when it is quiet: its own voice leaks into
@@ -68,27 +76,74 @@ class Session:
         self.show = show
         """Called with each answer's text as it is spoken (the command line prints it)."""
         self.turns: list[Turn] = []
+        self.push_to_talk = False
+        """Listen only after the talk key (see press_to_talk), for one utterance at a time."""
         self._playing: Playback | None = None
+        self._talk_cue: Playback | None = None
+        self._talk_open = False
+        self._frames = 0
         self.ended = False
 
-    def say(self, text: str) -> Playback:
-        """Speak ``text`` now, cutting off whatever plays."""
+    def say(self, text: str, cue: str | None = None) -> Playback:
+        """Speak ``text`` now, cutting off whatever plays; after an earcon ``cue`` if given
+        (see playback.earcon)."""
         settings = self.conversation.state.settings
-        self._playing = self.player.start(self.speech.sentences(text, settings.rate, settings.volume))
+        sentences = self.speech.sentences(text, settings.rate, settings.volume)
+        if cue is not None:
+            sentences = itertools.chain([Sentence("", earcon(cue, self.player.rate).scaled(settings.volume))],
+                                        sentences)
+        self._playing = self.player.start(sentences)
         return self._playing
 
     @property
+    def playing(self) -> Playback | None:
+        """The answer playing or paused now, or the last one played."""
+        return self._playing
+
+    def adopt(self, playback: Playback | None) -> None:
+        """Take over a playback another session started (a goodbye that should finish)."""
+        self._playing = playback
+
+    @property
     def speaking(self) -> bool:
-        return self._playing is not None and not self._playing.done
+        """The guide's voice is sounding now (a paused answer is silent)."""
+        return self._playing is not None and not self._playing.done and not self._playing.paused
+
+    def heartbeat(self) -> None:
+        """Called for every frame: once a second, reopen a lost speaker (see keep_alive)."""
+        self._frames += 1
+        if self._frames % KEEP_ALIVE_FRAMES == 0:
+            self.player.keep_alive()
+
+    def press_to_talk(self) -> None:
+        """The talk key was pressed: cut the answer off, sound the listening earcon, then
+        take the next utterance (after the earcon, so that it is not heard as speech)."""
+        self._talk_cue = self.say("", cue="listening")
+
+    def _listening(self) -> bool:
+        """Frames go to the listener now (always, unless push-to-talk waits for the key)."""
+        if not self.push_to_talk or self._talk_open:
+            return True
+        cue = self._talk_cue
+        if cue is not None and cue.done:
+            self._talk_cue, self._talk_open = None, True
+        return self._talk_open
 
     def run(self, frames: Iterable[bytes]) -> None:
         """Listen to ``frames`` until they end or the listener says goodbye."""
         for frame in frames:
-            utterance = self.listener.feed(frame)
-            if utterance is not None:
-                self.turn(utterance)
             if self.ended:
                 break
+            self.heartbeat()
+            if not self._listening():
+                continue
+            try:
+                utterance = self.listener.feed(frame)
+                if utterance is not None:
+                    self._talk_open = False
+                    self.turn(utterance)
+            except Exception:  # one bad utterance never ends the conversation
+                log.exception("could not handle an utterance; carrying on")
         if self._playing is not None:
             self._playing.wait(60)
 
@@ -97,7 +152,7 @@ class Session:
         heard = utterance.transcript
         understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
                                          heard.alternatives)
-        speaking = self.speaking
+        speaking = self._over_the_guide(utterance)
         if speaking and not cuts_in(understanding):
             log.debug("ignored while speaking: %r", heard.text)
             return None
@@ -121,6 +176,14 @@ class Session:
             self.events.flush()
         return turn
 
+    def _over_the_guide(self, utterance: Utterance) -> bool:
+        """The utterance began while the guide was speaking, or so soon after that it may be
+        the echo of its last words: the stricter barge-in rule applies to it."""
+        if self.speaking:
+            return True
+        finished = self._playing.timing.finished if self._playing is not None else None
+        return finished is not None and utterance.started_at < finished + ECHO_TAIL_S
+
     def _act(self, reply: Reply) -> Playback | None:
         playing = self._playing
         if reply.action is Action.STOP:
@@ -135,7 +198,7 @@ class Session:
             return None
         if reply.action is Action.GOODBYE:
             self.ended = True
-        return self.say(reply.text)
+        return self.say(reply.text, cue=None if reply.understanding.understood else "not_understood")
 
 
 class _Speaks(Protocol):
@@ -219,15 +282,16 @@ class Station:
 
     def feed(self, frame: bytes) -> None:
         """One 10 ms frame from the microphone."""
-        utterance = self.session.listener.feed(frame)
-        if utterance is not None:
-            try:
+        self.session.heartbeat()
+        try:
+            utterance = self.session.listener.feed(frame)
+            if utterance is not None:
+                self._idle_frames = 0
                 self._heard(utterance)
-            except Exception:  # one bad utterance never ends the station
-                log.exception("could not handle an utterance; carrying on")
-            self._idle_frames = 0
-        elif not self.session.speaking:
-            self._idle_frames += 1
+            elif not self.session.speaking:
+                self._idle_frames += 1
+        except Exception:  # one bad utterance never ends the station
+            log.exception("could not handle an utterance; carrying on")
         if self.active and self._idle_frames * FRAME_MS >= self.config.idle_s * 1000:
             self._end_conversation()
 
@@ -258,7 +322,7 @@ class Station:
         self.active = True
         self.conversations += 1
         content = self.session.conversation.guide.content
-        self.session.say(f"{content.replies.say('greeting')} {content.disclaimer.text}")
+        self.session.say(f"{content.replies.say('greeting')} {content.disclaimer.text}", cue="listening")
         self._write({"event": "start"})
 
     def _end_conversation(self) -> None:
@@ -270,7 +334,7 @@ class Station:
         """Back to waiting, with a fresh conversation (and the station's own settings)."""
         previous = self.session
         self.session = self.make_session()
-        self.session._playing = previous._playing  # let a goodbye finish playing
+        self.session.adopt(previous.playing)  # let a goodbye finish playing
         self.active = False
         self._idle_frames = 0
 

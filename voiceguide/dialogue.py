@@ -87,6 +87,8 @@ class State:
     """A topic id offered with "did you mean", awaiting yes or no."""
     misunderstood: int = 0
     """Utterances not understood in a row."""
+    left_off: str | None = None
+    """The topic id an earlier run ended on, for "continue where I left off" (kept at home)."""
     settings: VoiceSettings = field(default_factory=VoiceSettings)
 
 
@@ -230,6 +232,9 @@ class Conversation:
                          title=topic.title), Action.NONE
 
     def _continue_last(self) -> tuple[str, Action]:
+        left_off = self.state.left_off
+        if self.state.current is None and left_off is not None and any(t.id == left_off for t in self.topics):
+            return self._answer_topic(left_off, False, announce=True), Action.NONE
         if self.state.current is None:
             first = self._answer_topic(self.topics[0].id, False, announce=True)
             return f"{self._say('nothing_to_continue')} {first}", Action.NONE

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .audio import read_wav
-from .playback import NoAudioDevice, _sounddevice
+from .playback import RETRY_FIRST_S, RETRY_MAX_S, NoAudioDevice, sounddevice_module
 from .recognize import SAMPLE_RATE, Recognizer, Transcript
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Utterance:
     transcript: Transcript
     duration: float
     """Seconds of audio in the utterance."""
+    started_at: float
+    """When the speech began (time.perf_counter(), reckoned back from when it was noticed)."""
     ended_at: float
     """When the end was decided (time.perf_counter())."""
     decoded_at: float
@@ -84,6 +86,7 @@ class Listener:
         self._silence = 0
         self._frames = 0
         self._voiced = 0
+        self._started_at = 0.0
 
     def feed(self, frame: bytes) -> Utterance | None:
         """Take one 10 ms frame; an Utterance when one has just ended."""
@@ -124,6 +127,7 @@ class Listener:
 
     def _begin(self) -> None:
         self._in_speech = True
+        self._started_at = time.perf_counter() - self._run * FRAME_MS / 1000
         self._frames = len(self._pre_roll)
         self._voiced = self._run
         self._silence = 0
@@ -134,10 +138,11 @@ class Listener:
 
     def _end(self, reason: str) -> Utterance:
         ended = time.perf_counter()
-        transcript = self.recognizer.finish()
-        self._in_speech = False
+        self._in_speech = False  # first: a failing decoder must not leave the listener mid-utterance
         self._run = 0
-        return Utterance(transcript, self._frames * FRAME_MS / 1000, ended, time.perf_counter(), reason)
+        transcript = self.recognizer.finish()
+        return Utterance(transcript, self._frames * FRAME_MS / 1000, self._started_at, ended, time.perf_counter(),
+                         reason)
 
     def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
         """Every utterance in a stream of frames."""
@@ -173,15 +178,15 @@ class Microphone:
     """Frames from a sound input device through sounddevice, 16 kHz mono."""
 
     def __init__(self, device: str | int | None = None) -> None:
-        sd = _sounddevice()
+        sd = sounddevice_module()
         try:
             info = sd.query_devices(device, "input")
         except (ValueError, sd.PortAudioError) as exc:
             where = f" {device!r}" if device is not None else ""
             raise NoAudioDevice(f"no microphone{where}: {exc}") from None
         self.name = str(info["name"])
+        self.device = device
         self._sd = sd
-        self._device = device
         self._queue: queue.Queue[bytes] = queue.Queue()
         self._stream: Any = None
 
@@ -191,7 +196,7 @@ class Microphone:
 
         try:
             self._stream = self._sd.RawInputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",
-                                                   blocksize=FRAME_BYTES // 2, device=self._device,
+                                                   blocksize=FRAME_BYTES // 2, device=self.device,
                                                    callback=callback)
             self._stream.start()
         except (self._sd.PortAudioError, ValueError) as exc:
@@ -210,3 +215,23 @@ class Microphone:
                 yield self._queue.get(timeout=timeout)
             except queue.Empty:
                 return
+
+
+def microphone_frames(device: str | int | None = None, stall_s: float = 2.0) -> Iterator[bytes]:
+    """Frames from the microphone for ever. A microphone that is missing, fails, or sends
+    nothing for ``stall_s`` is reopened, trying again with back-off (1 s doubling to 30 s);
+    each failure is logged, none ends the stream."""
+    delay = RETRY_FIRST_S
+    while True:
+        try:
+            with Microphone(device) as mic:
+                for frame in mic.frames(timeout=stall_s):
+                    if delay > RETRY_FIRST_S:
+                        log.warning("the microphone is back: %s", mic.name)
+                    delay = RETRY_FIRST_S
+                    yield frame
+                log.warning("the microphone stopped sending sound; reopening it in %.0f s", delay)
+        except NoAudioDevice as exc:
+            log.warning("%s; trying again in %.0f s", exc, delay)
+        time.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_S)

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.01
 """Playback block: stop takes effect within one block plus the device's latency."""
 _END = object()
+RETRY_FIRST_S = 1.0
+"""A lost sound device is tried again after this long, then twice as long each time..."""
+RETRY_MAX_S = 30.0
+"""...up to this."""
 
 
 class NoAudioDevice(VoiceGuideError):
@@ -228,13 +232,20 @@ class StreamPlayer(Player):
             previous, self._current = self._current, playback
             if previous is not None:
                 previous.detach()
-            self._open()
+            try:
+                self._open()
+            except NoAudioDevice as exc:  # lost mid-run: this answer goes unheard, keep_alive retries
+                log.warning("cannot play the answer: %s", exc)
+                playback.detach()
         return playback
 
     def begin(self) -> None:
         """Start the output stream now (silence until an answer comes)."""
         with self._lock:
             self._open()
+
+    def keep_alive(self) -> None:
+        """Reopen the output if it was lost (called now and then by a long-running listener)."""
 
     @property
     def speaking(self) -> bool:
@@ -281,7 +292,7 @@ class DevicePlayer(StreamPlayer):
     def __init__(self, rate: int, device: str | int | None = None) -> None:
         super().__init__(rate)
         self.device = device
-        self._sd = _sounddevice()
+        self._sd = sounddevice_module()
         try:
             info = self._sd.query_devices(device, "output")
         except (ValueError, self._sd.PortAudioError) as exc:
@@ -289,10 +300,33 @@ class DevicePlayer(StreamPlayer):
             raise NoAudioDevice(f"no audio output device{where}: {exc}") from None
         self.name = str(info["name"]) if isinstance(info, dict) else str(device)
         self._stream: Any = None
+        self._retry_at = 0.0
+        self._retry_delay = RETRY_FIRST_S
+        self._lost = False
+
+    def keep_alive(self) -> None:
+        """A lost output stream (the sound server went away, the device was unplugged) is
+        reopened, trying again with back-off (1 s doubling to 30 s) while it fails; logged."""
+        if (self._stream is not None and self._stream.active) or time.monotonic() < self._retry_at:
+            return
+        try:
+            self.begin()
+        except NoAudioDevice as exc:
+            if not self._lost:
+                log.warning("the sound output was lost: %s", exc)
+            self._lost = True
+            log.info("trying the sound output again in %.0f s", self._retry_delay)
+            self._retry_at = time.monotonic() + self._retry_delay
+            self._retry_delay = min(2 * self._retry_delay, RETRY_MAX_S)
+            return
+        if self._lost:
+            log.warning("the sound output is back: %s", self.name)
+        self._lost, self._retry_delay, self._retry_at = False, RETRY_FIRST_S, 0.0
 
     def _open(self) -> None:
         if self._stream is not None and self._stream.active:
             return
+        self._close()  # a stream that stopped on an error is not reused
         sd = self._sd
 
         def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
@@ -309,7 +343,10 @@ class DevicePlayer(StreamPlayer):
 
     def _close(self) -> None:
         if self._stream is not None:
-            self._stream.close()
+            try:
+                self._stream.close()
+            except self._sd.PortAudioError as exc:
+                log.debug("closing a failed output stream: %s", exc)
             self._stream = None
 
 
@@ -392,7 +429,7 @@ class RecordingPlayer(Player):
         return Audio(np.concatenate(self.blocks) if self.blocks else np.zeros(0, dtype=np.int16), self.rate)
 
 
-def _sounddevice() -> Any:
+def sounddevice_module() -> Any:
     try:
         import sounddevice
     except OSError as exc:  # PortAudio itself is missing
@@ -402,7 +439,7 @@ def _sounddevice() -> Any:
 
 def list_devices() -> list[tuple[int, str, int, int]]:
     """(index, name, input channels, output channels) of every sound device."""
-    sd = _sounddevice()
+    sd = sounddevice_module()
     try:
         found = sd.query_devices()
     except Exception as exc:

@@ -142,6 +142,8 @@ class PocketSphinxRecognizer(Recognizer):
         out: list[str] = []
         try:
             for entry in self._decoder.nbest():
+                if entry is None:  # the lattice search can yield an empty entry for a long utterance
+                    continue
                 reading = _words(entry.hypstr or "")
                 if reading and reading != best and reading not in out:
                     out.append(reading)

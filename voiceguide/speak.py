@@ -126,7 +126,10 @@ class PiperSynthesizer(Synthesizer):
 
     engine = "piper"
 
-    def __init__(self, model: Path | None = None, config: Path | None = None) -> None:
+    def __init__(self, model: Path | None = None, config: Path | None = None, variation: bool = True) -> None:
+        """``variation`` off makes synthesis repeatable: the same text gives the same samples
+        (Piper draws random noise for each utterance; test speech wants none)."""
+        self.variation = variation
         try:
             from piper import PiperVoice
         except ImportError:
@@ -147,7 +150,9 @@ class PiperSynthesizer(Synthesizer):
     def synthesize(self, text: str, rate: float) -> Audio:
         from piper import SynthesisConfig
 
-        chunks = self._voice.synthesize(text, SynthesisConfig(length_scale=1.0 / rate))
+        noise = None if self.variation else 0.0
+        chunks = self._voice.synthesize(text, SynthesisConfig(length_scale=1.0 / rate, noise_scale=noise,
+                                                              noise_w_scale=noise))
         arrays = [chunk.audio_int16_array for chunk in chunks]
         samples = np.concatenate(arrays).astype(np.int16) if arrays else np.zeros(0, dtype=np.int16)
         return Audio(samples, self.sample_rate)

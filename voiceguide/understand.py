@@ -263,24 +263,26 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     """Understand what a recogniser heard, weighing its other readings and its command pass.
 
     The engine's best reading decides when it is understood or out of scope.
-    Otherwise the first next-best reading understood with confidence RESCUE
-    or more stands in. Failing that, a short utterance (two words or fewer)
-    that the command pass heard as exactly one of the listener's commands is
-    taken as that command: the general model mishears single command words
-    ("pete" for "repeat"), while the command pass cannot hear anything else.
-    Chosen by measurement on the dev phrasings: letting every reading
-    compete, or the command pass overrule the general one, answered fewer
-    questions or accepted more out-of-scope ones.
+    Otherwise a short utterance (two words or fewer) that the command pass
+    heard as exactly one of the listener's commands is taken as that command:
+    the general model mishears single command words ("the bike" for
+    "goodbye", "wallace" for "pause"), while the command pass cannot hear
+    anything else. Failing that, the first next-best reading understood with
+    confidence RESCUE or more stands in. Chosen by measurement: letting every
+    reading compete, or the command pass overrule the general one, answered
+    fewer dev phrasings or accepted more out-of-scope ones; trying next-best
+    readings before the command pass turned "goodbye" into "go back".
     """
     got = understander.understand(text)
     if got.understood or got.out_of_scope:
         return got
+    if len(text.split()) <= 2 and (heard_command := _command(understander, command)) is not None:
+        return heard_command
     for reading in alternatives:
         alternative = understander.understand(reading)
         if alternative.confidence >= RESCUE and (alternative.understood or alternative.out_of_scope):
             return alternative
-    heard_command = _command(understander, command) if len(text.split()) <= 2 else None
-    return heard_command or got
+    return got
 
 
 def _command(understander: Understander, command: str) -> Understanding | None:

@@ -1,0 +1,97 @@
+"""False barge-ins through the sound server: the guide's own voice leaking into its microphone.
+
+Usage: python bench/echo.py [--answers 50] [--echo-db -12] [--echo-cancel]
+
+A PulseAudio server with two null sinks stands for the room: the guide plays to "speaker" and records
+"mic"; a loopback from the speaker's monitor into the mic, ``--echo-db`` below what the guide plays and
+60 ms late, is the loudspeaker heard by the microphone. The guide speaks ``--answers`` of its answers
+(topics short and detail, help, topic list, safety texts) through real sounddevice streams while its
+listener runs; nobody else speaks, so every utterance it would act on is a false barge-in. Each
+utterance heard is judged two ways: by the rule used while the guide speaks (only "stop" or "pause" cut
+in, converse.cuts_in) and by a lax rule (anything understood). With ``--echo-cancel`` the guide
+records through PulseAudio's echo canceller (soundserver.EchoCanceller, WebRTC).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.sound import Echo, ensure_pulse  # noqa: E402
+from voiceguide.converse import cuts_in  # noqa: E402
+from voiceguide.guide import load_guide  # noqa: E402
+from voiceguide.hearing import Listener, microphone_frames  # noqa: E402
+from voiceguide.playback import DevicePlayer  # noqa: E402
+from voiceguide.recognize import PocketSphinxRecognizer  # noqa: E402
+from voiceguide.soundserver import EchoCanceller  # noqa: E402
+from voiceguide.speak import EspeakSynthesizer, Speech  # noqa: E402
+from voiceguide.understand import command_phrases, understand_heard  # noqa: E402
+
+
+def answers(guide, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    content = guide.content
+    texts = [t.short for t in content.topics] + [t.detail for t in content.topics]
+    texts += [content.urgent.text, content.disclaimer.text, *content.replies.texts.values()]
+    return [t for t in texts if "{" not in t][:count]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=50)
+    parser.add_argument("--echo-db", type=float, default=-12.0)
+    parser.add_argument("--echo-cancel", action="store_true")
+    args = parser.parse_args()
+    ensure_pulse()
+    os.environ["PULSE_LATENCY_MSEC"] = "30"
+    guide = load_guide()
+    recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations, command_phrases(guide.intents))
+    speech = Speech(EspeakSynthesizer())
+    echo = Echo(level_db=args.echo_db)
+    canceller = EchoCanceller() if args.echo_cancel else None
+    heard: list[tuple[str, bool, bool]] = []
+    running = True
+
+    def listen() -> None:
+        listener = Listener(recognizer)
+        for frame in microphone_frames("pulse"):
+            if not running:
+                return
+            utterance = listener.feed(frame)
+            if utterance is not None and utterance.transcript.text:
+                t = utterance.transcript
+                got = understand_heard(guide.understander, t.text, t.command, t.alternatives)
+                heard.append((t.text, cuts_in(got), got.understood))
+                if got.understood:
+                    print(f"  acted on under the lax rule: {t.text!r} -> {got.intent and got.intent.name}")
+
+    try:
+        with DevicePlayer(speech.synthesizer.sample_rate, "pulse") as player:
+            player.begin()
+            threading.Thread(target=listen, daemon=True).start()
+            time.sleep(1.0)
+            texts = answers(guide, args.answers)
+            for text in texts:
+                player.start(speech.sentences(text)).wait(120)
+                time.sleep(0.7)
+            running = False
+    finally:
+        if canceller is not None:
+            canceller.close()
+        echo.close()
+    strict = sum(s for _, s, _ in heard)
+    lax = sum(u for _, _, u in heard)
+    print(f"echo at {args.echo_db:g} dB through a PulseAudio loopback, echo canceller "
+          f"{'on (webrtc)' if canceller else 'off'}: {len(texts)} answers, {len(heard)} utterances heard; "
+          f"false barge-ins: {strict} with the stop-or-pause rule, {lax} if anything understood cut in")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
