@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,15 @@ def conversation(guide: Guide) -> Conversation:
 
 
 @pytest.fixture(scope="session")
-def pulse() -> None:
-    """A running PulseAudio server with the virtual mic and speaker (see sound.py)."""
-    from .sound import ensure_pulse
+def pulse() -> Iterator[None]:
+    """A running PulseAudio server with the virtual mic and speaker (see sound.py); stopped
+    after the run if the run started it."""
+    from .sound import ensure_pulse, stop_pulse
 
-    ensure_pulse()
+    started = ensure_pulse()
+    yield
+    if started:
+        stop_pulse()
 
 
 @pytest.fixture(scope="session", autouse=True)

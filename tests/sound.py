@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,12 +26,24 @@ def _pactl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10)
 
 
-def ensure_pulse() -> None:
-    """Start the server if needed and make sure both sinks exist; raise if impossible."""
+def _pin_server() -> None:
+    """One server for every test run: its socket and cookie in a fixed place, not under the
+    per-run config folders the tests use (there a run would not find the last run's server)."""
+    runtime = Path(tempfile.gettempdir()) / f"voiceguide-tests-pulse-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("PULSE_RUNTIME_PATH", str(runtime))
+    os.environ.setdefault("PULSE_COOKIE", str(runtime / "cookie"))
+
+
+def ensure_pulse() -> bool:
+    """Start the server if needed and make sure both sinks exist; raise if impossible.
+    True if this call started it."""
     for tool in ("pulseaudio", "pactl", "parec", "paplay"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} is not installed: run scripts/setup")
-    if _pactl("info").returncode != 0:
+    _pin_server()
+    started = _pactl("info").returncode != 0
+    if started:
         subprocess.run(["pulseaudio", "-D", "-n", "--exit-idle-time=-1",
                         "--load=module-native-protocol-unix"], capture_output=True, timeout=20)
         for _ in range(50):
@@ -46,6 +59,11 @@ def ensure_pulse() -> None:
     os.environ.setdefault("PULSE_LATENCY_MSEC", "30")  # as the command line sets it
     os.environ["PULSE_SINK"] = "speaker"
     os.environ["PULSE_SOURCE"] = "mic.monitor"
+    return started
+
+
+def stop_pulse() -> None:
+    subprocess.run(["pulseaudio", "-k"], capture_output=True, timeout=10)
 
 
 class Recorder:
@@ -155,7 +173,7 @@ def _sink_input_of(module: str) -> str:
 
 def restart_pulse() -> None:
     """Stop the sound server and start it again, as when it crashes or the machine's audio is reset."""
-    subprocess.run(["pulseaudio", "-k"], capture_output=True, timeout=10)
+    stop_pulse()
     for _ in range(50):
         if _pactl("info").returncode != 0:
             break
