@@ -15,6 +15,7 @@ records through PulseAudio's echo canceller (soundserver.EchoCanceller, WebRTC).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
@@ -48,8 +49,9 @@ def main() -> int:
     parser.add_argument("--echo-db", type=float, default=-12.0)
     parser.add_argument("--echo-cancel", action="store_true")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ensure_pulse()
-    os.environ["PULSE_LATENCY_MSEC"] = "30"
+    os.environ.setdefault("PULSE_LATENCY_MSEC", "30")
     guide = load_guide()
     recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations, command_phrases(guide.intents))
     speech = Speech(EspeakSynthesizer())
@@ -78,7 +80,9 @@ def main() -> int:
             time.sleep(1.0)
             texts = answers(guide, args.answers)
             for text in texts:
-                player.start(speech.sentences(text)).wait(120)
+                playback = player.start(speech.sentences(text))
+                while not playback.wait(0.5):
+                    player.keep_alive()  # as a running conversation does once a second
                 time.sleep(0.7)
             running = False
     finally:

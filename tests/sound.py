@@ -56,6 +56,8 @@ def ensure_pulse() -> bool:
     for name in ("mic", "speaker"):
         if f"\t{name}\t" not in sinks:
             _pactl("load-module", "module-null-sink", f"sink_name={name}")
+        _pactl("set-sink-volume", name, "100%")
+        _pactl("set-source-volume", f"{name}.monitor", "100%")
     os.environ.setdefault("PULSE_LATENCY_MSEC", "30")  # as the command line sets it
     os.environ["PULSE_SINK"] = "speaker"
     os.environ["PULSE_SOURCE"] = "mic.monitor"

@@ -107,6 +107,14 @@ def test_listen_without_a_microphone_points_to_chat() -> None:
     assert "no microphone 'no-such-microphone'" in line and "voiceguide chat" in line
 
 
+def test_echo_cancel_without_a_sound_server_tool_is_one_clear_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "voiceguide", "station", "--echo-cancel"], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO), "PATH": str(tmp_path)}, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line == "voiceguide station: echo cancelling needs PulseAudio's pactl, which is not installed"
+
+
 def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -> None:
     from voiceguide.converse import Session, Station, StationConfig, scripted_frames
     from voiceguide.dialogue import Conversation, VoiceSettings

@@ -78,6 +78,8 @@ class Session:
         self.turns: list[Turn] = []
         self.push_to_talk = False
         """Listen only after the talk key (see press_to_talk), for one utterance at a time."""
+        self.echo_tail_s = ECHO_TAIL_S
+        """How long after the guide stops speech is still taken for its echo (see over_the_guide)."""
         self._playing: Playback | None = None
         self._talk_cue: Playback | None = None
         self._talk_open = False
@@ -152,7 +154,7 @@ class Session:
         heard = utterance.transcript
         understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
                                          heard.alternatives)
-        speaking = self._over_the_guide(utterance)
+        speaking = self.over_the_guide(utterance)
         if speaking and not cuts_in(understanding):
             log.debug("ignored while speaking: %r", heard.text)
             return None
@@ -176,13 +178,14 @@ class Session:
             self.events.flush()
         return turn
 
-    def _over_the_guide(self, utterance: Utterance) -> bool:
+    def over_the_guide(self, utterance: Utterance) -> bool:
         """The utterance began while the guide was speaking, or so soon after that it may be
-        the echo of its last words: the stricter barge-in rule applies to it."""
-        if self.speaking:
-            return True
+        the echo of its last words: the stricter barge-in rule applies to it. (With push-to-talk
+        the key decides: the guide is silent once the talk tone has played.)"""
+        if self.speaking or self.push_to_talk:
+            return self.speaking
         finished = self._playing.timing.finished if self._playing is not None else None
-        return finished is not None and utterance.started_at < finished + ECHO_TAIL_S
+        return finished is not None and utterance.started_at < finished + self.echo_tail_s
 
     def _act(self, reply: Reply) -> Playback | None:
         playing = self._playing
@@ -298,7 +301,7 @@ class Station:
     def _heard(self, utterance: Utterance) -> None:
         if not self.active:
             log.debug("waiting; heard %s", utterance.transcript)
-            if self._is_wake(utterance):
+            if not self.session.over_the_guide(utterance) and self._is_wake(utterance):
                 self._start_conversation()
             return
         turn = self.session.turn(utterance)

@@ -35,6 +35,8 @@ RETRY_FIRST_S = 1.0
 """A lost sound device is tried again after this long, then twice as long each time..."""
 RETRY_MAX_S = 30.0
 """...up to this."""
+STALL_S = 1.0
+"""An output stream that has not asked for samples this long is taken for stalled and reopened."""
 
 
 class NoAudioDevice(VoiceGuideError):
@@ -303,11 +305,19 @@ class DevicePlayer(StreamPlayer):
         self._retry_at = 0.0
         self._retry_delay = RETRY_FIRST_S
         self._lost = False
+        self._last_callback = 0.0
 
     def keep_alive(self) -> None:
         """A lost output stream (the sound server went away, the device was unplugged) is
         reopened, trying again with back-off (1 s doubling to 30 s) while it fails; logged."""
-        if (self._stream is not None and self._stream.active) or time.monotonic() < self._retry_at:
+        if self._stream is not None and self._stream.active:
+            if time.monotonic() - self._last_callback < STALL_S:
+                return
+            # PortAudio's ALSA stream can stop calling back after underruns without going inactive.
+            log.warning("the sound output stalled; reopening it")
+            with self._lock:
+                self._close()
+        if time.monotonic() < self._retry_at:
             return
         try:
             self.begin()
@@ -330,12 +340,14 @@ class DevicePlayer(StreamPlayer):
         sd = self._sd
 
         def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+            self._last_callback = time.monotonic()
             outdata[:, 0] = self._block(frames)
 
         try:
             self._stream = sd.OutputStream(
                 samplerate=self.rate, channels=1, dtype="int16", device=self.device, latency="low",
                 blocksize=round(self.rate * BLOCK_SECONDS), callback=callback)
+            self._last_callback = time.monotonic()
             self._stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             self._stream = None

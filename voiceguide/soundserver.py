@@ -40,8 +40,9 @@ class EchoCanceller:
             raise EchoCancelUnavailable("echo cancelling needs PulseAudio's pactl, which is not installed")
         masters = [f"{name}={os.environ[var]}" for name, var in
                    (("source_master", "PULSE_SOURCE"), ("sink_master", "PULSE_SINK")) if os.environ.get(var)]
-        loaded = _pactl("load-module", "module-echo-cancel", f"aec_method={method}", f"source_name={SOURCE}",
-                        f"sink_name={SINK}", *masters)
+        # Analog gain control would turn the real microphone's volume down for good: left off.
+        loaded = _pactl("load-module", "module-echo-cancel", f"aec_method={method}", "aec_args=analog_gain_control=0",
+                        f"source_name={SOURCE}", f"sink_name={SINK}", *masters)
         if loaded.returncode != 0:
             reason = (loaded.stderr or loaded.stdout).strip().splitlines()
             raise EchoCancelUnavailable(f"the sound server would not load its echo canceller: "
