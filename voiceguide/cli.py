@@ -27,7 +27,16 @@ from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener, Microphone, microphone_frames, raw_frames, wav_frames
 from .models import MODEL_NAME, MODEL_URL, install
 from .normalize import words
-from .playback import DevicePlayer, NoAudioDevice, Playback, StreamPlayer, TimelinePlayer, list_devices
+from .playback import (
+    RETRY_FIRST_S,
+    RETRY_MAX_S,
+    DevicePlayer,
+    NoAudioDevice,
+    Playback,
+    StreamPlayer,
+    TimelinePlayer,
+    list_devices,
+)
 from .recognize import Recognizer, Transcript, open_recognizer, unknown_to_pocketsphinx
 from .soundserver import EchoCanceller
 from .speak import Speech, make_synthesizer
@@ -175,9 +184,7 @@ def _listen_at_home(args: argparse.Namespace) -> int:
     config = load_config()
     guide = _guide(args)
     microphone = None if args.from_wavs else _microphone(args, config)
-    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
-                                        guide.intents.language.pronunciations, command_phrases(guide.intents))
-    print(f"voiceguide: {which}", file=sys.stderr)
+    recognizer = _recognizer(args, config, guide)
     speech = _speech(args, config)
     player: StreamPlayer
     if args.to_wav:
@@ -220,9 +227,9 @@ class _Home:
     def __init__(self, config: Config) -> None:
         self.config = config
 
-    def remember(self, conversation: Conversation | None = None, **changes: object) -> None:
-        """Save the voice settings and place in ``conversation``, and any other ``changes``."""
-        config = replace(self.config, **changes)  # type: ignore[arg-type]
+    def remember(self, conversation: Conversation | None = None, disclaimer_played: bool = False) -> None:
+        """Save the voice settings and place in ``conversation``, and that the disclaimer was played."""
+        config = replace(self.config, disclaimer_played=self.config.disclaimer_played or disclaimer_played)
         if conversation is not None:
             state = conversation.state
             topic = state.left_off if state.current is None else conversation.topics[state.current].id
@@ -287,10 +294,7 @@ def _station(args: argparse.Namespace) -> int:
 def _serve_station(args: argparse.Namespace) -> int:
     config = load_config()
     guide = _guide(args)
-    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
-                                        guide.intents.language.pronunciations,
-                                        [*command_phrases(guide.intents), args.wake_phrase.lower()])
-    print(f"voiceguide: {which}", file=sys.stderr)
+    recognizer = _recognizer(args, config, guide, args.wake_phrase.lower())
     speech = _speech(args, config)
     player: StreamPlayer = TimelinePlayer(speech.synthesizer.sample_rate) if args.to_wav \
         else _output_with_retry(args, config, speech)
@@ -321,14 +325,14 @@ def _serve_station(args: argparse.Namespace) -> int:
 def _output_with_retry(args: argparse.Namespace, config: Config, speech: Speech) -> StreamPlayer:
     """The speaker; a missing one is waited for with back-off (logged), never a crash."""
     log = logging.getLogger(__name__)
-    delay = 1.0
+    delay = RETRY_FIRST_S
     while True:
         try:
             return DevicePlayer(speech.synthesizer.sample_rate, _device(args.output_device or config.output_device))
         except NoAudioDevice as exc:
             log.warning("%s; trying again in %.0f s", exc, delay)
         time.sleep(delay)
-        delay = min(delay * 2, 30.0)
+        delay = min(delay * 2, RETRY_MAX_S)
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -445,9 +449,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _ask_spoken(args: argparse.Namespace, config: Config) -> int:
     guide = _guide(args)
-    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
-                                        guide.intents.language.pronunciations, command_phrases(guide.intents))
-    print(f"voiceguide: {which}", file=sys.stderr)
+    recognizer = _recognizer(args, config, guide)
     endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence)
     for transcript in _heard(args, config, recognizer, endpoint):
         understanding = understand_heard(guide.understander, transcript.text, transcript.command,
@@ -455,6 +457,15 @@ def _ask_spoken(args: argparse.Namespace, config: Config) -> int:
         reply = Conversation(guide, ask_back=False).respond(transcript.text, understanding)
         _answer(args, config, reply)
     return 0
+
+
+def _recognizer(args: argparse.Namespace, config: Config, guide: Guide, *phrases: str) -> Recognizer:
+    """The engine asked for (said once on stderr), listening also for ``phrases`` besides the commands."""
+    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
+                                        guide.intents.language.pronunciations,
+                                        [*command_phrases(guide.intents), *phrases])
+    print(f"voiceguide: {which}", file=sys.stderr)
+    return recognizer
 
 
 def _heard(args: argparse.Namespace, config: Config, recognizer: Recognizer,
