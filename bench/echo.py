@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.sound import Echo, ensure_pulse  # noqa: E402
 from voiceguide.converse import cuts_in  # noqa: E402
+from voiceguide.devices import DevicePlayer, microphone_frames  # noqa: E402
 from voiceguide.guide import load_guide  # noqa: E402
-from voiceguide.hearing import Listener, microphone_frames  # noqa: E402
-from voiceguide.playback import DevicePlayer  # noqa: E402
+from voiceguide.hearing import Listener  # noqa: E402
 from voiceguide.recognize import PocketSphinxRecognizer  # noqa: E402
 from voiceguide.soundserver import EchoCanceller  # noqa: E402
 from voiceguide.speak import EspeakSynthesizer, Speech  # noqa: E402

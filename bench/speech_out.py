@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from voiceguide.audio import concat, silence
+from voiceguide.devices import DevicePlayer
 from voiceguide.guide import load_guide
-from voiceguide.playback import DevicePlayer
 from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech, Synthesizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from voiceguide.playback import DevicePlayer, NoAudioDevice, RecordingPlayer, earcon
+from voiceguide.devices import DevicePlayer, NoAudioDevice
+from voiceguide.playback import RecordingPlayer, earcon
 from voiceguide.speak import EspeakSynthesizer, Speech
 
 from .conftest import REPO

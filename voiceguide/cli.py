@@ -12,35 +12,26 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO, cast
 
 from . import __version__
+from .app import App, Choices, Home
 from .audio import write_wav
-from .config import Config, load_config, save_config
+from .config import load_config
 from .converse import Session, Station, StationConfig, scripted_frames, summarise
-from .dialogue import Action, Conversation, Reply, State
+from .devices import Microphone, NoAudioDevice, list_devices, microphone_frames
+from .dialogue import Action, Reply
 from .errors import DataErrors, VoiceGuideError
 from .export import ExportSettings, export
 from .guide import Guide, load_guide
-from .hearing import EndpointConfig, Listener, Microphone, microphone_frames, raw_frames, wav_frames
+from .hearing import first_utterance, raw_frames, wav_frames
 from .models import MODEL_NAME, MODEL_URL, install
 from .normalize import words
-from .playback import (
-    RETRY_FIRST_S,
-    RETRY_MAX_S,
-    DevicePlayer,
-    NoAudioDevice,
-    Playback,
-    StreamPlayer,
-    TimelinePlayer,
-    list_devices,
-)
-from .recognize import Recognizer, Transcript, open_recognizer, unknown_to_pocketsphinx
+from .playback import Playback, StreamPlayer, TimelinePlayer
+from .recognize import Recognizer, Transcript, unknown_to_pocketsphinx
 from .soundserver import EchoCanceller
-from .speak import Speech, make_synthesizer
-from .understand import command_phrases, understand_heard
+from .understand import understand_heard
 
 EXIT_USER_ERROR = 2
 
@@ -181,26 +172,21 @@ def _listen(args: argparse.Namespace) -> int:
 
 
 def _listen_at_home(args: argparse.Namespace) -> int:
-    config = load_config()
-    guide = _guide(args)
-    microphone = None if args.from_wavs else _microphone(args, config)
-    recognizer = _recognizer(args, config, guide)
-    speech = _speech(args, config)
-    player: StreamPlayer
-    if args.to_wav:
-        player = TimelinePlayer(speech.synthesizer.sample_rate)
-    else:
-        player = _player(args, config, speech) or TimelinePlayer(speech.synthesizer.sample_rate)
-    conversation = Conversation(guide, state=State(settings=config.voice_settings, left_off=config.last_topic))
-    listener = Listener(recognizer, EndpointConfig(trailing_silence_ms=args.trailing_silence))
+    app = _app(args)
+    microphone = None if args.from_wavs else _microphone(app)
+    listener = app.listener(_recognizer(app))
+    rate = app.speech.synthesizer.sample_rate
+    player: StreamPlayer = TimelinePlayer(rate) if args.to_wav else (_speaker(app) or TimelinePlayer(rate))
+    conversation = app.conversation()
     events = _open_for_writing(args.events) if args.events else None
-    home = _Home(config)
+    home = Home(app.config)
+    session = app.session(conversation, listener, player, events)
 
     def show(text: str) -> None:
         print(text, flush=True)
         home.remember(conversation)
 
-    session = Session(conversation, listener, speech, player, events, show=show)
+    session.show = show
     session.push_to_talk = args.push_to_talk
     try:
         with player:
@@ -221,25 +207,7 @@ def _listen_at_home(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Home:
-    """The settings kept between runs at home: saved whenever they change."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-
-    def remember(self, conversation: Conversation | None = None, disclaimer_played: bool = False) -> None:
-        """Save the voice settings and place in ``conversation``, and that the disclaimer was played."""
-        config = replace(self.config, disclaimer_played=self.config.disclaimer_played or disclaimer_played)
-        if conversation is not None:
-            state = conversation.state
-            topic = state.left_off if state.current is None else conversation.topics[state.current].id
-            config = replace(config.with_voice_settings(state.settings), last_topic=topic)
-        if config != self.config:
-            save_config(config)
-            self.config = config
-
-
-def _open_listening(session: Session, home: _Home) -> None:
+def _open_listening(session: Session, home: Home) -> None:
     """Greet, say how to ask, and the disclaimer the first time."""
     replies = session.conversation.guide.content.replies
     opening = [replies.say("greeting")]
@@ -292,13 +260,10 @@ def _station(args: argparse.Namespace) -> int:
 
 
 def _serve_station(args: argparse.Namespace) -> int:
-    config = load_config()
-    guide = _guide(args)
-    recognizer = _recognizer(args, config, guide, args.wake_phrase.lower())
-    speech = _speech(args, config)
-    player: StreamPlayer = TimelinePlayer(speech.synthesizer.sample_rate) if args.to_wav \
-        else _output_with_retry(args, config, speech)
-    listener = Listener(recognizer, EndpointConfig(trailing_silence_ms=args.trailing_silence))
+    app = _app(args)
+    listener = app.listener(_recognizer(app, args.wake_phrase.lower()))
+    player: StreamPlayer = TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav \
+        else app.speaker(wait=True)
     log_path = _station_log(args.log)
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -306,33 +271,18 @@ def _serve_station(args: argparse.Namespace) -> int:
         raise VoiceGuideError(f"{log_path.parent}: cannot create the folder ({exc.strerror})") from None
 
     def make_session() -> Session:
-        conversation = Conversation(guide, state=State(settings=config.voice_settings))
-        return Session(conversation, listener, speech, player)
+        return app.session(app.conversation(home=False), listener, player)
 
     with _open_for_writing(log_path, "a") as log_to, player:
         player.begin()
         station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
-        microphone = _device(args.input_device or config.input_device)
-        frames = scripted_frames(args.from_wavs, station) if args.from_wavs else microphone_frames(microphone)
+        frames = scripted_frames(args.from_wavs, station) if args.from_wavs else microphone_frames(app.input_device)
         station.run(frames)
         while station.speaking:
             time.sleep(0.05)
     if args.to_wav and isinstance(player, TimelinePlayer):
         write_wav(args.to_wav, player.audio)
     return 0
-
-
-def _output_with_retry(args: argparse.Namespace, config: Config, speech: Speech) -> StreamPlayer:
-    """The speaker; a missing one is waited for with back-off (logged), never a crash."""
-    log = logging.getLogger(__name__)
-    delay = RETRY_FIRST_S
-    while True:
-        try:
-            return DevicePlayer(speech.synthesizer.sample_rate, _device(args.output_device or config.output_device))
-        except NoAudioDevice as exc:
-            log.warning("%s; trying again in %.0f s", exc, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, RETRY_MAX_S)
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -349,9 +299,9 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _microphone(args: argparse.Namespace, config: Config) -> Microphone:
+def _microphone(app: App) -> Microphone:
     try:
-        return Microphone(_device(args.input_device or config.input_device))
+        return Microphone(app.input_device)
     except NoAudioDevice as exc:
         raise VoiceGuideError(f"{exc}; for typed questions use: voiceguide chat") from None
 
@@ -367,11 +317,10 @@ def _rate(value: str) -> float:
 
 
 def _export(args: argparse.Namespace) -> int:
-    config = load_config()
-    guide = _guide(args)
-    speech = _speech(args, config)
+    app = _app(args)
+    speech = app.speech
     settings = ExportSettings(voice=speech.synthesizer.voice, engine=speech.synthesizer.version,
-                              rate=args.rate or config.voice_settings.rate, volume=1.0, format=args.format)
+                              rate=args.rate or app.config.voice_settings.rate, volume=1.0, format=args.format)
     tty = sys.stderr.isatty()
 
     def progress(done: int, total: int, title: str) -> None:
@@ -380,7 +329,7 @@ def _export(args: argparse.Namespace) -> int:
             print(f"\r[{bar:<30}] {done}/{total} {title[:40]:<40}", end="", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGTERM, _interrupted)  # a killed export still cleans up what it prepared
-    result = export(guide, speech, args.out, settings, args.topics, args.force, progress)
+    result = export(app.guide, speech, args.out, settings, args.topics, args.force, progress)
     if tty:
         print(file=sys.stderr)
     print(f"exported to {result.folder}: {len(result.written)} files written, {len(result.unchanged)} unchanged")
@@ -422,6 +371,17 @@ def _print_data_errors(exc: DataErrors, full: bool) -> None:
         print(f"({len(exc.errors) - 1} more problems: run voiceguide check)", file=sys.stderr)
 
 
+def _app(args: argparse.Namespace) -> App:
+    """The application for this command, from the config file and the command's options."""
+    choices = Choices(
+        content=args.content, intents=args.intents,
+        engine=getattr(args, "engine", None), model=getattr(args, "model", None),
+        voice=getattr(args, "voice", None), input_device=getattr(args, "input_device", None),
+        output_device=getattr(args, "output_device", None),
+        trailing_silence_ms=getattr(args, "trailing_silence", 500))
+    return App(load_config(), choices)
+
+
 def _guide(args: argparse.Namespace) -> Guide:
     return load_guide(args.content, args.intents)
 
@@ -435,51 +395,48 @@ def _as_json(reply: Reply) -> str:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    config = load_config()
+    app = _app(args)
     if args.audio or args.mic:
         if args.question:
             raise VoiceGuideError("give either typed words or --audio/--mic, not both")
-        return _ask_spoken(args, config)
+        return _ask_spoken(args, app)
     question = " ".join(args.question).strip()
     if not question:
         raise VoiceGuideError("the question is empty")
-    reply = Conversation(_guide(args), ask_back=False).respond(question)
-    return _answer(args, config, reply)
+    reply = app.conversation(home=False, ask_back=False).respond(question)
+    return _answer(args, app, reply)
 
 
-def _ask_spoken(args: argparse.Namespace, config: Config) -> int:
-    guide = _guide(args)
-    recognizer = _recognizer(args, config, guide)
-    endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence)
-    for transcript in _heard(args, config, recognizer, endpoint):
-        understanding = understand_heard(guide.understander, transcript.text, transcript.command,
+def _ask_spoken(args: argparse.Namespace, app: App) -> int:
+    recognizer = _recognizer(app)
+    for transcript in _heard(args, app, recognizer):
+        understanding = understand_heard(app.guide.understander, transcript.text, transcript.command,
                                          transcript.alternatives)
-        reply = Conversation(guide, ask_back=False).respond(transcript.text, understanding)
-        _answer(args, config, reply)
+        reply = app.conversation(home=False, ask_back=False).respond(transcript.text, understanding)
+        _answer(args, app, reply)
     return 0
 
 
-def _recognizer(args: argparse.Namespace, config: Config, guide: Guide, *phrases: str) -> Recognizer:
+def _recognizer(app: App, *phrases: str) -> Recognizer:
     """The engine asked for (said once on stderr), listening also for ``phrases`` besides the commands."""
-    recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
-                                        guide.intents.language.pronunciations,
-                                        [*command_phrases(guide.intents), *phrases])
+    recognizer, which = app.recognizer(*phrases)
     print(f"voiceguide: {which}", file=sys.stderr)
     return recognizer
 
 
-def _heard(args: argparse.Namespace, config: Config, recognizer: Recognizer,
-           endpoint: EndpointConfig) -> Iterator[Transcript]:
+def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript]:
     """The transcript of each spoken question: one per file, or one from the microphone."""
     if args.mic:
-        with Microphone(_device(args.input_device or config.input_device)) as mic:
-            for utterance in Listener(recognizer, endpoint).utterances(mic.frames(timeout=args.timeout)):
-                yield utterance.transcript
-                return
-        raise VoiceGuideError(f"no question heard within {args.timeout:g} seconds")
+        with _microphone(app) as mic:
+            # The microphone going silent for as long as the timeout also ends the wait.
+            utterance = first_utterance(app.listener(recognizer), mic.frames(args.timeout), args.timeout)
+        if utterance is None:
+            raise VoiceGuideError(f"no question heard within {args.timeout:g} seconds")
+        yield utterance.transcript
+        return
     for path in args.audio:
         frames = raw_frames(sys.stdin.buffer) if str(path) == "-" else wav_frames(path)
-        heard = [u.transcript for u in Listener(recognizer, endpoint).utterances(frames)]
+        heard = [u.transcript for u in app.listener(recognizer).utterances(frames)]
         text = " ".join(t.text for t in heard).strip()
         one = heard[0] if len(heard) == 1 else None
         yield Transcript(text, min((t.confidence for t in heard), default=0.0),
@@ -499,46 +456,35 @@ def _model_install(args: argparse.Namespace) -> int:
     return 0
 
 
-def _answer(args: argparse.Namespace, config: Config, reply: Reply) -> int:
+def _answer(args: argparse.Namespace, app: App, reply: Reply) -> int:
+    settings = app.config.voice_settings
     if args.to_wav:
-        speech = _speech(args, config)
-        audio, _cues = speech.render(reply.text, config.voice_settings.rate, config.voice_settings.volume)
+        audio, _cues = app.speech.render(reply.text, settings.rate, settings.volume)
         write_wav(args.to_wav, audio)
     print(_as_json(reply) if args.json else reply.text, flush=True)
     if args.speak:
-        speech = _speech(args, config)
-        player = _player(args, config, speech)
+        player = _speaker(app)
         if player is not None:
-            settings = config.voice_settings
             with player:
-                player.play(speech.sentences(reply.text, settings.rate, settings.volume))
+                player.play(app.speech.sentences(reply.text, settings.rate, settings.volume))
     return 0
 
 
-def _speech(args: argparse.Namespace, config: Config) -> Speech:
-    return Speech(make_synthesizer(args.voice or config.voice))
-
-
-def _player(args: argparse.Namespace, config: Config, speech: Speech) -> DevicePlayer | None:
+def _speaker(app: App) -> StreamPlayer | None:
     """The sound output, or None (said once on stderr) when there is none: text is printed instead."""
-    device = args.output_device or config.output_device
     try:
-        return DevicePlayer(speech.synthesizer.sample_rate, _device(device))
+        return app.speaker()
     except NoAudioDevice as exc:
         print(f"voiceguide: {exc}; the answers are printed instead", file=sys.stderr)
         return None
 
 
-def _device(value: str | None) -> str | int | None:
-    return int(value) if value is not None and value.isdigit() else value
-
-
 def _chat(args: argparse.Namespace) -> int:
-    config = load_config()
-    conversation = Conversation(_guide(args), state=State(settings=config.voice_settings, left_off=config.last_topic))
-    home = _Home(config)
-    speech = _speech(args, config) if args.speak else None
-    player = _player(args, config, speech) if speech else None
+    app = _app(args)
+    conversation = app.conversation()
+    home = Home(app.config)
+    speech = app.speech if args.speak else None
+    player = _speaker(app) if speech else None
     interactive = sys.stdin.isatty()
     out: TextIO = sys.stdout
     if interactive:

@@ -22,7 +22,7 @@ REPLY_KEYS = (
     "where_am_i", "where_am_i_none", "topic_intro", "nothing_to_repeat", "no_more_detail",
     "no_topic_for_detail", "at_last_topic", "at_first_topic", "nothing_to_continue", "paused",
     "resumed", "stopped", "slower", "faster", "louder", "quieter", "slowest", "fastest", "loudest",
-    "quietest", "start_over", "yes_without_question", "no_without_question", "goodbye",
+    "quietest", "start_over", "yes_without_question", "no_without_question", "goodbye", "say_again",
 )
 """Every reply the guide speaks in its own voice; replies.yaml must give each."""
 

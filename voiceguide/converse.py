@@ -33,21 +33,35 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Turn:
-    """One utterance and what the guide did with it."""
+    """One utterance and what the guide did with it. Every utterance makes one, ignored ones too."""
 
     transcript: str
     intent: str | None
     answer: str
+    """What the guide said in reply; empty when it said nothing."""
     interrupted: bool
     """An answer was playing and this utterance cut it off (or paused it)."""
     latency_ms: float | None
     """End-of-utterance decision to the first sample of the answer leaving for the speaker."""
     trailing_silence_ms: int
+    decision: str
+    """What was done: one of DECISIONS."""
+
+
+DECISIONS = {
+    "answered": "understood or not, it got a reply",
+    "barge_in": "said over the guide, and one of BARGE_IN: acted on at once",
+    "asked_again": "began while the guide spoke and went on after it: the guide asked for it again",
+    "ignored_echo": "heard only while the guide spoke, and not a barge-in: taken for its own voice",
+    "ignored_noise": "no words and nothing understood",
+}
+"""Every decision a Session can take on an utterance, and when it takes it."""
 
 
 ECHO_TAIL_S = 0.25
 """After the guide stops, its voice still reaches the microphone this long (output buffering,
-the room): speech that began by then is treated as said over the guide."""
+the room): speech that began by then is treated as said over the guide, unless it goes on
+after this (see Session.spoke_on)."""
 
 KEEP_ALIVE_FRAMES = 1000 // FRAME_MS
 """How often (in frames: once a second) a running conversation checks that its speaker is there."""
@@ -111,12 +125,6 @@ class Session:
         """The guide's voice is sounding now (a paused answer is silent)."""
         return self._playing is not None and not self._playing.done and not self._playing.paused
 
-    def heartbeat(self) -> None:
-        """Called for every frame: once a second, reopen a lost speaker (see keep_alive)."""
-        self._frames += 1
-        if self._frames % KEEP_ALIVE_FRAMES == 0:
-            self.player.keep_alive()
-
     def press_to_talk(self) -> None:
         """The talk key was pressed: cut the answer off, sound the listening earcon, then
         take the next utterance (after the earcon, so that it is not heard as speech)."""
@@ -131,52 +139,85 @@ class Session:
             self._talk_cue, self._talk_open = None, True
         return self._talk_open
 
+    def hear(self, frame: bytes) -> Utterance | None:
+        """One 10 ms frame from the microphone: the utterance that just ended, if any.
+        Once a second the speaker is checked and reopened if lost. A failing decoder is
+        logged, never raised: one bad utterance never ends a conversation."""
+        self._frames += 1
+        if self._frames % KEEP_ALIVE_FRAMES == 0:
+            self.player.keep_alive()
+        if not self._listening():
+            return None
+        try:
+            utterance = self.listener.feed(frame)
+        except Exception:
+            log.exception("could not decode an utterance; carrying on")
+            return None
+        if utterance is not None:
+            self._talk_open = False
+        return utterance
+
     def run(self, frames: Iterable[bytes]) -> None:
         """Listen to ``frames`` until they end or the listener says goodbye."""
         for frame in frames:
             if self.ended:
                 break
-            self.heartbeat()
-            if not self._listening():
-                continue
-            try:
-                utterance = self.listener.feed(frame)
-                if utterance is not None:
-                    self._talk_open = False
-                    self.turn(utterance)
-            except Exception:  # one bad utterance never ends the conversation
-                log.exception("could not handle an utterance; carrying on")
+            utterance = self.hear(frame)
+            if utterance is not None:
+                self.safe_turn(utterance)
         if self._playing is not None:
             self._playing.wait(60)
 
-    def turn(self, utterance: Utterance) -> Turn | None:
-        """Act on one utterance; the Turn, or None if it was ignored as echo or noise."""
+    def safe_turn(self, utterance: Utterance) -> Turn | None:
+        """turn(), but a failure is logged and the conversation carries on."""
+        try:
+            return self.turn(utterance)
+        except Exception:
+            log.exception("could not handle an utterance; carrying on")
+            return None
+
+    def turn(self, utterance: Utterance) -> Turn:
+        """Decide what to do with one utterance (see DECISIONS), do it, and log it."""
         heard = utterance.transcript
         understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
                                          heard.alternatives)
-        speaking = self.over_the_guide(utterance)
-        if speaking and not cuts_in(understanding):
-            log.debug("ignored while speaking: %r", heard.text)
-            return None
-        if not heard.text and not understanding.understood:
-            return None
-        reply = self.conversation.respond(heard.text, understanding)
-        playback = self._act(reply)
-        if self.show is not None:
-            self.show(reply.text)
+        over = self.over_the_guide(utterance)
+        reply: Reply | None = None
+        if over and cuts_in(understanding):
+            decision = "barge_in"
+        elif over and not self.spoke_on(utterance):
+            decision = "ignored_echo"
+        elif over and not (self.began_after_guide(utterance)
+                           and (understanding.understood or understanding.out_of_scope)):
+            decision = "asked_again"
+            reply = self._ask_again(understanding)
+        elif not heard.text and not understanding.understood:
+            decision = "ignored_noise"
+        else:
+            decision = "answered"
+        if decision in ("barge_in", "answered"):
+            reply = self.conversation.respond(heard.text, understanding)
         latency = None
-        if playback is not None:
-            while playback.timing.first_sample is None and not playback.done:
-                time.sleep(0.001)
-            if playback.timing.first_sample is not None:
-                latency = (playback.timing.first_sample - utterance.ended_at) * 1000
-        turn = Turn(heard.text, reply.intent, reply.text, speaking, latency,
-                    self.listener.config.trailing_silence_ms)
+        if reply is not None:
+            playback = self._act(reply)
+            if self.show is not None:
+                self.show(reply.text)
+            if playback is not None:
+                self.player.await_first_sample(playback)
+                if playback.timing.first_sample is not None:
+                    latency = (playback.timing.first_sample - utterance.ended_at) * 1000
+        turn = Turn(heard.text, reply.intent if reply else None, reply.text if reply else "",
+                    decision == "barge_in", latency, self.listener.config.trailing_silence_ms, decision)
+        if decision.startswith("ignored"):
+            log.debug("%s: %r", decision, heard.text)
         self.turns.append(turn)
         if self.events is not None:
             self.events.write(json.dumps(turn.__dict__, ensure_ascii=False) + "\n")
             self.events.flush()
         return turn
+
+    def _ask_again(self, understanding: Understanding) -> Reply:
+        return Reply(understanding, self.conversation.guide.content.replies.say("say_again"))
 
     def over_the_guide(self, utterance: Utterance) -> bool:
         """The utterance began while the guide was speaking, or so soon after that it may be
@@ -184,8 +225,21 @@ class Session:
         the key decides: the guide is silent once the talk tone has played.)"""
         if self.speaking or self.push_to_talk:
             return self.speaking
-        finished = self._playing.timing.finished if self._playing is not None else None
+        finished = self._finished()
         return finished is not None and utterance.started_at < finished + self.echo_tail_s
+
+    def spoke_on(self, utterance: Utterance) -> bool:
+        """Speech went on after the guide's voice and its echo had died away: a person, not the echo."""
+        finished = self._finished()
+        return finished is not None and utterance.voiced_until > finished + self.echo_tail_s
+
+    def began_after_guide(self, utterance: Utterance) -> bool:
+        """The utterance began after the guide's last sample (a quick reply, not talk over it)."""
+        finished = self._finished()
+        return finished is not None and utterance.started_at >= finished
+
+    def _finished(self) -> float | None:
+        return self._playing.timing.finished if self._playing is not None else None
 
     def _act(self, reply: Reply) -> Playback | None:
         playing = self._playing
@@ -285,16 +339,15 @@ class Station:
 
     def feed(self, frame: bytes) -> None:
         """One 10 ms frame from the microphone."""
-        self.session.heartbeat()
-        try:
-            utterance = self.session.listener.feed(frame)
-            if utterance is not None:
-                self._idle_frames = 0
+        utterance = self.session.hear(frame)
+        if utterance is not None:
+            self._idle_frames = 0
+            try:
                 self._heard(utterance)
-            elif not self.session.speaking:
-                self._idle_frames += 1
-        except Exception:  # one bad utterance never ends the station
-            log.exception("could not handle an utterance; carrying on")
+            except Exception:  # one bad utterance never ends the station
+                log.exception("could not handle an utterance; carrying on")
+        elif not self.session.speaking:
+            self._idle_frames += 1
         if self.active and self._idle_frames * FRAME_MS >= self.config.idle_s * 1000:
             self._end_conversation()
 
@@ -305,7 +358,7 @@ class Station:
                 self._start_conversation()
             return
         turn = self.session.turn(utterance)
-        if turn is not None:
+        if not turn.decision.startswith("ignored"):
             self._log(turn)
         if self.session.ended:
             self._reset()
@@ -343,7 +396,7 @@ class Station:
 
     def _log(self, turn: Turn) -> None:
         record: dict[str, object] = {"event": "turn", "intent": turn.intent, "latency_ms": turn.latency_ms,
-                                     "interrupted": turn.interrupted}
+                                     "interrupted": turn.interrupted, "decision": turn.decision}
         if self.config.log_transcripts:
             record["transcript"] = turn.transcript
         self._write(record)

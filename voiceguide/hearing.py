@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 
 from .audio import read_wav
-from .playback import RETRY_FIRST_S, RETRY_MAX_S, NoAudioDevice, sounddevice_module
 from .recognize import SAMPLE_RATE, Recognizer, Transcript
 
 log = logging.getLogger(__name__)
@@ -60,6 +58,8 @@ class Utterance:
     """When the speech began (time.perf_counter(), reckoned back from when it was noticed)."""
     ended_at: float
     """When the end was decided (time.perf_counter())."""
+    voiced_until: float
+    """When the last frame loud enough to be speech arrived (time.perf_counter())."""
     decoded_at: float
     """When the transcript was ready (time.perf_counter())."""
     reason: str
@@ -76,9 +76,12 @@ def level_dbfs(frame: bytes) -> float:
 class Listener:
     """Turns a stream of frames into decoded utterances."""
 
-    def __init__(self, recognizer: Recognizer, config: EndpointConfig | None = None) -> None:
+    def __init__(self, recognizer: Recognizer, config: EndpointConfig | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.recognizer = recognizer
         self.config = config or EndpointConfig()
+        self.clock = clock
+        """Where the times of an Utterance come from (a test may count frames instead)."""
         self._floor: float | None = None
         self._pre_roll: deque[bytes] = deque(maxlen=max(1, self.config.pre_roll_ms // FRAME_MS))
         self._in_speech = False
@@ -87,6 +90,12 @@ class Listener:
         self._frames = 0
         self._voiced = 0
         self._started_at = 0.0
+        self._voiced_at = 0.0
+
+    @property
+    def in_speech(self) -> bool:
+        """An utterance has begun and not yet ended."""
+        return self._in_speech
 
     def feed(self, frame: bytes) -> Utterance | None:
         """Take one 10 ms frame; an Utterance when one has just ended."""
@@ -103,6 +112,8 @@ class Listener:
         self.recognizer.accept(frame)
         self._frames += 1
         self._voiced += voiced
+        if voiced:
+            self._voiced_at = self.clock()
         self._silence = 0 if voiced else self._silence + 1
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
             return self._end("silence")
@@ -127,7 +138,8 @@ class Listener:
 
     def _begin(self) -> None:
         self._in_speech = True
-        self._started_at = time.perf_counter() - self._run * FRAME_MS / 1000
+        self._voiced_at = self.clock()
+        self._started_at = self._voiced_at - self._run * FRAME_MS / 1000
         self._frames = len(self._pre_roll)
         self._voiced = self._run
         self._silence = 0
@@ -137,12 +149,12 @@ class Listener:
         self._pre_roll.clear()
 
     def _end(self, reason: str) -> Utterance:
-        ended = time.perf_counter()
+        ended = self.clock()
         self._in_speech = False  # first: a failing decoder must not leave the listener mid-utterance
         self._run = 0
         transcript = self.recognizer.finish()
-        return Utterance(transcript, self._frames * FRAME_MS / 1000, self._started_at, ended, time.perf_counter(),
-                         reason)
+        return Utterance(transcript, self._frames * FRAME_MS / 1000, self._started_at, ended, self._voiced_at,
+                         self.clock(), reason)
 
     def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
         """Every utterance in a stream of frames."""
@@ -153,6 +165,20 @@ class Listener:
         last = self.flush()
         if last is not None:
             yield last
+
+
+def first_utterance(listener: Listener, frames: Iterable[bytes], timeout_s: float) -> Utterance | None:
+    """The first utterance in ``frames``, or None if no speech began within ``timeout_s`` seconds
+    of audio (or the frames ended first). Counted in audio, so a quiet room times out."""
+    waited = 0
+    for frame in frames:
+        utterance = listener.feed(frame)
+        if utterance is not None:
+            return utterance
+        waited += FRAME_MS
+        if not listener.in_speech and waited >= timeout_s * 1000:
+            return None
+    return listener.flush()
 
 
 def frames_of(pcm: bytes) -> Iterator[bytes]:
@@ -172,66 +198,3 @@ def raw_frames(stream: BinaryIO) -> Iterator[bytes]:
     """Frames of raw 16 kHz mono 16-bit PCM read from a stream (stdin)."""
     while chunk := stream.read(FRAME_BYTES):
         yield chunk + bytes(FRAME_BYTES - len(chunk))
-
-
-class Microphone:
-    """Frames from a sound input device through sounddevice, 16 kHz mono."""
-
-    def __init__(self, device: str | int | None = None) -> None:
-        sd = sounddevice_module()
-        try:
-            info = sd.query_devices(device, "input")
-        except (ValueError, sd.PortAudioError) as exc:
-            where = f" {device!r}" if device is not None else ""
-            raise NoAudioDevice(f"no microphone{where}: {exc}") from None
-        self.name = str(info["name"])
-        self.device = device
-        self._sd = sd
-        self._queue: queue.Queue[bytes] = queue.Queue()
-        self._stream: Any = None
-
-    def __enter__(self) -> Microphone:
-        def callback(indata: Any, _frames: int, _time: object, _status: object) -> None:
-            self._queue.put(bytes(indata))
-
-        try:
-            self._stream = self._sd.RawInputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",
-                                                   blocksize=FRAME_BYTES // 2, device=self.device,
-                                                   callback=callback)
-            self._stream.start()
-        except (self._sd.PortAudioError, ValueError) as exc:
-            raise NoAudioDevice(f"cannot record from {self.name}: {exc}") from None
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
-
-    def frames(self, timeout: float | None = None) -> Iterator[bytes]:
-        """Frames as they are recorded; ends after ``timeout`` seconds without any."""
-        while True:
-            try:
-                yield self._queue.get(timeout=timeout)
-            except queue.Empty:
-                return
-
-
-def microphone_frames(device: str | int | None = None, stall_s: float = 2.0) -> Iterator[bytes]:
-    """Frames from the microphone for ever. A microphone that is missing, fails, or sends
-    nothing for ``stall_s`` is reopened, trying again with back-off (1 s doubling to 30 s);
-    each failure is logged, none ends the stream."""
-    delay = RETRY_FIRST_S
-    while True:
-        try:
-            with Microphone(device) as mic:
-                for frame in mic.frames(timeout=stall_s):
-                    if delay > RETRY_FIRST_S:
-                        log.warning("the microphone is back: %s", mic.name)
-                    delay = RETRY_FIRST_S
-                    yield frame
-                log.warning("the microphone stopped sending sound; reopening it in %.0f s", delay)
-        except NoAudioDevice as exc:
-            log.warning("%s; trying again in %.0f s", exc, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, RETRY_MAX_S)

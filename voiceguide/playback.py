@@ -6,7 +6,7 @@ the current one plays) and hands out fixed-size blocks of samples. Stop cuts
 off at the next block; pause cuts off too, and resume restarts the
 interrupted sentence from its beginning. :class:`DevicePlayer` sends the
 blocks to sounddevice; :class:`RecordingPlayer` keeps them, for tests and
-files.
+files. The real sound device is in :mod:`devices`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 
@@ -31,18 +31,6 @@ log = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.01
 """Playback block: stop takes effect within one block plus the device's latency."""
 _END = object()
-RETRY_FIRST_S = 1.0
-"""A lost sound device is tried again after this long, then twice as long each time..."""
-RETRY_MAX_S = 30.0
-"""...up to this."""
-STALL_S = 1.0
-"""An output stream that has not asked for samples this long is taken for stalled and reopened."""
-
-
-class NoAudioDevice(VoiceGuideError):
-    """There is no usable sound device. The message says which and why."""
-
-
 @dataclass
 class Timing:
     """When things happened during one playback, as time.perf_counter() values."""
@@ -57,9 +45,11 @@ class Timing:
 class Playback:
     """One answer being played: a source of sample blocks with controls."""
 
-    def __init__(self, sentences: Iterable[Sentence], rate: int) -> None:
+    def __init__(self, sentences: Iterable[Sentence], rate: int,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.rate = rate
-        self.timing = Timing(started=time.perf_counter())
+        self._clock = clock
+        self.timing = Timing(started=clock())
         self.played: list[str] = []
         """Sentences that started playing, in order."""
         self.interrupted = False
@@ -112,7 +102,7 @@ class Playback:
                     return out
                 filled = self._fill(out, filled)
                 if filled and self.timing.first_sample is None:
-                    self.timing.first_sample = time.perf_counter()
+                    self.timing.first_sample = self._clock()
                 if filled == frames or not wait:
                     return out
                 if self._exhausted:
@@ -151,7 +141,7 @@ class Playback:
         self._current, self._offset = samples, 0
 
     def _finish(self) -> None:
-        now = time.perf_counter()
+        now = self._clock()
         if self._stopped and self.timing.silenced is None:
             self.timing.silenced = now
         if self.timing.finished is None:
@@ -163,7 +153,7 @@ class Playback:
         with self._lock:
             if self._done.is_set() or self._stopped:
                 return
-            self.timing.stop_requested = time.perf_counter()
+            self.timing.stop_requested = self._clock()
             self._stopped = True
             self.interrupted = True
 
@@ -223,20 +213,22 @@ class StreamPlayer(Player):
     starts within one block; a new answer cuts off the one playing.
     """
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: int, clock: Callable[[], float] = time.perf_counter) -> None:
         self.rate = rate
+        self.clock = clock
+        """Where playback times come from; the listener's clock must be the same."""
         self._current: Playback | None = None
         self._lock = threading.Lock()
 
     def start(self, sentences: Iterable[Sentence]) -> Playback:
-        playback = Playback(sentences, self.rate)
+        playback = Playback(sentences, self.rate, self.clock)
         with self._lock:
             previous, self._current = self._current, playback
             if previous is not None:
                 previous.detach()
             try:
                 self._open()
-            except NoAudioDevice as exc:  # lost mid-run: this answer goes unheard, keep_alive retries
+            except VoiceGuideError as exc:  # lost mid-run: this answer goes unheard, keep_alive retries
                 log.warning("cannot play the answer: %s", exc)
                 playback.detach()
         return playback
@@ -254,6 +246,12 @@ class StreamPlayer(Player):
         """An answer is playing (or paused) now."""
         current = self._current
         return current is not None and not current.done
+
+    def await_first_sample(self, playback: Playback, timeout_s: float = 5.0) -> None:
+        """Wait until ``playback``'s first sample has gone to the output (or it ended)."""
+        deadline = time.monotonic() + timeout_s
+        while playback.timing.first_sample is None and not playback.done and time.monotonic() < deadline:
+            time.sleep(0.001)
 
     def _block(self, frames: int) -> Samples:
         """The next block for the stream: the current answer, or silence."""
@@ -280,86 +278,6 @@ class StreamPlayer(Player):
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-class DevicePlayer(StreamPlayer):
-    """Plays through sounddevice (PortAudio), on one output stream kept open.
-
-    On PulseAudio through ALSA's "pulse" device, set PULSE_LATENCY_MSEC (the
-    command line sets 30 unless it is set already): with the server's default
-    buffering, underrun recovery stalls the callback for up to two seconds,
-    and a stop would wait that long to be heard.
-    """
-
-    def __init__(self, rate: int, device: str | int | None = None) -> None:
-        super().__init__(rate)
-        self.device = device
-        self._sd = sounddevice_module()
-        try:
-            info = self._sd.query_devices(device, "output")
-        except (ValueError, self._sd.PortAudioError) as exc:
-            where = f" {device!r}" if device is not None else ""
-            raise NoAudioDevice(f"no audio output device{where}: {exc}") from None
-        self.name = str(info["name"]) if isinstance(info, dict) else str(device)
-        self._stream: Any = None
-        self._retry_at = 0.0
-        self._retry_delay = RETRY_FIRST_S
-        self._lost = False
-        self._last_callback = 0.0
-
-    def keep_alive(self) -> None:
-        """A lost output stream (the sound server went away, the device was unplugged) is
-        reopened, trying again with back-off (1 s doubling to 30 s) while it fails; logged."""
-        if self._stream is not None and self._stream.active:
-            if time.monotonic() - self._last_callback < STALL_S:
-                return
-            # PortAudio's ALSA stream can stop calling back after underruns without going inactive.
-            log.warning("the sound output stalled; reopening it")
-            with self._lock:
-                self._close()
-        if time.monotonic() < self._retry_at:
-            return
-        try:
-            self.begin()
-        except NoAudioDevice as exc:
-            if not self._lost:
-                log.warning("the sound output was lost: %s", exc)
-            self._lost = True
-            log.info("trying the sound output again in %.0f s", self._retry_delay)
-            self._retry_at = time.monotonic() + self._retry_delay
-            self._retry_delay = min(2 * self._retry_delay, RETRY_MAX_S)
-            return
-        if self._lost:
-            log.warning("the sound output is back: %s", self.name)
-        self._lost, self._retry_delay, self._retry_at = False, RETRY_FIRST_S, 0.0
-
-    def _open(self) -> None:
-        if self._stream is not None and self._stream.active:
-            return
-        self._close()  # a stream that stopped on an error is not reused
-        sd = self._sd
-
-        def callback(outdata: np.ndarray, frames: int, _time: object, _status: object) -> None:
-            self._last_callback = time.monotonic()
-            outdata[:, 0] = self._block(frames)
-
-        try:
-            self._stream = sd.OutputStream(
-                samplerate=self.rate, channels=1, dtype="int16", device=self.device, latency="low",
-                blocksize=round(self.rate * BLOCK_SECONDS), callback=callback)
-            self._last_callback = time.monotonic()
-            self._stream.start()
-        except (sd.PortAudioError, ValueError) as exc:
-            self._stream = None
-            raise NoAudioDevice(f"cannot play on {self.name}: {exc}") from None
-
-    def _close(self) -> None:
-        if self._stream is not None:
-            try:
-                self._stream.close()
-            except self._sd.PortAudioError as exc:
-                log.debug("closing a failed output stream: %s", exc)
-            self._stream = None
 
 
 class TimelinePlayer(StreamPlayer):
@@ -439,25 +357,6 @@ class RecordingPlayer(Player):
     def audio(self) -> Audio:
         """Everything played so far, as one Audio."""
         return Audio(np.concatenate(self.blocks) if self.blocks else np.zeros(0, dtype=np.int16), self.rate)
-
-
-def sounddevice_module() -> Any:
-    try:
-        import sounddevice
-    except OSError as exc:  # PortAudio itself is missing
-        raise NoAudioDevice(f"sound is unavailable: {exc}; run scripts/setup") from None
-    return sounddevice
-
-
-def list_devices() -> list[tuple[int, str, int, int]]:
-    """(index, name, input channels, output channels) of every sound device."""
-    sd = sounddevice_module()
-    try:
-        found = sd.query_devices()
-    except Exception as exc:
-        raise NoAudioDevice(f"cannot list sound devices: {exc}") from None
-    return [(i, str(d["name"]), int(d["max_input_channels"]), int(d["max_output_channels"]))
-            for i, d in enumerate(found)]
 
 
 def earcon(kind: str, rate: int) -> Audio:

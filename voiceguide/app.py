@@ -1,0 +1,116 @@
+"""The application, assembled in one place: guide, recogniser, voice, speaker and conversation.
+
+The command line, the benchmarks and the tests build what they run through
+:class:`App`, so an engine, a voice or a device is chosen and opened the same
+way everywhere. Nothing here prints: what the person should be told (which
+engine, no speaker) comes back as text or is logged.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TextIO
+
+from .config import Config, save_config
+from .converse import Session
+from .devices import DevicePlayer, device_id, wait_for_speaker
+from .dialogue import Conversation, State
+from .guide import Guide, load_guide
+from .hearing import EndpointConfig, Listener
+from .playback import StreamPlayer
+from .recognize import Recognizer, open_recognizer
+from .speak import Speech, make_synthesizer
+from .understand import command_phrases
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the person chose for this run; None means the setting in the config file."""
+
+    content: Path | None = None
+    """Content folder (default: the shipped one)."""
+    intents: Path | None = None
+    """Intents folder (default: the shipped one)."""
+    engine: str | None = None
+    """Speech recogniser: auto, vosk or pocketsphinx."""
+    model: Path | None = None
+    """A Vosk model folder."""
+    voice: str | None = None
+    """An espeak-ng voice name, or "piper"."""
+    input_device: str | None = None
+    """Microphone, by name or index."""
+    output_device: str | None = None
+    """Speaker, by name or index."""
+    trailing_silence_ms: int = 500
+    """Silence that ends a spoken question."""
+
+
+class App:
+    """Builds each part on first use, once, from the config and the person's choices."""
+
+    def __init__(self, config: Config, choices: Choices | None = None) -> None:
+        self.config = config
+        self.choices = choices or Choices()
+
+    @functools.cached_property
+    def guide(self) -> Guide:
+        return load_guide(self.choices.content, self.choices.intents)
+
+    @functools.cached_property
+    def speech(self) -> Speech:
+        return Speech(make_synthesizer(self.choices.voice or self.config.voice))
+
+    def recognizer(self, *phrases: str) -> tuple[Recognizer, str]:
+        """The engine asked for, listening also for ``phrases`` besides the commands, and a
+        sentence saying which engine and why."""
+        guide = self.guide
+        return open_recognizer(self.choices.engine or self.config.engine, self.choices.model,
+                               self.config.vosk_model, guide.intents.language.pronunciations,
+                               [*command_phrases(guide.intents), *phrases])
+
+    def listener(self, recognizer: Recognizer) -> Listener:
+        return Listener(recognizer, EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms))
+
+    @property
+    def input_device(self) -> str | int | None:
+        return device_id(self.choices.input_device or self.config.input_device)
+
+    @property
+    def output_device(self) -> str | int | None:
+        return device_id(self.choices.output_device or self.config.output_device)
+
+    def speaker(self, wait: bool = False) -> DevicePlayer:
+        """The sound output (NoAudioDevice when there is none), or with ``wait`` (an unattended
+        station) waited for with back-off."""
+        rate = self.speech.synthesizer.sample_rate
+        return wait_for_speaker(rate, self.output_device) if wait else DevicePlayer(rate, self.output_device)
+
+    def conversation(self, home: bool = True, ask_back: bool = True) -> Conversation:
+        """A fresh conversation with the configured voice settings; at home it also knows
+        where the last one left off."""
+        state = State(settings=self.config.voice_settings, left_off=self.config.last_topic if home else None)
+        return Conversation(self.guide, ask_back=ask_back, state=state)
+
+    def session(self, conversation: Conversation, listener: Listener, player: StreamPlayer,
+                events: TextIO | None = None) -> Session:
+        return Session(conversation, listener, self.speech, player, events)
+
+
+class Home:
+    """The settings kept between runs at home, saved whenever they change."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def remember(self, conversation: Conversation | None = None, disclaimer_played: bool = False) -> None:
+        """Save the voice settings and place in ``conversation``, and that the disclaimer was played."""
+        config = replace(self.config, disclaimer_played=self.config.disclaimer_played or disclaimer_played)
+        if conversation is not None:
+            state = conversation.state
+            topic = state.left_off if state.current is None else conversation.topics[state.current].id
+            config = replace(config.with_voice_settings(state.settings), last_topic=topic)
+        if config != self.config:
+            save_config(config)
+            self.config = config
