@@ -116,7 +116,7 @@ def test_bad_audio_files_are_one_clear_line(tmp_path: Path) -> None:
     truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     text = tmp_path / "notes.wav"
     text.write_text("not audio at all")
-    for path, message in ((truncated, "truncated"), (text, "not a readable WAV file"),
+    for path, message in ((truncated, "truncated"), (text, "not a readable audio file"),
                           (tmp_path / "absent.wav", "no such file")):
         with pytest.raises(AudioError, match=message):
             read_wav(path)

@@ -49,7 +49,7 @@ def test_every_decision_is_logged_and_known(app: App) -> None:
 
 @pytest.mark.parametrize("gap_ms", [0, 50, 100, 200])
 def test_a_quick_reply_without_echo_is_answered(app: App, gap_ms: int) -> None:
-    session, events = converse(app, [Say("what are the symptoms"), Say("tell me more", after_guide_ms=gap_ms)])
+    _, events = converse(app, [Say("what are the symptoms"), Say("tell me more", after_guide_ms=gap_ms)])
     symptoms = app.guide.content.topic("symptoms")
     assert [(e["intent"], e["decision"]) for e in events] == [("topic.symptoms", "answered"),
                                                               ("control.more", "answered")]
@@ -60,7 +60,7 @@ def test_a_quick_reply_without_echo_is_answered(app: App, gap_ms: int) -> None:
 def test_a_quick_reply_with_echo_is_never_dropped(app: App, gap_ms: int) -> None:
     """The guide's voice at -6 dB in the microphone: the reply is answered, or the guide asks for it
     again; it never goes unanswered."""
-    session, events = converse(app, [Say("what are the symptoms"), Say("tell me more", after_guide_ms=gap_ms)],
+    _, events = converse(app, [Say("what are the symptoms"), Say("tell me more", after_guide_ms=gap_ms)],
                                echo_gain=0.5, echo_text="speaking faster")
     replies = [e for e in events if not str(e["decision"]).startswith("ignored")]
     assert replies[0]["intent"] == "topic.symptoms"

@@ -17,7 +17,7 @@ from typing import NoReturn, TextIO, cast
 
 from . import __version__
 from .app import App, Choices, Home
-from .audio import write_wav
+from .audio import AudioError, write_wav
 from .config import load_config
 from .converse import Session, Station, StationConfig, scripted_frames, summarise
 from .devices import Microphone, NoAudioDevice, list_devices, microphone_frames
@@ -59,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of the answer")
     heard = ask.add_mutually_exclusive_group()
     heard.add_argument("--audio", type=Path, nargs="+", metavar="FILE",
-                       help="spoken questions: WAV files (any rate), or - for raw 16 kHz 16-bit mono PCM "
-                       "on stdin; one answer per file")
+                       help="spoken questions: audio files (WAV, FLAC, Ogg, MP3; any rate), or - for raw "
+                       "16 kHz 16-bit mono PCM on stdin; one answer per file")
     heard.add_argument("--mic", action="store_true", help="listen for one spoken question on the microphone")
     _listening_options(ask)
     speech = ask.add_mutually_exclusive_group()
@@ -409,12 +409,20 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _ask_spoken(args: argparse.Namespace, app: App) -> int:
     recognizer = _recognizer(app)
+    unreadable = 0
     for transcript in _heard(args, app, recognizer):
+        if isinstance(transcript, AudioError):
+            # In the bad file's place, so that the answers still line up with the files given.
+            unreadable += 1
+            print(f"voiceguide ask: {transcript}", file=sys.stderr)
+            print(json.dumps({"file": str(transcript.path), "error": transcript.problem}, ensure_ascii=False)
+                  if args.json else f"Could not read {transcript.path}: {transcript.problem}.", flush=True)
+            continue
         understanding = understand_heard(app.guide.understander, transcript.text, transcript.command,
                                          transcript.alternatives)
         reply = app.conversation(home=False, ask_back=False).respond(transcript.text, understanding)
         _answer(args, app, reply)
-    return 0
+    return EXIT_USER_ERROR if unreadable else 0
 
 
 def _recognizer(app: App, *phrases: str) -> Recognizer:
@@ -424,8 +432,9 @@ def _recognizer(app: App, *phrases: str) -> Recognizer:
     return recognizer
 
 
-def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript]:
-    """The transcript of each spoken question: one per file, or one from the microphone."""
+def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript | AudioError]:
+    """The transcript of each spoken question: one per file, or one from the microphone. A file that
+    cannot be read gives its error in its place, and the files after it are still heard."""
     if args.mic:
         with _microphone(app) as mic:
             # The microphone going silent for as long as the timeout also ends the wait.
@@ -436,7 +445,12 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterat
         return
     for path in args.audio:
         frames = raw_frames(sys.stdin.buffer) if str(path) == "-" else wav_frames(path)
-        heard = [u.transcript for u in app.listener(recognizer).utterances(frames)]
+        try:
+            # wav_frames reads the whole file before its first frame: a bad file never reaches the engine.
+            heard = [u.transcript for u in app.listener(recognizer).utterances(frames)]
+        except AudioError as exc:
+            yield exc
+            continue
         text = " ".join(t.text for t in heard).strip()
         one = heard[0] if len(heard) == 1 else None
         yield Transcript(text, min((t.confidence for t in heard), default=0.0),
