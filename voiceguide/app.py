@@ -19,6 +19,7 @@ from .devices import DevicePlayer, device_id, wait_for_speaker
 from .dialogue import Conversation, State
 from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener
+from .isolate import ProcessRecognizer
 from .playback import StreamPlayer
 from .recognize import Recognizer, open_recognizer
 from .speak import Speech, make_synthesizer
@@ -62,13 +63,18 @@ class App:
     def speech(self) -> Speech:
         return Speech(make_synthesizer(self.choices.voice or self.config.voice))
 
-    def recognizer(self, *phrases: str) -> tuple[Recognizer, str]:
+    def recognizer(self, *phrases: str, isolated: bool = False) -> tuple[Recognizer, str]:
         """The engine asked for, listening also for ``phrases`` besides the commands, and a
-        sentence saying which engine and why."""
+        sentence saying which engine and why. ``isolated`` decodes in a child process, for
+        whenever the guide speaks while it listens (see isolate.py)."""
         guide = self.guide
-        return open_recognizer(self.choices.engine or self.config.engine, self.choices.model,
-                               self.config.vosk_model, guide.intents.language.pronunciations,
-                               [*command_phrases(guide.intents), *phrases])
+        opening = functools.partial(open_recognizer, self.choices.engine or self.config.engine, self.choices.model,
+                                    self.config.vosk_model, dict(guide.intents.language.pronunciations),
+                                    [*command_phrases(guide.intents), *phrases])
+        if not isolated:
+            return opening()
+        recognizer = ProcessRecognizer(opening)
+        return recognizer, recognizer.which
 
     def listener(self, recognizer: Recognizer) -> Listener:
         return Listener(recognizer, EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms))

@@ -174,7 +174,7 @@ def _listen(args: argparse.Namespace) -> int:
 def _listen_at_home(args: argparse.Namespace) -> int:
     app = _app(args)
     microphone = None if args.from_wavs else _microphone(app)
-    listener = app.listener(_recognizer(app))
+    listener = app.listener(_recognizer(app, isolated=True))
     rate = app.speech.synthesizer.sample_rate
     player: StreamPlayer = TimelinePlayer(rate) if args.to_wav else (_speaker(app) or TimelinePlayer(rate))
     conversation = app.conversation()
@@ -261,7 +261,7 @@ def _station(args: argparse.Namespace) -> int:
 
 def _serve_station(args: argparse.Namespace) -> int:
     app = _app(args)
-    listener = app.listener(_recognizer(app, args.wake_phrase.lower()))
+    listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True))
     player: StreamPlayer = TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav \
         else app.speaker(wait=True)
     log_path = _station_log(args.log)
@@ -425,9 +425,9 @@ def _ask_spoken(args: argparse.Namespace, app: App) -> int:
     return EXIT_USER_ERROR if unreadable else 0
 
 
-def _recognizer(app: App, *phrases: str) -> Recognizer:
+def _recognizer(app: App, *phrases: str, isolated: bool = False) -> Recognizer:
     """The engine asked for (said once on stderr), listening also for ``phrases`` besides the commands."""
-    recognizer, which = app.recognizer(*phrases)
+    recognizer, which = app.recognizer(*phrases, isolated=isolated)
     print(f"voiceguide: {which}", file=sys.stderr)
     return recognizer
 
