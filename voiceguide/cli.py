@@ -23,7 +23,7 @@ from .converse import Session, Station, StationConfig, scripted_frames, summaris
 from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
 from .export import ExportSettings, export
-from .guide import Guide, load_guide
+from .guide import Guide, load_guide, load_guide_content
 from .hearing import EndpointConfig, Listener, Microphone, microphone_frames, raw_frames, wav_frames
 from .models import MODEL_NAME, MODEL_URL, install
 from .normalize import words
@@ -368,7 +368,7 @@ def _rate(value: str) -> float:
 
 def _export(args: argparse.Namespace) -> int:
     config = load_config()
-    guide = _guide(args)
+    content = load_guide_content(args.content)
     speech = _speech(args, config)
     settings = ExportSettings(voice=speech.synthesizer.voice, engine=speech.synthesizer.version,
                               rate=args.rate or config.voice_settings.rate, volume=1.0, format=args.format)
@@ -380,9 +380,11 @@ def _export(args: argparse.Namespace) -> int:
             print(f"\r[{bar:<30}] {done}/{total} {title[:40]:<40}", end="", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGTERM, _interrupted)  # a killed export still cleans up what it prepared
-    result = export(guide, speech, args.out, settings, args.topics, args.force, progress)
+    result = export(content, speech, args.out, settings, args.topics, args.force, progress)
     if tty:
         print(file=sys.stderr)
+    if result.note:
+        print(f"voiceguide export: note: {result.note}", file=sys.stderr)
     print(f"exported to {result.folder}: {len(result.written)} files written, {len(result.unchanged)} unchanged")
     return 0
 
