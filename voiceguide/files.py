@@ -50,26 +50,17 @@ def _create_beside(path: Path) -> tuple[int, Path]:
 
 
 @contextlib.contextmanager
-def replacing(path: Path, sync: bool = False) -> Iterator[BinaryIO]:
+def replacing(path: Path) -> Iterator[BinaryIO]:
     """A binary file to write; it replaces ``path`` when the block ends without error,
-    and is removed otherwise. ``sync`` puts the data on disk before the rename."""
+    and is removed otherwise."""
     fd, tmp = _create_beside(Path(path))
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
-            out.flush()
-            if sync:
-                os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def write_whole(path: Path, data: bytes | str, sync: bool = False) -> None:
-    """Write ``data`` (text as UTF-8) to ``path`` atomically."""
-    with replacing(path, sync) as out:
-        out.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def sync_folder(path: Path) -> None:
