@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import VoiceGuideError
+from .files import replacing
 
 Samples = npt.NDArray[np.int16]
 
@@ -154,24 +154,18 @@ def _check_whole(path: Path, log: str, got: int, declared: int) -> None:
 
 
 def write_wav(path: Path, audio: Audio) -> None:
-    """Write a mono 16-bit WAV atomically: no partial file is ever left at ``path``."""
+    """Write a mono 16-bit WAV atomically (no partial file is ever left at ``path``),
+    with the mode the umask gives."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    except FileNotFoundError:
-        raise AudioError(f"{path}: folder does not exist") from None
-    except PermissionError:
-        raise AudioError(f"{path}: folder is not writable") from None
-    try:
-        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as wav:
+        with replacing(path) as raw, wave.open(raw, "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
             wav.setframerate(audio.rate)
             wav.writeframes(audio.to_bytes())
-        os.replace(tmp, path)
+    except FileNotFoundError:
+        raise AudioError(f"{path}: folder does not exist") from None
+    except PermissionError:
+        raise AudioError(f"{path}: folder is not writable") from None
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise AudioError(f"{path}: cannot write ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -329,9 +329,11 @@ def _export(args: argparse.Namespace) -> int:
             print(f"\r[{bar:<30}] {done}/{total} {title[:40]:<40}", end="", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGTERM, _interrupted)  # a killed export still cleans up what it prepared
-    result = export(app.guide, speech, args.out, settings, args.topics, args.force, progress)
+    result = export(app.content, speech, args.out, settings, args.topics, args.force, progress)
     if tty:
         print(file=sys.stderr)
+    if result.note:
+        print(f"voiceguide export: note: {result.note}", file=sys.stderr)
     print(f"exported to {result.folder}: {len(result.written)} files written, {len(result.unchanged)} unchanged")
     return 0
 

@@ -8,7 +8,6 @@ one is reported as ``file:line: message``.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 
 from .dialogue import RATES, VOLUMES, VoiceSettings
 from .errors import DataError
+from .files import replacing
 from .yamlfile import LocatedDict, line_of, load_yaml
 
 
@@ -101,11 +101,5 @@ def save_config(config: Config, path: Path | None = None) -> None:
     """Write the settings atomically: an interrupted save leaves the old file."""
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            yaml.safe_dump(asdict(config), out, sort_keys=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as out:
+        out.write(yaml.safe_dump(asdict(config), sort_keys=False).encode("utf-8"))

@@ -21,6 +21,14 @@ class Guide:
     understander: Understander
 
 
+def load_guide_content(content_dir: Path | None = None) -> Content:
+    """Only the content, for what needs no understanding (export): loads in a fraction of the time."""
+    content_dir = content_dir or shipped_dir("content")
+    if not content_dir.is_dir():
+        raise DataErrors([DataError(str(content_dir), None, "no such folder")])
+    return load_content(content_dir)
+
+
 def load_guide(content_dir: Path | None = None, intents_dir: Path | None = None) -> Guide:
     """Load the shipped data, or the given folders. DataErrors lists every problem."""
     content_dir = content_dir or shipped_dir("content")
