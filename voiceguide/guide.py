@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import Content, load_content
+from .content import Content, article_sentences, load_content
 from .data import shipped_dir
 from .errors import DataError, DataErrors
 from .intents import IntentSet, load_intents
@@ -35,10 +35,30 @@ def load_guide(content_dir: Path | None = None, intents_dir: Path | None = None)
     except DataErrors as exc:
         problems.extend(exc.errors)
     topic_ids = [t.id for t in content.topics] if content else []
+    unit_ids = [u.id for u in content.units] if content else []
+    intents = None
     try:
-        intents = load_intents(intents_dir, topic_ids)
+        intents = load_intents(intents_dir, topic_ids, unit_ids)
     except DataErrors as exc:
         problems.extend(exc.errors)
-    if problems or content is None:
+    if content is not None and intents is not None:
+        problems.extend(DataError(str(intents_dir), None, f"article sentence {n} is reachable by no template: "
+                                  "no fact or topic intent leads with a unit that cites it")
+                        for n in unreachable_sentences(content, intents))
+    if problems or content is None or intents is None:
         raise DataErrors(problems)
     return Guide(content, intents, Understander(intents))
+
+
+def unreachable_sentences(content: Content, intents: IntentSet) -> list[int]:
+    """Article sentences that no template reaches: no fact intent's unit and no
+    topic intent's leading unit cites them."""
+    units = {u.id: u for u in content.units}
+    leads = {t.id: t.lead for t in content.topics}
+    reached: set[int] = set()
+    for intent in intents.intents:
+        unit_id = intent.unit or leads.get(intent.topic or "")
+        if intent.sentences and unit_id in units:
+            reached.update(units[unit_id].sentences)
+    total = len(article_sentences(content.source.article))
+    return [n for n in range(1, total + 1) if n not in reached]
