@@ -159,9 +159,10 @@ def load_content(folder: Path) -> Content:
     units = _units(folder / "facts.yaml", _load(folder / "facts.yaml", problems), article,
                    {t.id for t in topics}, problems)
     unit_ids = {u.id for u in units}
-    for topic in topics:
+    items = topics_doc.get("topics") if isinstance(topics_doc, dict) else None
+    for topic, item in zip(topics, items if isinstance(items, LocatedList) else [], strict=False):
         if topic.lead and topic.lead not in unit_ids:
-            problems.append(DataError(str(folder / "topics.yaml"), None,
+            problems.append(DataError(str(folder / "topics.yaml"), line_of(item, "lead"),
                                       f"topic '{topic.id}' leads with unknown unit '{topic.lead}'"))
     disclaimer = _safety(folder / "safety.yaml", safety_doc, "disclaimer", problems)
     urgent = _safety(folder / "safety.yaml", safety_doc, "urgent", problems)
@@ -297,7 +298,8 @@ def _unit(path: Path, item: LocatedDict, numbered: tuple[str, ...], topic_ids: s
         cited = LocatedList()
     passages = item.get("passages")
     if not isinstance(passages, LocatedList) or not passages:
-        problems.append(DataError(str(path), item.line, "the unit cites no passage: 'passages' must be a non-empty list"))
+        problems.append(DataError(str(path), line_of(item, "passages") or item.line,
+                                  "the unit cites no passage: 'passages' must be a non-empty list"))
         passages = LocatedList()
     quoted: list[str] = []
     used: set[int] = set()
