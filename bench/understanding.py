@@ -1,6 +1,6 @@
 """Understanding benchmark: the independent writers' questions, scored on the reply.
 
-Usage: python bench/understanding.py [--set dev|test|all] [--failures]
+Usage: python bench/understanding.py [--set dev|test|all] [--failures] [--no-classifier]
 
 Six writers, each briefed with the article and a persona only (writers/BRIEF-understanding.md),
 wrote questions tagged with the article sentences that answer them. writers/sets.yaml says which
@@ -152,9 +152,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--failures", action="store_true", help="list the misses of dev writers")
+    parser.add_argument("--no-classifier", action="store_true", help="the concept matcher alone, as a peer")
     args = parser.parse_args()
     start = time.perf_counter()
-    guide = load_guide()
+    guide = load_guide(classifier=not args.no_classifier)
     print(f"guide loaded in {time.perf_counter() - start:.2f} s")
     sets = writer_sets()
     labels = ["dev", "test"] if args.set == "all" else [args.set]

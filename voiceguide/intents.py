@@ -267,7 +267,8 @@ def _intent(key: str, got: _Collected, sentences: list[tuple[str, ...]], topic_i
         got.problems.append(DataError(path, line_of(body, "topic"), f"intent '{key}' names unknown topic '{topic}'"))
     unit = body.get("unit")
     if kind == "fact" and unit not in unit_ids:
-        got.problems.append(DataError(path, line_of(body, "unit") or line, f"intent '{key}' names unknown unit '{unit}'"))
+        got.problems.append(DataError(path, line_of(body, "unit") or line,
+                                      f"intent '{key}' names unknown unit '{unit}'"))
     subject = body.get("subject")
     if kind == "out_of_scope" and not (isinstance(subject, str) and subject.strip()):
         got.problems.append(DataError(path, line, f"intent '{key}' needs a 'subject'"))

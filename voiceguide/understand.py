@@ -15,6 +15,7 @@ import difflib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .classifier import REJECT, Classifier
 from .intents import Intent, IntentSet, Language
@@ -27,7 +28,7 @@ Concepts = frozenset[str]
 class Thresholds:
     """Where confidence turns into decisions."""
 
-    accept: float = 0.4
+    accept: float = 0.45
     """At or above: understood. Chosen with ``blend`` (scripts/train_classifier.py --cv)."""
     clarify: float = 0.3
     """From here up to ``accept``: a conversation may ask "did you mean"."""
@@ -233,7 +234,7 @@ class Understander:
         questions apart) and the first word."""
         if concepts is None:
             concepts = [self._known(c) for c in self._mapper.concepts(said)]
-        return [*(f"c:{c}" for c in concepts), *(f"b:{a}|{b}" for a, b in zip(concepts, concepts[1:], strict=False)),
+        return [*(f"c:{c}" for c in concepts), *(f"b:{a}|{b}" for a, b in pairwise(concepts)),
                 *(f"w:{stem(w)}" for w in said), *(f"f:{w}" for w in said[:1])]
 
     def _blend(self, scores: dict[str, float], probs: dict[str, float]) -> dict[str, float]:
