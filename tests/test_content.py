@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.content import load_content
+from voiceguide.content import article_sentences, load_content
 from voiceguide.data import shipped_dir
 from voiceguide.errors import DataErrors
 from voiceguide.guide import Guide
@@ -29,6 +29,26 @@ def sentences_of(article: str) -> list[str]:
 def test_the_article_copy_is_the_shared_source() -> None:
     shared = REPO.parent / "shared" / "source" / "article.txt"
     assert (shipped_dir("content") / "article.txt").read_text() == shared.read_text()
+
+
+def test_the_sentence_numbering_is_the_one_the_writers_cited(guide: Guide) -> None:
+    listed = (REPO / "bench" / "writers" / "article-sentences.txt").read_text(encoding="utf-8")
+    numbered = dict(re.findall(r"^(\d+)\. (.+)$", listed, flags=re.MULTILINE))
+    ours = article_sentences(guide.content.source.article)
+    assert {str(n): s for n, s in enumerate(ours, 1)} == numbered and len(ours) == 25
+
+
+def test_every_article_sentence_has_an_answer_unit_that_quotes_it(guide: Guide) -> None:
+    numbered = article_sentences(guide.content.source.article)
+    cited = {n for u in guide.content.units for n in u.sentences}
+    assert cited == set(range(1, len(numbered) + 1))
+    for unit in guide.content.units:
+        assert unit.passages and all(any(p in numbered[n - 1] for n in unit.sentences) for p in unit.passages)
+        assert unit.topic in {t.id for t in guide.content.topics}
+        assert not re.search(r"[()\[\]{}/&%#*=+<>|]|\d", unit.text), unit.id
+        assert not re.search(r"\b(weeks?|days?|months?|hours?|percent)\b", unit.text), unit.id
+        for sentence in re.split(r"(?<=[.?!])\s+", unit.text):
+            assert len(sentence.split()) <= 25, (unit.id, sentence)
 
 
 def test_every_required_topic_is_there_in_reading_order(guide: Guide) -> None:
@@ -92,6 +112,18 @@ BROKEN = [
     ("replies.yaml", "goodbye: \"Goodbye. Take care.\"", "goodbye: \"Bye\"\nfarewell: \"Bye\"",
      "unknown reply 'farewell'"),
     ("topics.yaml", "  checked: 2026-11-27", "  checked: last tuesday", "'checked' must be a date"),
+    ("topics.yaml", "    lead: aftercare", "    lead: nowhere", "leads with unknown unit 'nowhere'"),
+    ("facts.yaml", "      - Post-operative care is crucial after undergoing minimally invasive spine surgery.",
+     "      - Post-operative care is optional.", "passage is not in the article sentences the unit cites"),
+    ("facts.yaml", "    sentences: [16]\n", "    sentences: [16, 17]\n",
+     "sentence 17 is cited but no passage quotes it"),
+    ("facts.yaml", "    sentences: [16]\n", "    sentences: [26]\n",
+     "'sentences' must list article sentence numbers"),
+    ("facts.yaml", "      Care after the operation is crucial, even after",
+     "      Care for six weeks is crucial, even after", "states a figure the article does not: 'six'"),
+    ("facts.yaml",
+     "    passages:\n      - Post-operative care is crucial after undergoing minimally invasive spine surgery.\n",
+     "    passages: []\n", "the unit cites no passage"),
 ]
 
 

@@ -30,17 +30,17 @@ def test_every_topic_is_reachable(guide: Guide) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     # word order, filler words, punctuation and case
     ("Recovery, how long is it?", "topic.recovery"),
-    ("um so like what are the symptoms then", "topic.symptoms"),
+    ("um so like what are the symptoms then", "fact.symptoms"),
     # plurals and contractions
-    ("what's the risk of infections after the operations", "topic.lower_infection_risk"),
+    ("what's the risk of infections after the operations", "fact.lower_infection_risk"),
     ("I can't hear you", "control.louder"),
     # synonyms and lay words
-    ("is keyhole back surgery better than the normal op", "topic.compared_to_open"),
-    ("what does the physio involve afterwards", "topic.recovery"),
-    ("do they put metalwork in", "topic.how_it_is_done"),
+    ("is keyhole back surgery better than the normal op", "fact.open_surgery"),
+    ("what does the physio involve afterwards", "fact.rehabilitation"),
+    ("do they put metalwork in", "fact.stabilise"),
     # a misheard or misspelt word
-    ("what is osteomylitis", "topic.spinal_infections"),
-    ("what is debridment", "topic.how_it_is_done"),
+    ("what is osteomylitis", "fact.infection_kinds"),
+    ("what is debridment", "fact.debridement"),
 ])
 def test_near_misses_and_paraphrases(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
@@ -88,7 +88,7 @@ def test_red_flags_reported_now_are_urgent(guide: Guide, text: str) -> None:
 
 @pytest.mark.parametrize("text", ["is fever a symptom?", "what are the warning signs of a spinal infection"])
 def test_general_symptom_questions_get_the_symptoms_topic(guide: Guide, text: str) -> None:
-    assert intent_of(guide, text) == "topic.symptoms"
+    assert intent_of(guide, text) == "fact.symptoms"
 
 
 @pytest.mark.parametrize(("text", "asks"), [
@@ -107,3 +107,40 @@ def test_confidence_orders_exact_over_tolerant_over_nonsense(guide: Guide) -> No
     tolerant = understand("symptoms of the spine thing, what are they").confidence
     nonsense = understand("purple elephants dancing").confidence
     assert exact == 1.0 > tolerant > nonsense
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A question aimed at one fact gets that fact's intent, not its topic's.
+    ("what happens if a spinal infection is never treated", "fact.untreated"),
+    ("will they need to put screws in my back", "fact.stabilise"),
+    ("who keeps an eye on me once I am home", "fact.monitoring"),
+    ("why does catching it early matter", "fact.early_diagnosis"),
+    ("could I still end up needing open surgery", "fact.open_still_needed"),
+    # A request for a whole subject still gets the topic.
+    ("tell me about the benefits", "topic.benefits"),
+])
+def test_questions_aimed_at_one_fact(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
+def test_the_trained_classifier_is_loaded_and_helps(guide: Guide) -> None:
+    from voiceguide.guide import load_guide
+    assert guide.understander.classifier is not None
+    # A lay phrasing the concept overlap alone cannot place.
+    text = "who checks how i am doing after i leave"
+    alone = load_guide(classifier=False).understander.understand(text)
+    blended = guide.understander.understand(text)
+    assert blended.understood and blended.intent is not None and blended.intent.name == "fact.monitoring"
+    assert alone.intent is not None and alone.intent.name != "fact.monitoring"
+
+
+def test_the_understander_pickles_and_answers_the_same(guide: Guide) -> None:
+    import pickle
+    questions = ["what are the symptoms", "will I need physio afterwards", "osteomylitis", "play some jazz"]
+    for text in questions:  # fill the caches first: they must pickle too
+        guide.understander.understand(text)
+    copy = pickle.loads(pickle.dumps(guide.understander))
+    for text in questions:
+        a, b = guide.understander.understand(text), copy.understand(text)
+        assert (a.intent and a.intent.name, a.confidence, a.understood) == (b.intent and b.intent.name,
+                                                                          b.confidence, b.understood)

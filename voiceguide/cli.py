@@ -391,7 +391,7 @@ def _guide(args: argparse.Namespace) -> Guide:
 def _as_json(reply: Reply) -> str:
     u = reply.understanding
     return json.dumps({
-        "transcript": u.text, "intent": reply.intent, "confidence": u.confidence,
+        "transcript": u.text, "intent": reply.intent, "unit": reply.unit, "confidence": u.confidence,
         "understood": u.understood, "answer": reply.text,
     }, ensure_ascii=False)
 

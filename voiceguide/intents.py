@@ -4,7 +4,8 @@ Loaded once from every ``*.yaml`` file in ``intents/``. A file may hold:
 
 ``words``      shared word lists, ``{name}`` in templates;
 ``intents``    intent name -> ``sentences`` (templates) plus, by kind,
-               ``topic`` (topic.*) or ``subject`` (out_of_scope.*);
+               ``topic`` (topic.*), ``unit`` (fact.*) or ``subject``
+               (out_of_scope.*);
 ``language``   tolerant-matching data: ``synonyms`` (canonical word ->
                phrases meaning it), ``stopwords`` and ``figure_cues``
                (templates of questions that ask for a number); and
@@ -25,8 +26,10 @@ from .errors import DataError, DataErrors, TemplateError
 from .normalize import words
 from .yamlfile import LocatedDict, LocatedList, line_of, load_yaml
 
-KINDS = ("topic", "control", "info", "safety", "out_of_scope")
+KINDS = ("topic", "fact", "control", "info", "safety", "out_of_scope")
 """Intent names start with their kind, e.g. ``topic.recovery``."""
+ANSWERS = ("topic", "fact")
+"""Kinds answered with the article's content."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Intent:
     """For topic intents: the content topic answered."""
     subject: str | None = None
     """For out-of-scope intents: what the guide says it does not cover."""
+    unit: str | None = None
+    """For fact intents: the answer unit answered."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ class _Collected:
     problems: list[DataError] = field(default_factory=list)
 
 
-def load_intents(folder: Path, topic_ids: Iterable[str]) -> IntentSet:
+def load_intents(folder: Path, topic_ids: Iterable[str], unit_ids: Iterable[str] = ()) -> IntentSet:
     """Load, expand and validate every intent file in ``folder``.
 
     Raises DataErrors listing every problem; nothing is half-loaded.
@@ -109,7 +114,7 @@ def load_intents(folder: Path, topic_ids: Iterable[str]) -> IntentSet:
         got.problems.append(DataError(str(folder), None, "no intent files (*.yaml) found"))
     for path in files:
         _collect_file(path, got)
-    built = _build(got, set(topic_ids))
+    built = _build(got, set(topic_ids), set(unit_ids))
     if got.problems:
         raise DataErrors(got.problems)
     return built
@@ -215,7 +220,7 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
         got.cues.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "figure_cues", got))
 
 
-def _build(got: _Collected, topic_ids: set[str]) -> IntentSet:
+def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSet:
     expanded: dict[str, list[tuple[str, ...]]] = {key: [] for key in got.intents}
     owner: dict[tuple[str, ...], str] = {}
     for tpl in got.sentences:
@@ -226,7 +231,7 @@ def _build(got: _Collected, topic_ids: set[str]) -> IntentSet:
                     tpl.path, tpl.line,
                     f"'{' '.join(sentence)}' expands into two intents: '{first}' and '{tpl.intent}'"))
             expanded[tpl.intent].append(sentence)
-    intents = [_intent(key, got, expanded[key], topic_ids) for key in got.intents]
+    intents = [_intent(key, got, expanded[key], topic_ids, unit_ids) for key in got.intents]
     covered = {i.topic for i in intents if i is not None}
     for topic in sorted(topic_ids - covered):
         got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
@@ -246,7 +251,8 @@ def _expand(tpl: _Template, got: _Collected) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(tuple(words(" ".join(s))) for s in raw))
 
 
-def _intent(key: str, got: _Collected, sentences: list[tuple[str, ...]], topic_ids: set[str]) -> Intent | None:
+def _intent(key: str, got: _Collected, sentences: list[tuple[str, ...]], topic_ids: set[str],
+            unit_ids: set[str]) -> Intent | None:
     body, path, line = got.intents[key]
     kind = str(key).split(".", 1)[0]
     if kind not in KINDS or "." not in str(key):
@@ -254,13 +260,17 @@ def _intent(key: str, got: _Collected, sentences: list[tuple[str, ...]], topic_i
         got.problems.append(DataError(path, line, f"intent '{key}' must start with one of {kinds} and a dot"))
         return None
     for extra in body:
-        if extra not in ("sentences", "topic", "subject"):
+        if extra not in ("sentences", "topic", "subject", "unit"):
             got.problems.append(DataError(path, line_of(body, extra), f"unknown field '{extra}'"))
     topic = body.get("topic")
     if kind == "topic" and topic not in topic_ids:
         got.problems.append(DataError(path, line_of(body, "topic"), f"intent '{key}' names unknown topic '{topic}'"))
+    unit = body.get("unit")
+    if kind == "fact" and unit not in unit_ids:
+        got.problems.append(DataError(path, line_of(body, "unit") or line,
+                                      f"intent '{key}' names unknown unit '{unit}'"))
     subject = body.get("subject")
     if kind == "out_of_scope" and not (isinstance(subject, str) and subject.strip()):
         got.problems.append(DataError(path, line, f"intent '{key}' needs a 'subject'"))
     return Intent(str(key), kind, tuple(sentences), topic if kind == "topic" else None,
-                  subject if kind == "out_of_scope" else None)
+                  subject if kind == "out_of_scope" else None, unit if kind == "fact" else None)

@@ -15,7 +15,9 @@ import difflib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
+from .classifier import REJECT, Classifier
 from .intents import Intent, IntentSet, Language
 from .normalize import singular, stem, words
 
@@ -26,9 +28,9 @@ Concepts = frozenset[str]
 class Thresholds:
     """Where confidence turns into decisions."""
 
-    accept: float = 0.5
-    """At or above: understood."""
-    clarify: float = 0.35
+    accept: float = 0.45
+    """At or above: understood. Chosen with ``blend`` (scripts/train_classifier.py --cv)."""
+    clarify: float = 0.3
     """From here up to ``accept``: a conversation may ask "did you mean"."""
     unknown_weight: float = 0.8
     """Weight of a word no intent uses, as a share of the rarest known word's."""
@@ -36,6 +38,10 @@ class Thresholds:
     """A red-flag report scoring this much wins even over a closer match."""
     fuzzy_cutoff: float = 0.88
     """How close an unknown word must be to a known one to count as misheard."""
+    blend: float = 0.5
+    """Share of the trained classifier's probability in an intent's score; the rest is
+    the concept overlap. Chosen with the accept threshold by leave-one-writer-out
+    runs on the dev writers (scripts/train_classifier.py --cv)."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +132,11 @@ class ConceptMapper:
 class Understander:
     """Matches text against an IntentSet. Build once; cheap to call."""
 
-    def __init__(self, intents: IntentSet, thresholds: Thresholds | None = None) -> None:
+    def __init__(self, intents: IntentSet, thresholds: Thresholds | None = None,
+                 classifier: Classifier | None = None) -> None:
         self.intents = intents
         self.thresholds = thresholds or Thresholds()
+        self.classifier = classifier
         self._mapper = ConceptMapper(intents.language)
         self._exact: dict[tuple[str, ...], Intent] = {}
         signatures: dict[Concepts, set[str]] = defaultdict(set)
@@ -142,10 +150,16 @@ class Understander:
         self._by_name = by_name
         self._weights = self._idf(signatures)
         self._max_weight = max(self._weights.values(), default=1.0)
-        self._index: dict[str, list[tuple[Concepts, frozenset[str]]]] = defaultdict(list)
+        self._index: dict[str, list[tuple[Concepts, float, frozenset[str]]]] = defaultdict(list)
         for concepts, names in signatures.items():
+            weight = sum(self._weights[c] for c in concepts)
             for concept in concepts:
-                self._index[concept].append((concepts, frozenset(names)))
+                self._index[concept].append((concepts, weight, frozenset(names)))
+        # Filled as questions come: a word's nearest known word, and each intent's
+        # sentences as sets of stems (for breaking ties); both plain dicts, so the
+        # understander pickles.
+        self._close: dict[str, str] = {}
+        self._stems: dict[str, list[frozenset[str]]] = {}
         self._vocabulary = sorted(self._weights)
         # Only named subjects (canonical words of the synonym lists) mark a
         # question as out of scope, not any word an out-of-scope template uses.
@@ -179,7 +193,10 @@ class Understander:
         exact = self._exact.get(tuple(said))
         if exact is not None:
             return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
-        scores, query = self.scores(said)
+        concepts = [self._known(c) for c in self._mapper.concepts(said)]
+        scores, query = self.scores(said, concepts)
+        if self.classifier is not None:
+            scores = self._blend(scores, self.classifier.probabilities(self.features(said, concepts)))
         if not scores:
             return Understanding(text, None, 0.0, False, asks_figure)
         best_name = self._pick(scores, said, query)
@@ -188,26 +205,45 @@ class Understander:
         accepted = confidence >= self.thresholds.accept and best.kind != "out_of_scope"
         return Understanding(text, best, confidence, accepted, asks_figure)
 
-    def scores(self, said: list[str]) -> tuple[dict[str, float], Concepts]:
+    def scores(self, said: list[str], concepts: list[str] | None = None) -> tuple[dict[str, float], Concepts]:
         """Each candidate intent's best weighted overlap with the words said,
         and the concepts found in them."""
-        query = frozenset(self._known(c) for c in self._mapper.concepts(said))
+        if concepts is None:
+            concepts = [self._known(c) for c in self._mapper.concepts(said)]
+        query = frozenset(concepts)
         if not query:
             return {}, query
         query_weight = sum(self._weight(c) for c in query)
         best: dict[str, float] = {}
         seen: set[Concepts] = set()
         for concept in query:
-            for concepts, names in self._index.get(concept, ()):
-                if concepts in seen:
+            for signature, weight, names in self._index.get(concept, ()):
+                if signature in seen:
                     continue
-                seen.add(concepts)
-                shared = sum(self._weights[c] for c in query & concepts)
-                score = 2 * shared / (query_weight + sum(self._weights[c] for c in concepts))
+                seen.add(signature)
+                shared = sum(self._weights[c] for c in query & signature)
+                score = 2 * shared / (query_weight + weight)
                 for name in names:
                     if score > best.get(name, 0.0):
                         best[name] = score
         return best, query
+
+    def features(self, said: list[str], concepts: list[str] | None = None) -> list[str]:
+        """What the trained classifier sees: concepts, pairs of neighbouring
+        concepts, every word's stem (small words too: "why" and "who" tell
+        questions apart) and the first word."""
+        if concepts is None:
+            concepts = [self._known(c) for c in self._mapper.concepts(said)]
+        return [*(f"c:{c}" for c in concepts), *(f"b:{a}|{b}" for a, b in pairwise(concepts)),
+                *(f"w:{stem(w)}" for w in said), *(f"f:{w}" for w in said[:1])]
+
+    def _blend(self, scores: dict[str, float], probs: dict[str, float]) -> dict[str, float]:
+        """Concept overlap and classifier probability, mixed. Red-flag intents keep
+        their overlap score alone, so the red-flag rule in _pick stays as it was."""
+        share = self.thresholds.blend
+        names = set(scores) | {n for n, p in probs.items() if p >= 0.01 and n != REJECT and n in self._by_name}
+        return {n: scores.get(n, 0.0) if n.startswith("safety.")
+                else share * probs.get(n, 0.0) + (1 - share) * scores.get(n, 0.0) for n in names}
 
     def _pick(self, scores: dict[str, float], said: list[str], query: Concepts) -> str:
         """The top intent, except that a clear red-flag report always wins, and
@@ -229,22 +265,24 @@ class Understander:
             return tied[0]
         return max(tied, key=lambda n: (self._surface(said, self._by_name[n]), scores[n], n))
 
-    @staticmethod
-    def _surface(said: list[str], intent: Intent) -> float:
+    def _surface(self, said: list[str], intent: Intent) -> float:
         """Best word-set overlap (Dice) between the words said and one sentence."""
         query = {stem(w) for w in said}
-        best = 0.0
-        for sentence in intent.sentences:
-            words_ = {stem(w) for w in sentence}
-            best = max(best, 2 * len(query & words_) / (len(query) + len(words_)))
-        return best
+        stems = self._stems.get(intent.name)
+        if stems is None:
+            stems = self._stems[intent.name] = [frozenset(stem(w) for w in s) for s in intent.sentences]
+        return max((2 * len(query & s) / (len(query) + len(s)) for s in stems), default=0.0)
 
     def _known(self, concept: str) -> str:
         """A word the guide does not know may be a misheard or misspelt known one."""
         if concept in self._weights or len(concept) < 6:
             return concept
-        close = difflib.get_close_matches(concept, self._vocabulary, n=1, cutoff=self.thresholds.fuzzy_cutoff)
-        return close[0] if close else concept
+        if concept not in self._close:
+            close = difflib.get_close_matches(concept, self._vocabulary, n=1, cutoff=self.thresholds.fuzzy_cutoff)
+            if len(self._close) < 50_000:  # bounded: a station may run for months
+                self._close[concept] = close[0] if close else concept
+            return close[0] if close else concept
+        return self._close[concept]
 
     def _weight(self, concept: str) -> float:
         return self._weights.get(concept, self._max_weight * self.thresholds.unknown_weight)
