@@ -16,6 +16,14 @@ from voiceguide.guide import Guide, load_guide
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the sound server share one PulseAudio server and its sinks: with several workers
+    (pytest-xdist, --dist loadgroup) they all run on one, one after another."""
+    for item in items:
+        if "pulse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("pulse"))
+
+
 @pytest.fixture(scope="session")
 def guide() -> Guide:
     return load_guide()

@@ -198,11 +198,23 @@ def test_a_question_played_into_the_virtual_microphone_is_answered(tmp_path: Pat
     listener = subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "ask", "--json", "--mic", "--input-device", "pulse", "--timeout", "20"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
-    time.sleep(4.0)  # the guide loads and opens the microphone
+    assert listener.stderr is not None
+    listener.stderr.readline()  # the guide has loaded and names its engine; the microphone opens next
+    time.sleep(1.0)
     subprocess.run(["paplay", "--device=mic", str(wav)], check=True, timeout=30)
     out, err = listener.communicate(timeout=60)
     assert listener.returncode == 0, err.decode()
-    assert json.loads(out)["intent"] == "topic.symptoms"
+    assert json.loads(out)["intent"] == "fact.symptoms"
+
+
+@pytest.mark.usefixtures("pulse")
+def test_a_quiet_room_times_out_with_one_clear_line() -> None:
+    """The microphone works and sends silence: --timeout ends the wait (it once waited for ever)."""
+    started = time.monotonic()
+    done = run_cli("ask", "--mic", "--input-device", "pulse", "--timeout", "2")
+    err = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 2 and err[-1] == "voiceguide ask: no question heard within 2 seconds"
+    assert time.monotonic() - started < 60
 
 
 def test_no_microphone_is_one_clear_line_and_exit_2() -> None:
