@@ -20,8 +20,9 @@ from . import __version__
 from .audio import write_wav
 from .config import Config, load_config, save_config
 from .converse import Session, Station, StationConfig, scripted_frames, summarise
-from .dialogue import Action, Conversation, Reply, State
-from .errors import DataErrors, VoiceGuideError
+from .data import shipped_dir
+from .dialogue import Action, Conversation, Reply, State, home_opening
+from .errors import DataError, DataErrors, VoiceGuideError
 from .export import ExportSettings, export
 from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener, Microphone, microphone_frames, raw_frames, wav_frames
@@ -37,6 +38,7 @@ from .playback import (
     TimelinePlayer,
     list_devices,
 )
+from .pronounce import load_lexicon
 from .recognize import Recognizer, Transcript, open_recognizer, unknown_to_pocketsphinx
 from .soundserver import EchoCanceller
 from .speak import Speech, make_synthesizer
@@ -240,16 +242,13 @@ class _Home:
 
 
 def _open_listening(session: Session, home: _Home) -> None:
-    """Greet, say how to ask, and the disclaimer the first time."""
-    replies = session.conversation.guide.content.replies
-    opening = [replies.say("greeting")]
-    if not home.config.disclaimer_played:
-        opening.append(session.conversation.guide.content.disclaimer.text)
-        home.remember(disclaimer_played=True)
-    if session.push_to_talk:
-        opening.append(replies.say("push_to_talk"))
-    print(" ".join(opening), flush=True)
-    session.say(" ".join(opening))
+    """Greet, say how to ask, and the disclaimer: in full the first time, then the short one."""
+    config = home.config
+    opening = home_opening(session.conversation.guide.content, config.disclaimer_played, config.short_disclaimer,
+                           session.push_to_talk)
+    home.remember(disclaimer_played=True)
+    print(opening, flush=True)
+    session.say(opening)
 
 
 def _read_talk_key(session: Session) -> None:
@@ -516,7 +515,12 @@ def _answer(args: argparse.Namespace, config: Config, reply: Reply) -> int:
 
 
 def _speech(args: argparse.Namespace, config: Config) -> Speech:
-    return Speech(make_synthesizer(args.voice or config.voice))
+    problems: list[DataError] = []
+    content = getattr(args, "content", None) or shipped_dir("content")
+    lexicon = load_lexicon(content / "pronunciations.yaml", problems)
+    if problems:
+        raise DataErrors(problems)
+    return Speech(make_synthesizer(args.voice or config.voice), lexicon=lexicon)
 
 
 def _player(args: argparse.Namespace, config: Config, speech: Speech) -> DevicePlayer | None:
@@ -541,10 +545,20 @@ def _chat(args: argparse.Namespace) -> int:
     player = _player(args, config, speech) if speech else None
     interactive = sys.stdin.isatty()
     out: TextIO = sys.stdout
-    if interactive:
-        print(conversation.guide.content.replies.say("greeting"), file=out)
-        print(conversation.guide.content.disclaimer.text, file=out)
+    content = conversation.guide.content
     playing: Playback | None = None
+    if speech is not None:  # a spoken session at home opens as listen does
+        opening = home_opening(content, config.disclaimer_played, config.short_disclaimer, False)
+        if interactive:
+            print(opening, file=out)
+        if player is not None:
+            settings = config.voice_settings
+            playing = player.start(speech.sentences(opening, settings.rate, settings.volume))
+        if interactive or player is not None:
+            home.remember(disclaimer_played=True)
+    elif interactive:
+        print(content.replies.say("greeting"), file=out)
+        print(content.disclaimer.text, file=out)
     while True:
         if interactive:
             print("> ", end="", file=out, flush=True)
