@@ -97,6 +97,7 @@ def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide
 
 
 @pytest.mark.parametrize("text", ["call 999", "call an ambulance", "please call 911 for me", "ring one one two",
+                                  "call the emergency number for me",
                                   "I need a doctor right now", "can you phone an ambulance", "get me a doctor"])
 def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
         ask: Ask, guide: Guide, text: str) -> None:
