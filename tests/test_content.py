@@ -85,12 +85,32 @@ def test_miss_is_spelled_out_before_the_abbreviation(guide: Guide) -> None:
 def test_safety_texts_are_labelled_as_the_guides_own(guide: Guide) -> None:
     urgent = guide.content.urgent
     assert "VoiceGuide" in urgent.label and "VoiceGuide" in guide.content.disclaimer.label
-    for red_flag in ("weakness or numbness in your legs", "bladder or bowels", "high fever",
-                     "severe back pain", "emergency"):
-        assert red_flag in urgent.text
+    assert "not from the article" in urgent.label and urgent.spoken.startswith(urgent.label)
     assert "not medical advice" in guide.content.disclaimer.text
+    assert "not medical advice" in guide.content.short_disclaimer.text
+    assert len(guide.content.short_disclaimer.text.split()) <= 12
     article_words = set(guide.content.source.article.lower().split())
     assert "emergency" not in article_words  # the urgent text is not presented as article fact
+
+
+URGENT_SIGNS = [  # public guidance: the NHS on cauda equina syndrome and on sepsis after surgery
+    ("difficulty passing urine", "bladder or bowels"), ("numbness around your bottom or genitals",),
+    ("weakness or numbness in your legs",), ("high temperature with back pain",),
+    ("wound that is hot, red or leaking", "fever"),
+]
+
+
+def test_the_urgent_message_gives_one_sign_a_sentence_then_what_to_do(guide: Guide) -> None:
+    sentences = [s.lower() for s in re.split(r"(?<=[.?!])\s+", guide.content.urgent.text)]
+    for parts in URGENT_SIGNS:
+        holding = [s for s in sentences if all(p in s for p in parts)]
+        assert len(holding) == 1, parts
+        others = [p for other in URGENT_SIGNS if other != parts for p in other[:1]]
+        assert not any(p in holding[0] for p in others), holding[0]  # one sign a sentence
+    action = next(i for i, s in enumerate(sentences) if "emergency number" in s)
+    assert "emergency department" in sentences[action] and "now" in sentences[action]
+    assert action > max(i for i, s in enumerate(sentences) for parts in URGENT_SIGNS if parts[0] in s)
+    assert all(len(s.split()) <= 14 for s in sentences)  # short, for the ear
 
 
 def test_source_names_the_article_and_the_date(guide: Guide) -> None:
@@ -108,6 +128,9 @@ BROKEN = [
      "symbol that cannot be spoken"),
     ("topics.yaml", "  - id: summary", "  - id: recovery", "duplicate topic id 'recovery'"),
     ("safety.yaml", "  label: Disclaimer, from VoiceGuide", "  label: Disclaimer", "must name VoiceGuide"),
+    ("safety.yaml", "    General information from one article, not medical advice.",
+     "    General information from one article, not medical advice, so please ask your care team.",
+     "the short disclaimer must be at most 12 words"),
     ("replies.yaml", "goodbye: \"Goodbye. Take care.\"", "goodbye: \"\"", "'goodbye' must be non-empty text"),
     ("replies.yaml", "goodbye: \"Goodbye. Take care.\"", "goodbye: \"Bye\"\nfarewell: \"Bye\"",
      "unknown reply 'farewell'"),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.audio import read_wav
+from voiceguide.dialogue import urgent_message
 from voiceguide.guide import Guide
 
 from .conftest import REPO
@@ -99,7 +100,7 @@ def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, gui
                                      "goodbye for now"], config)
     assert [t["intent"] for t in turns] == ["control.continue_last", "safety.urgent", "control.goodbye"]
     assert turns[0]["answer"] == f"Topic {symptoms.number}, {symptoms.title}. {symptoms.short}"
-    assert turns[1]["answer"] == guide.content.urgent.text
+    assert turns[1]["answer"] == urgent_message(guide.content)
     assert guide.content.disclaimer.text not in again.stdout  # only on first use
 
 

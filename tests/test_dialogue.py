@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voiceguide.dialogue import RATES, VOLUMES, Action, Conversation
+from voiceguide.dialogue import RATES, VOLUMES, Action, Conversation, urgent_message
 from voiceguide.guide import Guide
 
 
@@ -145,7 +145,7 @@ def test_out_of_scope_gets_no_guide_content(conversation: Conversation, guide: G
 
 def test_red_flags_get_the_urgent_message_first(conversation: Conversation, guide: Guide) -> None:
     reply = conversation.respond("I can't feel my legs")
-    assert reply.intent == "safety.urgent" and reply.text.startswith(guide.content.urgent.text)
+    assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content)
     symptoms = conversation.respond("is fever a symptom?")
     assert symptoms.intent == "fact.symptoms" and guide.content.urgent.text not in symptoms.text
 

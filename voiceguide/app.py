@@ -67,7 +67,7 @@ class App:
 
     @functools.cached_property
     def speech(self) -> Speech:
-        return Speech(make_synthesizer(self.choices.voice or self.config.voice))
+        return Speech(make_synthesizer(self.choices.voice or self.config.voice), lexicon=self.content.pronunciations)
 
     def recognizer(self, *phrases: str, isolated: bool = False) -> tuple[Recognizer, str]:
         """The engine asked for, listening also for ``phrases`` besides the commands, and a

@@ -21,7 +21,7 @@ from .audio import AudioError, write_wav
 from .config import load_config
 from .converse import Session, Station, StationConfig, scripted_frames, summarise
 from .devices import Microphone, NoAudioDevice, list_devices, microphone_frames
-from .dialogue import Action, Reply
+from .dialogue import Action, Reply, home_opening
 from .errors import DataErrors, VoiceGuideError
 from .export import ExportSettings, export
 from .guide import Guide, load_guide
@@ -208,16 +208,13 @@ def _listen_at_home(args: argparse.Namespace) -> int:
 
 
 def _open_listening(session: Session, home: Home) -> None:
-    """Greet, say how to ask, and the disclaimer the first time."""
-    replies = session.conversation.guide.content.replies
-    opening = [replies.say("greeting")]
-    if not home.config.disclaimer_played:
-        opening.append(session.conversation.guide.content.disclaimer.text)
-        home.remember(disclaimer_played=True)
-    if session.push_to_talk:
-        opening.append(replies.say("push_to_talk"))
-    print(" ".join(opening), flush=True)
-    session.say(" ".join(opening))
+    """Greet, say how to ask, and the disclaimer: in full the first time, then the short one."""
+    config = home.config
+    opening = home_opening(session.conversation.guide.content, config.disclaimer_played, config.short_disclaimer,
+                           session.push_to_talk)
+    home.remember(disclaimer_played=True)
+    print(opening, flush=True)
+    session.say(opening)
 
 
 def _read_talk_key(session: Session) -> None:
@@ -503,10 +500,20 @@ def _chat(args: argparse.Namespace) -> int:
     player = _speaker(app) if speech else None
     interactive = sys.stdin.isatty()
     out: TextIO = sys.stdout
-    if interactive:
-        print(conversation.guide.content.replies.say("greeting"), file=out)
-        print(conversation.guide.content.disclaimer.text, file=out)
+    content = conversation.guide.content
     playing: Playback | None = None
+    if speech is not None:  # a spoken session at home opens as listen does
+        opening = home_opening(content, app.config.disclaimer_played, app.config.short_disclaimer, False)
+        if interactive:
+            print(opening, file=out)
+        if player is not None:
+            settings = app.config.voice_settings
+            playing = player.start(speech.sentences(opening, settings.rate, settings.volume))
+        if interactive or player is not None:
+            home.remember(disclaimer_played=True)
+    elif interactive:
+        print(content.replies.say("greeting"), file=out)
+        print(content.disclaimer.text, file=out)
     while True:
         if interactive:
             print("> ", end="", file=out, flush=True)

@@ -40,6 +40,8 @@ class Config:
     """Folder of an installed Vosk model."""
     disclaimer_played: bool = False
     """The disclaimer has been spoken once at home (it opens the first listen)."""
+    short_disclaimer: bool = True
+    """Later sessions at home open with the short disclaimer; false for a single-user machine."""
     last_topic: str | None = None
     """The topic the last conversation at home ended on, for "continue where I left off"."""
 
@@ -86,9 +88,9 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < bounds[key]:
             raise DataError(str(path), line_of(doc, key), f"'{key}' must be a whole number from 0 to {bounds[key] - 1}")
         return value
-    if key == "disclaimer_played":
+    if key in ("disclaimer_played", "short_disclaimer"):
         if not isinstance(value, bool):
-            raise DataError(str(path), line_of(doc, key), "'disclaimer_played' must be true or false")
+            raise DataError(str(path), line_of(doc, key), f"'{key}' must be true or false")
         return value
     if key == "engine" and value not in ("auto", "vosk", "pocketsphinx"):
         raise DataError(str(path), line_of(doc, key), "'engine' must be auto, vosk or pocketsphinx")

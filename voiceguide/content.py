@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError, DataErrors
+from .pronounce import Lexicon, load_lexicon
 from .yamlfile import LocatedDict, LocatedList, line_of, load_yaml
 
 REPLY_KEYS = (
@@ -23,7 +24,7 @@ REPLY_KEYS = (
     "no_topic_for_detail", "at_last_topic", "at_first_topic", "nothing_to_continue", "paused",
     "resumed", "stopped", "slower", "faster", "louder", "quieter", "slowest", "fastest", "loudest",
     "quietest", "start_over", "yes_without_question", "no_without_question", "goodbye", "say_again",
-    "offer_more",
+    "offer_more", "ask_hint", "risks", "is_it_safe", "success",
 )
 """Every reply the guide speaks in its own voice; replies.yaml must give each."""
 
@@ -34,6 +35,8 @@ _FIGURE_WORDS = re.compile(
     r"hundred|percent|minutes?|hours?|days?|nights?|weeks?|months?|years?)\b",
     re.IGNORECASE,
 )
+SHORT_DISCLAIMER_WORDS = 12
+"""The short disclaimer opens every later session at home, so it must be quick to hear."""
 _SYMBOLS = re.compile(r"[()\[\]{}<>/\\&%#*=+_|~^@$]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -106,6 +109,12 @@ class SafetyText:
     text: str
     """What is spoken."""
 
+    @property
+    def spoken(self) -> str:
+        """The label, as a sentence, then the text: for texts whose author must be heard."""
+        label = self.label if self.label.endswith((".", "!", "?")) else f"{self.label}."
+        return f"{label} {self.text}"
+
 
 @dataclass(frozen=True)
 class Replies:
@@ -128,6 +137,12 @@ class Content:
     disclaimer: SafetyText
     urgent: SafetyText
     replies: Replies
+    short_disclaimer: SafetyText
+    """Opens every later session at home; at most SHORT_DISCLAIMER_WORDS words."""
+    cannot_call: str
+    """Follows the urgent message when someone asks the guide to call or to help."""
+    pronunciations: Lexicon
+    """Spoken forms of the words the synthesisers misread (``pronunciations.yaml``)."""
 
     def topic(self, topic_id: str) -> Topic:
         """The topic called ``topic_id``; KeyError if there is none."""
@@ -145,7 +160,8 @@ class Content:
 
 
 def load_content(folder: Path) -> Content:
-    """Load and validate ``topics.yaml``, ``facts.yaml``, ``safety.yaml`` and ``replies.yaml``.
+    """Load and validate ``topics.yaml``, ``facts.yaml``, ``safety.yaml``, ``replies.yaml`` and
+    ``pronunciations.yaml``.
 
     Raises DataErrors listing every problem found; nothing is half-loaded.
     """
@@ -166,10 +182,20 @@ def load_content(folder: Path) -> Content:
                                       f"topic '{topic.id}' leads with unknown unit '{topic.lead}'"))
     disclaimer = _safety(folder / "safety.yaml", safety_doc, "disclaimer", problems)
     urgent = _safety(folder / "safety.yaml", safety_doc, "urgent", problems)
+    short_disclaimer = _safety(folder / "safety.yaml", safety_doc, "short_disclaimer", problems)
+    if short_disclaimer is not None and len(short_disclaimer.text.split()) > SHORT_DISCLAIMER_WORDS:
+        problems.append(DataError(str(folder / "safety.yaml"), line_of(safety_doc.get("short_disclaimer"), "text"),
+                                  f"the short disclaimer must be at most {SHORT_DISCLAIMER_WORDS} words"))
+    cannot_call = _text(folder / "safety.yaml", safety_doc, "cannot_call", problems) if safety_doc else ""
     replies = _replies(folder / "replies.yaml", replies_doc, problems)
-    if problems or source is None or disclaimer is None or urgent is None or replies is None:
+    lexicon = load_lexicon(folder / "pronunciations.yaml", problems)
+    for name, doc in (("topics.yaml", topics_doc), ("safety.yaml", safety_doc), ("replies.yaml", replies_doc)):
+        _check_capitals(folder / name, doc, lexicon, problems)
+    if (problems or source is None or disclaimer is None or urgent is None or replies is None
+            or short_disclaimer is None):
         raise DataErrors(problems)
-    return Content(tuple(topics), tuple(units), source, disclaimer, urgent, replies)
+    return Content(tuple(topics), tuple(units), source, disclaimer, urgent, replies, short_disclaimer, cannot_call,
+                   lexicon)
 
 
 def _load(path: Path, problems: list[DataError]) -> Any:
@@ -330,6 +356,21 @@ def _check_spoken(path: Path, item: LocatedDict, key: str, text: str, problems: 
         problems.append(
             DataError(str(path), line_of(item, key), f"'{key}' has a symbol that cannot be spoken: '{match.group()}'")
         )
+
+
+def _check_capitals(path: Path, doc: Any, lexicon: Lexicon, problems: list[DataError]) -> None:
+    """Every word in capitals that the guide speaks has a spoken form, or it is read as a word
+    ("MISS" as "miss"). Article passages are quoted, not spoken, so they are not checked."""
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    for key, value in items:
+        if key == "passages":
+            continue
+        if isinstance(value, str):
+            for word in lexicon.unspoken_capitals(value):
+                problems.append(DataError(str(path), line_of(doc, key), f"'{word}' is in capitals but has no "
+                                          "spoken form: add it to pronunciations.yaml"))
+        else:
+            _check_capitals(path, value, lexicon, problems)
 
 
 def _safety(path: Path, doc: Any, key: str, problems: list[DataError]) -> SafetyText | None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .content import Topic
+from .content import Content, Topic
 from .guide import Guide
 from .understand import Understanding
 
@@ -23,6 +23,42 @@ RATES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5)
 """Speaking rates, as a factor of the voice's normal rate, from slowest."""
 VOLUMES = (0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 """Volumes, as a factor of full scale, from quietest."""
+
+CANNOT_ANSWER = {"info.risks": "risks", "info.is_it_safe": "is_it_safe", "info.success": "success"}
+"""Questions the article cannot answer safely, and the reply (replies.yaml) that says so."""
+
+
+def urgent_message(content: Content) -> str:
+    """The urgent-care message as spoken: its label first, so that the listener knows it is
+    VoiceGuide's safety advice and not the article."""
+    return content.urgent.spoken
+
+
+def red_flag_reply(content: Content, intent: str) -> str:
+    """The reply to a red flag: the urgent message always first. A request for a call or for
+    help is also told that the guide cannot call; "help me" also how to hear what to ask,
+    since "help" alone lists it."""
+    parts = [urgent_message(content)]
+    if intent in ("safety.emergency", "safety.help"):
+        parts.append(content.cannot_call)
+    if intent == "safety.help":
+        parts.append(content.replies.say("ask_hint"))
+    return " ".join(parts)
+
+
+def home_opening(content: Content, disclaimer_played: bool, short_disclaimer: bool, push_to_talk: bool) -> str:
+    """What a session at home (listen, or chat --speak) says first: the greeting; the full
+    disclaimer on first use, then the short one at the start of every later session (unless
+    ``short_disclaimer`` is off, for a single-user machine); and how to talk with push-to-talk."""
+    replies = content.replies
+    opening = [replies.say("greeting")]
+    if not disclaimer_played:
+        opening.append(content.disclaimer.text)
+    elif short_disclaimer:
+        opening.append(content.short_disclaimer.text)
+    if push_to_talk:
+        opening.append(replies.say("push_to_talk"))
+    return " ".join(opening)
 
 
 class Action(enum.Enum):
@@ -164,8 +200,10 @@ class Conversation:
 
     def _info(self, name: str) -> str:
         content = self.guide.content
-        if name == "safety.urgent":
-            return content.urgent.text
+        if name.startswith("safety."):
+            return red_flag_reply(content, name)
+        if name in CANNOT_ANSWER:
+            return self._say(CANNOT_ANSWER[name])
         if name == "info.disclaimer":
             return content.disclaimer.text
         checked = content.source.checked

@@ -10,7 +10,9 @@ Loaded once from every ``*.yaml`` file in ``intents/``. A file may hold:
                phrases meaning it), ``stopwords`` and ``figure_cues``
                (templates of questions that ask for a number); and
                ``pronunciations`` (word -> phones, CMU ARPAbet without stress)
-               for words a recogniser's dictionary lacks.
+               for words a recogniser's dictionary lacks;
+``red_flags``  the red-flag detector's own word classes and rules
+               (see redflags.py); in one file only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from . import templates
 from .errors import DataError, DataErrors, TemplateError
 from .normalize import words
+from .redflags import RedFlagRules, parse_red_flags
 from .yamlfile import LocatedDict, LocatedList, line_of, load_yaml
 
 KINDS = ("topic", "fact", "control", "info", "safety", "out_of_scope")
@@ -70,6 +73,8 @@ class IntentSet:
 
     intents: tuple[Intent, ...]
     language: Language
+    red_flags: RedFlagRules = field(default_factory=RedFlagRules)
+    """The red-flag detector's rules, apart from the general matcher's data."""
 
     def get(self, name: str) -> Intent:
         """The intent called ``name``; KeyError if there is none."""
@@ -100,6 +105,7 @@ class _Collected:
     stopwords: set[str] = field(default_factory=set)
     cues: list[_Template] = field(default_factory=list)
     pronunciations: dict[str, str] = field(default_factory=dict)
+    red_flags: RedFlagRules | None = None
     problems: list[DataError] = field(default_factory=list)
 
 
@@ -131,11 +137,15 @@ def _collect_file(path: Path, got: _Collected) -> None:
         got.problems.append(DataError(name, 1, "expected a mapping at the top level"))
         return
     for key in doc:
-        if key not in ("words", "intents", "language"):
+        if key not in ("words", "intents", "language", "red_flags"):
             got.problems.append(DataError(name, line_of(doc, key), f"unknown section '{key}'"))
     _collect_words(name, doc.get("words"), got)
     _collect_intents(name, doc.get("intents"), got)
     _collect_language(name, doc.get("language"), got)
+    if "red_flags" in doc:
+        if got.red_flags is not None:
+            got.problems.append(DataError(name, line_of(doc, "red_flags"), "'red_flags' is given twice"))
+        got.red_flags = parse_red_flags(name, doc["red_flags"], got.problems)
 
 
 def _mapping(name: str, doc: Any, what: str, got: _Collected) -> LocatedDict | None:
@@ -237,7 +247,14 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
         got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
     cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
     language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations))
-    return IntentSet(tuple(i for i in intents if i is not None), language)
+    red_flags = got.red_flags or RedFlagRules()
+    names = {i.name for i in intents if i is not None}
+    for name in red_flags.intents:
+        if name not in names:
+            got.problems.append(DataError("intents", None, f"red_flags names unknown intent '{name}'"))
+    for name in sorted(n for n in names if n.startswith("safety.") and n not in red_flags.intents):
+        got.problems.append(DataError("intents", None, f"no red_flags rule gives '{name}': it cannot be reached"))
+    return IntentSet(tuple(i for i in intents if i is not None), language, red_flags)
 
 
 def _expand(tpl: _Template, got: _Collected) -> list[tuple[str, ...]]:

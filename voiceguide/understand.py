@@ -20,6 +20,7 @@ from itertools import pairwise
 from .classifier import REJECT, Classifier
 from .intents import Intent, IntentSet, Language
 from .normalize import singular, stem, words
+from .redflags import RedFlagDetector
 
 Concepts = frozenset[str]
 
@@ -34,8 +35,6 @@ class Thresholds:
     """From here up to ``accept``: a conversation may ask "did you mean"."""
     unknown_weight: float = 0.8
     """Weight of a word no intent uses, as a share of the rarest known word's."""
-    urgent: float = 0.7
-    """A red-flag report scoring this much wins even over a closer match."""
     fuzzy_cutoff: float = 0.88
     """How close an unknown word must be to a known one to count as misheard."""
     blend: float = 0.5
@@ -142,6 +141,8 @@ class Understander:
         signatures: dict[Concepts, set[str]] = defaultdict(set)
         by_name = {intent.name: intent for intent in intents.intents}
         for intent in intents.intents:
+            if intent.kind == "safety":  # red flags are the red-flag detector's alone (_red_flag_first)
+                continue
             for sentence in intent.sentences:
                 self._exact.setdefault(sentence, intent)
                 concepts = frozenset(self._mapper.concepts(sentence))
@@ -166,6 +167,7 @@ class Understander:
         subjects = set(intents.language.synonyms.values())
         self._out_of_scope_subjects = self._only_in(signatures, "out_of_scope") & subjects
         self._cues = intents.language.figure_cues
+        self._red_flags = RedFlagDetector(intents.red_flags)
 
     @staticmethod
     def _idf(signatures: dict[Concepts, set[str]]) -> dict[str, float]:
@@ -189,6 +191,9 @@ class Understander:
     def understand(self, text: str) -> Understanding:
         """The best intent for ``text``, with its confidence."""
         said = words(text)
+        red_flag = self._red_flag_first(text, said)
+        if red_flag is not None:
+            return red_flag
         asks_figure = self._asks_figure(said)
         exact = self._exact.get(tuple(said))
         if exact is not None:
@@ -238,25 +243,35 @@ class Understander:
                 *(f"w:{stem(w)}" for w in said), *(f"f:{w}" for w in said[:1])]
 
     def _blend(self, scores: dict[str, float], probs: dict[str, float]) -> dict[str, float]:
-        """Concept overlap and classifier probability, mixed. Red-flag intents keep
-        their overlap score alone, so the red-flag rule in _pick stays as it was."""
+        """Concept overlap and classifier probability, mixed. Red flags are never among
+        them: the red-flag detector decides those first (see _red_flag_first)."""
         share = self.thresholds.blend
         names = set(scores) | {n for n, p in probs.items() if p >= 0.01 and n != REJECT and n in self._by_name}
-        return {n: scores.get(n, 0.0) if n.startswith("safety.")
-                else share * probs.get(n, 0.0) + (1 - share) * scores.get(n, 0.0) for n in names}
+        return {n: share * probs.get(n, 0.0) + (1 - share) * scores.get(n, 0.0) for n in names
+                if not n.startswith("safety.")}
+
+    def _red_flag_first(self, text: str, said: list[str]) -> Understanding | None:
+        """A red flag, as the red-flag detector finds it (redflags.py), before anything else.
+
+        The detector has its own word classes and rules, so the urgent message
+        comes first whatever the general matcher scores; and the general
+        matcher never sees the safety intents (see __init__).
+        """
+        name = self._red_flags.detect(said)
+        if name is None:
+            return None
+        intent = self._by_name[name]
+        return Understanding(text, intent, 1.0, True, False, exact=tuple(said) in intent.sentences)
 
     def _pick(self, scores: dict[str, float], said: list[str], query: Concepts) -> str:
-        """The top intent, except that a clear red-flag report always wins, and
-        a subject the guide does not cover ("antibiotics", "cost") is never
-        answered with guide content even when the rest of the question is.
+        """The top intent, except that a subject the guide does not cover
+        ("antibiotics", "cost") is never answered with guide content even when
+        the rest of the question is.
 
         Concepts drop the small words, so two intents can tie ("what topic is
         this" and "what topics are there" are both just *topic*); a tie is
         broken by the whole words, small ones included.
         """
-        urgent = [n for n, s in scores.items() if n.startswith("safety.") and s >= self.thresholds.urgent]
-        if urgent:
-            return max(urgent, key=lambda n: scores[n])
         if query & self._out_of_scope_subjects:
             scores = {n: s for n, s in scores.items() if n.startswith("out_of_scope.")} or scores
         top = max(scores.values())
