@@ -16,6 +16,7 @@ from voiceguide.guide import Guide, load_guide
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on the sound server share one PulseAudio server and its sinks: with several workers
     (pytest-xdist, --dist loadgroup) they all run on one, one after another."""

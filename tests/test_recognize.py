@@ -38,9 +38,9 @@ def pcm(audio: Audio) -> bytes:
 
 
 @pytest.mark.parametrize(("question", "intent"), [
-    ("what are the symptoms", "topic.symptoms"),
-    ("how is the operation performed", "topic.how_it_is_done"),
-    ("will I need physiotherapy", "topic.recovery"),
+    ("what are the symptoms", "fact.symptoms"),
+    ("how is the operation performed", "fact.techniques"),
+    ("will I need physiotherapy", "fact.rehabilitation"),
     ("next topic please", "control.next"),
     ("could you repeat that please", "control.repeat"),
 ])
@@ -85,7 +85,7 @@ def test_ask_audio_answers_several_files_in_order(tmp_path: Path) -> None:
     done = run_cli("ask", "--json", "--audio", *map(str, files))
     assert done.returncode == 0, done.stderr
     results = [json.loads(line) for line in done.stdout.decode().splitlines()]
-    assert [r["intent"] for r in results] == ["topic.symptoms", None, "control.start_over"]
+    assert [r["intent"] for r in results] == ["fact.symptoms", None, "control.start_over"]
     assert results[1]["understood"] is False and "does not cover" in results[1]["answer"]
     assert all(r["transcript"] for r in results)
     assert done.stderr.decode().count("speech recognition: PocketSphinx") == 1
@@ -102,12 +102,12 @@ def test_stereo_44k_file_is_resampled(tmp_path: Path) -> None:
     back = read_wav(path, SAMPLE_RATE)
     assert back.rate == SAMPLE_RATE and back.duration == pytest.approx(audio.duration, abs=0.01)
     done = run_cli("ask", "--json", "--audio", str(path))
-    assert json.loads(done.stdout)["intent"] == "topic.symptoms"
+    assert json.loads(done.stdout)["intent"] == "fact.symptoms"
 
 
 def test_raw_pcm_on_stdin() -> None:
     done = run_cli("ask", "--json", "--audio", "-", stdin=pcm(spoken("what are the symptoms")))
-    assert done.returncode == 0 and json.loads(done.stdout)["intent"] == "topic.symptoms"
+    assert done.returncode == 0 and json.loads(done.stdout)["intent"] == "fact.symptoms"
 
 
 def test_bad_audio_files_are_one_clear_line(tmp_path: Path) -> None:
