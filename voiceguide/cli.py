@@ -14,33 +14,24 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
-from .audio import write_wav
-from .config import Config, load_config, save_config
-from .converse import Session, Station, StationConfig, scripted_frames, summarise
-from .dialogue import Action, Conversation, Reply, State
 from .errors import DataErrors, VoiceGuideError
-from .export import ExportSettings, export
-from .guide import Guide, load_guide
-from .hearing import EndpointConfig, Listener, Microphone, microphone_frames, raw_frames, wav_frames
-from .models import MODEL_NAME, MODEL_URL, install
-from .normalize import words
-from .playback import (
-    RETRY_FIRST_S,
-    RETRY_MAX_S,
-    DevicePlayer,
-    NoAudioDevice,
-    Playback,
-    StreamPlayer,
-    TimelinePlayer,
-    list_devices,
-)
-from .recognize import Recognizer, Transcript, open_recognizer, unknown_to_pocketsphinx
-from .soundserver import EchoCanceller
-from .speak import Speech, make_synthesizer
-from .understand import command_phrases, understand_heard
+from .models import MODEL_NAME, MODEL_URL
+
+# Each command imports what it needs when it runs: the understanding, sound and
+# speech modules (numpy, sounddevice, pocketsphinx) would cost more than a
+# typed question takes to answer.
+if TYPE_CHECKING:
+    from .config import Config
+    from .converse import Session
+    from .dialogue import Conversation, Reply
+    from .guide import Guide
+    from .hearing import EndpointConfig, Microphone
+    from .playback import DevicePlayer, Playback, StreamPlayer
+    from .recognize import Recognizer, Transcript
+    from .speak import Speech
 
 EXIT_USER_ERROR = 2
 
@@ -181,6 +172,13 @@ def _listen(args: argparse.Namespace) -> int:
 
 
 def _listen_at_home(args: argparse.Namespace) -> int:
+    from .audio import write_wav
+    from .config import load_config
+    from .converse import Session, scripted_frames
+    from .dialogue import Conversation, State
+    from .hearing import EndpointConfig, Listener, microphone_frames
+    from .playback import TimelinePlayer
+
     config = load_config()
     guide = _guide(args)
     microphone = None if args.from_wavs else _microphone(args, config)
@@ -229,6 +227,8 @@ class _Home:
 
     def remember(self, conversation: Conversation | None = None, disclaimer_played: bool = False) -> None:
         """Save the voice settings and place in ``conversation``, and that the disclaimer was played."""
+        from .config import save_config
+
         config = replace(self.config, disclaimer_played=self.config.disclaimer_played or disclaimer_played)
         if conversation is not None:
             state = conversation.state
@@ -279,6 +279,8 @@ def _station_log(path: Path | None) -> Path:
 @contextlib.contextmanager
 def _echo_cancelling(args: argparse.Namespace) -> Iterator[None]:
     """With --echo-cancel (and real devices), record and play through the sound server's canceller."""
+    from .soundserver import EchoCanceller
+
     if not args.echo_cancel or args.from_wavs:
         yield
         return
@@ -292,6 +294,13 @@ def _station(args: argparse.Namespace) -> int:
 
 
 def _serve_station(args: argparse.Namespace) -> int:
+    from .audio import write_wav
+    from .config import load_config
+    from .converse import Session, Station, StationConfig, scripted_frames
+    from .dialogue import Conversation, State
+    from .hearing import EndpointConfig, Listener, microphone_frames
+    from .playback import TimelinePlayer
+
     config = load_config()
     guide = _guide(args)
     recognizer = _recognizer(args, config, guide, args.wake_phrase.lower())
@@ -324,6 +333,8 @@ def _serve_station(args: argparse.Namespace) -> int:
 
 def _output_with_retry(args: argparse.Namespace, config: Config, speech: Speech) -> StreamPlayer:
     """The speaker; a missing one is waited for with back-off (logged), never a crash."""
+    from .playback import RETRY_FIRST_S, RETRY_MAX_S, DevicePlayer, NoAudioDevice
+
     log = logging.getLogger(__name__)
     delay = RETRY_FIRST_S
     while True:
@@ -336,6 +347,8 @@ def _output_with_retry(args: argparse.Namespace, config: Config, speech: Speech)
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from .converse import summarise
+
     path = _station_log(args.log)
     try:
         summary = summarise(path.read_text(encoding="utf-8").splitlines())
@@ -350,6 +363,9 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _microphone(args: argparse.Namespace, config: Config) -> Microphone:
+    from .hearing import Microphone
+    from .playback import NoAudioDevice
+
     try:
         return Microphone(_device(args.input_device or config.input_device))
     except NoAudioDevice as exc:
@@ -367,6 +383,9 @@ def _rate(value: str) -> float:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .export import ExportSettings, export
+
     config = load_config()
     guide = _guide(args)
     speech = _speech(args, config)
@@ -423,6 +442,8 @@ def _print_data_errors(exc: DataErrors, full: bool) -> None:
 
 
 def _guide(args: argparse.Namespace) -> Guide:
+    from .guide import load_guide
+
     return load_guide(args.content, args.intents)
 
 
@@ -435,6 +456,9 @@ def _as_json(reply: Reply) -> str:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .dialogue import Conversation
+
     config = load_config()
     if args.audio or args.mic:
         if args.question:
@@ -448,6 +472,10 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _ask_spoken(args: argparse.Namespace, config: Config) -> int:
+    from .dialogue import Conversation
+    from .hearing import EndpointConfig
+    from .understand import understand_heard
+
     guide = _guide(args)
     recognizer = _recognizer(args, config, guide)
     endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence)
@@ -461,6 +489,9 @@ def _ask_spoken(args: argparse.Namespace, config: Config) -> int:
 
 def _recognizer(args: argparse.Namespace, config: Config, guide: Guide, *phrases: str) -> Recognizer:
     """The engine asked for (said once on stderr), listening also for ``phrases`` besides the commands."""
+    from .recognize import open_recognizer
+    from .understand import command_phrases
+
     recognizer, which = open_recognizer(args.engine or config.engine, args.model, config.vosk_model,
                                         guide.intents.language.pronunciations,
                                         [*command_phrases(guide.intents), *phrases])
@@ -471,6 +502,9 @@ def _recognizer(args: argparse.Namespace, config: Config, guide: Guide, *phrases
 def _heard(args: argparse.Namespace, config: Config, recognizer: Recognizer,
            endpoint: EndpointConfig) -> Iterator[Transcript]:
     """The transcript of each spoken question: one per file, or one from the microphone."""
+    from .hearing import Listener, Microphone, raw_frames, wav_frames
+    from .recognize import Transcript
+
     if args.mic:
         with Microphone(_device(args.input_device or config.input_device)) as mic:
             for utterance in Listener(recognizer, endpoint).utterances(mic.frames(timeout=args.timeout)):
@@ -487,6 +521,8 @@ def _heard(args: argparse.Namespace, config: Config, recognizer: Recognizer,
 
 
 def _model_install(args: argparse.Namespace) -> int:
+    from .models import install
+
     def progress(done: int, total: int | None) -> None:
         if sys.stderr.isatty():
             shown = f"{done * 100 // total:3d}%" if total else f"{done // 1_000_000} MB"
@@ -501,6 +537,8 @@ def _model_install(args: argparse.Namespace) -> int:
 
 def _answer(args: argparse.Namespace, config: Config, reply: Reply) -> int:
     if args.to_wav:
+        from .audio import write_wav
+
         speech = _speech(args, config)
         audio, _cues = speech.render(reply.text, config.voice_settings.rate, config.voice_settings.volume)
         write_wav(args.to_wav, audio)
@@ -516,11 +554,15 @@ def _answer(args: argparse.Namespace, config: Config, reply: Reply) -> int:
 
 
 def _speech(args: argparse.Namespace, config: Config) -> Speech:
+    from .speak import Speech, make_synthesizer
+
     return Speech(make_synthesizer(args.voice or config.voice))
 
 
 def _player(args: argparse.Namespace, config: Config, speech: Speech) -> DevicePlayer | None:
     """The sound output, or None (said once on stderr) when there is none: text is printed instead."""
+    from .playback import DevicePlayer, NoAudioDevice
+
     device = args.output_device or config.output_device
     try:
         return DevicePlayer(speech.synthesizer.sample_rate, _device(device))
@@ -534,6 +576,9 @@ def _device(value: str | None) -> str | int | None:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .dialogue import Action, Conversation, State
+
     config = load_config()
     conversation = Conversation(_guide(args), state=State(settings=config.voice_settings, left_off=config.last_topic))
     home = _Home(config)
@@ -571,6 +616,8 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _devices(args: argparse.Namespace) -> int:
+    from .playback import list_devices
+
     for index, name, inputs, outputs in list_devices():
         kinds = ", ".join(k for k, n in (("input", inputs), ("output", outputs)) if n)
         print(f"{index}: {name} ({kinds})")
@@ -578,7 +625,10 @@ def _devices(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    guide = _guide(args)
+    from .guide import load_guide
+    from .recognize import unknown_to_pocketsphinx
+
+    guide = load_guide(args.content, args.intents, from_cache=False)  # the verdict never rests on the cache
     vocabulary = guide_vocabulary(guide)
     missing = unknown_to_pocketsphinx(vocabulary, guide.intents.language.pronunciations)
     if missing:
@@ -594,6 +644,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def guide_vocabulary(guide: Guide) -> set[str]:
     """Every word the guide says or listens for."""
+    from .normalize import words
+
     vocabulary = {w for i in guide.intents.intents for s in i.sentences for w in s}
     for topic in guide.content.topics:
         vocabulary.update(words(f"{topic.title} {topic.short} {topic.detail}"))
@@ -601,6 +653,9 @@ def guide_vocabulary(guide: Guide) -> set[str]:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    for topic in _guide(args).content.topics:
+    from .content import load_content
+    from .data import data_folder
+
+    for topic in load_content(data_folder(args.content, "content")).topics:
         print(f"{topic.number}. {topic.title} ({topic.id})")
     return 0
