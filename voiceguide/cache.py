@@ -1,8 +1,8 @@
 """The compiled understanding, kept between runs in the user cache folder.
 
 Expanding the templates (tens of thousands of sentences) and indexing them
-takes over a second; unpickling the result takes a few hundredths (see
-bench/startup.py). What is kept is the built objects themselves (a pickle of
+takes over a second; unpickling the result takes a small fraction of that
+(bench/startup.py). What is kept is the built objects themselves (a pickle of
 :class:`Compiled`), not a format of their fields, so the understander's
 internals can change freely: the key covers the package's own code as well as
 its data, so changed code never meets an old pickle.
@@ -20,7 +20,6 @@ the user's own cache folder.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import logging
 import os
@@ -107,7 +106,7 @@ def load(key: str, folder: Path | None = None) -> Compiled | None:
         log.debug("understanding cache %s is damaged: rebuilding", path)
         return None
     try:
-        compiled = _unpickle(payload)
+        compiled = pickle.loads(payload)
     except Exception as exc:  # unpickling can raise almost anything; a broken cache is only rebuilt
         log.debug("understanding cache %s is unreadable (%s: %s): rebuilding", path, type(exc).__name__, exc)
         return None
@@ -149,19 +148,6 @@ def store(key: str, compiled: Compiled, folder: Path | None = None) -> None:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
     _prune(path)
-
-
-def _unpickle(payload: bytes) -> object:
-    """The objects in ``payload``, with the garbage collector held off meanwhile: hundreds of
-    thousands of new tuples set it off again and again, to find nothing, and it took a fifth of
-    the time (bench/startup.py, understanding unpickled)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return pickle.loads(payload)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _touch(path: Path) -> None:
