@@ -146,7 +146,8 @@ def store(key: str, compiled: Compiled, folder: Path | None = None) -> None:
         return
     finally:
         if temporary is not None:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
     _prune(path)
 
 
