@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import Config, save_config
-from .content import Content
+from .content import Content, load_shipped_content
 from .converse import Session
 from .devices import DevicePlayer, device_id, wait_for_speaker
 from .dialogue import Conversation, State
-from .guide import Guide, load_guide, load_guide_content
+from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener
 from .isolate import ProcessRecognizer
 from .playback import StreamPlayer
@@ -59,7 +59,7 @@ class App:
     @functools.cached_property
     def content(self) -> Content:
         """The content alone, for what needs no understanding (export, topics)."""
-        return load_guide_content(self.choices.content)
+        return load_shipped_content(self.choices.content)
 
     @functools.cached_property
     def guide(self) -> Guide:

@@ -13,25 +13,24 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
-from .app import App, Choices, Home
-from .audio import AudioError, write_wav
-from .config import load_config
-from .converse import Session, Station, StationConfig, scripted_frames, summarise
-from .devices import Microphone, NoAudioDevice, list_devices, microphone_frames
-from .dialogue import Action, Reply, home_opening
 from .errors import DataErrors, VoiceGuideError
-from .export import ExportSettings, export
-from .guide import Guide, load_guide
-from .hearing import first_utterance, raw_frames, wav_frames
-from .models import MODEL_NAME, MODEL_URL, install
-from .normalize import words
-from .playback import Playback, StreamPlayer, TimelinePlayer
-from .recognize import Recognizer, Transcript, unknown_to_pocketsphinx
-from .soundserver import EchoCanceller
-from .understand import understand_heard
+from .models import MODEL_NAME, MODEL_URL
+
+# Each command imports what it needs when it runs: the understanding, sound and
+# speech modules (sounddevice, pocketsphinx, pyttsx3) would cost more than a
+# typed question takes to answer (bench/startup.py).
+if TYPE_CHECKING:
+    from .app import App, Home
+    from .audio import AudioError
+    from .converse import Session
+    from .devices import Microphone
+    from .dialogue import Reply
+    from .guide import Guide
+    from .playback import Playback, StreamPlayer
+    from .recognize import Recognizer, Transcript
 
 EXIT_USER_ERROR = 2
 
@@ -172,6 +171,12 @@ def _listen(args: argparse.Namespace) -> int:
 
 
 def _listen_at_home(args: argparse.Namespace) -> int:
+    from .app import Home
+    from .audio import write_wav
+    from .converse import scripted_frames
+    from .devices import microphone_frames
+    from .playback import TimelinePlayer
+
     app = _app(args)
     microphone = None if args.from_wavs else _microphone(app)
     listener = app.listener(_recognizer(app, isolated=True))
@@ -209,6 +214,8 @@ def _listen_at_home(args: argparse.Namespace) -> int:
 
 def _open_listening(session: Session, home: Home) -> None:
     """Greet, say how to ask, and the disclaimer: in full the first time, then the short one."""
+    from .dialogue import home_opening
+
     config = home.config
     opening = home_opening(session.conversation.guide.content, config.disclaimer_played, config.short_disclaimer,
                            session.push_to_talk)
@@ -244,6 +251,8 @@ def _station_log(path: Path | None) -> Path:
 @contextlib.contextmanager
 def _echo_cancelling(args: argparse.Namespace) -> Iterator[None]:
     """With --echo-cancel (and real devices), record and play through the sound server's canceller."""
+    from .soundserver import EchoCanceller
+
     if not args.echo_cancel or args.from_wavs:
         yield
         return
@@ -257,6 +266,11 @@ def _station(args: argparse.Namespace) -> int:
 
 
 def _serve_station(args: argparse.Namespace) -> int:
+    from .audio import write_wav
+    from .converse import Station, StationConfig, scripted_frames
+    from .devices import microphone_frames
+    from .playback import TimelinePlayer
+
     app = _app(args)
     listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True))
     player: StreamPlayer = TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav \
@@ -283,6 +297,8 @@ def _serve_station(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from .converse import summarise
+
     path = _station_log(args.log)
     try:
         summary = summarise(path.read_text(encoding="utf-8").splitlines())
@@ -297,6 +313,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _microphone(app: App) -> Microphone:
+    from .devices import Microphone, NoAudioDevice
+
     try:
         return Microphone(app.input_device)
     except NoAudioDevice as exc:
@@ -314,6 +332,8 @@ def _rate(value: str) -> float:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from .export import ExportSettings, export
+
     app = _app(args)
     speech = app.speech
     settings = ExportSettings(voice=speech.synthesizer.voice, engine=speech.synthesizer.version,
@@ -372,6 +392,9 @@ def _print_data_errors(exc: DataErrors, full: bool) -> None:
 
 def _app(args: argparse.Namespace) -> App:
     """The application for this command, from the config file and the command's options."""
+    from .app import App, Choices
+    from .config import load_config
+
     choices = Choices(
         content=args.content, intents=args.intents,
         engine=getattr(args, "engine", None), model=getattr(args, "model", None),
@@ -379,10 +402,6 @@ def _app(args: argparse.Namespace) -> App:
         output_device=getattr(args, "output_device", None),
         trailing_silence_ms=getattr(args, "trailing_silence", 500))
     return App(load_config(), choices)
-
-
-def _guide(args: argparse.Namespace) -> Guide:
-    return load_guide(args.content, args.intents)
 
 
 def _as_json(reply: Reply) -> str:
@@ -407,6 +426,9 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _ask_spoken(args: argparse.Namespace, app: App) -> int:
+    from .audio import AudioError
+    from .understand import understand_heard
+
     recognizer = _recognizer(app)
     unreadable = 0
     for transcript in _heard(args, app, recognizer):
@@ -434,6 +456,10 @@ def _recognizer(app: App, *phrases: str, isolated: bool = False) -> Recognizer:
 def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript | AudioError]:
     """The transcript of each spoken question: one per file, or one from the microphone. A file that
     cannot be read gives its error in its place, and the files after it are still heard."""
+    from .audio import AudioError
+    from .hearing import first_utterance, raw_frames, wav_frames
+    from .recognize import Transcript
+
     if args.mic:
         with _microphone(app) as mic:
             # The microphone going silent for as long as the timeout also ends the wait.
@@ -457,6 +483,8 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterat
 
 
 def _model_install(args: argparse.Namespace) -> int:
+    from .models import install
+
     def progress(done: int, total: int | None) -> None:
         if sys.stderr.isatty():
             shown = f"{done * 100 // total:3d}%" if total else f"{done // 1_000_000} MB"
@@ -470,6 +498,8 @@ def _model_install(args: argparse.Namespace) -> int:
 
 
 def _answer(args: argparse.Namespace, app: App, reply: Reply) -> int:
+    from .audio import write_wav
+
     settings = app.config.voice_settings
     if args.to_wav:
         audio, _cues = app.speech.render(reply.text, settings.rate, settings.volume)
@@ -485,6 +515,8 @@ def _answer(args: argparse.Namespace, app: App, reply: Reply) -> int:
 
 def _speaker(app: App) -> StreamPlayer | None:
     """The sound output, or None (said once on stderr) when there is none: text is printed instead."""
+    from .devices import NoAudioDevice
+
     try:
         return app.speaker()
     except NoAudioDevice as exc:
@@ -493,6 +525,9 @@ def _speaker(app: App) -> StreamPlayer | None:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    from .app import Home
+    from .dialogue import Action, home_opening
+
     app = _app(args)
     conversation = app.conversation()
     home = Home(app.config)
@@ -540,6 +575,8 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _devices(args: argparse.Namespace) -> int:
+    from .devices import list_devices
+
     for index, name, inputs, outputs in list_devices():
         kinds = ", ".join(k for k, n in (("input", inputs), ("output", outputs)) if n)
         print(f"{index}: {name} ({kinds})")
@@ -547,7 +584,10 @@ def _devices(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    guide = _guide(args)
+    from .guide import load_guide
+    from .recognize import unknown_to_pocketsphinx
+
+    guide = load_guide(args.content, args.intents, from_cache=False)  # the verdict never rests on the cache
     vocabulary = guide_vocabulary(guide)
     missing = unknown_to_pocketsphinx(vocabulary, guide.intents.language.pronunciations)
     if missing:
@@ -563,6 +603,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def guide_vocabulary(guide: Guide) -> set[str]:
     """Every word the guide says or listens for."""
+    from .normalize import words
+
     vocabulary = {w for i in guide.intents.intents for s in i.sentences for w in s}
     for topic in guide.content.topics:
         vocabulary.update(words(f"{topic.title} {topic.short} {topic.detail}"))
@@ -570,6 +612,8 @@ def guide_vocabulary(guide: Guide) -> set[str]:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    for topic in _guide(args).content.topics:
+    from .content import load_shipped_content
+
+    for topic in load_shipped_content(args.content).topics:
         print(f"{topic.number}. {topic.title} ({topic.id})")
     return 0

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +113,9 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
 
 
 def _download(url: str, dest: Path, progress: Progress | None) -> Path:
+    import urllib.error  # only here: it is slow to import, and most commands never download
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=30) as response, dest.open("wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
