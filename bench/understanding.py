@@ -2,7 +2,7 @@
 
 Usage: python bench/understanding.py [--set dev|test|all] [--failures] [--no-classifier]
 
-Six writers, each briefed with the article and a persona only (writers/BRIEF-understanding.md),
+Ten writers, each briefed with the article and a persona only (writers/BRIEF-understanding.md),
 wrote questions tagged with the article sentences that answer them. writers/sets.yaml says which
 writers are locked test sets and which are dev sets; --failures lists misses for dev writers only,
 never for a test writer.

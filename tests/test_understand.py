@@ -83,6 +83,10 @@ def test_out_of_scope_is_never_answered_with_guide_content(guide: Guide, text: s
     ("how much does rehab cost", "costs or payment"),
     ("will the painkillers slow my recovery", "medicines"),
     ("is the operation the same for sciatica", "other conditions"),
+    # Subjects first met in the dev writers' questions.
+    ("can I have a pint after the operation", "food, drink or smoking"),
+    ("when are the visiting hours on the ward", "the hospital's own services"),
+    ("can I move my appointment to next week", "appointments or contacting anyone"),
 ])
 def test_near_topic_subjects_are_recognised_as_out_of_scope(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
@@ -145,6 +149,39 @@ def test_the_trained_classifier_is_loaded_and_helps(guide: Guide) -> None:
     blended = guide.understander.understand(text)
     assert blended.understood and blended.intent is not None and blended.intent.name == "fact.monitoring"
     assert alone.intent is not None and alone.intent.name != "fact.monitoring"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Lay words and question forms the later dev writers used (language.yaml, facts.yaml).
+    ("will I end up with pins and plates in my spine", "fact.stabilise"),
+    ("do they scrape the bad stuff out", "fact.debridement"),
+    ("and the second big advantage, what is that", "fact.lower_infection_risk"),
+    ("so when do they go with open surgery instead", "fact.open_still_needed"),
+    ("is it down to me to look after my back", "fact.proactive"),
+    ("kindly increase the volume", "control.louder"),
+])
+def test_lay_words_and_question_forms_of_later_writers(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
+def test_the_classifier_sees_letter_groups_of_the_words_that_carry_meaning(guide: Guide) -> None:
+    from voiceguide.normalize import words
+    features = guide.understander.features(words("is the spine wobbly"))
+    assert {"g:<wob", "g:obbl", "g:bly>", "g:<spi"} <= set(features)
+    assert not any(f.startswith("g:") and "the" in f for f in features)  # small words have none
+
+
+def test_letter_groups_place_a_word_no_example_used(guide: Guide) -> None:
+    from voiceguide.normalize import words
+    understander = guide.understander
+    classifier = understander.classifier
+    assert classifier is not None
+    features = understander.features(words("will he get rehabilitative care"))
+    assert "w:rehabilitative" not in classifier.features  # no template or writer used the word
+    probs = classifier.probabilities(features)
+    without = classifier.probabilities([f for f in features if not f.startswith("g:")])
+    assert max(probs, key=probs.__getitem__) == "fact.rehabilitation"
+    assert max(without, key=without.__getitem__) != "fact.rehabilitation"
 
 
 def test_the_understander_pickles_and_answers_the_same(guide: Guide) -> None:

@@ -29,15 +29,17 @@ Concepts = frozenset[str]
 class Thresholds:
     """Where confidence turns into decisions."""
 
-    accept: float = 0.45
-    """At or above: understood. Chosen with ``blend`` (scripts/train_classifier.py --cv)."""
+    accept: float = 0.4
+    """At or above: understood. Chosen with ``blend`` by leave-one-writer-out runs over the
+    seven dev writers (scripts/train_classifier.py --cv: the rule there keeps it at 0.4 or
+    above, for the asking-back band and the project's own out-of-scope phrasings)."""
     clarify: float = 0.3
     """From here up to ``accept``: a conversation may ask "did you mean"."""
     unknown_weight: float = 0.8
     """Weight of a word no intent uses, as a share of the rarest known word's."""
     fuzzy_cutoff: float = 0.88
     """How close an unknown word must be to a known one to count as misheard."""
-    blend: float = 0.5
+    blend: float = 0.3
     """Share of the trained classifier's probability in an intent's score; the rest is
     the concept overlap. Chosen with the accept threshold by leave-one-writer-out
     runs on the dev writers (scripts/train_classifier.py --cv)."""
@@ -81,7 +83,7 @@ class ConceptMapper:
     """
 
     def __init__(self, language: Language) -> None:
-        self._stopwords = language.stopwords
+        self.stopwords = language.stopwords
         self._phrases: dict[tuple[str, ...], str] = {}
         self._short_phrases: dict[tuple[str, ...], str] = {}
         pairs = list(language.synonyms.items())
@@ -89,7 +91,7 @@ class ConceptMapper:
         for phrase, canonical in pairs:
             key = tuple(singular(w) for w in phrase)
             self._phrases.setdefault(key, canonical)
-            short = tuple(w for w in key if w not in self._stopwords)
+            short = tuple(w for w in key if w not in self.stopwords)
             if len(short) > 1:
                 self._short_phrases.setdefault(short, canonical)
         self._longest = max((len(p) for p in self._phrases), default=1)
@@ -101,7 +103,7 @@ class ConceptMapper:
         run: list[str] = []
         for is_concept, value in [*first, (True, "")]:
             if not is_concept:
-                if value not in self._stopwords and not value.isdigit():
+                if value not in self.stopwords and not value.isdigit():
                     run.append(value)
                 continue
             out.extend(c if found else stem(c) for found, c in self._match(run, self._short_phrases))
@@ -207,6 +209,12 @@ class Understander:
         best_name = self._pick(scores, said, query)
         best = self._by_name[best_name]
         confidence = round(scores[best_name], 3)
+        if best.kind == "out_of_scope" and confidence < self.thresholds.clarify \
+                and not query & self._out_of_scope_subjects:
+            # The classifier spreads a little probability everywhere, so nonsense can lean
+            # faintly towards a subject ("banana telephone" towards appointments); only a named
+            # subject or a clear lean says what the guide does not cover.
+            return Understanding(text, None, confidence, False, asks_figure)
         accepted = confidence >= self.thresholds.accept and best.kind != "out_of_scope"
         return Understanding(text, best, confidence, accepted, asks_figure)
 
@@ -236,11 +244,18 @@ class Understander:
     def features(self, said: list[str], concepts: list[str] | None = None) -> list[str]:
         """What the trained classifier sees: concepts, pairs of neighbouring
         concepts, every word's stem (small words too: "why" and "who" tell
-        questions apart) and the first word."""
+        questions apart), the first word, and the letter groups of the words
+        that carry meaning, so that a word no writer used still meets the
+        known words it shares a root with ("wobbly" and "wobble")."""
         if concepts is None:
             concepts = [self._known(c) for c in self._mapper.concepts(said)]
-        return [*(f"c:{c}" for c in concepts), *(f"b:{a}|{b}" for a, b in pairwise(concepts)),
-                *(f"w:{stem(w)}" for w in said), *(f"f:{w}" for w in said[:1])]
+        out = [*(f"c:{c}" for c in concepts), *(f"b:{a}|{b}" for a, b in pairwise(concepts)),
+               *(f"w:{stem(w)}" for w in said), *(f"f:{w}" for w in said[:1])]
+        stop = self._mapper.stopwords
+        for word in said:
+            if word not in stop and len(word) > 2:
+                out.extend(f"g:{gram}" for gram in _letter_groups(word))
+        return out
 
     def _blend(self, scores: dict[str, float], probs: dict[str, float]) -> dict[str, float]:
         """Concept overlap and classifier probability, mixed. Red flags are never among
@@ -305,6 +320,18 @@ class Understander:
     def _asks_figure(self, said: list[str]) -> bool:
         joined = f" {' '.join(said)} "
         return any(f" {' '.join(cue)} " in joined for cue in self._cues)
+
+
+GRAMS = (4,)
+"""Lengths of the letter groups the classifier sees. Four added 2 points of facts in
+leave-one-writer-out runs (scripts/train_classifier.py --cv); other lengths were not measured
+to the end (widen this and pass --kinds g3,g4,g5 to compare them)."""
+
+
+def _letter_groups(word: str) -> list[str]:
+    """The word's letter groups of each length in GRAMS, its start and end marked."""
+    marked = f"<{word}>"
+    return [marked[i : i + n] for n in GRAMS for i in range(len(marked) - n + 1)]
 
 
 RESCUE = 0.7
