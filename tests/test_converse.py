@@ -28,7 +28,7 @@ def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, gui
          str(wavs[3]), "--to-wav", str(out), "--events", str(events)],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
     assert done.returncode == 0, done.stderr
-    turns = said(events)
+    turns = replied_turns(events)
     symptoms = guide.content.topic("symptoms")
     assert [t["intent"] for t in turns] == ["fact.symptoms", "control.more", "control.stop", "control.next"]
     assert turns[0]["answer"].startswith(guide.content.unit("symptoms").text)
@@ -63,10 +63,10 @@ def listen(tmp_path: Path, said: list[str], config: Path, *extra: str,
         run.wait(timeout=600)
     done = subprocess.CompletedProcess(command, run.returncode, out, err)
     assert done.returncode == 0, done.stderr
-    return done, said(events)
+    return done, replied_turns(events)
 
 
-def said(events: Path) -> list[dict[str, object]]:
+def replied_turns(events: Path) -> list[dict[str, object]]:
     """The turns of an events file the guide replied to (every utterance is logged, echo included)."""
     turns = [json.loads(line) for line in events.read_text().splitlines()]
     return [t for t in turns if not str(t["decision"]).startswith("ignored")]

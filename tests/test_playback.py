@@ -124,7 +124,7 @@ def test_ask_json_stays_valid_while_speaking() -> None:
     done = run_cli("ask", "--json", "--speak", "--output-device", "pulse", "what is discitis")
     heard = recorder.stop()
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["intent"] == "topic.spinal_infections"
+    assert json.loads(done.stdout)["intent"] == "fact.infection_kinds"
     assert sounding_seconds(heard) > 2.0
 
 

@@ -246,7 +246,7 @@ def test_a_spoken_session_at_home_hears_the_short_disclaimer_and_safety_first(tm
     Piper voice, real synthesis; a later session at home, so the short disclaimer opens it."""
     config = tmp_path / "config.yaml"
     config.write_text("disclaimer_played: true\nrate_step: 7\n")  # a later session; a brisk voice keeps it short
-    said = ["I can't feel my legs", "call an ambulance", "what are the risks", "goodbye for now"]
+    said = ["I can't feel my legs", "call an ambulance", "what are the risks of the operation", "goodbye for now"]
     events = tmp_path / "events.jsonl"
     done = subprocess.run(
         [sys.executable, "-m", "voiceguide", "listen", "--from-wavs", *(str(spoken_wav(tmp_path, s)) for s in said),
