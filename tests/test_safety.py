@@ -77,13 +77,66 @@ GENERAL = [
 ]
 
 
-@pytest.mark.parametrize("text", REPORTS)
+# Round two: how other people put the same signs (slang, a second language, a night call), each
+# caught by a general mechanism rather than by its own phrase. Written here from the public guidance.
+REPORTS_ROUND_TWO = [
+    # word classes: slang and second-language words for a sign
+    "I crapped myself and never felt it coming",
+    "my mother is confuse and she is very hot",
+    "when I wipe it feels weird down there",
+    "my husband is talking funny and he is burning up",
+    "his skin is pale and blotchy",
+    "the pain in my back is more and more and the tablets do nothing",
+    "she's really bad, she's really really bad",
+    "my legs just crumpled under me",
+    # a sign whose parts must be close: "not" right before passing urine
+    "he don't pee all day, nothing since breakfast",
+    "I need to go but nothing happens",
+    # overlapping phrases both count: "do not know" and "not know where she is"
+    "she don't know where she is and she's shivering",
+    # a clause told after a question; a question word after "I don't know"
+    "should I be worried, my legs have gone numb",
+    "what should I do, I've wet myself and didn't feel it",
+    "I don't know what is happening, my legs are numb",
+    # a comparison with the past is about now
+    "he's burning up and his back is worse than before the operation",
+    # seen to, then a new sign: the new one counts
+    "the nurse said it was fine this morning but now the wound is pouring pus",
+    "the nurse checked it and said it was fine but now it's hot and oozing and I've got a fever",
+    # a long rambling report of pain: this sign has a wider window
+    "my back pain went from bad to the worst it has ever been in an hour and honestly nothing helps",
+]
+GENERAL_ROUND_TWO = [
+    # a denied symptom is no part of a sign, and the denial carries over "or"
+    "no fever, and the wound is not red or swollen, when can I drive",
+    "he doesn't have a temperature, is that good",
+    "is it possible to have a spinal infection without fever",
+    "is it normal for the wound to itch, it's not red or anything",
+    # a sign seen to or gone
+    "my wound was a bit red yesterday but the nurse checked it and said it's fine",
+    "the wound was weeping a little last week but it's dried up now",
+    # a clause asked about, or supposed
+    "how do I know the wound is infected",
+    "if my legs go numb, what should I do",
+    "after the operation is normal the legs feel a little weak, or no",
+    "how long before the numbness in my foot goes away",
+    # long past, or in general
+    "I've had back pain for a year and nothing helps, would surgery help",
+    "my temperature was high last month, is the infection back",
+    # a phrase that is not what it seems drops what it overlaps
+    "my husband is very bad with pain, will it hurt much",
+    "can knowing about this surgery help us to take a proper decision for my mother",
+    "back pain... hot... means what",
+]
+
+
+@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
-@pytest.mark.parametrize("text", GENERAL)
+@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -138,6 +191,10 @@ def test_the_urgent_message_is_spoken_with_its_label(guide: Guide) -> None:
     ("is the operation safe", "is_it_safe"), ("is minimally invasive spine surgery safe", "is_it_safe"),
     ("is it safe for someone his age", "is_it_safe"),
     ("what are the chances it works", "success"), ("what's the success rate", "success"),
+    # round one's open list: the risks of the operation for the condition, never the benefit
+    ("what are the risks of MISS for spinal infection", "risks"),
+    ("what are the risks of keyhole surgery for a spinal infection", "risks"),
+    ("is it safe, honestly? I'm a nervous wreck", "is_it_safe"), ("honestly, is it safe", "is_it_safe"),
 ])
 def test_risk_and_safety_questions_get_the_honest_reply(ask: Ask, guide: Guide, text: str, reply: str) -> None:
     got = ask(text)
@@ -165,6 +222,13 @@ def test_red_flags_do_not_depend_on_the_general_matcher(guide: Guide) -> None:
 
 BROKEN_RULES = [
     ("  window: 12", "  window: lots", "'window' must be a whole number from 1 to 30"),
+    ("{classes: [bladder, self], window: 2}", "{classes: [bladder, self], window: 0}",
+     "'window' must be a whole number from 1 to 30"),
+    ("{classes: [bladder, self], window: 2}", "{classes: [bladder, selfie], window: 2}", "unknown class 'selfie'"),
+    ("{classes: [bladder, self], window: 2}", "{classes: [bladder, self], windows: 2}", "unknown sign field 'windows'"),
+    ("  negatable: [numb,", "  negatable: [numbb,", "unknown class 'numbb'"),
+    ("  overriding: [not_a_sign]", "  overriding: [not_a_sing]", "unknown class 'not_a_sing'"),
+    ("  joins: [or, nor]", "  joins: []", "'joins' must be a non-empty list"),
     ("      - [numb, leg]\n", "      - [numb, legz]\n", "unknown class 'legz'"),
     ("  breaks: [but,", "  breaks: [but only,", "'breaks' must list single words"),
     ("  lookback: 6", "  lookback: 6\n  loookback: 7", "unknown red_flags field 'loookback'"),
