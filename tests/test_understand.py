@@ -194,3 +194,15 @@ def test_the_understander_pickles_and_answers_the_same(guide: Guide) -> None:
         a, b = guide.understander.understand(text), copy.understand(text)
         assert (a.intent and a.intent.name, a.confidence, a.understood) == (b.intent and b.intent.name,
                                                                           b.confidence, b.understood)
+
+
+def test_a_misheard_command_is_not_taken_for_an_out_of_scope_question(guide: Guide) -> None:
+    """PocketSphinx heard the Piper voice's "pause please" as "boss police" ("boss": work, not covered)."""
+    from voiceguide.understand import understand_heard
+
+    heard = understand_heard(guide.understander, "boss police", "pause please", ("boss please",))
+    assert heard.intent is not None and heard.intent.name == "control.pause"
+    # An out-of-scope question stays one, whatever the next-best readings say.
+    cost = understand_heard(guide.understander, "how much will the keyhole op cost me", "",
+                            ("how much will the keyhole op",))
+    assert cost.out_of_scope

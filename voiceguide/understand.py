@@ -342,8 +342,8 @@ def understand_heard(understander: Understander, text: str, command: str = "",
                      alternatives: tuple[str, ...] = ()) -> Understanding:
     """Understand what a recogniser heard, weighing its other readings and its command pass.
 
-    The engine's best reading decides when it is understood or out of scope.
-    Otherwise a short utterance (two words or fewer) that the command pass
+    The engine's best reading decides when it is understood, or out of scope
+    on the words of a template. Otherwise a short utterance (two words or fewer) that the command pass
     heard as exactly one of the listener's commands is taken as that command:
     the general model mishears single command words ("the bike" for
     "goodbye", "wallace" for "pause"), while the command pass cannot hear
@@ -351,13 +351,18 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     confidence RESCUE or more stands in. Chosen by measurement: letting every
     reading compete, or the command pass overrule the general one, answered
     fewer dev phrasings or accepted more out-of-scope ones; trying next-best
-    readings before the command pass turned "goodbye" into "go back".
+    readings before the command pass turned "goodbye" into "go back". An
+    out-of-scope reading that is no template's words gives way to the command
+    pass, and to nothing else: "pause please" heard as "boss police" is no
+    question about work.
     """
     got = understander.understand(text)
-    if got.understood or got.out_of_scope:
+    if got.understood or (got.out_of_scope and got.exact):
         return got
     if len(text.split()) <= 2 and (heard_command := _command(understander, command)) is not None:
         return heard_command
+    if got.out_of_scope:  # the next-best readings never turn it into guide content
+        return got
     for reading in alternatives:
         alternative = understander.understand(reading)
         if alternative.confidence >= RESCUE and (alternative.understood or alternative.out_of_scope):
