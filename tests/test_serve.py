@@ -73,8 +73,12 @@ class Served:
                 self._ready.set()
 
     def lines_about(self, port: int) -> list[str]:
-        """Log lines about the client whose own port is ``port``."""
-        time.sleep(0.2)  # the service logs as it closes the connection
+        """Log lines about the client whose own port is ``port`` (waiting a little for the first)."""
+        waited = 0.0
+        while not any(f"127.0.0.1:{port}:" in line for line in self.log) and waited < 10:
+            time.sleep(0.1)
+            waited += 0.1
+        time.sleep(0.2)  # a second line would come at once
         return [line for line in self.log if f"127.0.0.1:{port}:" in line]
 
     def stop(self) -> int:
@@ -438,13 +442,16 @@ def test_a_language_other_than_english_is_refused(server: Served) -> None:
 def test_clients_that_leave_mid_audio_do_not_take_recognisers(server: Served, question: Audio) -> None:
     pcm = question.to_bytes()
 
-    async def leave() -> None:
+    async def leave() -> int:
         async with AsyncClient.from_uri(server.uri) as client:
             for event in audio_events(pcm, question.rate)[:-1][: len(pcm) // 4096]:
                 await client.write_event(event)
+            return int(client._writer.get_extra_info("sockname")[1])  # type: ignore[union-attr]
 
     for _ in range(5):  # more than the pool's two recognisers
-        asyncio.run(leave())
+        port = asyncio.run(leave())
+        (line,) = server.lines_about(port)
+        assert "disconnected in the middle of a stream" in line
     events = transcribe(server.uri, pcm, question.rate)
     assert "symptoms" in final_text(events)
 

@@ -400,6 +400,8 @@ class Connection(AsyncEventHandler):
         self.stream: _Stream | None = None
         self.synthesis: _Synthesis | None = None
         self.closed = False
+        self.dropped = ""
+        """Why the connection was dropped, logged once as it closes."""
         self.handlers: dict[str, Callable[[Event], Awaitable[bool]]] = {
             "describe": self.on_describe, "ping": self.on_ping, "select-program": self.on_ignored,
             "transcribe": self.on_transcribe, "audio-start": self.on_audio_start,
@@ -410,27 +412,30 @@ class Connection(AsyncEventHandler):
         }
 
     async def run(self) -> None:
+        why = ""
         try:
             await self.service.ready.wait()
             while not self.closed:
                 try:
                     event = await asyncio.wait_for(self.read(), self.config.idle_timeout_s)
                 except TimeoutError:
-                    log.warning("%s: nothing received for %g s; connection closed", self.peer,
-                                self.config.idle_timeout_s)
+                    why = f"nothing received for {self.config.idle_timeout_s:g} s; connection closed"
                     break
                 except ClientError as exc:
-                    log.warning("%s: %s; connection closed", self.peer, exc)
+                    why = f"{exc}; connection closed"
                     await self.send(Error(str(exc), exc.code).event())
                     break
                 except (asyncio.IncompleteReadError, ConnectionError):
-                    log.warning("%s: disconnected in the middle of an event", self.peer)
+                    why = "disconnected in the middle of an event"
                     break
-                if event is None:
-                    break
-                if not await self.handle_event(event):
+                if event is None or not await self.handle_event(event):
                     break
         finally:
+            why = why or self.dropped
+            if not why and (self.stream is not None or self.synthesis is not None):
+                why = "disconnected in the middle of a stream"
+            if why:
+                log.warning("%s: %s", self.peer, why)
             await self.disconnect()
             self.writer.close()
 
@@ -501,7 +506,7 @@ class Connection(AsyncEventHandler):
         try:
             await asyncio.wait_for(async_write_event(event, self.writer), self.config.idle_timeout_s)
         except TimeoutError:
-            log.warning("%s: read nothing for %g s; connection closed", self.peer, self.config.idle_timeout_s)
+            self.dropped = f"read nothing for {self.config.idle_timeout_s:g} s; connection closed"
             self.closed = True
             self.writer.close()
         except (ConnectionError, RuntimeError):
