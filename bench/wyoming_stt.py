@@ -120,6 +120,8 @@ def main() -> int:
             tts(served)
         warnings = [line for line in served.log if "WARNING" in line or "ERROR" in line]
         print(f"service log: {len(warnings)} warnings or errors")
+        for line in warnings[:10]:
+            print(f"  {line.strip()}")
     finally:
         served.stop()
     return 0

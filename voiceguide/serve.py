@@ -426,7 +426,9 @@ class Connection(AsyncEventHandler):
                     await self.send(Error(str(exc), exc.code).event())
                     break
                 except (asyncio.IncompleteReadError, ConnectionError):
-                    why = "disconnected in the middle of an event"
+                    # A client that closes with our replies unread resets the connection.
+                    within = "a stream" if self.stream is not None or self.synthesis is not None else "an event"
+                    why = f"disconnected in the middle of {within}"
                     break
                 if event is None or not await self.handle_event(event):
                     break
