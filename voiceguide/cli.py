@@ -112,6 +112,27 @@ def build_parser() -> argparse.ArgumentParser:
     _voice_options(station)
     station.set_defaults(run=_station)
 
+    srv = sub.add_parser("serve", parents=[data], help="the guide as a Wyoming service (Home Assistant, satellites)",
+                         description="Offer speech recognition (asr), the guide's voices (tts) and its answers "
+                         "(handle) over the Wyoming protocol, for Home Assistant's Assist and voice satellites. "
+                         "Runs until stopped. Stores no audio or words unless --log-transcripts.")
+    # The default is serve.DEFAULT_URI; named here too so that --help needs no import of the service.
+    srv.add_argument("--uri", help="tcp://HOST:PORT or unix://PATH (default tcp://127.0.0.1:10900)")
+    srv.add_argument("--workers", type=int, default=2, metavar="N",
+                     help="threads for recognition and synthesis, and recognisers kept loaded (default 2)")
+    srv.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
+                     help="close a connection that sends nothing for this long (default 60)")
+    srv.add_argument("--conversation-idle", type=float, default=300.0, metavar="S",
+                     help="forget a conversation not spoken to for this long (default 300)")
+    srv.add_argument("--log-transcripts", action="store_true", help="log what was heard, asked and answered")
+    srv.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
+                     help="speech recogniser (default: config, else auto: Vosk if a model is installed)")
+    srv.add_argument("--model", type=Path, metavar="DIR", help="Vosk model folder")
+    srv.add_argument("--trailing-silence", type=int, default=500, metavar="MS",
+                     help="silence that ends a spoken question within a stream (default 500)")
+    srv.add_argument("--voice", help="the default voice: espeak-ng voice name, or piper (default: config)")
+    srv.set_defaults(run=_serve)
+
     stats = sub.add_parser("stats", help="what people asked at a station",
                            description="Summarise a station log: conversations, turns, intents asked.")
     stats.add_argument("--log", type=Path, metavar="FILE", help="station log (default: in the user data folder)")
@@ -293,6 +314,20 @@ def _serve_station(args: argparse.Namespace) -> int:
             time.sleep(0.05)
     if args.to_wav and isinstance(player, TimelinePlayer):
         write_wav(args.to_wav, player.audio)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .serve import DEFAULT_URI, ServeConfig, serve
+
+    config = ServeConfig(uri=args.uri or DEFAULT_URI, workers=args.workers, idle_timeout_s=args.idle_timeout,
+                         conversation_idle_s=args.conversation_idle, log_transcripts=args.log_transcripts)
+    # Bad clients (warnings) and, with --log-transcripts, the words (info) go to the service's log.
+    logging.getLogger("voiceguide.serve").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    asyncio.run(serve(_app(args), config, lambda text: print(f"voiceguide serve: {text}", file=sys.stderr,
+                                                              flush=True)))
     return 0
 
 
