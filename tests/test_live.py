@@ -117,6 +117,6 @@ def test_station_ignores_its_own_echo_and_survives_a_lost_sound_server(tmp_path:
         _, err = station.communicate(timeout=30)
         speaker.stop()
     records = lines(log)
-    assert [r["event"] for r in records][:4] == ["start", "turn", "idle_goodbye", "start"]
+    assert [r["event"] for r in records][:4] == ["start", "turn", "idle_goodbye", "start"], records
     assert records[1]["intent"] == "topic.recovery" and not records[1]["interrupted"]
     assert "Traceback" not in err and "microphone" in err

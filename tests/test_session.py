@@ -60,8 +60,9 @@ def test_a_quick_reply_without_echo_is_answered(app: App, gap_ms: int) -> None:
 def test_a_quick_reply_with_echo_is_never_dropped(app: App, gap_ms: int) -> None:
     """The guide's voice at -6 dB in the microphone: the reply is answered, or the guide asks for it
     again; it never goes unanswered."""
-    _, events = converse(app, [Say("what are the symptoms"), Say("tell me more", after_guide_ms=gap_ms)],
-                               echo_gain=0.5, echo_text="speaking faster")
+    # A reply of a second ("tell me more about that"): over the echo, speech must run on well past it.
+    _, events = converse(app, [Say("what are the symptoms"), Say("tell me more", after_guide_ms=gap_ms, seconds=1.0)],
+                         echo_gain=0.5, echo_text="speaking faster")
     replies = [e for e in events if not str(e["decision"]).startswith("ignored")]
     assert replies[0]["intent"] == "fact.symptoms"
     last = replies[-1]
