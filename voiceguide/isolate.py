@@ -3,9 +3,10 @@
 The speaker's sounddevice callback is Python: it needs the interpreter lock
 every 10 ms. A decoder working in the same process holds that lock for long
 stretches (PocketSphinx's search, Whisper's tokenizer), the callback misses
-its deadline and the guide's voice stutters: bench/echo.py counted 58 ALSA
-underruns in 20 answers with the guide's echo at -6 dB while the listener
-decoded in process, and none with the decoder in a child process.
+its deadline and the guide's voice stutters: bench/echo.py, 20 answers with
+the guide's echo at -6 dB on a machine busy with other work (load about 9),
+counted 3,889 ALSA underruns with the listener decoding in process and 107
+with the decoder in a child process (one run each).
 :class:`ProcessRecognizer` keeps the Recognizer interface, so the listener
 does not know the difference; frames go down a pipe without waiting.
 """
