@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,16 +35,35 @@ def conversation(guide: Guide) -> Conversation:
     return Conversation(guide)
 
 
-@pytest.fixture(scope="session")
-def pulse() -> Iterator[None]:
-    """A running PulseAudio server with the virtual mic and speaker (see sound.py); stopped
-    after the run if the run started it."""
-    from .sound import ensure_pulse, stop_pulse
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts its workers
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The run's first process starts the sound server, before any worker exists: a worker that
+    opened PortAudio before the server was up would never see the 'pulse' device, and a worker
+    that stopped the server would cut off the others. The first process stops it at the end."""
+    if hasattr(session.config, "workerinput"):
+        return
+    from .sound import ensure_pulse
 
-    started = ensure_pulse()
-    yield
-    if started:
+    with contextlib.suppress(RuntimeError):  # no sound server here: the tests that need one fail, with the reason
+        session.config.stash[_PULSE_STARTED] = ensure_pulse()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if session.config.stash.get(_PULSE_STARTED, False):
+        from .sound import stop_pulse
+
         stop_pulse()
+
+
+_PULSE_STARTED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def pulse() -> None:
+    """A running PulseAudio server with the virtual mic and speaker (see sound.py)."""
+    from .sound import ensure_pulse
+
+    ensure_pulse()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -79,6 +79,14 @@ class Recorder:
              "--latency-msec=10"], stdout=subprocess.PIPE)
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
+        # A null sink's monitor streams silence once parec is connected; on a loaded machine
+        # connecting takes seconds, and a test must not play before the recording has begun.
+        deadline = time.perf_counter() + 20
+        while not self.chunks and self._proc.poll() is None and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        if not self.chunks:
+            self._proc.kill()
+            raise RuntimeError(f"parec recorded nothing from {source}")
 
     def _read(self) -> None:
         assert self._proc.stdout is not None

@@ -110,7 +110,8 @@ def test_stop_silences_the_virtual_speaker(speech: Speech) -> None:
         time.sleep(1.0)
     heard = recorder.stop()
     assert playback.interrupted
-    assert 1.0 < sounding_seconds(heard) < 1.5 + 0.2
+    # It played (a loaded machine may start it late), and nothing was heard after the stop.
+    assert 0.5 < sounding_seconds(heard) < 1.5 + 0.2
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
