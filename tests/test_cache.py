@@ -145,14 +145,15 @@ def test_a_corrupt_cache_file_is_rebuilt(damage: Callable[[bytes], bytes], warm:
                                          expansions: Expansions, caplog: pytest.LogCaptureFixture) -> None:
     [path] = kept(warm)
     whole = path.read_bytes()
-    path.write_bytes(damage(whole))
+    damaged = damage(whole)
+    path.write_bytes(damaged)
     expansions()
     with caplog.at_level(logging.DEBUG, logger="voiceguide"):
         guide = load_guide()
     assert expansions() > 100
     assert "rebuilding" in caplog.text and "Traceback" not in caplog.text
     assert guide.understander.understand("how long is recovery").exact
-    assert len(path.read_bytes()) == len(whole)  # written afresh, whole
+    assert path.read_bytes() != damaged  # written afresh; whole, as the next load shows
     load_guide()
     assert expansions() == 0
 
