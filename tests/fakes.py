@@ -12,33 +12,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voiceguide import playback
 from voiceguide.hearing import FRAME_BYTES, FRAME_MS
-from voiceguide.playback import BLOCK_SECONDS, Playback, StreamPlayer
+from voiceguide.playback import FrameClock, Playback
 from voiceguide.recognize import SAMPLE_RATE, Recognizer, Transcript
 from voiceguide.speak import Sentence
 
 FRAME_SAMPLES = FRAME_BYTES // 2
 
 
-class FrameClock:
-    """Audio time: advanced by the room, 10 ms a frame."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def tick(self) -> None:
-        self.now += FRAME_MS / 1000
-
-
-class FramePlayer(StreamPlayer):
-    """The speaker: plays one block each time the room records one frame."""
+class FramePlayer(playback.FramePlayer):
+    """The speaker: plays one block each time the room records one frame; counts answers."""
 
     def __init__(self, rate: int, clock: FrameClock) -> None:
         super().__init__(rate, clock)
-        self.blocks: list[np.ndarray] = []
         self.answers = 0
         """Answers started so far."""
 
@@ -46,30 +33,11 @@ class FramePlayer(StreamPlayer):
         self.answers += 1
         return super().start(sentences)
 
-    def _open(self) -> None:
-        pass
-
-    def _close(self) -> None:
-        pass
-
-    def await_first_sample(self, playback: Playback, timeout_s: float = 5.0) -> None:
-        pass  # the next frame plays it: nothing to wait for
-
     @property
     def sounding(self) -> bool:
         """The speaker is making the guide's voice now (a paused answer is silent)."""
         current = self._current
         return current is not None and not current.done and not current.paused
-
-    def tick(self) -> np.ndarray:
-        """The next 10 ms the speaker sounds, waiting for synthesis as a real device cannot."""
-        frames = round(self.rate * BLOCK_SECONDS)
-        playback = self._current
-        block = playback.read(frames, wait=True) if playback is not None else None
-        if block is None or len(block) < frames:
-            block = np.zeros(frames, dtype=np.int16) if block is None else np.pad(block, (0, frames - len(block)))
-        self.blocks.append(block)
-        return block
 
 
 class ScriptedRecognizer(Recognizer):
@@ -117,8 +85,7 @@ class Quiet:
 class Room:
     """The microphone: the person's voice when the script says so, plus the speaker's echo."""
 
-    def __init__(self, clock: FrameClock, echo_gain: float = 0.0) -> None:
-        self.clock = clock
+    def __init__(self, echo_gain: float = 0.0) -> None:
         self.echo_gain = echo_gain
         self.saying = ""
         """What the person is saying in the frame just recorded ("" when they are quiet)."""
@@ -126,9 +93,8 @@ class Room:
 
     def _frame(self, voice: np.ndarray | None) -> bytes:
         assert self.player is not None
-        self.clock.tick()
         sound = np.zeros(FRAME_SAMPLES)
-        speaker = self.player.tick().astype(np.float64)
+        speaker = self.player.tick().astype(np.float64)  # the speaker's tick is the clock's
         if self.echo_gain:
             positions = np.linspace(0, len(speaker) - 1, FRAME_SAMPLES)
             sound += self.echo_gain * np.interp(positions, np.arange(len(speaker)), speaker)

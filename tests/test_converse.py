@@ -19,7 +19,6 @@ from .sound import sounding_seconds
 from .speech import spoken_wav
 
 
-@pytest.mark.slow
 def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, guide: Guide) -> None:
     wavs = [spoken_wav(tmp_path, q) for q in ("what are the symptoms", "more detail", "stop", "next topic")]
     out, events = tmp_path / "guide.wav", tmp_path / "events.jsonl"
@@ -37,7 +36,8 @@ def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, gui
     assert turns[3]["answer"].startswith(f"Topic {symptoms.number + 1},")
     assert all(t["trailing_silence_ms"] == 500 for t in turns)
     answered = [t for t in turns if t["intent"] != "control.stop"]
-    assert all(t["latency_ms"] is not None and 0 < t["latency_ms"] < 2000 for t in answered)
+    # In audio time decoding takes no audio time: no latency is reported (bench/latency.py measures it).
+    assert all(t["latency_ms"] is None for t in answered)
     # The greeting and the disclaimer open the first conversation; the timeline holds everything said.
     assert done.stdout.startswith(guide.content.replies.say("greeting"))
     assert guide.content.disclaimer.text in done.stdout.splitlines()[0]
@@ -107,7 +107,7 @@ def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, gui
 @pytest.mark.slow
 def test_push_to_talk_hears_one_question_per_key_press(tmp_path: Path, guide: Guide) -> None:
     done, turns = listen(tmp_path, ["how long is recovery", "what are the symptoms"], tmp_path / "config.yaml",
-                         "--push-to-talk", stdin="\n")
+                         "--push-to-talk", "--realtime", stdin="\n")
     assert [t["intent"] for t in turns] == ["topic.recovery"]  # no key before the second question
     assert guide.content.replies.say("push_to_talk") in done.stdout.splitlines()[0]
 
@@ -128,12 +128,11 @@ def test_echo_cancel_without_a_sound_server_tool_is_one_clear_line(tmp_path: Pat
     assert line == "voiceguide station: echo cancelling needs PulseAudio's pactl, which is not installed"
 
 
-@pytest.mark.slow
 def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -> None:
     from voiceguide.converse import Session, Station, StationConfig, scripted_frames
     from voiceguide.dialogue import Conversation, VoiceSettings
     from voiceguide.hearing import Listener
-    from voiceguide.playback import TimelinePlayer
+    from voiceguide.playback import FramePlayer
     from voiceguide.recognize import PocketSphinxRecognizer
     from voiceguide.speak import EspeakSynthesizer, Speech
     from voiceguide.understand import command_phrases
@@ -141,15 +140,15 @@ def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -
     wake, louder, question = (spoken_wav(tmp_path, q) for q in ("hello guide", "louder", "how long is recovery"))
     recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations,
                                         [*command_phrases(guide.intents), "hello guide"])
-    listener = Listener(recognizer)
     speech = Speech(EspeakSynthesizer())
     log = tmp_path / "station.jsonl"
-    with TimelinePlayer(speech.synthesizer.sample_rate) as player, log.open("w") as log_to:
-        player.begin()
+    with FramePlayer(speech.synthesizer.sample_rate) as player, log.open("w") as log_to:  # audio time
+        listener = Listener(recognizer, clock=player.clock)
         station = Station(lambda: Session(Conversation(guide), listener, speech, player),
                           StationConfig(idle_s=3.0), log_to)
         files = [str(question), str(wake), str(louder), "silence:4", str(question)]
-        station.run(scripted_frames(files, station))
+        station.run(scripted_frames(files, station, timeline=player))
+        station.finish()
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["event"] for r in records] == ["start", "turn", "idle_goodbye"]
     assert "transcript" not in records[1] and "latency_ms" in records[1]

@@ -26,7 +26,7 @@ def converse(app: App, script: list[Say | Quiet], echo_gain: float = 0.0, echo_t
              push_to_talk: bool = False) -> tuple[Session, list[dict[str, object]]]:
     """Run a home session over ``script``; the session and its events file, parsed."""
     clock = FrameClock()
-    room = Room(clock, echo_gain)
+    room = Room(echo_gain)
     listener = Listener(ScriptedRecognizer(room, echo_text), EndpointConfig(), clock=clock)
     player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
     events = io.StringIO()
@@ -100,7 +100,7 @@ def test_stop_and_pause_cut_in_but_a_question_over_the_answer_does_not(app: App)
 
 def test_push_to_talk_hears_only_after_the_key(app: App) -> None:
     clock = FrameClock()
-    room = Room(clock)
+    room = Room()
     listener = Listener(ScriptedRecognizer(room), EndpointConfig(), clock=clock)
     player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
     session = app.session(app.conversation(home=False), listener, player)
@@ -116,7 +116,7 @@ def test_push_to_talk_hears_only_after_the_key(app: App) -> None:
 
 def test_the_station_wakes_answers_and_forgets_after_idle(app: App) -> None:
     clock = FrameClock()
-    room = Room(clock)
+    room = Room()
     recognizer = ScriptedRecognizer(room)
     listener = Listener(recognizer, EndpointConfig(), clock=clock)
     player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
@@ -140,7 +140,7 @@ def test_the_station_wakes_answers_and_forgets_after_idle(app: App) -> None:
 
 def test_a_quiet_microphone_times_out() -> None:
     room_clock = FrameClock()
-    listener = Listener(ScriptedRecognizer(Room(room_clock)), EndpointConfig(), clock=room_clock)
+    listener = Listener(ScriptedRecognizer(Room()), EndpointConfig(), clock=room_clock)
     silence = (bytes(FRAME_BYTES) for _ in range(100_000))
     assert first_utterance(listener, silence, timeout_s=2.0) is None
     assert next(silence) is not None  # it stopped after two seconds of audio, not at the end

@@ -21,7 +21,7 @@ from .dialogue import Conversation, State
 from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener
 from .isolate import ProcessRecognizer
-from .playback import StreamPlayer
+from .playback import FramePlayer, StreamPlayer
 from .recognize import Recognizer, open_recognizer
 from .speak import Speech, make_synthesizer
 from .understand import command_phrases
@@ -82,8 +82,13 @@ class App:
         recognizer = ProcessRecognizer(opening)
         return recognizer, recognizer.which
 
-    def listener(self, recognizer: Recognizer) -> Listener:
-        return Listener(recognizer, EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms))
+    def listener(self, recognizer: Recognizer, timeline: FramePlayer | None = None) -> Listener:
+        """The endpointer on ``recognizer``; on the clock of ``timeline`` when the conversation
+        runs in audio time (see FramePlayer)."""
+        config = EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms)
+        if timeline is None:
+            return Listener(recognizer, config)
+        return Listener(recognizer, config, clock=timeline.clock)
 
     @property
     def input_device(self) -> str | int | None:

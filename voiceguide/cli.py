@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, cast
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from .devices import Microphone
     from .dialogue import Reply
     from .guide import Guide
-    from .playback import Playback, StreamPlayer
+    from .playback import FramePlayer, Playback, StreamPlayer
     from .recognize import Recognizer, Transcript
 
 EXIT_USER_ERROR = 2
@@ -170,9 +169,12 @@ def _scripted_options(parser: argparse.ArgumentParser) -> None:
                         help="remove the guide's own voice from the microphone with the sound server's echo "
                         "canceller (PulseAudio module-echo-cancel, loaded for this run)")
     parser.add_argument("--from-wavs", nargs="+", metavar="WAV",
-                        help="use these files as the microphone, in real time (a name starting with + is said "
-                        "over the answer; silence:S is S seconds of quiet)")
+                        help="use these files as the microphone (a name starting with + is said over the answer; "
+                        "silence:S is S seconds of quiet); with --to-wav in audio time, as fast as the machine "
+                        "allows, else in real time")
     parser.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
+    parser.add_argument("--realtime", action="store_true",
+                        help="with --from-wavs and --to-wav: feed the files in real time, as a microphone would")
 
 
 def _listening_options(parser: argparse.ArgumentParser) -> None:
@@ -196,13 +198,15 @@ def _listen_at_home(args: argparse.Namespace) -> int:
     from .audio import write_wav
     from .converse import scripted_frames
     from .devices import microphone_frames
-    from .playback import TimelinePlayer
+    from .playback import FramePlayer, TimelinePlayer
 
     app = _app(args)
     microphone = None if args.from_wavs else _microphone(app)
-    listener = app.listener(_recognizer(app, isolated=True))
     rate = app.speech.synthesizer.sample_rate
-    player: StreamPlayer = TimelinePlayer(rate) if args.to_wav else (_speaker(app) or TimelinePlayer(rate))
+    timeline = _audio_time(args, rate)
+    listener = app.listener(_recognizer(app, isolated=True), timeline)
+    player: StreamPlayer = timeline or (TimelinePlayer(rate) if args.to_wav
+                                        else (_speaker(app) or TimelinePlayer(rate)))
     conversation = app.conversation()
     events = _open_for_writing(args.events) if args.events else None
     home = Home(app.config)
@@ -223,14 +227,22 @@ def _listen_at_home(args: argparse.Namespace) -> int:
             if microphone is not None:
                 session.run(microphone_frames(microphone.device))
             else:
-                session.run(scripted_frames(args.from_wavs, session))
+                session.run(scripted_frames(args.from_wavs, session, timeline=timeline))
     finally:
         if events is not None:
             events.close()
         home.remember(conversation)
-    if args.to_wav and isinstance(player, TimelinePlayer):
+    if args.to_wav and isinstance(player, TimelinePlayer | FramePlayer):
         write_wav(args.to_wav, player.audio)
     return 0
+
+
+def _audio_time(args: argparse.Namespace, rate: int) -> FramePlayer | None:
+    """Recordings in and a file out: the conversation runs in audio time, each recorded frame
+    advancing the speaker, so nothing depends on how busy the machine is. None: real time."""
+    from .playback import FramePlayer
+
+    return FramePlayer(rate) if args.from_wavs and args.to_wav and not args.realtime else None
 
 
 def _open_listening(session: Session, home: Home) -> None:
@@ -290,12 +302,13 @@ def _serve_station(args: argparse.Namespace) -> int:
     from .audio import write_wav
     from .converse import Station, StationConfig, scripted_frames
     from .devices import microphone_frames
-    from .playback import TimelinePlayer
+    from .playback import FramePlayer, TimelinePlayer
 
     app = _app(args)
-    listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True))
-    player: StreamPlayer = TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav \
-        else app.speaker(wait=True)
+    timeline = _audio_time(args, app.speech.synthesizer.sample_rate)
+    listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True), timeline)
+    player: StreamPlayer = timeline or (TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav
+                                        else app.speaker(wait=True))
     log_path = _station_log(args.log)
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -308,11 +321,11 @@ def _serve_station(args: argparse.Namespace) -> int:
     with _open_for_writing(log_path, "a") as log_to, player:
         player.begin()
         station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
-        frames = scripted_frames(args.from_wavs, station) if args.from_wavs else microphone_frames(app.input_device)
+        frames = scripted_frames(args.from_wavs, station, timeline=timeline) if args.from_wavs \
+            else microphone_frames(app.input_device)
         station.run(frames)
-        while station.speaking:
-            time.sleep(0.05)
-    if args.to_wav and isinstance(player, TimelinePlayer):
+        station.finish()
+    if args.to_wav and isinstance(player, TimelinePlayer | FramePlayer):
         write_wav(args.to_wav, player.audio)
     return 0
 

@@ -23,7 +23,7 @@ from typing import Protocol, TextIO
 from .audio import read_wav
 from .dialogue import Action, Conversation, Reply
 from .hearing import FRAME_BYTES, FRAME_MS, Listener, Utterance, frames_of
-from .playback import Playback, StreamPlayer, earcon
+from .playback import FramePlayer, Playback, StreamPlayer, earcon
 from .recognize import SAMPLE_RATE
 from .speak import Sentence, Speech
 from .understand import Understanding, understand_heard
@@ -170,8 +170,12 @@ class Session:
             utterance = self.hear(frame)
             if utterance is not None:
                 self.safe_turn(utterance)
+        self.finish()
+
+    def finish(self) -> None:
+        """Let the guide's last words play to their end."""
         if self._playing is not None:
-            self._playing.wait(60)
+            self.player.finish(self._playing)
 
     def safe_turn(self, utterance: Utterance) -> Turn | None:
         """turn(), but a failure is logged and the conversation carries on."""
@@ -270,16 +274,20 @@ class _Speaks(Protocol):
     def speaking(self) -> bool: ...
 
 
-def scripted_frames(files: list[str], session: _Speaks, gap_s: float = 1.0, realtime: bool = True) -> Iterator[bytes]:
+def scripted_frames(files: list[str], session: _Speaks, gap_s: float = 1.0, realtime: bool = True,
+                    timeline: FramePlayer | None = None) -> Iterator[bytes]:
     """WAV files as a microphone: each after the guide has stopped speaking (a name starting
-    with "+" is said over the answer instead), then ``gap_s`` of silence; in real time.
-    An entry "silence:S" is S seconds of quiet."""
+    with "+" is said over the answer instead), then ``gap_s`` of silence. An entry "silence:S"
+    is S seconds of quiet. In real time; or, given the ``timeline`` the guide plays to, in audio
+    time: each frame advances that speaker one block, as fast as the machine allows."""
     silence = bytes(FRAME_BYTES)
     clock = time.perf_counter()
 
     def paced(frame: bytes) -> bytes:
         nonlocal clock
-        if realtime:
+        if timeline is not None:
+            timeline.tick()
+        elif realtime:
             clock += FRAME_MS / 1000
             time.sleep(max(0.0, clock - time.perf_counter()))
         return frame
@@ -338,6 +346,10 @@ class Station:
     @property
     def speaking(self) -> bool:
         return self.session.speaking
+
+    def finish(self) -> None:
+        """Let the guide's last words play to their end."""
+        self.session.finish()
 
     def run(self, frames: Iterable[bytes]) -> None:
         """Serve until the frames end (a scripted microphone) or the process is stopped."""

@@ -247,6 +247,10 @@ class StreamPlayer(Player):
         current = self._current
         return current is not None and not current.done
 
+    def finish(self, playback: Playback, timeout_s: float = 60.0) -> None:
+        """Let ``playback`` play to its end (the last words of a conversation)."""
+        playback.wait(timeout_s)
+
     def await_first_sample(self, playback: Playback, timeout_s: float = 5.0) -> None:
         """Wait until ``playback``'s first sample has gone to the output (or it ended)."""
         deadline = time.monotonic() + timeout_s
@@ -318,6 +322,64 @@ class TimelinePlayer(StreamPlayer):
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
+
+    @property
+    def audio(self) -> Audio:
+        """The timeline so far."""
+        return Audio(np.concatenate(self.blocks) if self.blocks else np.zeros(0, dtype=np.int16), self.rate)
+
+
+class FrameClock:
+    """Audio time for a conversation fed from recordings: the microphone advances it one frame at a
+    time, so the conversation runs as fast as the machine allows and its timing rules (the echo
+    tail, quick replies, latency) come out the same on any machine."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        """Seconds of audio so far."""
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += BLOCK_SECONDS
+
+
+class FramePlayer(StreamPlayer):
+    """The speaker of a conversation in audio time: one block for each microphone frame
+    (``tick``), keeping the timeline. It waits for synthesis, as a real device cannot."""
+
+    def __init__(self, rate: int, clock: FrameClock | None = None) -> None:
+        self.frame_clock = clock or FrameClock()
+        super().__init__(rate, self.frame_clock)
+        self.blocks: list[Samples] = []
+
+    def _open(self) -> None:
+        pass
+
+    def _close(self) -> None:
+        pass
+
+    def await_first_sample(self, playback: Playback, timeout_s: float = 5.0) -> None:
+        pass  # the next frame plays it: nothing to wait for
+
+    def finish(self, playback: Playback, timeout_s: float = 60.0) -> None:
+        # No microphone advances the clock any more: the speaker runs on by itself.
+        for _ in range(round(timeout_s / BLOCK_SECONDS)):
+            if playback.done or playback.paused:
+                return
+            self.tick()
+
+    def tick(self) -> Samples:
+        """Advance the clock one frame; the block the speaker sounds in it."""
+        self.frame_clock.tick()
+        frames = round(self.rate * BLOCK_SECONDS)
+        playback = self._current
+        block = playback.read(frames, wait=True) if playback is not None else None
+        if block is None or len(block) < frames:
+            block = np.zeros(frames, dtype=np.int16) if block is None else np.pad(block, (0, frames - len(block)))
+        self.blocks.append(block)
+        return block
 
     @property
     def audio(self) -> Audio:
