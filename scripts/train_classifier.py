@@ -222,9 +222,16 @@ def main() -> int:
                         help="add terse copies of the people's phrasings")
     parser.add_argument("--c", type=float, default=C, help="inverse regularisation strength")
     parser.add_argument("--out", type=Path, default=ROOT / "intents" / CLASSIFIER)
+    parser.add_argument("--hold-out", action="append", default=[], metavar="WRITER",
+                        help="leave this dev writer out of training (repeatable), to score it unseen afterwards")
     args = parser.parse_args()
     guide = load_guide(classifier=False)
     dev = writer_sets()["dev"]
+    unknown = [w for w in args.hold_out if w not in dev]
+    if unknown:
+        print(f"--hold-out: '{unknown[0]}' is not a dev writer (bench/writers/sets.yaml)", file=sys.stderr)
+        return 2
+    dev = [w for w in dev if w not in args.hold_out]
     if args.cv:
         cross_validate(guide, dev, frozenset(args.kinds.split(",")), args.failures, args.quick,
                        args.augment, args.c)

@@ -129,14 +129,42 @@ GENERAL_ROUND_TWO = [
     "back pain... hot... means what",
 ]
 
+# Round three: the mechanisms found from the writers r7 to r9 and the new understanding writers,
+# phrased here anew.
+REPORTS_ROUND_THREE = [
+    "her legs went from under her in the corridor",  # from under anyone
+    "he is shuffling and dragging his feet since this morning",
+    "my feet feel like they are not mine",
+    "she's soaked the sheets and never felt it coming",
+    "the painkillers are doing nothing and it's getting worse",
+    "he keeps mumbling nonsense",
+    "my dad doesn't know where he is",
+    "my brother, he has gone numb in both legs",  # a pronoun after a noun is the verb's subject
+    "I think I'm on the way out",
+    "I can't get the water out, I've been trying all evening",
+    "honestly, I'm not right",
+    "my bottom, or whatever the proper word is for that area, has gone completely dead",
+    "I can't tell any more if I need the toilet",
+    "he wet the bed last night, he's never done that before the operation",  # new, set against the past
+]
+GENERAL_ROUND_THREE = [
+    "osteomyelitis, how does that fit in",  # no seizure
+    "will I be fit enough to garden after",
+    "how is all this supposed to help her decide about her treatment",  # no plea
+    "will reading this actually help me pick",
+    "my legs were a bit weak after the operation last year but they are back to normal now, is that usual",
+    "they told me to watch the wound for redness, how red is too red",
+    "will I need painkillers after the operation",
+]
 
-@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO)
+
+@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
-@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO)
+@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -151,7 +179,8 @@ def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide
 
 @pytest.mark.parametrize("text", ["call 999", "call an ambulance", "please call 911 for me", "ring one one two",
                                   "call the emergency number for me",
-                                  "I need a doctor right now", "can you phone an ambulance", "get me a doctor"])
+                                  "I need a doctor right now", "can you phone an ambulance", "get me a doctor",
+                                  "can you get someone here"])
 def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
         ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)

@@ -87,6 +87,12 @@ def test_out_of_scope_is_never_answered_with_guide_content(guide: Guide, text: s
     ("can I have a pint after the operation", "food, drink or smoking"),
     ("when are the visiting hours on the ward", "the hospital's own services"),
     ("can I move my appointment to next week", "appointments or contacting anyone"),
+    # Other operations, everyday requests and visitors, from the later dev writers.
+    ("do they do keyhole for knees", "other conditions"),
+    ("can I still have my hernia operation", "other conditions"),
+    ("read my messages", "everyday requests"),
+    ("can my husband stay with me on the ward", "the hospital's own services"),
+    ("how do I book the follow up appointment", "appointments or contacting anyone"),
 ])
 def test_near_topic_subjects_are_recognised_as_out_of_scope(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
@@ -159,6 +165,16 @@ def test_the_trained_classifier_is_loaded_and_helps(guide: Guide) -> None:
     ("so when do they go with open surgery instead", "fact.open_still_needed"),
     ("is it down to me to look after my back", "fact.proactive"),
     ("kindly increase the volume", "control.louder"),
+    # Meaning hidden in small words, lay idioms and question forms of the writers u11 to u14
+    # (language.yaml, facts.yaml), phrased here anew.
+    ("how do the surgeons get in there with keyhole", "fact.faster_healing"),
+    ("with open surgery does the pain drag on", "fact.open_tissue"),
+    ("could I be back on the school run sooner", "fact.normal_activities"),
+    ("do I have to take the aftercare seriously", "fact.aftercare"),
+    ("what is all the fuss about keyhole surgery", "fact.miss_defined"),
+    ("is keyhole always enough", "fact.open_still_needed"),
+    ("if I get it seen to early will I dodge the operation", "fact.avoid_surgery"),
+    ("no need to shout", "control.quieter"),
 ])
 def test_lay_words_and_question_forms_of_later_writers(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected

@@ -170,12 +170,13 @@ class RedFlagDetector:
     def _settled(self, seq: list[str], hits: list[_Hit]) -> int:
         """Where the last ``settled`` cue starts ("the nurse said it's fine") that no symptom
         follows ("but now it's worse"), or -1: a sign told before it has been seen to or has
-        gone. A cue that overlaps a symptom ("the feeling is gone now") does not count."""
+        gone. A cue that overlaps a symptom ("the feeling is gone now") does not count; one that
+        overlaps a phrase that is no symptom ("back to normal now") does."""
         rules = self.rules
         symptoms = [h for h in hits if h.cls in rules.negatable]
         found = -1
         for pos, end in _occurrences(seq, self._settled_cues):
-            if any(h.start < end and pos < h.end for h in hits):
+            if any(h.start < end and pos < h.end for h in symptoms):
                 continue
             if not any(h.start >= end for h in symptoms):
                 found = max(found, pos)
@@ -313,6 +314,8 @@ class RedFlagDetector:
         if verb > 0 and seq[verb - 1] == "to":  # "for the legs to feel": no finite verb
             return None
         for det in range(verb - 1, max(verb - 5, -1), -1):
+            if seq[det] in rules.subjects:  # "my brother he is": the pronoun is the verb's subject
+                return None
             if seq[det] not in rules.determiners:
                 continue
             if det == 0:
