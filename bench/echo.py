@@ -35,6 +35,7 @@ from voiceguide.app import App, Choices  # noqa: E402
 from voiceguide.config import Config  # noqa: E402
 from voiceguide.converse import cuts_in  # noqa: E402
 from voiceguide.devices import DevicePlayer, microphone_frames  # noqa: E402
+from voiceguide.hearing import CaptureClock  # noqa: E402
 from voiceguide.soundserver import EchoCanceller  # noqa: E402
 from voiceguide.understand import understand_heard  # noqa: E402
 
@@ -91,8 +92,9 @@ def main() -> int:
     running = True
 
     def listen() -> None:
-        listener = app.listener(recognizer)
-        for frame in microphone_frames("pulse"):
+        capture = CaptureClock()  # as listen and station time speech
+        listener = app.listener(recognizer, capture)
+        for frame in microphone_frames("pulse", clock=capture):
             if not running:
                 return
             utterance = listener.feed(frame)

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
-from voiceguide.devices import DevicePlayer, NoAudioDevice
+from voiceguide.devices import DevicePlayer, Microphone, NoAudioDevice
+from voiceguide.hearing import CaptureClock
 from voiceguide.playback import RecordingPlayer, earcon
 from voiceguide.speak import EspeakSynthesizer, Speech
 
@@ -149,3 +151,22 @@ def test_ask_to_wav_writes_the_spoken_answer(tmp_path: os.PathLike[str]) -> None
     bad = run_cli("ask", "--to-wav", str(Path(tmp_path) / "missing" / "a.wav"), "what is discitis")
     assert bad.returncode == 2 and "folder does not exist" in bad.stderr
     assert list(Path(tmp_path).iterdir()) == [out]
+
+
+@pytest.mark.usefixtures("pulse")
+def test_speech_is_timed_by_when_it_was_recorded_not_when_it_was_read() -> None:
+    """A listener that falls behind its microphone (a busy machine, a sound server that hands audio over
+    late) must not take the guide's echo for a person who spoke on after it: each frame is timed by
+    when it was recorded."""
+    clock = CaptureClock()
+    with Microphone("pulse") as mic:
+        time.sleep(2.0)  # the listener is two seconds behind
+        read_at = time.perf_counter()
+        times = []
+        for _ in mic.frames(stall_s=5.0, clock=clock):
+            times.append(clock.now)
+            if len(times) == 100:
+                break
+    assert times[0] < read_at - 0.5, "the first frame is timed by when it was read"
+    steps = np.diff(times)
+    assert np.median(steps) == pytest.approx(0.010, abs=0.002), "frames read in a burst share one time"

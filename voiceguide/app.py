@@ -9,6 +9,7 @@ engine, no speaker) comes back as text or is logged.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
@@ -21,7 +22,7 @@ from .dialogue import Conversation, State
 from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener
 from .isolate import ProcessRecognizer
-from .playback import FramePlayer, StreamPlayer
+from .playback import StreamPlayer
 from .recognize import Recognizer, open_recognizer
 from .speak import Speech, make_synthesizer
 from .understand import command_phrases
@@ -82,13 +83,11 @@ class App:
         recognizer = ProcessRecognizer(opening)
         return recognizer, recognizer.which
 
-    def listener(self, recognizer: Recognizer, timeline: FramePlayer | None = None) -> Listener:
-        """The endpointer on ``recognizer``; on the clock of ``timeline`` when the conversation
-        runs in audio time (see FramePlayer)."""
+    def listener(self, recognizer: Recognizer, clock: Callable[[], float] | None = None) -> Listener:
+        """The endpointer on ``recognizer``, timing speech by ``clock``: a microphone's CaptureClock,
+        or a FramePlayer's when the conversation runs in audio time."""
         config = EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms)
-        if timeline is None:
-            return Listener(recognizer, config)
-        return Listener(recognizer, config, clock=timeline.clock)
+        return Listener(recognizer, config) if clock is None else Listener(recognizer, config, clock=clock)
 
     @property
     def input_device(self) -> str | int | None:

@@ -198,13 +198,15 @@ def _listen_at_home(args: argparse.Namespace) -> int:
     from .audio import write_wav
     from .converse import scripted_frames
     from .devices import microphone_frames
+    from .hearing import CaptureClock
     from .playback import FramePlayer, TimelinePlayer
 
     app = _app(args)
     microphone = None if args.from_wavs else _microphone(app)
     rate = app.speech.synthesizer.sample_rate
     timeline = _audio_time(args, rate)
-    listener = app.listener(_recognizer(app, isolated=True), timeline)
+    capture = CaptureClock()
+    listener = app.listener(_recognizer(app, isolated=True), timeline.clock if timeline else capture)
     player: StreamPlayer = timeline or (TimelinePlayer(rate) if args.to_wav
                                         else (_speaker(app) or TimelinePlayer(rate)))
     conversation = app.conversation()
@@ -225,7 +227,7 @@ def _listen_at_home(args: argparse.Namespace) -> int:
             if args.push_to_talk:
                 _read_talk_key(session)
             if microphone is not None:
-                session.run(microphone_frames(microphone.device))
+                session.run(microphone_frames(microphone.device, clock=capture))
             else:
                 session.run(scripted_frames(args.from_wavs, session, timeline=timeline))
     finally:
@@ -302,11 +304,14 @@ def _serve_station(args: argparse.Namespace) -> int:
     from .audio import write_wav
     from .converse import Station, StationConfig, scripted_frames
     from .devices import microphone_frames
+    from .hearing import CaptureClock
     from .playback import FramePlayer, TimelinePlayer
 
     app = _app(args)
     timeline = _audio_time(args, app.speech.synthesizer.sample_rate)
-    listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True), timeline)
+    capture = CaptureClock()
+    listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True),
+                            timeline.clock if timeline else capture)
     player: StreamPlayer = timeline or (TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav
                                         else app.speaker(wait=True))
     log_path = _station_log(args.log)
@@ -322,7 +327,7 @@ def _serve_station(args: argparse.Namespace) -> int:
         player.begin()
         station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
         frames = scripted_frames(args.from_wavs, station, timeline=timeline) if args.from_wavs \
-            else microphone_frames(app.input_device)
+            else microphone_frames(app.input_device, clock=capture)
         station.run(frames)
         station.finish()
     if args.to_wav and isinstance(player, TimelinePlayer | FramePlayer):

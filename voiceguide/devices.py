@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import VoiceGuideError
-from .hearing import FRAME_BYTES
+from .hearing import FRAME_BYTES, FRAME_MS, CaptureClock
 from .playback import BLOCK_SECONDS, StreamPlayer
 from .recognize import SAMPLE_RATE
 
@@ -32,6 +32,8 @@ STALL_S = 1.0
 """An output stream that has not asked for samples this long is taken for stalled and reopened."""
 MIC_STALL_S = 2.0
 """A microphone that sends nothing for this long is taken for lost and reopened."""
+MAX_INPUT_DELAY_S = 5.0
+"""A device that reports its audio older than this reports nonsense: such frames are timed on arrival."""
 
 
 class NoAudioDevice(VoiceGuideError):
@@ -98,12 +100,17 @@ class Microphone:
         self.name = str(info["name"])
         self.device = device
         self._sd = sd
-        self._queue: queue.Queue[bytes] = queue.Queue()
+        self._queue: queue.Queue[tuple[float, bytes]] = queue.Queue()
         self._stream: Any = None
 
     def __enter__(self) -> Microphone:
-        def callback(indata: Any, _frames: int, _time: object, _status: object) -> None:
-            self._queue.put(bytes(indata))
+        def callback(indata: Any, _frames: int, when: Any, _status: object) -> None:
+            # A sound server hands recorded audio over late, and in bursts (through PulseAudio here,
+            # 0.3 to 0.7 s): the frame's own recording time comes from the device's clock.
+            now = time.perf_counter()
+            behind = when.currentTime - when.inputBufferAdcTime
+            recorded = now - behind if 0.0 <= behind < MAX_INPUT_DELAY_S else now
+            self._queue.put((recorded + FRAME_MS / 1000, bytes(indata)))
 
         try:
             self._stream = self._sd.RawInputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",
@@ -119,24 +126,30 @@ class Microphone:
             self._stream.close()
             self._stream = None
 
-    def frames(self, stall_s: float | None = None) -> Iterator[bytes]:
-        """Frames as they are recorded; ends after ``stall_s`` seconds without any."""
+    def frames(self, stall_s: float | None = None, clock: CaptureClock | None = None) -> Iterator[bytes]:
+        """Frames as they are recorded; ends after ``stall_s`` seconds without any. ``clock``
+        is set to each frame's recording time before the frame is handed on."""
         while True:
             try:
-                yield self._queue.get(timeout=stall_s)
+                recorded_at, frame = self._queue.get(timeout=stall_s)
             except queue.Empty:
                 return
+            if clock is not None:
+                clock.now = recorded_at
+            yield frame
 
 
 def microphone_frames(device: str | int | None = None, stall_s: float = MIC_STALL_S,
-                      sleep: Callable[[float], None] = time.sleep) -> Iterator[bytes]:
+                      sleep: Callable[[float], None] = time.sleep,
+                      clock: CaptureClock | None = None) -> Iterator[bytes]:
     """Frames from the microphone for ever. A microphone that is missing, fails, or sends
-    nothing for ``stall_s`` is reopened with back-off; each failure is logged, none ends the stream."""
+    nothing for ``stall_s`` is reopened with back-off; each failure is logged, none ends the stream.
+    ``clock`` follows each frame's recording time (see CaptureClock)."""
     backoff = Backoff()
     while True:
         try:
             with Microphone(device) as mic:
-                for frame in mic.frames(stall_s):
+                for frame in mic.frames(stall_s, clock):
                     if backoff.succeeded():
                         log.warning("the microphone is back: %s", mic.name)
                     yield frame

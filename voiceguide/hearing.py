@@ -73,6 +73,20 @@ def level_dbfs(frame: bytes) -> float:
     return 20 * math.log10(max(rms, 1.0) / 32768)
 
 
+class CaptureClock:
+    """When the frame being heard was recorded (time.perf_counter, read in the microphone's
+    callback). A listener that falls behind its microphone, on a busy machine, still times
+    speech by when it was said: the echo rule compares that with when the guide's voice left
+    for the speaker, not with when the frame was decoded."""
+
+    def __init__(self) -> None:
+        self.now = time.perf_counter()
+        """The recording time of the latest frame handed on."""
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class Listener:
     """Turns a stream of frames into decoded utterances."""
 
