@@ -105,6 +105,17 @@ def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, gui
 
 
 @pytest.mark.slow
+def test_recordings_fed_in_real_time_are_timed_as_they_are_fed(tmp_path: Path) -> None:
+    """--realtime paces the files as a microphone would: the echo rule then runs on the wall clock."""
+    config = tmp_path / "config.yaml"
+    config.write_text("rate_step: 6\ndisclaimer_played: true\n")  # a brisk voice and a short opening
+    _, turns = listen(tmp_path, ["where am I", "go to the next topic", "goodbye for now"], config, "--realtime")
+    assert [(t["intent"], t["decision"]) for t in turns] == [
+        ("control.where_am_i", "answered"), ("control.next", "answered"), ("control.goodbye", "answered")]
+    assert all(isinstance(t["latency_ms"], float) and t["latency_ms"] > 0 for t in turns)
+
+
+@pytest.mark.slow
 def test_push_to_talk_hears_one_question_per_key_press(tmp_path: Path, guide: Guide) -> None:
     done, turns = listen(tmp_path, ["how long is recovery", "what are the symptoms"], tmp_path / "config.yaml",
                          "--push-to-talk", "--realtime", stdin="\n")

@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from voiceguide.devices import DevicePlayer, Microphone, NoAudioDevice
+from voiceguide.devices import DevicePlayer, Microphone, NoAudioDevice, RecordingTimes
 from voiceguide.hearing import CaptureClock
-from voiceguide.playback import RecordingPlayer, earcon
+from voiceguide.playback import FramePlayer, RecordingPlayer, earcon
 from voiceguide.speak import EspeakSynthesizer, Speech
 
 from .conftest import REPO
@@ -170,3 +170,33 @@ def test_speech_is_timed_by_when_it_was_recorded_not_when_it_was_read() -> None:
     assert times[0] < read_at - 0.5, "the first frame is timed by when it was read"
     steps = np.diff(times)
     assert np.median(steps) == pytest.approx(0.010, abs=0.002), "frames read in a burst share one time"
+
+
+def test_audio_time_plays_one_block_a_frame_and_a_paused_answer_ends_the_run(speech: Speech) -> None:
+    player = FramePlayer(speech.synthesizer.sample_rate)
+    playback = player.start(speech.sentences(TEXT))
+    for _ in range(50):
+        player.tick()
+    assert player.clock() == pytest.approx(0.5) and player.audio.duration == pytest.approx(0.5, abs=0.002)
+    assert playback.timing.first_sample == pytest.approx(0.01)  # on the first frame after it began
+    playback.pause()
+    player.finish(playback)  # a paused answer is not played on: nothing would resume it
+    assert player.clock() == pytest.approx(0.5)
+    playback.resume()
+    player.finish(playback)
+    assert playback.done and player.audio.duration > 2.0
+    stopped = player.start(speech.sentences(TEXT))
+    stopped.stop()
+    player.tick()  # a stopped answer never holds the clock
+    assert stopped.done
+
+
+def test_recording_times_come_from_the_device_clock_and_never_go_back() -> None:
+    times = RecordingTimes("mic")
+    # The sound server hands over frames half a second late, three in one burst.
+    burst = [times.recorded(100.0, 50.0, 49.50 + i * 0.01) for i in range(3)]
+    assert burst == pytest.approx([99.51, 99.52, 99.53])
+    assert times.recorded(100.0, 50.0, 49.0) == pytest.approx(99.53)  # never earlier than the last
+    nonsense = RecordingTimes("mic")
+    assert nonsense.recorded(100.0, 50.0, 0.0) == 100.0  # no ADC time: timed on arrival, for good
+    assert nonsense.recorded(100.1, 50.1, 50.05) == 100.1

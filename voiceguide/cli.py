@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .devices import Microphone
     from .dialogue import Reply
     from .guide import Guide
+    from .hearing import CaptureClock
     from .playback import FramePlayer, Playback, StreamPlayer
     from .recognize import Recognizer, Transcript
 
@@ -206,7 +207,7 @@ def _listen_at_home(args: argparse.Namespace) -> int:
     rate = app.speech.synthesizer.sample_rate
     timeline = _audio_time(args, rate)
     capture = CaptureClock()
-    listener = app.listener(_recognizer(app, isolated=True), timeline.clock if timeline else capture)
+    listener = app.listener(_recognizer(app, isolated=True), _listening_clock(args, timeline, capture))
     player: StreamPlayer = timeline or (TimelinePlayer(rate) if args.to_wav
                                         else (_speaker(app) or TimelinePlayer(rate)))
     conversation = app.conversation()
@@ -244,7 +245,18 @@ def _audio_time(args: argparse.Namespace, rate: int) -> FramePlayer | None:
     advancing the speaker, so nothing depends on how busy the machine is. None: real time."""
     from .playback import FramePlayer
 
-    return FramePlayer(rate) if args.from_wavs and args.to_wav and not args.realtime else None
+    # A talk key is pressed in real time: with it the files are fed in real time too.
+    audio_time = args.from_wavs and args.to_wav and not args.realtime and not getattr(args, "push_to_talk", False)
+    return FramePlayer(rate) if audio_time else None
+
+
+def _listening_clock(args: argparse.Namespace, timeline: FramePlayer | None,
+                     capture: CaptureClock) -> Callable[[], float] | None:
+    """What times speech: audio time, a microphone's recording times, or (files fed in real
+    time) the default, time.perf_counter."""
+    if timeline is not None:
+        return timeline.clock
+    return None if args.from_wavs else capture
 
 
 def _open_listening(session: Session, home: Home) -> None:
@@ -311,7 +323,7 @@ def _serve_station(args: argparse.Namespace) -> int:
     timeline = _audio_time(args, app.speech.synthesizer.sample_rate)
     capture = CaptureClock()
     listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True),
-                            timeline.clock if timeline else capture)
+                            _listening_clock(args, timeline, capture))
     player: StreamPlayer = timeline or (TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav
                                         else app.speaker(wait=True))
     log_path = _station_log(args.log)

@@ -32,8 +32,8 @@ STALL_S = 1.0
 """An output stream that has not asked for samples this long is taken for stalled and reopened."""
 MIC_STALL_S = 2.0
 """A microphone that sends nothing for this long is taken for lost and reopened."""
-MAX_INPUT_DELAY_S = 5.0
-"""A device that reports its audio older than this reports nonsense: such frames are timed on arrival."""
+MAX_INPUT_DELAY_S = 1.0
+"""A device that reports its audio older than this (PulseAudio here: 0.3 to 0.7 s) reports nonsense."""
 
 
 class NoAudioDevice(VoiceGuideError):
@@ -87,6 +87,35 @@ def list_devices() -> list[tuple[int, str, int, int]]:
             for i, d in enumerate(found)]
 
 
+class RecordingTimes:
+    """When each frame from a microphone was recorded, on time.perf_counter()'s scale.
+
+    A sound server hands recorded audio over late and in bursts (through PulseAudio here, 0.3 to
+    0.7 s late), so the time a frame arrives says little about when it was said; the device's own
+    clock (PortAudio's ADC time) says it. A device whose ADC time is missing or implausible is timed
+    on arrival, for the whole stream and with one log line, so that the times never jump between the
+    two; they never go backwards.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._use_device_clock: bool | None = None
+        self._last = 0.0
+
+    def recorded(self, now: float, device_now: float, device_recorded: float) -> float:
+        """The end of the frame whose first sample the device recorded at ``device_recorded``,
+        as PortAudio's callback saw it at ``device_now``, ``now`` on perf_counter's scale."""
+        behind = device_now - device_recorded
+        if self._use_device_clock is None:
+            self._use_device_clock = 0.0 <= behind < MAX_INPUT_DELAY_S
+            if not self._use_device_clock:
+                log.info("%s gives no usable recording times (%.3f s behind): timing frames on arrival",
+                         self.name, behind)
+        stamp = now - behind + FRAME_MS / 1000 if self._use_device_clock else now
+        self._last = max(self._last, stamp)
+        return self._last
+
+
 class Microphone:
     """Frames from a sound input device through sounddevice, 16 kHz mono."""
 
@@ -104,13 +133,11 @@ class Microphone:
         self._stream: Any = None
 
     def __enter__(self) -> Microphone:
+        stamps = RecordingTimes(self.name)
+
         def callback(indata: Any, _frames: int, when: Any, _status: object) -> None:
-            # A sound server hands recorded audio over late, and in bursts (through PulseAudio here,
-            # 0.3 to 0.7 s): the frame's own recording time comes from the device's clock.
-            now = time.perf_counter()
-            behind = when.currentTime - when.inputBufferAdcTime
-            recorded = now - behind if 0.0 <= behind < MAX_INPUT_DELAY_S else now
-            self._queue.put((recorded + FRAME_MS / 1000, bytes(indata)))
+            stamp = stamps.recorded(time.perf_counter(), when.currentTime, when.inputBufferAdcTime)
+            self._queue.put((stamp, bytes(indata)))
 
         try:
             self._stream = self._sd.RawInputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",

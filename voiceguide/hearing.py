@@ -55,13 +55,16 @@ class Utterance:
     duration: float
     """Seconds of audio in the utterance."""
     started_at: float
-    """When the speech began (time.perf_counter(), reckoned back from when it was noticed)."""
+    """When the speech began, reckoned back from when it was noticed. Every time here is on the
+    listener's clock: time.perf_counter() when frames are heard as they come, the frame's recording
+    time from a microphone (CaptureClock), or audio time (playback.FrameClock)."""
     ended_at: float
-    """When the end was decided (time.perf_counter())."""
+    """The time of the frame on which the end was decided."""
     voiced_until: float
-    """When the last frame loud enough to be speech arrived (time.perf_counter())."""
+    """The time of the last frame loud enough to be speech."""
     decoded_at: float
-    """When the transcript was ready (time.perf_counter())."""
+    """When the transcript was ready (on a CaptureClock or FrameClock, the same as ended_at: the
+    clock moves with the frames, not while decoding)."""
     reason: str
     """"silence", "max_length" or "end_of_input"."""
 

@@ -107,7 +107,10 @@ class Playback:
                     return out
                 if self._exhausted:
                     return out[:filled]
-            self._accept(self._queue.get())  # wait, outside the lock, for the next sentence
+            try:  # wait, outside the lock, for the next sentence; a stop from another thread ends it
+                self._accept(self._queue.get(timeout=0.05))
+            except queue.Empty:
+                continue
 
     def _fill(self, out: Samples, filled: int) -> int:
         """Copy ready samples into ``out`` from position ``filled``; the new fill level."""
@@ -248,8 +251,10 @@ class StreamPlayer(Player):
         return current is not None and not current.done
 
     def finish(self, playback: Playback, timeout_s: float = 60.0) -> None:
-        """Let ``playback`` play to its end (the last words of a conversation)."""
-        playback.wait(timeout_s)
+        """Let ``playback`` play to its end (the last words of a conversation); a paused one is left."""
+        deadline = time.monotonic() + timeout_s
+        while not playback.done and not playback.paused and time.monotonic() < deadline:
+            playback.wait(0.05)
 
     def await_first_sample(self, playback: Playback, timeout_s: float = 5.0) -> None:
         """Wait until ``playback``'s first sample has gone to the output (or it ended)."""
