@@ -26,14 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.sound import Echo, ensure_pulse  # noqa: E402
+from voiceguide.app import listening_vocabulary  # noqa: E402
 from voiceguide.converse import cuts_in  # noqa: E402
 from voiceguide.devices import DevicePlayer, microphone_frames  # noqa: E402
 from voiceguide.guide import load_guide  # noqa: E402
 from voiceguide.hearing import Listener  # noqa: E402
-from voiceguide.recognize import PocketSphinxRecognizer  # noqa: E402
+from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer  # noqa: E402
 from voiceguide.soundserver import EchoCanceller  # noqa: E402
 from voiceguide.speak import EspeakSynthesizer, Speech  # noqa: E402
-from voiceguide.understand import command_phrases, understand_heard  # noqa: E402
+from voiceguide.understand import understand_heard  # noqa: E402
 
 
 def answers(guide, count: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -53,7 +54,7 @@ def main() -> int:
     ensure_pulse()
     os.environ.setdefault("PULSE_LATENCY_MSEC", "30")
     guide = load_guide()
-    recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations, command_phrases(guide.intents))
+    recognizer = PocketSphinxRecognizer(listening_vocabulary(guide))
     speech = Speech(EspeakSynthesizer())
     echo = Echo(level_db=args.echo_db)
     canceller = EchoCanceller() if args.echo_cancel else None

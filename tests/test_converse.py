@@ -120,13 +120,12 @@ def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -
     from voiceguide.dialogue import Conversation, VoiceSettings
     from voiceguide.hearing import Listener
     from voiceguide.playback import TimelinePlayer
-    from voiceguide.recognize import PocketSphinxRecognizer
+    from voiceguide.app import listening_vocabulary
+    from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer
     from voiceguide.speak import EspeakSynthesizer, Speech
-    from voiceguide.understand import command_phrases
 
     wake, louder, question = (spoken_wav(tmp_path, q) for q in ("hello guide", "louder", "how long is recovery"))
-    recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations,
-                                        [*command_phrases(guide.intents), "hello guide"])
+    recognizer = PocketSphinxRecognizer(listening_vocabulary(guide, "hello guide"))
     listener = Listener(recognizer)
     speech = Speech(EspeakSynthesizer())
     log = tmp_path / "station.jsonl"

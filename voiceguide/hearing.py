@@ -45,6 +45,9 @@ class EndpointConfig:
     """How far above the noise floor a frame must be to count as speech."""
     min_level_dbfs: float = -50.0
     """Frames quieter than this are never speech."""
+    speculate_after_ms: int = 200
+    """Silence after which the recogniser may start decoding early (Recognizer.silence); shorter
+    gaps between words do not count. Chosen with bench/speech_in.py on the dev writers."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,11 @@ class Listener:
         self._voiced += voiced
         if voiced:
             self._voiced_at = self.clock()
+            if self._silence * FRAME_MS >= self.config.speculate_after_ms:
+                self.recognizer.silence(False)  # speech resumed: an early decode is stale
         self._silence = 0 if voiced else self._silence + 1
+        if self._silence * FRAME_MS == self.config.speculate_after_ms:
+            self.recognizer.silence(True)
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
             return self._end("silence")
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:

