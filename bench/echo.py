@@ -1,6 +1,6 @@
 """False barge-ins through the sound server: the guide's own voice leaking into its microphone.
 
-Usage: python bench/echo.py [--answers 50] [--echo-db -12] [--echo-cancel]
+Usage: python bench/echo.py [--answers 50] [--echo-db -12] [--echo-cancel] [--in-process]
 
 A PulseAudio server with two null sinks stands for the room: the guide plays to "speaker" and records
 "mic"; a loopback from the speaker's monitor into the mic, ``--echo-db`` below what the guide plays and
@@ -10,6 +10,11 @@ listener runs; nobody else speaks, so every utterance it would act on is a false
 utterance heard is judged two ways: by the rule used while the guide speaks (only "stop" or "pause" cut
 in, converse.cuts_in) and by a lax rule (anything understood). With ``--echo-cancel`` the guide
 records through PulseAudio's echo canceller (soundserver.EchoCanceller, WebRTC).
+
+It also counts output underruns, each an audible gap in the guide's voice: the ALSA library's
+"underrun occurred" lines on stderr, and the output callback's underflow flags. The listener decodes in a
+child process as listen and station do (isolate.ProcessRecognizer); ``--in-process`` decodes in this
+process instead, for comparison.
 """
 
 from __future__ import annotations
@@ -26,15 +31,35 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.sound import Echo, ensure_pulse  # noqa: E402
-from voiceguide.app import listening_vocabulary  # noqa: E402
+from voiceguide.app import App, Choices  # noqa: E402
+from voiceguide.config import Config  # noqa: E402
 from voiceguide.converse import cuts_in  # noqa: E402
 from voiceguide.devices import DevicePlayer, microphone_frames  # noqa: E402
-from voiceguide.guide import load_guide  # noqa: E402
-from voiceguide.hearing import Listener  # noqa: E402
-from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer  # noqa: E402
 from voiceguide.soundserver import EchoCanceller  # noqa: E402
-from voiceguide.speak import EspeakSynthesizer, Speech  # noqa: E402
 from voiceguide.understand import understand_heard  # noqa: E402
+
+
+class StderrCounter:
+    """Counts lines the C libraries write to stderr that contain ``needle``, passing them on."""
+
+    def __init__(self, needle: bytes) -> None:
+        self.needle = needle
+        self.count = 0
+        self._saved = os.dup(2)
+        read, write = os.pipe()
+        os.dup2(write, 2)
+        os.close(write)
+        self._thread = threading.Thread(target=self._pump, args=(read,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, read: int) -> None:
+        with os.fdopen(read, "rb") as pipe:
+            for line in pipe:
+                self.count += self.needle in line
+                os.write(self._saved, line)
+
+    def close(self) -> None:
+        os.dup2(self._saved, 2)
 
 
 def answers(guide, count: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -49,20 +74,24 @@ def main() -> int:
     parser.add_argument("--answers", type=int, default=50)
     parser.add_argument("--echo-db", type=float, default=-12.0)
     parser.add_argument("--echo-cancel", action="store_true")
+    parser.add_argument("--in-process", action="store_true", help="decode in this process (as before)")
+    parser.add_argument("--engine", default="pocketsphinx")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ensure_pulse()
     os.environ.setdefault("PULSE_LATENCY_MSEC", "30")
-    guide = load_guide()
-    recognizer = PocketSphinxRecognizer(listening_vocabulary(guide))
-    speech = Speech(EspeakSynthesizer())
+    app = App(Config(), Choices(engine=args.engine))
+    guide, speech = app.guide, app.speech
+    recognizer, which = app.recognizer(isolated=not args.in_process)
+    print(which, "(in this process)" if args.in_process else "(in a child process)")
+    underruns = StderrCounter(b"underrun occurred")
     echo = Echo(level_db=args.echo_db)
     canceller = EchoCanceller() if args.echo_cancel else None
     heard: list[tuple[str, bool, bool]] = []
     running = True
 
     def listen() -> None:
-        listener = Listener(recognizer)
+        listener = app.listener(recognizer)
         for frame in microphone_frames("pulse"):
             if not running:
                 return
@@ -86,7 +115,9 @@ def main() -> int:
                     player.keep_alive()  # as a running conversation does once a second
                 time.sleep(0.7)
             running = False
+        flagged = player.underruns
     finally:
+        underruns.close()
         if canceller is not None:
             canceller.close()
         echo.close()
@@ -94,7 +125,8 @@ def main() -> int:
     lax = sum(u for _, _, u in heard)
     print(f"echo at {args.echo_db:g} dB through a PulseAudio loopback, echo canceller "
           f"{'on (webrtc)' if canceller else 'off'}: {len(texts)} answers, {len(heard)} utterances heard; "
-          f"false barge-ins: {strict} with the stop-or-pause rule, {lax} if anything understood cut in")
+          f"false barge-ins: {strict} with the stop-or-pause rule, {lax} if anything understood cut in; "
+          f"output underruns: {underruns.count} reported by ALSA, {flagged} flagged to the callback")
     return 0
 
 

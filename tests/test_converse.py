@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from voiceguide.audio import read_wav
 from voiceguide.guide import Guide
 
@@ -16,6 +18,7 @@ from .sound import sounding_seconds
 from .speech import spoken_wav
 
 
+@pytest.mark.slow
 def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, guide: Guide) -> None:
     wavs = [spoken_wav(tmp_path, q) for q in ("what are the symptoms", "more detail", "stop", "next topic")]
     out, events = tmp_path / "guide.wav", tmp_path / "events.jsonl"
@@ -24,7 +27,7 @@ def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, gui
          str(wavs[3]), "--to-wav", str(out), "--events", str(events)],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
     assert done.returncode == 0, done.stderr
-    turns = [json.loads(line) for line in events.read_text().splitlines()]
+    turns = said(events)
     symptoms = guide.content.topic("symptoms")
     assert [t["intent"] for t in turns] == ["topic.symptoms", "control.more", "control.stop", "control.next"]
     assert turns[0]["answer"] == symptoms.short and turns[1]["answer"] == symptoms.detail
@@ -58,9 +61,16 @@ def listen(tmp_path: Path, said: list[str], config: Path, *extra: str,
         run.wait(timeout=600)
     done = subprocess.CompletedProcess(command, run.returncode, out, err)
     assert done.returncode == 0, done.stderr
-    return done, [json.loads(line) for line in events.read_text().splitlines()]
+    return done, said(events)
 
 
+def said(events: Path) -> list[dict[str, object]]:
+    """The turns of an events file the guide replied to (every utterance is logged, echo included)."""
+    turns = [json.loads(line) for line in events.read_text().splitlines()]
+    return [t for t in turns if not str(t["decision"]).startswith("ignored")]
+
+
+@pytest.mark.slow
 def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, guide: Guide) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("rate_step: 6\n")  # a brisk voice keeps the test short
@@ -92,6 +102,7 @@ def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, gui
     assert guide.content.disclaimer.text not in again.stdout  # only on first use
 
 
+@pytest.mark.slow
 def test_push_to_talk_hears_one_question_per_key_press(tmp_path: Path, guide: Guide) -> None:
     done, turns = listen(tmp_path, ["how long is recovery", "what are the symptoms"], tmp_path / "config.yaml",
                          "--push-to-talk", stdin="\n")
@@ -115,12 +126,13 @@ def test_echo_cancel_without_a_sound_server_tool_is_one_clear_line(tmp_path: Pat
     assert line == "voiceguide station: echo cancelling needs PulseAudio's pactl, which is not installed"
 
 
+@pytest.mark.slow
 def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -> None:
+    from voiceguide.app import listening_vocabulary
     from voiceguide.converse import Session, Station, StationConfig, scripted_frames
     from voiceguide.dialogue import Conversation, VoiceSettings
     from voiceguide.hearing import Listener
     from voiceguide.playback import TimelinePlayer
-    from voiceguide.app import listening_vocabulary
     from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer
     from voiceguide.speak import EspeakSynthesizer, Speech
 

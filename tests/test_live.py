@@ -22,7 +22,7 @@ from .conftest import REPO
 from .sound import Echo, Recorder, play_into_mic, restart_pulse, sounding_seconds
 from .speech import spoken_wav
 
-pytestmark = pytest.mark.usefixtures("pulse")
+pytestmark = [pytest.mark.usefixtures("pulse"), pytest.mark.slow]
 
 
 def start(command: str, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
@@ -65,7 +65,7 @@ def test_listen_holds_a_conversation_through_the_devices(tmp_path: Path, guide: 
         out, err = guide_run.communicate()
         audio = speaker.stop()
     assert guide_run.returncode == 0, err
-    turns = lines(events)
+    turns = [t for t in lines(events) if not str(t["decision"]).startswith("ignored")]
     assert [t["intent"] for t in turns] == ["topic.recovery", "control.more", "topic.symptoms", "control.stop",
                                             "control.goodbye"]
     recovery = guide.content.topic("recovery")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.models import ModelError, find_model, install, layout_problem
 from voiceguide.config import load_config
+from voiceguide.models import ModelError, find_model, install, layout_problem
 from voiceguide.recognize import Vocabulary
 from voiceguide.vosk_engine import VoskRecognizer
 

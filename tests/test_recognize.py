@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voiceguide.app import listening_vocabulary
 from voiceguide.audio import Audio, AudioError, concat, read_wav, silence
 from voiceguide.guide import Guide
 from voiceguide.hearing import EndpointConfig, Listener, frames_of
-from voiceguide.app import listening_vocabulary
 from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer
 from voiceguide.recognize import SAMPLE_RATE, Vocabulary
 from voiceguide.understand import understand_heard
@@ -119,7 +119,7 @@ def test_bad_audio_files_are_one_clear_line(tmp_path: Path) -> None:
     truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     text = tmp_path / "notes.wav"
     text.write_text("not audio at all")
-    for path, message in ((truncated, "truncated"), (text, "not a readable WAV file"),
+    for path, message in ((truncated, "truncated"), (text, "not a readable audio file"),
                           (tmp_path / "absent.wav", "no such file")):
         with pytest.raises(AudioError, match=message):
             read_wav(path)

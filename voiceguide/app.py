@@ -19,6 +19,7 @@ from .devices import DevicePlayer, device_id, wait_for_speaker
 from .dialogue import Conversation, State
 from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener
+from .isolate import ProcessRecognizer
 from .normalize import words
 from .playback import StreamPlayer
 from .recognize import EnginePlan, ModelChoice, Recognizer, Vocabulary, choose_engine
@@ -65,16 +66,20 @@ class App:
 
     def engine_plan(self, *phrases: str) -> EnginePlan:
         """The engine asked for and its model, listening also for ``phrases`` besides the commands;
-        plain data, so that it can be opened in another process (EnginePlan.open)."""
+        plain data, so that it can be opened in another process."""
         choice = ModelChoice(self.choices.model, self.config.vosk_model, self.config.whisper_size)
         return choose_engine(self.choices.engine or self.config.engine, choice,
                              listening_vocabulary(self.guide, *phrases))
 
-    def recognizer(self, *phrases: str) -> tuple[Recognizer, str]:
+    def recognizer(self, *phrases: str, isolated: bool = False) -> tuple[Recognizer, str]:
         """The engine asked for, opened, listening also for ``phrases`` besides the commands, and a
-        sentence saying which engine and why."""
+        sentence saying which engine and why. ``isolated`` decodes in a child process, for
+        whenever the guide speaks while it listens (see isolate.py)."""
         plan = self.engine_plan(*phrases)
-        return plan.open(), plan.why
+        if not isolated:
+            return plan()
+        recognizer = ProcessRecognizer(plan)
+        return recognizer, recognizer.which
 
     def listener(self, recognizer: Recognizer) -> Listener:
         return Listener(recognizer, EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms))

@@ -1,12 +1,14 @@
 """Audio as the guide handles it: mono 16-bit PCM with its sample rate.
 
-Reading accepts WAV files of any rate and channel count (mixed to mono and
-resampled with soxr); writing is atomic (written aside, then renamed).
+Reading goes through libsndfile (``soundfile``): WAV of every kind, FLAC, Ogg
+Vorbis and Opus, MP3, mixed to mono and resampled with soxr. Writing is WAV,
+atomic (written aside, then renamed).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import wave
 from dataclasses import dataclass
@@ -22,6 +24,13 @@ Samples = npt.NDArray[np.int16]
 
 class AudioError(VoiceGuideError):
     """An audio file or stream the guide cannot use. The message names it."""
+
+    def __init__(self, problem: str, path: Path | str | None = None) -> None:
+        self.problem = problem
+        """What is wrong, in a few words, without the file's name."""
+        self.path = path
+        """The file, when the error is about one."""
+        super().__init__(f"{path}: {problem}" if path is not None else problem)
 
 
 @dataclass(frozen=True)
@@ -78,43 +87,70 @@ def from_pcm_bytes(data: bytes, rate: int) -> Audio:
     return Audio(np.frombuffer(data[:usable], dtype="<i2").astype(np.int16), rate)
 
 
+# libsndfile reads what there is of a cut file and says so only in its log (``extra_info``):
+# a WAV's declared data length, or an Ogg stream whose last page is not marked as the last.
+_WAV_DATA_LENGTH = re.compile(r"^data\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
+_OGG_CUT = re.compile(r"end-of-stream", re.IGNORECASE)
+# A WAV length this large was written before the real one was known (espeak-ng --stdout, a recorder
+# that streams): the file is whole, its header just never got the length.
+_STREAMING_LENGTH = 0x7FFF0000
+
+
 def read_wav(path: Path, rate: int | None = None) -> Audio:
-    """Read a PCM WAV file, mixed to mono and resampled to ``rate`` if given."""
+    """Read an audio file, mixed to mono and resampled to ``rate`` if given.
+
+    Named for its first format, it reads whatever the installed libsndfile reads: WAV with 8 to 32-bit
+    integer or 32 and 64-bit float samples, plain or extensible, any channel count; FLAC; Ogg Vorbis and
+    Opus; MP3 (libsndfile 1.1 and later). A missing, empty, cut or non-audio file is an
+    :class:`AudioError` naming the file and the problem.
+    """
+    import soundfile  # imported here, as soxr is: only the commands that read audio load libsndfile
+
+    path = Path(path)
+    opened = False
     try:
-        with wave.open(str(path), "rb") as wav:
-            channels, width, file_rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
-            frames = wav.getnframes()
-            data = wav.readframes(frames)
+        with open(path, "rb") as raw:
+            if os.fstat(raw.fileno()).st_size == 0:
+                raise AudioError("is empty (0 bytes)", path)
+            with soundfile.SoundFile(raw) as sound:
+                opened = True
+                # An MP3 without a Xing tag has no length: libsndfile's count is a guess from its first frame.
+                declared = sound.frames if sound.format != "MP3" else 0
+                file_rate = sound.samplerate
+                data = sound.read(dtype="float32", always_2d=True)
+                log = sound.extra_info
     except FileNotFoundError:
-        raise AudioError(f"{path}: no such file") from None
+        raise AudioError("no such file", path) from None
     except IsADirectoryError:
-        raise AudioError(f"{path}: is a folder, not a WAV file") from None
-    except (wave.Error, EOFError) as exc:
-        raise AudioError(f"{path}: not a readable WAV file ({exc})") from None
+        raise AudioError("is a folder, not an audio file", path) from None
+    except soundfile.LibsndfileError as exc:
+        reason = re.sub(r"^Error\s*:\s*", "", " ".join(exc.error_string.split())).rstrip(".")
+        if opened:
+            raise AudioError(f"is truncated or damaged ({reason})", path) from None
+        raise AudioError(f"not a readable audio file ({reason})", path) from None
     except OSError as exc:
-        raise AudioError(f"{path}: cannot read ({exc.strerror})") from None
-    if width not in (1, 2, 4):
-        raise AudioError(f"{path}: unsupported sample width of {width * 8} bits")
-    streaming = frames * channels * width >= 0x7FFF0000  # a header written before the length was known
-    if len(data) < frames * channels * width and not streaming:
-        raise AudioError(f"{path}: file is truncated ({len(data)} of {frames * channels * width} bytes)")
-    if file_rate <= 0 or channels <= 0:
-        raise AudioError(f"{path}: invalid header")
-    audio = Audio(_to_mono_int16(data, channels, width), file_rate)
+        raise AudioError(f"cannot read ({exc.strerror})", path) from None
+    _check_whole(path, log, len(data), declared)
+    if not len(data):
+        raise AudioError("is empty (no sound in it)", path)
+    # Float files may hold values past full scale, or even NaN: clipped, never wrapped round.
+    mono = np.nan_to_num(data.mean(axis=1) * 32768.0)
+    samples: Samples = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
+    audio = Audio(samples, file_rate)
     return audio.resampled(rate) if rate else audio
 
 
-def _to_mono_int16(data: bytes, channels: int, width: int) -> Samples:
-    if width == 1:
-        wide = (np.frombuffer(data, dtype=np.uint8).astype(np.int32) - 128) << 8
-    elif width == 2:
-        wide = np.frombuffer(data, dtype="<i2").astype(np.int32)
-    else:
-        wide = np.frombuffer(data, dtype="<i4").astype(np.int64) >> 16
-    usable = len(wide) - len(wide) % channels
-    mono = wide[:usable].reshape(-1, channels).mean(axis=1)
-    samples: Samples = np.clip(mono, -32768, 32767).astype(np.int16)
-    return samples
+def _check_whole(path: Path, log: str, got: int, declared: int) -> None:
+    """Raise :class:`AudioError` when the file was cut short, as far as libsndfile lets us tell."""
+    wav = _WAV_DATA_LENGTH.search(log)
+    if wav:
+        said, there = int(wav[1]), int(wav[2])
+        if there < said < _STREAMING_LENGTH:
+            raise AudioError(f"is truncated ({there} of {said} bytes of sound)", path)
+    if _OGG_CUT.search(log):
+        raise AudioError("is truncated (its Ogg stream stops before its end)", path)
+    if got < declared:
+        raise AudioError(f"is truncated ({got} of {declared} samples)", path)
 
 
 def write_wav(path: Path, audio: Audio) -> None:

@@ -18,7 +18,7 @@ from typing import NoReturn, TextIO, cast
 
 from . import __version__
 from .app import App, Choices, Home
-from .audio import write_wav
+from .audio import AudioError, write_wav
 from .config import config_path, load_config, save_config
 from .converse import Session, Station, StationConfig, scripted_frames, summarise
 from .devices import Microphone, NoAudioDevice, list_devices, microphone_frames
@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of the answer")
     heard = ask.add_mutually_exclusive_group()
     heard.add_argument("--audio", type=Path, nargs="+", metavar="FILE",
-                       help="spoken questions: WAV files (any rate), or - for raw 16 kHz 16-bit mono PCM "
-                       "on stdin; one answer per file")
+                       help="spoken questions: audio files (WAV, FLAC, Ogg, MP3; any rate), or - for raw "
+                       "16 kHz 16-bit mono PCM on stdin; one answer per file")
     heard.add_argument("--mic", action="store_true", help="listen for one spoken question on the microphone")
     _listening_options(ask)
     speech = ask.add_mutually_exclusive_group()
@@ -182,7 +182,7 @@ def _listen(args: argparse.Namespace) -> int:
 def _listen_at_home(args: argparse.Namespace) -> int:
     app = _app(args)
     microphone = None if args.from_wavs else _microphone(app)
-    listener = app.listener(_recognizer(app))
+    listener = app.listener(_recognizer(app, isolated=True))
     rate = app.speech.synthesizer.sample_rate
     player: StreamPlayer = TimelinePlayer(rate) if args.to_wav else (_speaker(app) or TimelinePlayer(rate))
     conversation = app.conversation()
@@ -269,7 +269,7 @@ def _station(args: argparse.Namespace) -> int:
 
 def _serve_station(args: argparse.Namespace) -> int:
     app = _app(args)
-    listener = app.listener(_recognizer(app, args.wake_phrase.lower()))
+    listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True))
     player: StreamPlayer = TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav \
         else app.speaker(wait=True)
     log_path = _station_log(args.log)
@@ -417,23 +417,32 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _ask_spoken(args: argparse.Namespace, app: App) -> int:
     recognizer = _recognizer(app)
+    unreadable = 0
     for transcript in _heard(args, app, recognizer):
+        if isinstance(transcript, AudioError):
+            # In the bad file's place, so that the answers still line up with the files given.
+            unreadable += 1
+            print(f"voiceguide ask: {transcript}", file=sys.stderr)
+            print(json.dumps({"file": str(transcript.path), "error": transcript.problem}, ensure_ascii=False)
+                  if args.json else f"Could not read {transcript.path}: {transcript.problem}.", flush=True)
+            continue
         understanding = understand_heard(app.guide.understander, transcript.text, transcript.command,
                                          transcript.alternatives)
         reply = app.conversation(home=False, ask_back=False).respond(transcript.text, understanding)
         _answer(args, app, reply)
-    return 0
+    return EXIT_USER_ERROR if unreadable else 0
 
 
-def _recognizer(app: App, *phrases: str) -> Recognizer:
+def _recognizer(app: App, *phrases: str, isolated: bool = False) -> Recognizer:
     """The engine asked for (said once on stderr), listening also for ``phrases`` besides the commands."""
-    recognizer, which = app.recognizer(*phrases)
+    recognizer, which = app.recognizer(*phrases, isolated=isolated)
     print(f"voiceguide: {which}", file=sys.stderr)
     return recognizer
 
 
-def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript]:
-    """The transcript of each spoken question: one per file, or one from the microphone."""
+def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript | AudioError]:
+    """The transcript of each spoken question: one per file, or one from the microphone. A file that
+    cannot be read gives its error in its place, and the files after it are still heard."""
     if args.mic:
         with _microphone(app) as mic:
             # The microphone going silent for as long as the timeout also ends the wait.
@@ -444,7 +453,12 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterat
         return
     for path in args.audio:
         frames = raw_frames(sys.stdin.buffer) if str(path) == "-" else wav_frames(path)
-        heard = [u.transcript for u in app.listener(recognizer).utterances(frames)]
+        try:
+            # wav_frames reads the whole file before its first frame: a bad file never reaches the engine.
+            heard = [u.transcript for u in app.listener(recognizer).utterances(frames)]
+        except AudioError as exc:
+            yield exc
+            continue
         text = " ".join(t.text for t in heard).strip()
         one = heard[0] if len(heard) == 1 else None
         yield Transcript(text, min((t.confidence for t in heard), default=0.0),

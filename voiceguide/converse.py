@@ -236,7 +236,8 @@ class Session:
     def began_after_guide(self, utterance: Utterance) -> bool:
         """The utterance began after the guide's last sample (a quick reply, not talk over it)."""
         finished = self._finished()
-        return finished is not None and utterance.started_at >= finished
+        # The start is reckoned back in whole frames from when speech was noticed: allow one.
+        return finished is not None and utterance.started_at >= finished - FRAME_MS / 1000
 
     def _finished(self) -> float | None:
         return self._playing.timing.finished if self._playing is not None else None

@@ -15,7 +15,6 @@ import importlib.util
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 from .errors import VoiceGuideError
 
@@ -88,7 +87,7 @@ class Recognizer(ABC):
 
     Constructed as ``Engine(vocabulary, model)``, both picklable."""
 
-    engine: ClassVar[str]
+    engine: str
     """Engine name, as in ENGINES."""
 
     @classmethod
@@ -165,6 +164,10 @@ class EnginePlan:
 
     def open(self) -> Recognizer:
         return engine_class(self.engine)(self.vocabulary, self.model)  # type: ignore[call-arg]
+
+    def __call__(self) -> tuple[Recognizer, str]:
+        """Opened, and the sentence saying which: the plan is a factory for isolate.ProcessRecognizer."""
+        return self.open(), self.why
 
 
 def choose_engine(engine: str, choice: ModelChoice, vocabulary: Vocabulary) -> EnginePlan:

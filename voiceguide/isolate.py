@@ -1,0 +1,128 @@
+"""A recogniser in a child process, so that decoding never starves the speaker.
+
+The speaker's sounddevice callback is Python: it needs the interpreter lock
+every 10 ms. A decoder working in the same process holds that lock for long
+stretches (PocketSphinx's search, Whisper's tokenizer), the callback misses
+its deadline and the guide's voice stutters: bench/echo.py counted 58 ALSA
+underruns in 20 answers with the guide's echo at -6 dB while the listener
+decoded in process, and none with the decoder in a child process.
+:class:`ProcessRecognizer` keeps the Recognizer interface, so the listener
+does not know the difference; frames go down a pipe without waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+from collections.abc import Callable
+from typing import Any
+
+from .recognize import Recognizer, RecognizerError, Transcript
+
+log = logging.getLogger(__name__)
+
+Factory = Callable[[], tuple[Recognizer, str]]
+"""Opens the real recogniser and says which it is. Must pickle (a module-level function or a
+functools.partial of one): it is sent to the child process."""
+
+LOAD_TIMEOUT_S = 120.0
+"""How long the child may take to load its engine (a large model on a slow disk)."""
+FINISH_TIMEOUT_S = 60.0
+"""How long one utterance may take to decode before the child is taken for hung."""
+
+
+def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> None:
+    """The child: open the engine, then decode what the parent sends until it hangs up."""
+    try:
+        recognizer, which = factory()
+    except Exception as exc:  # the parent reports it in one line
+        conn.send(("error", str(exc)))
+        return
+    conn.send(("ready", (recognizer.engine, which)))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            recognizer.close()
+            return
+        kind = message[0]
+        try:
+            if kind == "accept":
+                recognizer.accept(message[1])
+            elif kind == "silence":
+                recognizer.silence(message[1])
+            elif kind == "start":
+                recognizer.start()
+            elif kind == "finish":
+                conn.send(("transcript", recognizer.finish()))
+            elif kind == "call":
+                conn.send(("result", getattr(recognizer, message[1])(*message[2])))
+        except Exception as exc:
+            log.exception("the recogniser failed")
+            if kind in ("finish", "call"):
+                conn.send(("error", str(exc)))
+
+
+class ProcessRecognizer(Recognizer):
+    """Decodes with the recogniser ``factory`` opens, in a child process."""
+
+    def __init__(self, factory: Factory) -> None:
+        context = multiprocessing.get_context("spawn")  # no copy of this process's threads or streams
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(factory, child), daemon=True,
+                                        name="voiceguide-recognizer")
+        self._process.start()
+        child.close()
+        kind, value = self._receive(LOAD_TIMEOUT_S)
+        if kind != "ready":
+            self.close()
+            raise RecognizerError(str(value))
+        self.engine, self.which = value
+
+    def _receive(self, timeout: float) -> tuple[str, Any]:
+        if not self._conn.poll(timeout):
+            raise RecognizerError(f"the speech recogniser did not answer within {timeout:g} seconds")
+        try:
+            kind, value = self._conn.recv()
+        except (EOFError, OSError):
+            raise RecognizerError("the speech recogniser process ended") from None
+        return kind, value
+
+    def _send(self, *message: object) -> None:
+        try:
+            self._conn.send(message)
+        except (BrokenPipeError, OSError):
+            raise RecognizerError("the speech recogniser process ended") from None
+
+    def start(self) -> None:
+        self._send("start")
+
+    def accept(self, pcm: bytes) -> None:
+        self._send("accept", pcm)
+
+    def silence(self, started: bool) -> None:
+        self._send("silence", started)
+
+    def finish(self) -> Transcript:
+        self._send("finish")
+        kind, value = self._receive(FINISH_TIMEOUT_S)
+        if kind != "transcript":
+            raise RecognizerError(f"the speech recogniser failed: {value}")
+        transcript: Transcript = value
+        return transcript
+
+    def call(self, method: str, *args: object) -> object:
+        """Call another method of the real recogniser (an engine's own extra) and return its result."""
+        self._send("call", method, args)
+        kind, value = self._receive(FINISH_TIMEOUT_S)
+        if kind != "result":
+            raise RecognizerError(f"the speech recogniser failed: {value}")
+        return value
+
+    def close(self) -> None:
+        """Stop the child process."""
+        self._conn.close()
+        self._process.join(timeout=2)
+        if self._process.is_alive():
+            self._process.terminate()
