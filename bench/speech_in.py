@@ -32,6 +32,7 @@ Noise alone (pink, white, brown, babble-free hum, a cough and knocks) must get n
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import re
@@ -39,6 +40,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -315,6 +317,56 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
 
 
+@dataclass
+class Run:
+    """What one engine's run holds: the guide, the engine, and how it listens."""
+
+    args: argparse.Namespace
+    guide: object
+    recognizer: object
+    endpoint: object
+    speech: object
+    cited: dict[str, set[int]]
+
+
+def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool):  # type: ignore[no-untyped-def]
+    """One clip through the endpointer and the engine, as the guide hears it: the reply, the words
+    heard, and when ``paced`` the latency ("question" or "stop", ms)."""
+    from voiceguide.dialogue import Conversation
+    from voiceguide.hearing import Listener, frames_of
+    from voiceguide.understand import understand_heard
+
+    guide = run.guide
+    listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
+    heard = []
+    latency = None
+    stop_like = item.kind == "control" and item.control in ("stop", "pause")
+    for frame_no, frame in enumerate(front_end(run.args.front_end, frames_of(clip.tobytes()))):
+        if paced and frame_no * 160 >= speech_end:
+            time.sleep(0.01)  # the silence after speech goes at the pace of a real microphone
+        utterance = listener.feed(frame)
+        if utterance is None:
+            continue
+        heard.append(utterance)
+        if paced:  # what the guide would do now: understand, reply, synthesise the first sentence
+            t = utterance.transcript
+            got = understand_heard(guide.understander, t.text, t.command, t.alternatives)  # type: ignore[attr-defined]
+            answer = Conversation(guide, ask_back=False).respond(t.text, got)  # type: ignore[arg-type]
+            if not stop_like:
+                next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
+            latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000)
+            if frame_no * 160 >= speech_end:
+                break
+    last = listener.flush()
+    if last is not None:
+        heard.append(last)
+    text = " ".join(u.transcript.text for u in heard).strip()
+    one = heard[0].transcript if len(heard) == 1 else None
+    understanding = understand_heard(guide.understander, text, one.command if one else "",  # type: ignore[attr-defined]
+                                     one.alternatives if one else ())
+    return Conversation(guide, ask_back=False).respond(text, understanding), text, latency  # type: ignore[arg-type]
+
+
 def run_engine(args: argparse.Namespace) -> int:
     """In the child process: one engine over every condition and voice; one JSON line out."""
     from voiceguide.app import listening_vocabulary
@@ -323,7 +375,6 @@ def run_engine(args: argparse.Namespace) -> int:
     from voiceguide.hearing import EndpointConfig, Listener, frames_of
     from voiceguide.recognize import ModelChoice, engine_class
     from voiceguide.speak import EspeakSynthesizer, Speech
-    from voiceguide.understand import understand_heard
 
     engine, size = ENGINES[args.engine_run]
     items = load_items(args.set)  # all of them: babble talkers are taken from the whole set
@@ -332,6 +383,8 @@ def run_engine(args: argparse.Namespace) -> int:
     guide = load_guide()
     guide_load = time.perf_counter() - start
     vocabulary = listening_vocabulary(guide)
+    if args.prompt is not None:  # a prompt to try on the dev set instead of the guide's own
+        vocabulary = dataclasses.replace(vocabulary, prompt=args.prompt)
     cls = engine_class(engine)
     start = time.perf_counter()
     model = cls.locate(ModelChoice(whisper_size=size))
@@ -343,72 +396,42 @@ def run_engine(args: argparse.Namespace) -> int:
     else:
         recognizer = cls(vocabulary, model)  # type: ignore[call-arg]
     engine_load = time.perf_counter() - start
-    endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence,
-                              speculate_after_ms=args.speculate_after)
-    speech = Speech(EspeakSynthesizer())
-    cited = topic_sentences(guide)
+    endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence, speculate_after_ms=args.speculate_after,
+                              voice_detector=args.voice_detector)
+    run = Run(args, guide, recognizer, endpoint, Speech(EspeakSynthesizer()), topic_sentences(guide))
     typed = {items[i].text: Conversation(guide, ask_back=False).respond(items[i].text) for i in chosen}
+    voices = args.voices.split(",")
+    pairs = [(v, i) for v in voices for i in chosen]
+    if args.rotate:  # one voice a phrasing, the voices taking turns: every voice, a third of the cost
+        pairs = [(voices[n % len(voices)], i) for n, i in enumerate(chosen)]
     results: dict[str, dict[str, object]] = {}
     for condition in args.conditions.split(","):
         tallies: dict[str, Tally] = {"all": Tally()}
-        for voice in args.voices.split(","):
-            for index in chosen:
-                item = items[index]
-                clip, speech_end = condition_clip(items, index, voice, condition)
-                paced = index // args.every % args.latency_every == 0
-                listener = Listener(recognizer, endpoint)
-                heard = []
-                latency = None
-                stop_like = item.kind == "control" and item.control in ("stop", "pause")
-                for frame_no, frame in enumerate(frames_of(clip.tobytes())):
-                    if paced and frame_no * 160 >= speech_end:
-                        time.sleep(0.01)  # the silence after speech goes at the pace of a real microphone
-                    utterance = listener.feed(frame)
-                    if utterance is None:
-                        continue
-                    heard.append(utterance)
-                    if paced:  # what the guide would do now: understand, reply, synthesise the first sentence
-                        t = utterance.transcript
-                        got = understand_heard(guide.understander, t.text, t.command, t.alternatives)
-                        answer = Conversation(guide, ask_back=False).respond(t.text, got)
-                        if not stop_like:
-                            next(iter(speech.sentences(answer.text)))
-                        latency = ("stop" if stop_like else "question",
-                                   (time.perf_counter() - utterance.ended_at) * 1000)
-                        if frame_no * 160 >= speech_end:
-                            break
-                last = listener.flush()
-                if last is not None:
-                    heard.append(last)
-                text = " ".join(u.transcript.text for u in heard).strip()
-                one = heard[0].transcript if len(heard) == 1 else None
-                understanding = understand_heard(guide.understander, text, one.command if one else "",
-                                                 one.alternatives if one else ())
-                reply = Conversation(guide, ask_back=False).respond(text, understanding)
-                verdict = score(item, reply, cited)
-                typed_verdict = score(item, typed[item.text], cited)
-                for key in ("all", f"{voice}", f"{item.writer}"):
-                    t = tallies.setdefault(key, Tally())
-                    t.items += 1
-                    t.agree += reply.text == typed[item.text].text
-                    if verdict is not None:
-                        t.scored += 1
-                        t.right += verdict
-                        t.typed_right += bool(typed_verdict)
-                    if item.kind == "out_of_scope":
-                        t.out_of_scope += 1
-                        t.rejected += rejected(reply)
-                    if latency is not None:
-                        (t.stop_latencies if latency[0] == "stop" else t.latencies).append(latency[1])
-                if args.failures and verdict is False:
-                    print(f"  MISS [{condition} {voice}] {item.text!r} heard {text!r} -> {reply.intent}",
-                          file=sys.stderr)
-                if args.failures and item.kind == "out_of_scope" and not rejected(reply):
-                    print(f"  ACCEPTED [{condition} {voice}] {item.text!r} heard {text!r} -> {reply.intent}",
-                          file=sys.stderr)
+        for voice, index in pairs:
+            item = items[index]
+            clip, speech_end = condition_clip(items, index, voice, condition)
+            paced = index // args.every % args.latency_every == 0
+            reply, text, latency = hear(run, item, clip, speech_end, paced)
+            verdict = score(item, reply, run.cited)
+            typed_verdict = score(item, typed[item.text], run.cited)
+            for key in ("all", voice, item.writer):
+                t = tallies.setdefault(key, Tally())
+                t.items += 1
+                t.agree += reply.text == typed[item.text].text
+                if verdict is not None:
+                    t.scored += 1
+                    t.right += verdict
+                    t.typed_right += bool(typed_verdict)
+                if item.kind == "out_of_scope":
+                    t.out_of_scope += 1
+                    t.rejected += rejected(reply)
+                if latency is not None:
+                    (t.stop_latencies if latency[0] == "stop" else t.latencies).append(latency[1])
+            if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
+                print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
+                      f"heard {text!r} -> {reply.intent}", file=sys.stderr)
         results[condition] = {key: _figures(t) for key, t in tallies.items()}
-        all_ = results[condition]["all"]
-        print(f"  {args.engine_run} {condition}: {json.dumps(all_)}", file=sys.stderr)
+        print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
     noise_heard = []
     if args.noise:
         for kind, clip in noise_clips():
@@ -423,6 +446,19 @@ def run_engine(args: argparse.Namespace) -> int:
                       "noise_clips": len(noise_clips()) if args.noise else 0, "noise_heard": noise_heard,
                       "items": len(chosen), "results": results}))
     return 0
+
+
+def front_end(kind: str, frames: Iterator[bytes]) -> Iterator[bytes]:
+    """Frames through a noise-suppression front end, to measure whether one helps (dev set)."""
+    if kind == "none":
+        yield from frames
+        return
+    from webrtc_noise_gain import AudioProcessor
+
+    level = int(kind.removeprefix("webrtc") or 2)  # webrtc1 .. webrtc4: suppression strength
+    processor = AudioProcessor(0, level)
+    for frame in frames:
+        yield processor.Process10ms(frame).audio
 
 
 def _option(pair: str) -> tuple[str, object]:
@@ -453,11 +489,16 @@ def main() -> int:
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--voices", default=",".join(VOICES))
     parser.add_argument("--every", type=int, default=1, help="only every Nth phrasing (a quick dev run)")
+    parser.add_argument("--rotate", action="store_true",
+                        help="each phrasing in one voice, the voices taking turns (instead of every voice)")
     parser.add_argument("--latency-every", type=int, default=4, help="feed every Nth phrasing's end in real time")
     parser.add_argument("--trailing-silence", type=int, default=500)
     parser.add_argument("--speculate-after", type=int, default=200)
+    parser.add_argument("--voice-detector", default="silero", help="the endpointer's: silero (as the app) or level")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a WhisperOptions field, for tuning on the dev set")
+    parser.add_argument("--prompt", help="a Whisper prompt to try instead of the guide's (dev set)")
+    parser.add_argument("--front-end", default="none", help="none, or webrtc1..webrtc4 noise suppression (dev set)")
     parser.add_argument("--no-noise", dest="noise", action="store_false", help="skip the noise-only clips")
     parser.add_argument("--failures", action="store_true", help="list each miss (dev set only)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
@@ -479,8 +520,8 @@ def main() -> int:
     if args.render_only:
         return 0
     print(f"{args.set} set ({'locked test' if args.set == 'test' else 'dev'}): {len(items)} phrasings "
-          f"(every {args.every}), voices {', '.join(voices)}; trailing silence {args.trailing_silence} ms, "
-          f"early decoding after {args.speculate_after} ms")
+          f"(every {args.every}), voices {', '.join(voices)}{' in turn' if args.rotate else ''}; "
+          f"trailing silence {args.trailing_silence} ms, early decoding after {args.speculate_after} ms")
     report = []
     for name in args.engines.split(","):
         done = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--engine-run", name],

@@ -82,7 +82,8 @@ class App:
         return recognizer, recognizer.which
 
     def listener(self, recognizer: Recognizer) -> Listener:
-        return Listener(recognizer, EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms))
+        return Listener(recognizer, EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms,
+                                                   voice_detector="silero"))
 
     @property
     def input_device(self) -> str | int | None:

@@ -52,8 +52,9 @@ class WhisperOptions:
     """CPU threads for CTranslate2."""
     beam: int = 1
     """Beam size (1: greedy)."""
-    window: str = "fit"
-    """"fit": the encoder sees the utterance, rounded up to a second; "full": Whisper's 30 s window."""
+    window_s: float = 30.0
+    """The audio the encoder sees, in seconds: at least the utterance (rounded up to a second),
+    padded to this; Whisper was trained on 30 s windows."""
     prompt: bool = True
     """Give Whisper the guide's domain prompt."""
     speech_check: str = "silero"
@@ -189,7 +190,8 @@ class WhisperRecognizer(Recognizer):
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         features = self._model.feature_extractor(audio)
         full = self._model.feature_extractor.nb_max_frames
-        frames = full if self.options.window == "full" else min(full, math.ceil(features.shape[-1] / 100 + 1) * 100)
+        fit = math.ceil(features.shape[-1] / 100 + 1) * 100
+        frames = min(full, max(fit, int(self.options.window_s * 100)))
         features = _pad_or_trim(features, frames)
         encoded = self._model.encode(features)
         seconds = len(audio) / SAMPLE_RATE
