@@ -12,7 +12,7 @@ Voices: Piper joe and espeak-ng in two variants (en-us+f3; en-gb-x-rp, British E
 
 - clean;
 - pink noise at 10 and 5 dB SNR;
-- babble at 5 dB: three other phrasings spoken at once by three other voices;
+- babble at 5 dB: six other phrasings spoken at once by the other voices (four more espeak-ng ones);
 - a reverberant room (sox reverb) plus pink noise at 15 dB;
 - tempo +15% and -15% (sox tempo, pitch kept).
 
@@ -23,10 +23,13 @@ one second before the speech and one after, as in a real room.
 Each engine runs in a child process of its own (so its memory is its own), through the real
 endpointer, the engine's command pass, understanding and the dialogue. Scoring: the same
 function scores the typed and the spoken reply (score()); "agreement" is the share of phrasings
-whose spoken reply is the reply to the same question typed. Latency: for every Nth phrasing the
-audio after the speech is fed in real time, and the figure is the end-of-utterance decision to
-the first answer sample synthesised (questions), or to the decision (stop and pause).
-Noise alone (pink, white, brown, babble-free hum, a cough and knocks) must get no words at all.
+whose spoken reply is the reply to the same question typed. --every N takes every Nth phrasing,
+and every stop and pause; --rotate speaks each in one voice, the voices taking turns. Latency:
+for every 4th phrasing (--latency-every) and every stop and pause, the audio after the speech is
+fed in real time, and the figure is the end-of-utterance decision to the first answer sample
+synthesised (questions), or to the decision (stop and pause: the player stops at its next 10 ms
+block, bench/speech_out.py). Noise alone (pink, white, brown, hum, a cough, knocks) must get no
+words at all.
 """
 
 from __future__ import annotations
@@ -57,7 +60,10 @@ LEAD_S = 1.0
 TAIL_S = 1.0
 VOICES = ("piper", "en-us+f3", "en-gb-x-rp")
 BABBLE_VOICES = ("piper", "en-us+f3", "en-gb-x-rp", "en-us+m3", "en-gb-scotland+f4")
-"""Babble talkers for a phrasing: three of these that are not its own voice."""
+"""Babble talkers for a phrasing: the voices of these that are not its own, in turn."""
+BABBLE_TALKERS = 6
+"""Six other phrasings at once: babble. (Three, tried first on the dev set, is rather a few
+conversations one can follow: Whisper transcribed them, 14.7% answered, dev, tiny.en.)"""
 EFFECTS = {"tempo+15": ["tempo", "1.15"], "tempo-15": ["tempo", "0.85"], "room": ["reverb", "60", "50", "100"]}
 CONDITIONS = ("clean", "pink10", "pink5", "babble5", "room15", "tempo+15", "tempo-15")
 ENGINES = {
@@ -104,15 +110,25 @@ def load_items(which: str) -> list[Item]:
     return items
 
 
+def stop_or_pause(item: Item) -> bool:
+    """What must cut in at once while the guide speaks."""
+    return item.kind == "control" and item.control in ("stop", "pause")
+
+
+def chosen_items(items: list[Item], every: int) -> list[int]:
+    """Every Nth phrasing, and every stop and pause (too few otherwise for their latency figure)."""
+    return sorted(set(range(0, len(items), every)) | {i for i, item in enumerate(items) if stop_or_pause(item)})
+
+
 def cache_path(text: str, voice: str, effect: str = "") -> Path:
     name = hashlib.sha1(text.encode()).hexdigest()[:16]
     return CACHE / (voice + (f"@{effect}" if effect else "")) / f"{name}.wav"
 
 
 def babble_talkers(items: list[Item], index: int, voice: str) -> list[tuple[str, str]]:
-    """Three other phrasings, each in another voice."""
-    others = [v for v in BABBLE_VOICES if v != voice][:3]
-    return [(items[(index + 7 * (k + 1)) % len(items)].text, v) for k, v in enumerate(others)]
+    """BABBLE_TALKERS other phrasings, in voices other than ``voice``."""
+    others = [v for v in BABBLE_VOICES if v != voice]
+    return [(items[(index + 7 * (k + 1)) % len(items)].text, others[k % len(others)]) for k in range(BABBLE_TALKERS)]
 
 
 def render(items: list[Item], voices: list[str], conditions: list[str]) -> None:
@@ -340,7 +356,7 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
     heard = []
     latency = None
-    stop_like = item.kind == "control" and item.control in ("stop", "pause")
+    stop_like = stop_or_pause(item)
     for frame_no, frame in enumerate(front_end(run.args.front_end, frames_of(clip.tobytes()))):
         if paced and frame_no * 160 >= speech_end:
             time.sleep(0.01)  # the silence after speech goes at the pace of a real microphone
@@ -378,7 +394,7 @@ def run_engine(args: argparse.Namespace) -> int:
 
     engine, size = ENGINES[args.engine_run]
     items = load_items(args.set)  # all of them: babble talkers are taken from the whole set
-    chosen = range(0, len(items), args.every)
+    chosen = chosen_items(items, args.every)
     start = time.perf_counter()
     guide = load_guide()
     guide_load = time.perf_counter() - start
@@ -410,7 +426,7 @@ def run_engine(args: argparse.Namespace) -> int:
         for voice, index in pairs:
             item = items[index]
             clip, speech_end = condition_clip(items, index, voice, condition)
-            paced = index // args.every % args.latency_every == 0
+            paced = index // args.every % args.latency_every == 0 or stop_or_pause(item)
             reply, text, latency = hear(run, item, clip, speech_end, paced)
             verdict = score(item, reply, run.cited)
             typed_verdict = score(item, typed[item.text], run.cited)
@@ -514,7 +530,7 @@ def main() -> int:
         parser.error("--failures lists misses: only on the dev set (the test set is locked)")
     if args.engine_run:
         return run_engine(args)
-    items = load_items(args.set)[:: args.every]
+    items = [load_items(args.set)[i] for i in chosen_items(load_items(args.set), args.every)]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
     render(load_items(args.set), voices, conditions)  # babble talkers come from the whole set
     if args.render_only:

@@ -52,9 +52,11 @@ class WhisperOptions:
     """CPU threads for CTranslate2."""
     beam: int = 1
     """Beam size (1: greedy)."""
-    window_s: float = 30.0
-    """The audio the encoder sees, in seconds: at least the utterance (rounded up to a second),
-    padded to this; Whisper was trained on 30 s windows."""
+    window_s: float = 0.0
+    """The audio the encoder sees, in seconds: at least the utterance (rounded up to a second), padded
+    to this. Whisper was trained on 30 s windows, but on the dev writers a window that fits the
+    utterance answered as many (50.0% against 50.0% at 30 s and 47.1% at 10 s, clean) at a third
+    of the cost; when it loops ("what is this what is this ..."), the 30 s window decodes again."""
     prompt: bool = True
     """Give Whisper the guide's domain prompt."""
     speech_check: str = "silero"
@@ -191,9 +193,13 @@ class WhisperRecognizer(Recognizer):
         features = self._model.feature_extractor(audio)
         full = self._model.feature_extractor.nb_max_frames
         fit = math.ceil(features.shape[-1] / 100 + 1) * 100
-        frames = min(full, max(fit, int(self.options.window_s * 100)))
-        features = _pad_or_trim(features, frames)
-        encoded = self._model.encode(features)
+        text, confidence = self._generate(features, min(full, max(fit, int(self.options.window_s * 100))), audio)
+        if _loops(text):
+            text, confidence = self._generate(features, full, audio)
+        return text, confidence
+
+    def _generate(self, features: Any, frames: int, audio: Any) -> tuple[str, float]:
+        encoded = self._model.encode(_pad_or_trim(features, frames))
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
         result = self._model.model.generate(
@@ -205,6 +211,13 @@ class WhisperRecognizer(Recognizer):
             return "", 0.0
         text = words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(tokens)))
         return text, math.exp(avg_logprob) if text else 0.0
+
+
+def _loops(text: str) -> bool:
+    """Whisper went round in a loop: some run of three words comes back three times or more."""
+    words = text.split()
+    runs = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    return any(runs.count(run) >= 3 for run in set(runs))
 
 
 def _pad_or_trim(features: Any, frames: int) -> Any:
