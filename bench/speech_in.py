@@ -25,8 +25,8 @@ endpointer, the engine's command pass, understanding and the dialogue. Scoring: 
 function scores the typed and the spoken reply (score()); "agreement" is the share of phrasings
 whose spoken reply is the reply to the same question typed. --every N takes every Nth phrasing,
 and every stop and pause; --rotate speaks each in one voice, the voices taking turns. Latency:
-for every 4th phrasing (--latency-every) and every stop and pause, the audio after the speech is
-fed in real time, and the figure is the end-of-utterance decision to the first answer sample
+for every 4th phrasing (--latency-every) and every stop and pause, the clip is fed in real
+time, and the figure is the end-of-utterance decision to the first answer sample
 synthesised (questions), or to the decision (stop and pause: the player stops at its next 10 ms
 block, bench/speech_out.py). Noise alone (pink, white, brown, hum, a cough, knocks) must get no
 words at all.
@@ -357,9 +357,11 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     heard = []
     latency = None
     stop_like = stop_or_pause(item)
+    due = time.perf_counter()
     for frame_no, frame in enumerate(front_end(run.args.front_end, frames_of(clip.tobytes()))):
-        if paced and frame_no * 160 >= speech_end:
-            time.sleep(0.01)  # the silence after speech goes at the pace of a real microphone
+        if paced:  # at the pace of a real microphone, so that early decoding has the time it would have
+            due += 0.01
+            time.sleep(max(0.0, due - time.perf_counter()))
         utterance = listener.feed(frame)
         if utterance is None:
             continue
@@ -446,6 +448,8 @@ def run_engine(args: argparse.Namespace) -> int:
             if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
                 print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
                       f"heard {text!r} -> {reply.intent}", file=sys.stderr)
+            if args.failures and latency is not None and latency[1] > 600:
+                print(f"  SLOW {latency[1]:.0f} ms [{condition} {voice}] {item.text!r} heard {text!r}", file=sys.stderr)
         results[condition] = {key: _figures(t) for key, t in tallies.items()}
         print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
     noise_heard = []

@@ -178,6 +178,8 @@ class WhisperRecognizer(Recognizer):
 
     def start(self) -> None:
         self._pcm = bytearray()
+        if self._speculation is not None:
+            self._speculation.cancel()
         self._speculation = None
         self._check.reset()
         if self._commands is not None:
@@ -190,8 +192,11 @@ class WhisperRecognizer(Recognizer):
             self._commands.accept(pcm)
 
     def silence(self, started: bool) -> None:
-        # A stale decode still runs to its end (CTranslate2 cannot be interrupted); its result is dropped.
-        self._speculation = self._submit() if started else None
+        stale, self._speculation = self._speculation, self._submit() if started else None
+        if stale is not None:
+            # Not begun yet: dropped. Begun: it runs to its end (CTranslate2 cannot be interrupted),
+            # and its result is never read.
+            stale.cancel()
 
     def _submit(self) -> Future[tuple[str, float]]:
         return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms)
