@@ -38,6 +38,10 @@ from .recognize import (
     words_of,
 )
 
+Heard = tuple[str, float, tuple[str, ...]]
+"""The words, Whisper's confidence, and its next-best readings."""
+NOTHING: Heard = ("", 0.0, ())
+
 _ANNOTATION = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*[^*]*\*|[♪♫]")
 """Whisper's notes on sounds ("(coughing)", "[MUSIC]"): not words anyone said."""
 
@@ -50,8 +54,11 @@ class WhisperOptions:
 
     threads: int = 1
     """CPU threads for CTranslate2."""
-    beam: int = 1
-    """Beam size (1: greedy)."""
+    readings: int = 5
+    """Readings kept (a beam search as wide): the next-best ones go to the understanding stage's
+    rescue, as PocketSphinx's do. Dev writers, 53 phrasings, tiny.en: 55.6% answered clean and
+    55.6% in pink noise at 10 dB, against 53.3% and 44.4% with greedy decoding (one reading), for
+    about 40% more decoding time (234 ms of CPU a question against 167)."""
     window_s: float = 0.0
     """The audio the encoder sees, in seconds: at least the utterance (rounded up to a second), padded
     to this. Whisper was trained on 30 s windows, but on the dev writers a window that fits the
@@ -151,7 +158,7 @@ class WhisperRecognizer(Recognizer):
         # One worker: decodes never overlap, and the detector's state is never shared.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._pcm = bytearray()
-        self._speculation: Future[tuple[str, float]] | None = None
+        self._speculation: Future[Heard] | None = None
         self._decode(bytes(SAMPLE_RATE // 2 * 2), math.inf)  # the first decode allocates: now, not on a question
 
     @classmethod
@@ -198,45 +205,50 @@ class WhisperRecognizer(Recognizer):
             # and its result is never read.
             stale.cancel()
 
-    def _submit(self) -> Future[tuple[str, float]]:
+    def _submit(self) -> Future[Heard]:
         return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms)
 
     def finish(self) -> Transcript:
         job = self._speculation or self._submit()
         self._speculation = None
         command = self._commands.finish() if self._commands is not None else ""
-        text, confidence = job.result()
-        return Transcript(text, confidence, command=command)
+        text, confidence, alternatives = job.result()
+        return Transcript(text, confidence, command=command, alternatives=alternatives)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _decode(self, pcm: bytes, speech_ms: float) -> tuple[str, float]:
-        """The words of one utterance and Whisper's confidence; ("", 0) when too little of it was speech."""
+    def _decode(self, pcm: bytes, speech_ms: float) -> Heard:
+        """The words of one utterance, Whisper's confidence and its next-best readings; nothing when too
+        little of it was speech."""
         if speech_ms < self.options.min_speech_ms:
-            return "", 0.0
+            return NOTHING
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         features = self._model.feature_extractor(audio)
         full = self._model.feature_extractor.nb_max_frames
         fit = math.ceil(features.shape[-1] / 100 + 1) * 100
-        text, confidence = self._generate(features, min(full, max(fit, int(self.options.window_s * 100))), audio)
-        if _loops(text):
-            text, confidence = self._generate(features, full, audio)
-        return text, confidence
+        heard = self._generate(features, min(full, max(fit, int(self.options.window_s * 100))), audio)
+        if _loops(heard[0]):
+            heard = self._generate(features, full, audio)
+        return heard
 
-    def _generate(self, features: Any, frames: int, audio: Any) -> tuple[str, float]:
+    def _generate(self, features: Any, frames: int, audio: Any) -> Heard:
         encoded = self._model.encode(_pad_or_trim(features, frames))
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
+        readings = max(1, self.options.readings)
         result = self._model.model.generate(
-            encoded, [self._prompt], beam_size=self.options.beam, max_length=len(self._prompt) + new_tokens,
-            return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress)[0]
+            encoded, [self._prompt], beam_size=readings, num_hypotheses=readings,
+            max_length=len(self._prompt) + new_tokens, return_scores=True, return_no_speech_prob=True,
+            suppress_blank=True, suppress_tokens=self._suppress)[0]
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > self.options.no_speech and avg_logprob < self.options.min_logprob:
-            return "", 0.0
-        text = words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(tokens)))
-        return text, math.exp(avg_logprob) if text else 0.0
+            return NOTHING
+        texts = [words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(ids))) for ids in result.sequences_ids]
+        text = texts[0]
+        alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
+        return text, math.exp(avg_logprob) if text else 0.0, alternatives
 
 
 def _loops(text: str) -> bool:
