@@ -16,6 +16,15 @@ from voiceguide.guide import Guide, load_guide
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the sound server share one PulseAudio server and its sinks: with several workers
+    (pytest-xdist, --dist loadgroup) they all run on one, one after another."""
+    for item in items:
+        if "pulse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("pulse"))
+
+
 @pytest.fixture(scope="session")
 def guide() -> Guide:
     return load_guide()
@@ -40,11 +49,12 @@ def pulse() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The whole run, module fixtures included, keeps away from the user's own settings and data."""
+    """The whole run, module fixtures included, keeps away from the user's own settings, data and cache."""
     home = tmp_path_factory.mktemp("home")
     os.environ["VOICEGUIDE_CONFIG"] = str(home / "config.yaml")
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")
     os.environ["XDG_DATA_HOME"] = str(home / "data")
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")  # the compiled understanding (voiceguide.cache)
     os.environ.pop("VOICEGUIDE_VOSK_MODEL", None)
 
 

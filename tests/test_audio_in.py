@@ -23,13 +23,13 @@ from .speech import spoken
 # A question for each format, so that the batch also shows the answers keep the files' order.
 FORMATS = {
     # name: (file suffix, soundfile format, subtype, channels, question, intent)
-    "float32": ("wav", "WAV", "FLOAT", 1, "what are the symptoms", "topic.symptoms"),
-    "wavex-stereo-24": ("wav", "WAVEX", "PCM_24", 2, "how is the operation performed", "topic.how_it_is_done"),
-    "int24": ("wav", "WAV", "PCM_24", 1, "will I need physiotherapy", "topic.recovery"),
+    "float32": ("wav", "WAV", "FLOAT", 1, "what are the symptoms", "fact.symptoms"),
+    "wavex-stereo-24": ("wav", "WAVEX", "PCM_24", 2, "how is the operation performed", "fact.techniques"),
+    "int24": ("wav", "WAV", "PCM_24", 1, "will I need physiotherapy", "fact.rehabilitation"),
     "flac": ("flac", "FLAC", "PCM_16", 1, "next topic please", "control.next"),
     "vorbis": ("ogg", "OGG", "VORBIS", 1, "could you repeat that please", "control.repeat"),
     "opus": ("opus", "OGG", "OPUS", 1, "start over", "control.start_over"),
-    "mp3": ("mp3", "MP3", "MPEG_LAYER_III", 2, "what are the symptoms", "topic.symptoms"),
+    "mp3": ("mp3", "MP3", "MPEG_LAYER_III", 2, "what are the symptoms", "fact.symptoms"),
 }
 # Opus takes only these rates; the others are written at the voice's own.
 OPUS_RATE = 48000
@@ -168,7 +168,7 @@ def test_a_bad_file_in_a_batch_gets_an_error_in_its_place(files: dict[str, Path]
     done = run_cli("ask", "--audio", *batch, "--json", "--engine", "pocketsphinx")
     assert done.returncode == 2
     results = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r.get("intent") for r in results] == ["topic.recovery", None, "control.next"]
+    assert [r.get("intent") for r in results] == ["fact.rehabilitation", None, "control.next"]
     assert results[1] == {"file": str(bad), "error": "not a readable audio file (Format not recognised)"}
     problems = [line for line in done.stderr.splitlines() if line.startswith("voiceguide ask:")]
     assert problems == [f"voiceguide ask: {bad}: not a readable audio file (Format not recognised)"]

@@ -39,15 +39,21 @@ def test_ask_json_answers_every_topic(capsys: pytest.CaptureFixture[str], guide:
         intent = next(i for i in guide.intents.intents if i.topic == topic.id)
         question = " ".join(intent.sentences[0])
         result = ask_json(capsys, question)
-        assert set(result) == {"transcript", "intent", "confidence", "understood", "answer"}
+        assert set(result) == {"transcript", "intent", "unit", "confidence", "understood", "answer"}
         assert result["transcript"] == question and result["intent"] == intent.name
         assert result["understood"] is True and result["confidence"] == 1.0
-        assert str(result["answer"]).startswith(topic.short)
+        assert str(result["answer"]).startswith(topic.short) and result["unit"] == topic.lead
+
+
+def test_ask_json_names_the_answer_unit(capsys: pytest.CaptureFixture[str], guide: Guide) -> None:
+    result = ask_json(capsys, "what is debridement")
+    assert result["intent"] == "fact.debridement" and result["unit"] == "debridement"
+    assert str(result["answer"]).startswith(guide.content.unit("debridement").text)
 
 
 def test_ask_json_out_of_scope(capsys: pytest.CaptureFixture[str]) -> None:
     result = ask_json(capsys, "what's the weather tomorrow")
-    assert result["intent"] is None and result["understood"] is False
+    assert result["intent"] is None and result["understood"] is False and result["unit"] is None
     assert "does not cover" in str(result["answer"])
 
 
@@ -62,7 +68,9 @@ def test_chat_keeps_context_through_a_pipe(guide: Guide) -> None:
     lines = done.stdout.splitlines()
     symptoms = guide.content.topic("symptoms")
     assert done.returncode == 0
-    assert lines[0] == symptoms.short and lines[1] == symptoms.detail
+    assert lines[0] == " ".join([guide.content.unit("symptoms").text,
+                                 guide.content.replies.say("offer_more", title=symptoms.title.lower())])
+    assert lines[1] == symptoms.detail
     assert lines[2].startswith(f"Topic {symptoms.number + 1},")
     assert lines[3].startswith(f"You are on topic {symptoms.number + 1} of")
     assert lines[4] == guide.content.replies.say("goodbye") and len(lines) == 5
@@ -85,7 +93,7 @@ def test_continue_where_i_left_off_after_a_restart(tmp_path: Path, guide: Guide)
 def test_chat_json_gives_one_object_per_line() -> None:
     done = run("chat", "--json", stdin="repeat\nwhat is discitis\n")
     objects = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [o["intent"] for o in objects] == ["control.repeat", "topic.spinal_infections"]
+    assert [o["intent"] for o in objects] == ["control.repeat", "fact.infection_kinds"]
 
 
 def test_check_passes_on_the_shipped_data() -> None:

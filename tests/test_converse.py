@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.audio import read_wav
+from voiceguide.dialogue import urgent_message
 from voiceguide.guide import Guide
 
 from .conftest import REPO
@@ -27,10 +28,11 @@ def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, gui
          str(wavs[3]), "--to-wav", str(out), "--events", str(events)],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
     assert done.returncode == 0, done.stderr
-    turns = said(events)
+    turns = replied_turns(events)
     symptoms = guide.content.topic("symptoms")
-    assert [t["intent"] for t in turns] == ["topic.symptoms", "control.more", "control.stop", "control.next"]
-    assert turns[0]["answer"] == symptoms.short and turns[1]["answer"] == symptoms.detail
+    assert [t["intent"] for t in turns] == ["fact.symptoms", "control.more", "control.stop", "control.next"]
+    assert turns[0]["answer"].startswith(guide.content.unit("symptoms").text)
+    assert turns[1]["answer"] == symptoms.detail
     assert [t["interrupted"] for t in turns] == [False, False, True, False]
     assert turns[3]["answer"].startswith(f"Topic {symptoms.number + 1},")
     assert all(t["trailing_silence_ms"] == 500 for t in turns)
@@ -61,10 +63,10 @@ def listen(tmp_path: Path, said: list[str], config: Path, *extra: str,
         run.wait(timeout=600)
     done = subprocess.CompletedProcess(command, run.returncode, out, err)
     assert done.returncode == 0, done.stderr
-    return done, said(events)
+    return done, replied_turns(events)
 
 
-def said(events: Path) -> list[dict[str, object]]:
+def replied_turns(events: Path) -> list[dict[str, object]]:
     """The turns of an events file the guide replied to (every utterance is logged, echo included)."""
     turns = [json.loads(line) for line in events.read_text().splitlines()]
     return [t for t in turns if not str(t["decision"]).startswith("ignored")]
@@ -80,7 +82,7 @@ def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, gui
         "speak slower please", "speak faster please", "speak louder please", "speak more quietly",
         "list the topics", "+stop please", "where am I", "goodbye for now"], config)
     assert [t["intent"] for t in turns] == [
-        "control.start_over", "control.next", "control.previous", "topic.symptoms", "control.more",
+        "control.start_over", "control.next", "control.previous", "fact.symptoms", "control.more",
         "control.repeat", "control.stop", "control.help", "control.pause", "control.resume", "control.slower",
         "control.faster", "control.louder", "control.quieter", "control.list_topics", "control.stop",
         "control.where_am_i", "control.goodbye"]
@@ -98,7 +100,7 @@ def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, gui
                                      "goodbye for now"], config)
     assert [t["intent"] for t in turns] == ["control.continue_last", "safety.urgent", "control.goodbye"]
     assert turns[0]["answer"] == f"Topic {symptoms.number}, {symptoms.title}. {symptoms.short}"
-    assert turns[1]["answer"] == guide.content.urgent.text
+    assert turns[1]["answer"] == urgent_message(guide.content)
     assert guide.content.disclaimer.text not in again.stdout  # only on first use
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voiceguide.dialogue import RATES, VOLUMES, Action, Conversation
+from voiceguide.dialogue import RATES, VOLUMES, Action, Conversation, urgent_message
 from voiceguide.guide import Guide
 
 
@@ -24,11 +24,39 @@ def test_more_repeat_next_previous_keep_context(conversation: Conversation, guid
     assert where == f"You are on topic {recovery.number} of {len(topics)}, {recovery.title}."
 
 
-def test_a_figure_question_gets_what_the_article_says_and_no_figure(conversation: Conversation) -> None:
-    text = conversation.respond("how many weeks until I can go back to work").text
-    assert "rehabilitation" in text
-    assert "The article gives no exact figure for this." in text
-    assert not any(ch.isdigit() for ch in text)
+def test_a_figure_question_gets_what_the_article_says_and_no_figure(conversation: Conversation,
+                                                                   guide: Guide) -> None:
+    reply = conversation.respond("how many nights will I have to stay in hospital")
+    assert reply.unit == "shorter_stay" and reply.text.startswith(guide.content.unit("shorter_stay").text)
+    assert "The article gives no exact figure for this." in reply.text
+    assert not any(ch.isdigit() for ch in reply.text)
+
+
+def test_a_fact_question_leads_with_the_fact_then_offers_the_rest(conversation: Conversation,
+                                                                  guide: Guide) -> None:
+    reply = conversation.respond("will I need physio afterwards")
+    unit = guide.content.unit("rehabilitation")
+    recovery = guide.content.topic("recovery")
+    assert reply.intent == "fact.rehabilitation" and reply.unit == unit.id and reply.topic == "recovery"
+    assert reply.text == f"{unit.text} {guide.content.replies.say('offer_more', title=recovery.title.lower())}"
+    assert conversation.respond("say more").text == recovery.detail
+
+
+def test_a_topic_request_leads_with_the_topics_first_unit(conversation: Conversation, guide: Guide) -> None:
+    reply = conversation.respond("tell me about the benefits")
+    benefits = guide.content.topic("benefits")
+    assert reply.intent == "topic.benefits" and reply.text.startswith(benefits.short)
+    assert reply.unit == benefits.lead
+
+
+def test_every_unit_is_reached_by_its_own_templates(guide: Guide) -> None:
+    reached = set()
+    for intent in guide.intents.intents:
+        if intent.unit:
+            reply = Conversation(guide, ask_back=False).respond(" ".join(intent.sentences[0]))
+            assert reply.unit == intent.unit, intent.name
+            reached.add(reply.unit)
+    assert reached == {u.id for u in guide.content.units}
 
 
 def test_edges_of_the_topic_list(conversation: Conversation, guide: Guide) -> None:
@@ -75,7 +103,8 @@ def unsure_phrase(guide: Guide) -> str:
     limits = guide.understander.thresholds
     for text in VAGUE:
         got = guide.understander.understand(text)
-        if got.unsure and got.intent and got.intent.topic and limits.clarify <= got.confidence < limits.accept:
+        if got.unsure and got.intent and (got.intent.topic or got.intent.unit) \
+                and limits.clarify <= got.confidence < limits.accept:
             return text
     raise AssertionError("no vague phrase falls in the clarify band")
 
@@ -84,12 +113,13 @@ def test_unsure_asks_back_and_yes_answers(guide: Guide) -> None:
     conversation = Conversation(guide)
     text = unsure_phrase(guide)
     got = guide.understander.understand(text)
-    assert got.intent is not None and got.intent.topic is not None
-    title = guide.content.topic(got.intent.topic).title
+    assert got.intent is not None
+    unit = guide.content.unit(got.intent.unit) if got.intent.unit else None
+    topic = guide.content.topic(unit.topic if unit else str(got.intent.topic))
     asked = conversation.respond(text)
-    assert asked.intent is None and asked.text == guide.content.replies.say("clarify", title=title.lower())
+    assert asked.intent is None and asked.text == guide.content.replies.say("clarify", title=topic.title.lower())
     yes = conversation.respond("yes")
-    assert yes.text.startswith(guide.content.topic(got.intent.topic).short)
+    assert yes.text.startswith(unit.text if unit else topic.short)
     conversation.respond(text)
     assert conversation.respond("no").text == guide.content.replies.say("clarify_declined")
 
@@ -115,9 +145,9 @@ def test_out_of_scope_gets_no_guide_content(conversation: Conversation, guide: G
 
 def test_red_flags_get_the_urgent_message_first(conversation: Conversation, guide: Guide) -> None:
     reply = conversation.respond("I can't feel my legs")
-    assert reply.intent == "safety.urgent" and reply.text.startswith(guide.content.urgent.text)
+    assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content)
     symptoms = conversation.respond("is fever a symptom?")
-    assert symptoms.intent == "topic.symptoms" and guide.content.urgent.text not in symptoms.text
+    assert symptoms.intent == "fact.symptoms" and guide.content.urgent.text not in symptoms.text
 
 
 def test_source_and_disclaimer(conversation: Conversation, guide: Guide) -> None:

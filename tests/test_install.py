@@ -28,7 +28,7 @@ def test_installed_package_carries_its_data(tmp_path: Path) -> None:
     done = subprocess.run([str(env_dir / "bin" / "voiceguide"), "ask", "--json", "what are the symptoms"],
                           capture_output=True, text=True, cwd=elsewhere, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["intent"] == "topic.symptoms"
+    assert json.loads(done.stdout)["intent"] == "fact.symptoms"
     check = subprocess.run([str(env_dir / "bin" / "voiceguide"), "check"], capture_output=True, text=True,
                            cwd=elsewhere, timeout=120)
     assert check.returncode == 0 and check.stdout.startswith("ok: ")

@@ -125,3 +125,23 @@ def test_no_intent_files_is_an_error(tmp_path: Path) -> None:
 def test_yaml_tags_are_not_constructed(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", "intents: !!python/object/apply:os.system ['true']\n")
     assert any("invalid YAML" in e for e in errors_of(tmp_path))
+
+
+def test_check_fails_on_an_article_sentence_that_nothing_reaches(data_copy: tuple[Path, Path]) -> None:
+    from voiceguide.guide import load_guide
+    content, intents = data_copy
+    path = intents / "facts.yaml"
+    text = path.read_text()
+    start = text.index("  fact.informed_decisions:")
+    path.write_text(text[:start] + text[text.index("  fact.infection_kinds:"):])
+    with pytest.raises(DataErrors) as caught:
+        load_guide(content, intents)
+    assert f"{intents}: article sentence 2 is reachable by no template: " \
+        "no fact or topic intent leads with a unit that cites it" in [str(e) for e in caught.value.errors]
+
+
+def test_a_fact_intent_names_a_known_unit(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "intents:\n  fact.x:\n    unit: nowhere\n    sentences: [x]\n")
+    with pytest.raises(DataErrors) as caught:
+        load_intents(tmp_path, [], ["rehabilitation"])
+    assert f"{path}:3: intent 'fact.x' names unknown unit 'nowhere'" in [str(e) for e in caught.value.errors]

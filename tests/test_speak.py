@@ -41,6 +41,12 @@ def test_espeak_gives_pcm_of_plausible_length(espeak: Speech) -> None:
         assert np.abs(audio.samples).max() > 1000
 
 
+def test_numbers_read_out_at_length_are_plausible(espeak: Speech) -> None:
+    # Home Assistant sends the Wyoming service any text, numbers included.
+    for number in ("64389854", "77777777", "12:45 on 31 December 2026."):
+        assert espeak.sentence_audio(number).duration > 1.0
+
+
 def test_rate_changes_duration(espeak: Speech) -> None:
     normal = espeak.sentence_audio(TEXT, 1.0).duration
     slow = espeak.sentence_audio(TEXT, 0.7).duration

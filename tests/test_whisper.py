@@ -84,8 +84,8 @@ def heard(recognizer: Recognizer, audio: bytes, config: EndpointConfig | None = 
     return [u.transcript for u in Listener(recognizer, config).utterances(frames_of(audio))]
 
 
-RARE = [("what is osteomyelitis", "topic.spinal_infections"), ("what is discitis", "topic.spinal_infections"),
-        ("what is debridement", "topic.how_it_is_done")]
+RARE = [("what is osteomyelitis", "fact.infection_kinds"), ("what is discitis", "fact.infection_kinds"),
+        ("what is debridement", "fact.debridement")]
 """Questions whose one clue is a rare word of the article."""
 
 
@@ -241,7 +241,7 @@ def test_pocketsphinx_alone_needs_no_download(tmp_path: Path) -> None:
                    XDG_DATA_HOME=str(tmp_path / "empty"))
     assert done.returncode == 0, done.stderr
     assert "speech recognition: PocketSphinx" in done.stderr
-    assert json.loads(done.stdout)["intent"] == "topic.symptoms"
+    assert json.loads(done.stdout)["intent"] == "fact.symptoms"
 
 
 # Model files: pinned, verified, installed.

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import Config, save_config
+from .content import Content, load_shipped_content
 from .converse import Session
 from .devices import DevicePlayer, device_id, wait_for_speaker
 from .dialogue import Conversation, State
@@ -57,12 +58,17 @@ class App:
         self.choices = choices or Choices()
 
     @functools.cached_property
+    def content(self) -> Content:
+        """The content alone, for what needs no understanding (export, topics)."""
+        return load_shipped_content(self.choices.content)
+
+    @functools.cached_property
     def guide(self) -> Guide:
         return load_guide(self.choices.content, self.choices.intents)
 
     @functools.cached_property
     def speech(self) -> Speech:
-        return Speech(make_synthesizer(self.choices.voice or self.config.voice))
+        return Speech(make_synthesizer(self.choices.voice or self.config.voice), lexicon=self.content.pronunciations)
 
     def engine_plan(self, *phrases: str) -> EnginePlan:
         """The engine asked for and its model, listening also for ``phrases`` besides the commands;

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import VoiceGuideError
+from .files import replacing
 
 Samples = npt.NDArray[np.int16]
 
@@ -153,25 +153,73 @@ def _check_whole(path: Path, log: str, got: int, declared: int) -> None:
         raise AudioError(f"is truncated ({got} of {declared} samples)", path)
 
 
+def to_mono_int16(data: bytes, channels: int, width: int) -> Samples:
+    """Interleaved PCM of 1, 2 or 4 bytes a sample, mixed down to mono 16-bit."""
+    if width == 1:
+        wide = (np.frombuffer(data, dtype=np.uint8).astype(np.int32) - 128) << 8
+    elif width == 2:
+        wide = np.frombuffer(data, dtype="<i2").astype(np.int32)
+    else:
+        wide = np.frombuffer(data, dtype="<i4").astype(np.int64) >> 16
+    usable = len(wide) - len(wide) % channels
+    mono = wide[:usable].reshape(-1, channels).mean(axis=1)
+    samples: Samples = np.clip(mono, -32768, 32767).astype(np.int16)
+    return samples
+
+
+class PcmConverter:
+    """Streamed PCM of any rate, width and channel count to mono 16-bit at ``rate``, chunk by chunk.
+
+    Mixed down and resampled as :func:`read_wav` does (mean of the channels, soxr at high
+    quality), so a stream heard in pieces sounds the same to a recogniser as the file read whole.
+    A chunk may end inside a sample frame; the rest is kept for the next one.
+    """
+
+    WIDTHS = (1, 2, 4)
+    MAX_CHANNELS = 8
+    RATES = (1000, 384000)
+
+    def __init__(self, rate: int, width: int, channels: int, to_rate: int) -> None:
+        if width not in self.WIDTHS:
+            raise AudioError(f"unsupported sample width of {width} bytes (use 1, 2 or 4)")
+        if not 1 <= channels <= self.MAX_CHANNELS:
+            raise AudioError(f"unsupported channel count {channels} (use 1 to {self.MAX_CHANNELS})")
+        if not self.RATES[0] <= rate <= self.RATES[1]:
+            raise AudioError(f"unsupported sample rate {rate} Hz (use {self.RATES[0]} to {self.RATES[1]})")
+        self.format = (rate, width, channels)
+        self._frame = width * channels
+        self._left = b""
+        self._resampler = None
+        if rate != to_rate:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(rate, to_rate, 1, dtype="int16", quality="HQ")
+
+    def convert(self, data: bytes, last: bool = False) -> bytes:
+        """Mono 16-bit PCM at the target rate for ``data``; with ``last``, also what the resampler held back."""
+        data = self._left + data
+        usable = len(data) - len(data) % self._frame
+        self._left = data[usable:]
+        _rate, width, channels = self.format
+        mono = to_mono_int16(data[:usable], channels, width)
+        if self._resampler is not None:
+            mono = np.asarray(self._resampler.resample_chunk(mono, last=last), dtype=np.int16)
+        return mono.astype("<i2", copy=False).tobytes()
+
+
 def write_wav(path: Path, audio: Audio) -> None:
-    """Write a mono 16-bit WAV atomically: no partial file is ever left at ``path``."""
+    """Write a mono 16-bit WAV atomically (no partial file is ever left at ``path``),
+    with the mode the umask gives."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    except FileNotFoundError:
-        raise AudioError(f"{path}: folder does not exist") from None
-    except PermissionError:
-        raise AudioError(f"{path}: folder is not writable") from None
-    try:
-        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as wav:
+        with replacing(path) as raw, wave.open(raw, "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
             wav.setframerate(audio.rate)
             wav.writeframes(audio.to_bytes())
-        os.replace(tmp, path)
+    except FileNotFoundError:
+        raise AudioError(f"{path}: folder does not exist") from None
+    except PermissionError:
+        raise AudioError(f"{path}: folder is not writable") from None
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise AudioError(f"{path}: cannot write ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -14,27 +14,26 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
-from .app import App, Choices, Home
-from .audio import AudioError, write_wav
-from .config import config_path, load_config, save_config
-from .converse import Session, Station, StationConfig, scripted_frames, summarise
-from .devices import Microphone, NoAudioDevice, list_devices, microphone_frames
-from .dialogue import Action, Reply
 from .errors import DataErrors, VoiceGuideError
-from .export import ExportSettings, export
-from .guide import Guide, load_guide
-from .hearing import first_utterance, raw_frames, wav_frames
-from .models import MODEL_NAME, MODEL_URL, install
-from .normalize import words
-from .playback import Playback, StreamPlayer, TimelinePlayer
-from .pocketsphinx_engine import unknown_to_pocketsphinx
-from .recognize import ENGINES, Recognizer, Transcript
-from .soundserver import EchoCanceller
-from .understand import understand_heard
-from .whisper_models import DEFAULT_SIZE, HUB, SIZES, install_whisper
+from .models import MODEL_NAME, MODEL_URL
+from .recognize import ENGINES
+from .whisper_models import DEFAULT_SIZE, SIZES
+
+# Each command imports what it needs when it runs: the understanding, sound and
+# speech modules (sounddevice, pocketsphinx, pyttsx3) would cost more than a
+# typed question takes to answer (bench/startup.py).
+if TYPE_CHECKING:
+    from .app import App, Home
+    from .audio import AudioError
+    from .converse import Session
+    from .devices import Microphone
+    from .dialogue import Reply
+    from .guide import Guide
+    from .playback import Playback, StreamPlayer
+    from .recognize import Recognizer, Transcript
 
 EXIT_USER_ERROR = 2
 
@@ -120,6 +119,27 @@ def build_parser() -> argparse.ArgumentParser:
     _voice_options(station)
     station.set_defaults(run=_station)
 
+    srv = sub.add_parser("serve", parents=[data], help="the guide as a Wyoming service (Home Assistant, satellites)",
+                         description="Offer speech recognition (asr), the guide's voices (tts) and its answers "
+                         "(handle) over the Wyoming protocol, for Home Assistant's Assist and voice satellites. "
+                         "Runs until stopped. Stores no audio or words unless --log-transcripts.")
+    # The default is serve.DEFAULT_URI; named here too so that --help needs no import of the service.
+    srv.add_argument("--uri", help="tcp://HOST:PORT or unix://PATH (default tcp://127.0.0.1:10900)")
+    srv.add_argument("--workers", type=int, default=2, metavar="N",
+                     help="threads for recognition and synthesis, and recognisers kept loaded (default 2)")
+    srv.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
+                     help="close a connection that sends nothing for this long (default 60)")
+    srv.add_argument("--conversation-idle", type=float, default=300.0, metavar="S",
+                     help="forget a conversation not spoken to for this long (default 300)")
+    srv.add_argument("--log-transcripts", action="store_true", help="log what was heard, asked and answered")
+    srv.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
+                     help="speech recogniser (default: config, else auto: Vosk if a model is installed)")
+    srv.add_argument("--model", type=Path, metavar="DIR", help="Vosk model folder")
+    srv.add_argument("--trailing-silence", type=int, default=500, metavar="MS",
+                     help="silence that ends a spoken question within a stream (default 500)")
+    srv.add_argument("--voice", help="the default voice: espeak-ng voice name, or piper (default: config)")
+    srv.set_defaults(run=_serve)
+
     stats = sub.add_parser("stats", help="what people asked at a station",
                            description="Summarise a station log: conversations, turns, intents asked.")
     stats.add_argument("--log", type=Path, metavar="FILE", help="station log (default: in the user data folder)")
@@ -180,6 +200,12 @@ def _listen(args: argparse.Namespace) -> int:
 
 
 def _listen_at_home(args: argparse.Namespace) -> int:
+    from .app import Home
+    from .audio import write_wav
+    from .converse import scripted_frames
+    from .devices import microphone_frames
+    from .playback import TimelinePlayer
+
     app = _app(args)
     microphone = None if args.from_wavs else _microphone(app)
     listener = app.listener(_recognizer(app, isolated=True))
@@ -216,16 +242,15 @@ def _listen_at_home(args: argparse.Namespace) -> int:
 
 
 def _open_listening(session: Session, home: Home) -> None:
-    """Greet, say how to ask, and the disclaimer the first time."""
-    replies = session.conversation.guide.content.replies
-    opening = [replies.say("greeting")]
-    if not home.config.disclaimer_played:
-        opening.append(session.conversation.guide.content.disclaimer.text)
-        home.remember(disclaimer_played=True)
-    if session.push_to_talk:
-        opening.append(replies.say("push_to_talk"))
-    print(" ".join(opening), flush=True)
-    session.say(" ".join(opening))
+    """Greet, say how to ask, and the disclaimer: in full the first time, then the short one."""
+    from .dialogue import home_opening
+
+    config = home.config
+    opening = home_opening(session.conversation.guide.content, config.disclaimer_played, config.short_disclaimer,
+                           session.push_to_talk)
+    home.remember(disclaimer_played=True)
+    print(opening, flush=True)
+    session.say(opening)
 
 
 def _read_talk_key(session: Session) -> None:
@@ -255,6 +280,8 @@ def _station_log(path: Path | None) -> Path:
 @contextlib.contextmanager
 def _echo_cancelling(args: argparse.Namespace) -> Iterator[None]:
     """With --echo-cancel (and real devices), record and play through the sound server's canceller."""
+    from .soundserver import EchoCanceller
+
     if not args.echo_cancel or args.from_wavs:
         yield
         return
@@ -268,6 +295,11 @@ def _station(args: argparse.Namespace) -> int:
 
 
 def _serve_station(args: argparse.Namespace) -> int:
+    from .audio import write_wav
+    from .converse import Station, StationConfig, scripted_frames
+    from .devices import microphone_frames
+    from .playback import TimelinePlayer
+
     app = _app(args)
     listener = app.listener(_recognizer(app, args.wake_phrase.lower(), isolated=True))
     player: StreamPlayer = TimelinePlayer(app.speech.synthesizer.sample_rate) if args.to_wav \
@@ -293,7 +325,23 @@ def _serve_station(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .serve import DEFAULT_URI, ServeConfig, serve
+
+    config = ServeConfig(uri=args.uri or DEFAULT_URI, workers=args.workers, idle_timeout_s=args.idle_timeout,
+                         conversation_idle_s=args.conversation_idle, log_transcripts=args.log_transcripts)
+    # Bad clients (warnings) and, with --log-transcripts, the words (info) go to the service's log.
+    logging.getLogger("voiceguide.serve").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    asyncio.run(serve(_app(args), config, lambda text: print(f"voiceguide serve: {text}", file=sys.stderr,
+                                                              flush=True)))
+    return 0
+
+
 def _stats(args: argparse.Namespace) -> int:
+    from .converse import summarise
+
     path = _station_log(args.log)
     try:
         summary = summarise(path.read_text(encoding="utf-8").splitlines())
@@ -308,6 +356,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _microphone(app: App) -> Microphone:
+    from .devices import Microphone, NoAudioDevice
+
     try:
         return Microphone(app.input_device)
     except NoAudioDevice as exc:
@@ -325,6 +375,8 @@ def _rate(value: str) -> float:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from .export import ExportSettings, export
+
     app = _app(args)
     speech = app.speech
     settings = ExportSettings(voice=speech.synthesizer.voice, engine=speech.synthesizer.version,
@@ -337,9 +389,11 @@ def _export(args: argparse.Namespace) -> int:
             print(f"\r[{bar:<30}] {done}/{total} {title[:40]:<40}", end="", file=sys.stderr, flush=True)
 
     signal.signal(signal.SIGTERM, _interrupted)  # a killed export still cleans up what it prepared
-    result = export(app.guide, speech, args.out, settings, args.topics, args.force, progress)
+    result = export(app.content, speech, args.out, settings, args.topics, args.force, progress)
     if tty:
         print(file=sys.stderr)
+    if result.note:
+        print(f"voiceguide export: note: {result.note}", file=sys.stderr)
     print(f"exported to {result.folder}: {len(result.written)} files written, {len(result.unchanged)} unchanged")
     return 0
 
@@ -381,6 +435,9 @@ def _print_data_errors(exc: DataErrors, full: bool) -> None:
 
 def _app(args: argparse.Namespace) -> App:
     """The application for this command, from the config file and the command's options."""
+    from .app import App, Choices
+    from .config import load_config
+
     choices = Choices(
         content=args.content, intents=args.intents,
         engine=getattr(args, "engine", None), model=getattr(args, "model", None),
@@ -390,14 +447,10 @@ def _app(args: argparse.Namespace) -> App:
     return App(load_config(), choices)
 
 
-def _guide(args: argparse.Namespace) -> Guide:
-    return load_guide(args.content, args.intents)
-
-
 def _as_json(reply: Reply) -> str:
     u = reply.understanding
     return json.dumps({
-        "transcript": u.text, "intent": reply.intent, "confidence": u.confidence,
+        "transcript": u.text, "intent": reply.intent, "unit": reply.unit, "confidence": u.confidence,
         "understood": u.understood, "answer": reply.text,
     }, ensure_ascii=False)
 
@@ -416,6 +469,9 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _ask_spoken(args: argparse.Namespace, app: App) -> int:
+    from .audio import AudioError
+    from .understand import understand_heard
+
     recognizer = _recognizer(app)
     unreadable = 0
     for transcript in _heard(args, app, recognizer):
@@ -443,6 +499,10 @@ def _recognizer(app: App, *phrases: str, isolated: bool = False) -> Recognizer:
 def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript | AudioError]:
     """The transcript of each spoken question: one per file, or one from the microphone. A file that
     cannot be read gives its error in its place, and the files after it are still heard."""
+    from .audio import AudioError
+    from .hearing import first_utterance, raw_frames, wav_frames
+    from .recognize import Transcript
+
     if args.mic:
         with _microphone(app) as mic:
             # The microphone going silent for as long as the timeout also ends the wait.
@@ -466,6 +526,10 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterat
 
 
 def _model_install(args: argparse.Namespace) -> int:
+    from .config import config_path, load_config, save_config
+    from .models import install
+    from .whisper_models import HUB, install_whisper
+
     name = f"Whisper {args.size or DEFAULT_SIZE}" if args.engine == "whisper" else MODEL_NAME
 
     def progress(done: int, total: int | None) -> None:
@@ -496,6 +560,8 @@ def _model_install(args: argparse.Namespace) -> int:
 
 
 def _answer(args: argparse.Namespace, app: App, reply: Reply) -> int:
+    from .audio import write_wav
+
     settings = app.config.voice_settings
     if args.to_wav:
         audio, _cues = app.speech.render(reply.text, settings.rate, settings.volume)
@@ -511,6 +577,8 @@ def _answer(args: argparse.Namespace, app: App, reply: Reply) -> int:
 
 def _speaker(app: App) -> StreamPlayer | None:
     """The sound output, or None (said once on stderr) when there is none: text is printed instead."""
+    from .devices import NoAudioDevice
+
     try:
         return app.speaker()
     except NoAudioDevice as exc:
@@ -519,6 +587,9 @@ def _speaker(app: App) -> StreamPlayer | None:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    from .app import Home
+    from .dialogue import Action, home_opening
+
     app = _app(args)
     conversation = app.conversation()
     home = Home(app.config)
@@ -526,10 +597,20 @@ def _chat(args: argparse.Namespace) -> int:
     player = _speaker(app) if speech else None
     interactive = sys.stdin.isatty()
     out: TextIO = sys.stdout
-    if interactive:
-        print(conversation.guide.content.replies.say("greeting"), file=out)
-        print(conversation.guide.content.disclaimer.text, file=out)
+    content = conversation.guide.content
     playing: Playback | None = None
+    if speech is not None:  # a spoken session at home opens as listen does
+        opening = home_opening(content, app.config.disclaimer_played, app.config.short_disclaimer, False)
+        if interactive:
+            print(opening, file=out)
+        if player is not None:
+            settings = app.config.voice_settings
+            playing = player.start(speech.sentences(opening, settings.rate, settings.volume))
+        if interactive or player is not None:
+            home.remember(disclaimer_played=True)
+    elif interactive:
+        print(content.replies.say("greeting"), file=out)
+        print(content.disclaimer.text, file=out)
     while True:
         if interactive:
             print("> ", end="", file=out, flush=True)
@@ -556,6 +637,8 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _devices(args: argparse.Namespace) -> int:
+    from .devices import list_devices
+
     for index, name, inputs, outputs in list_devices():
         kinds = ", ".join(k for k, n in (("input", inputs), ("output", outputs)) if n)
         print(f"{index}: {name} ({kinds})")
@@ -563,7 +646,10 @@ def _devices(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    guide = _guide(args)
+    from .guide import load_guide
+    from .pocketsphinx_engine import unknown_to_pocketsphinx
+
+    guide = load_guide(args.content, args.intents, from_cache=False)  # the verdict never rests on the cache
     vocabulary = guide_vocabulary(guide)
     missing = unknown_to_pocketsphinx(vocabulary, guide.intents.language.pronunciations)
     if missing:
@@ -579,6 +665,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def guide_vocabulary(guide: Guide) -> set[str]:
     """Every word the guide says or listens for."""
+    from .normalize import words
+
     vocabulary = {w for i in guide.intents.intents for s in i.sentences for w in s}
     for topic in guide.content.topics:
         vocabulary.update(words(f"{topic.title} {topic.short} {topic.detail}"))
@@ -586,6 +674,8 @@ def guide_vocabulary(guide: Guide) -> set[str]:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    for topic in _guide(args).content.topics:
+    from .content import load_shipped_content
+
+    for topic in load_shipped_content(args.content).topics:
         print(f"{topic.number}. {topic.title} ({topic.id})")
     return 0

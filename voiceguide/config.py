@@ -8,7 +8,6 @@ one is reported as ``file:line: message``.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 
 from .dialogue import RATES, VOLUMES, VoiceSettings
 from .errors import DataError
+from .files import replacing
 from .recognize import ENGINES, engine_names
 from .whisper_models import SIZES
 from .yamlfile import LocatedDict, line_of, load_yaml
@@ -44,6 +44,8 @@ class Config:
     """The Whisper model size to use (None: tiny.en); set by model install whisper --size."""
     disclaimer_played: bool = False
     """The disclaimer has been spoken once at home (it opens the first listen)."""
+    short_disclaimer: bool = True
+    """Later sessions at home open with the short disclaimer; false for a single-user machine."""
     last_topic: str | None = None
     """The topic the last conversation at home ended on, for "continue where I left off"."""
 
@@ -90,9 +92,9 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < bounds[key]:
             raise DataError(str(path), line_of(doc, key), f"'{key}' must be a whole number from 0 to {bounds[key] - 1}")
         return value
-    if key == "disclaimer_played":
+    if key in ("disclaimer_played", "short_disclaimer"):
         if not isinstance(value, bool):
-            raise DataError(str(path), line_of(doc, key), "'disclaimer_played' must be true or false")
+            raise DataError(str(path), line_of(doc, key), f"'{key}' must be true or false")
         return value
     if key == "engine" and value != "auto" and value not in ENGINES:
         raise DataError(str(path), line_of(doc, key), f"'engine' must be one of {engine_names()}")
@@ -107,11 +109,5 @@ def save_config(config: Config, path: Path | None = None) -> None:
     """Write the settings atomically: an interrupted save leaves the old file."""
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            yaml.safe_dump(asdict(config), out, sort_keys=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as out:
+        out.write(yaml.safe_dump(asdict(config), sort_keys=False).encode("utf-8"))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError, DataErrors
+from .pronounce import Lexicon, load_lexicon
 from .yamlfile import LocatedDict, LocatedList, line_of, load_yaml
 
 REPLY_KEYS = (
@@ -23,6 +24,7 @@ REPLY_KEYS = (
     "no_topic_for_detail", "at_last_topic", "at_first_topic", "nothing_to_continue", "paused",
     "resumed", "stopped", "slower", "faster", "louder", "quieter", "slowest", "fastest", "loudest",
     "quietest", "start_over", "yes_without_question", "no_without_question", "goodbye", "say_again",
+    "offer_more", "ask_hint", "risks", "is_it_safe", "success",
 )
 """Every reply the guide speaks in its own voice; replies.yaml must give each."""
 
@@ -33,7 +35,21 @@ _FIGURE_WORDS = re.compile(
     r"hundred|percent|minutes?|hours?|days?|nights?|weeks?|months?|years?)\b",
     re.IGNORECASE,
 )
+SHORT_DISCLAIMER_WORDS = 12
+"""The short disclaimer opens every later session at home, so it must be quick to hear."""
 _SYMBOLS = re.compile(r"[()\[\]{}<>/\\&%#*=+_|~^@$]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def article_sentences(article: str) -> tuple[str, ...]:
+    """The article's sentences in order; sentence n is item n - 1.
+
+    The first line is the title and is not counted. This numbering is the one
+    answer units cite and the independent writers tagged their questions with
+    (bench/writers/article-sentences.txt).
+    """
+    body = article.split("\n", 1)[1] if "\n" in article else ""
+    return tuple(s for s in _SENTENCE_END.split(" ".join(body.split())) if s)
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,24 @@ class Topic:
     """The article sentences this topic rests on, quoted exactly."""
     number: int
     """Place in reading order, from 1."""
+    lead: str
+    """The answer unit the short answer leads with (its id)."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One statement of the article, as the guide says it: the answer to a question aimed at it."""
+
+    id: str
+    """Stable name, used by intents (``unit: rehabilitation``)."""
+    topic: str
+    """The topic it belongs to: where "more" goes after it."""
+    text: str
+    """What is spoken, written for the ear."""
+    sentences: tuple[int, ...]
+    """The article sentences it cites, numbered as by :func:`article_sentences`."""
+    passages: tuple[str, ...]
+    """The words of those sentences it rests on, quoted exactly."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +109,12 @@ class SafetyText:
     text: str
     """What is spoken."""
 
+    @property
+    def spoken(self) -> str:
+        """The label, as a sentence, then the text: for texts whose author must be heard."""
+        label = self.label if self.label.endswith((".", "!", "?")) else f"{self.label}."
+        return f"{label} {self.text}"
+
 
 @dataclass(frozen=True)
 class Replies:
@@ -92,10 +132,17 @@ class Content:
     """Everything the guide can say."""
 
     topics: tuple[Topic, ...]
+    units: tuple[Unit, ...]
     source: Source
     disclaimer: SafetyText
     urgent: SafetyText
     replies: Replies
+    short_disclaimer: SafetyText
+    """Opens every later session at home; at most SHORT_DISCLAIMER_WORDS words."""
+    cannot_call: str
+    """Follows the urgent message when someone asks the guide to call or to help."""
+    pronunciations: Lexicon
+    """Spoken forms of the words the synthesisers misread (``pronunciations.yaml``)."""
 
     def topic(self, topic_id: str) -> Topic:
         """The topic called ``topic_id``; KeyError if there is none."""
@@ -104,9 +151,25 @@ class Content:
                 return topic
         raise KeyError(topic_id)
 
+    def unit(self, unit_id: str) -> Unit:
+        """The answer unit called ``unit_id``; KeyError if there is none."""
+        for unit in self.units:
+            if unit.id == unit_id:
+                return unit
+        raise KeyError(unit_id)
+
+
+def load_shipped_content(folder: Path | None = None) -> Content:
+    """The content alone (the shipped folder, or ``folder``), for what needs no understanding
+    (export, topics): a fraction of the time the whole guide takes."""
+    from .data import data_folder
+
+    return load_content(data_folder(folder, "content"))
+
 
 def load_content(folder: Path) -> Content:
-    """Load and validate ``topics.yaml``, ``safety.yaml`` and ``replies.yaml``.
+    """Load and validate ``topics.yaml``, ``facts.yaml``, ``safety.yaml``, ``replies.yaml`` and
+    ``pronunciations.yaml``.
 
     Raises DataErrors listing every problem found; nothing is half-loaded.
     """
@@ -117,12 +180,30 @@ def load_content(folder: Path) -> Content:
     source = _source(folder, topics_doc, problems) if topics_doc is not None else None
     article = source.article if source else ""
     topics = _topics(folder / "topics.yaml", topics_doc, article, problems)
+    units = _units(folder / "facts.yaml", _load(folder / "facts.yaml", problems), article,
+                   {t.id for t in topics}, problems)
+    unit_ids = {u.id for u in units}
+    items = topics_doc.get("topics") if isinstance(topics_doc, dict) else None
+    for topic, item in zip(topics, items if isinstance(items, LocatedList) else [], strict=False):
+        if topic.lead and topic.lead not in unit_ids:
+            problems.append(DataError(str(folder / "topics.yaml"), line_of(item, "lead"),
+                                      f"topic '{topic.id}' leads with unknown unit '{topic.lead}'"))
     disclaimer = _safety(folder / "safety.yaml", safety_doc, "disclaimer", problems)
     urgent = _safety(folder / "safety.yaml", safety_doc, "urgent", problems)
+    short_disclaimer = _safety(folder / "safety.yaml", safety_doc, "short_disclaimer", problems)
+    if short_disclaimer is not None and len(short_disclaimer.text.split()) > SHORT_DISCLAIMER_WORDS:
+        problems.append(DataError(str(folder / "safety.yaml"), line_of(safety_doc.get("short_disclaimer"), "text"),
+                                  f"the short disclaimer must be at most {SHORT_DISCLAIMER_WORDS} words"))
+    cannot_call = _text(folder / "safety.yaml", safety_doc, "cannot_call", problems) if safety_doc else ""
     replies = _replies(folder / "replies.yaml", replies_doc, problems)
-    if problems or source is None or disclaimer is None or urgent is None or replies is None:
+    lexicon = load_lexicon(folder / "pronunciations.yaml", problems)
+    for name, doc in (("topics.yaml", topics_doc), ("safety.yaml", safety_doc), ("replies.yaml", replies_doc)):
+        _check_capitals(folder / name, doc, lexicon, problems)
+    if (problems or source is None or disclaimer is None or urgent is None or replies is None
+            or short_disclaimer is None):
         raise DataErrors(problems)
-    return Content(tuple(topics), source, disclaimer, urgent, replies)
+    return Content(tuple(topics), tuple(units), source, disclaimer, urgent, replies, short_disclaimer, cannot_call,
+                   lexicon)
 
 
 def _load(path: Path, problems: list[DataError]) -> Any:
@@ -190,7 +271,7 @@ def _topics(path: Path, doc: Any, article: str, problems: list[DataError]) -> li
 
 
 def _topic(path: Path, item: LocatedDict, number: int, article: str, problems: list[DataError]) -> Topic:
-    fields = {key: _text(path, item, key, problems) for key in ("id", "title", "short", "detail")}
+    fields = {key: _text(path, item, key, problems) for key in ("id", "title", "short", "detail", "lead")}
     for key in ("title", "short", "detail"):
         _check_spoken(path, item, key, fields[key], problems)
     passages = item.get("passages")
@@ -214,6 +295,63 @@ def _topic(path: Path, item: LocatedDict, number: int, article: str, problems: l
     return Topic(number=number, passages=tuple(quoted), **fields)
 
 
+def _units(path: Path, doc: Any, article: str, topic_ids: set[str], problems: list[DataError]) -> list[Unit]:
+    items = doc.get("units") if isinstance(doc, dict) else None
+    if not isinstance(items, LocatedList) or not items:
+        if doc is not None:
+            problems.append(DataError(str(path), doc.line, "'units' must be a non-empty list"))
+        return []
+    numbered = article_sentences(article)
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, LocatedDict):
+            problems.append(DataError(str(path), line_of(items, index), "each unit must be a mapping"))
+            continue
+        unit = _unit(path, item, numbered, topic_ids, problems)
+        if unit.id in seen:
+            problems.append(DataError(str(path), line_of(items, index), f"duplicate unit id '{unit.id}'"))
+        seen.add(unit.id)
+        units.append(unit)
+    return units
+
+
+def _unit(path: Path, item: LocatedDict, numbered: tuple[str, ...], topic_ids: set[str],
+          problems: list[DataError]) -> Unit:
+    """One answer unit: spoken text checked like a topic's; every passage quoted
+    from one of the sentences it cites, and every cited sentence quoted."""
+    fields = {key: _text(path, item, key, problems) for key in ("id", "topic", "text")}
+    _check_spoken(path, item, "text", fields["text"], problems)
+    if fields["topic"] and fields["topic"] not in topic_ids:
+        problems.append(DataError(str(path), line_of(item, "topic"), f"unknown topic '{fields['topic']}'"))
+    cited = item.get("sentences")
+    if (not isinstance(cited, LocatedList) or not cited
+            or not all(isinstance(n, int) and 1 <= n <= len(numbered) for n in cited)):
+        problems.append(DataError(str(path), line_of(item, "sentences") or item.line,
+                                  f"'sentences' must list article sentence numbers, 1 to {len(numbered)}"))
+        cited = LocatedList()
+    passages = item.get("passages")
+    if not isinstance(passages, LocatedList) or not passages:
+        problems.append(DataError(str(path), line_of(item, "passages") or item.line,
+                                  "the unit cites no passage: 'passages' must be a non-empty list"))
+        passages = LocatedList()
+    quoted: list[str] = []
+    used: set[int] = set()
+    for index, passage in enumerate(passages):
+        text = " ".join(str(passage).split())
+        found = [n for n in cited if text in numbered[n - 1]]
+        if not found:
+            problems.append(DataError(str(path), line_of(passages, index),
+                                      "passage is not in the article sentences the unit cites"))
+        used.update(found)
+        quoted.append(text)
+    for number in cited:
+        if number not in used and passages:
+            problems.append(DataError(str(path), line_of(item, "sentences"),
+                                      f"sentence {number} is cited but no passage quotes it"))
+    return Unit(fields["id"], fields["topic"], fields["text"], tuple(cited), tuple(quoted))
+
+
 def _check_spoken(path: Path, item: LocatedDict, key: str, text: str, problems: list[DataError]) -> None:
     """Topic text is for the ear and states no figure the article lacks."""
     if match := _FIGURE_WORDS.search(text):
@@ -226,6 +364,21 @@ def _check_spoken(path: Path, item: LocatedDict, key: str, text: str, problems: 
         problems.append(
             DataError(str(path), line_of(item, key), f"'{key}' has a symbol that cannot be spoken: '{match.group()}'")
         )
+
+
+def _check_capitals(path: Path, doc: Any, lexicon: Lexicon, problems: list[DataError]) -> None:
+    """Every word in capitals that the guide speaks has a spoken form, or it is read as a word
+    ("MISS" as "miss"). Article passages are quoted, not spoken, so they are not checked."""
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    for key, value in items:
+        if key == "passages":
+            continue
+        if isinstance(value, str):
+            for word in lexicon.unspoken_capitals(value):
+                problems.append(DataError(str(path), line_of(doc, key), f"'{word}' is in capitals but has no "
+                                          "spoken form: add it to pronunciations.yaml"))
+        else:
+            _check_capitals(path, value, lexicon, problems)
 
 
 def _safety(path: Path, doc: Any, key: str, problems: list[DataError]) -> SafetyText | None:

@@ -63,6 +63,11 @@ ECHO_TAIL_S = 0.25
 the room): speech that began by then is treated as said over the guide, unless it goes on
 after this (see Session.spoke_on)."""
 
+RAN_ON_S = 0.5
+"""Speech that began over the guide must go on this much longer than its echo can before the guide
+asks for it again: through a PulseAudio loopback (tests/test_live.py) the echo of the last word
+outlasted the echo tail by a little, and without this margin the station answered its own echo."""
+
 KEEP_ALIVE_FRAMES = 1000 // FRAME_MS
 """How often (in frames: once a second) a running conversation checks that its speaker is there."""
 
@@ -182,13 +187,13 @@ class Session:
         understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
                                          heard.alternatives)
         over = self.over_the_guide(utterance)
+        quick = self.began_after_guide(utterance)
         reply: Reply | None = None
         if over and cuts_in(understanding):
             decision = "barge_in"
-        elif over and not self.spoke_on(utterance):
+        elif over and not self.spoke_on(utterance, 0.0 if quick else RAN_ON_S):
             decision = "ignored_echo"
-        elif over and not (self.began_after_guide(utterance)
-                           and (understanding.understood or understanding.out_of_scope)):
+        elif over and not (quick and (understanding.understood or understanding.out_of_scope)):
             decision = "asked_again"
             reply = self._ask_again(understanding)
         elif not heard.text and not understanding.understood:
@@ -228,10 +233,11 @@ class Session:
         finished = self._finished()
         return finished is not None and utterance.started_at < finished + self.echo_tail_s
 
-    def spoke_on(self, utterance: Utterance) -> bool:
-        """Speech went on after the guide's voice and its echo had died away: a person, not the echo."""
+    def spoke_on(self, utterance: Utterance, beyond_s: float = 0.0) -> bool:
+        """Speech went on ``beyond_s`` past the guide's voice and its echo dying away: a person,
+        not the echo."""
         finished = self._finished()
-        return finished is not None and utterance.voiced_until > finished + self.echo_tail_s
+        return finished is not None and utterance.voiced_until > finished + self.echo_tail_s + beyond_s
 
     def began_after_guide(self, utterance: Utterance) -> bool:
         """The utterance began after the guide's last sample (a quick reply, not talk over it)."""

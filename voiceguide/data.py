@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from .errors import VoiceGuideError
+from .errors import DataError, DataErrors, VoiceGuideError
 
 
 def shipped_dir(name: str) -> Path:
@@ -22,3 +22,11 @@ def shipped_dir(name: str) -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     raise VoiceGuideError(f"the guide's {name} folder is missing from this installation")
+
+
+def data_folder(given: Path | None, name: str) -> Path:
+    """The data folder the user gave, or the shipped one; DataErrors if it is not a folder."""
+    folder = given or shipped_dir(name)
+    if not folder.is_dir():
+        raise DataErrors([DataError(str(folder), None, "no such folder")])
+    return folder

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .content import Topic
+from .content import Content, Topic
 from .guide import Guide
 from .understand import Understanding
 
@@ -23,6 +23,42 @@ RATES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.15, 1.3, 1.5)
 """Speaking rates, as a factor of the voice's normal rate, from slowest."""
 VOLUMES = (0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 """Volumes, as a factor of full scale, from quietest."""
+
+CANNOT_ANSWER = {"info.risks": "risks", "info.is_it_safe": "is_it_safe", "info.success": "success"}
+"""Questions the article cannot answer safely, and the reply (replies.yaml) that says so."""
+
+
+def urgent_message(content: Content) -> str:
+    """The urgent-care message as spoken: its label first, so that the listener knows it is
+    VoiceGuide's safety advice and not the article."""
+    return content.urgent.spoken
+
+
+def red_flag_reply(content: Content, intent: str) -> str:
+    """The reply to a red flag: the urgent message always first. A request for a call or for
+    help is also told that the guide cannot call; "help me" also how to hear what to ask,
+    since "help" alone lists it."""
+    parts = [urgent_message(content)]
+    if intent in ("safety.emergency", "safety.help"):
+        parts.append(content.cannot_call)
+    if intent == "safety.help":
+        parts.append(content.replies.say("ask_hint"))
+    return " ".join(parts)
+
+
+def home_opening(content: Content, disclaimer_played: bool, short_disclaimer: bool, push_to_talk: bool) -> str:
+    """What a session at home (listen, or chat --speak) says first: the greeting; the full
+    disclaimer on first use, then the short one at the start of every later session (unless
+    ``short_disclaimer`` is off, for a single-user machine); and how to talk with push-to-talk."""
+    replies = content.replies
+    opening = [replies.say("greeting")]
+    if not disclaimer_played:
+        opening.append(content.disclaimer.text)
+    elif short_disclaimer:
+        opening.append(content.short_disclaimer.text)
+    if push_to_talk:
+        opening.append(replies.say("push_to_talk"))
+    return " ".join(opening)
 
 
 class Action(enum.Enum):
@@ -65,6 +101,8 @@ class Reply:
     """What to do besides speaking."""
     topic: str | None = None
     """The current topic after this reply, if any."""
+    unit: str | None = None
+    """The answer unit the reply leads with, when it speaks the article's content."""
 
     @property
     def intent(self) -> str | None:
@@ -83,8 +121,8 @@ class State:
     """The last answer given, for "repeat"."""
     detail_given: bool = False
     """The current topic's detail has been read."""
-    pending: str | None = None
-    """A topic id offered with "did you mean", awaiting yes or no."""
+    pending: tuple[str, str] | None = None
+    """What "did you mean" offered, awaiting yes or no: ("topic" or "unit", its id)."""
     misunderstood: int = 0
     """Utterances not understood in a row."""
     left_off: str | None = None
@@ -100,6 +138,7 @@ class Conversation:
         self.ask_back = ask_back
         self.state = state or State()
         self._say = guide.content.replies.say
+        self._lead: str | None = None
         self._controls: dict[str, Callable[[], tuple[str, Action]]] = {
             "control.repeat": self._repeat, "control.more": self._more,
             "control.next": lambda: self._step(+1), "control.previous": lambda: self._step(-1),
@@ -126,10 +165,13 @@ class Conversation:
         """The reply to one utterance (understood here unless already understood)."""
         understanding = understanding or self.guide.understander.understand(text)
         log.debug("understood %r as %s (%.2f)", text, understanding.intent, understanding.confidence)
+        self._lead = None
         pending, self.state.pending = self.state.pending, None
         if pending and understanding.understood and understanding.intent:
             if understanding.intent.name == "control.yes":
-                return self._reply(understanding, self._answer_topic(pending, False))
+                kind, name = pending
+                answer = self._answer_unit(name, False) if kind == "unit" else self._answer_topic(name, False)
+                return self._reply(understanding, answer)
             if understanding.intent.name == "control.no":
                 return self._reply(understanding, self._say("clarify_declined"))
         if not understanding.understood:
@@ -140,11 +182,13 @@ class Conversation:
     def _reply(self, understanding: Understanding, text: str, action: Action = Action.NONE) -> Reply:
         current = self.state.current
         topic = self.topics[current].id if current is not None else None
-        return Reply(understanding, text, action, topic)
+        return Reply(understanding, text, action, topic, self._lead)
 
     def _understood(self, u: Understanding) -> Reply:
         assert u.intent is not None
         intent = u.intent
+        if intent.unit is not None:
+            return self._reply(u, self._answer_unit(intent.unit, u.asks_figure))
         if intent.topic is not None:
             return self._reply(u, self._answer_topic(intent.topic, u.asks_figure))
         if intent.name in self._controls:
@@ -156,8 +200,10 @@ class Conversation:
 
     def _info(self, name: str) -> str:
         content = self.guide.content
-        if name == "safety.urgent":
-            return content.urgent.text
+        if name.startswith("safety."):
+            return red_flag_reply(content, name)
+        if name in CANNOT_ANSWER:
+            return self._say(CANNOT_ANSWER[name])
         if name == "info.disclaimer":
             return content.disclaimer.text
         checked = content.source.checked
@@ -169,9 +215,11 @@ class Conversation:
             return self._reply(u, self._say("out_of_scope", subject=u.intent.subject))
         if self.ask_back and u.unsure and u.confidence >= self.guide.understander.thresholds.clarify:
             assert u.intent is not None
-            if u.intent.topic is not None:
-                self.state.pending = u.intent.topic
-                title = self.guide.content.topic(u.intent.topic).title
+            content = self.guide.content
+            topic_id = u.intent.topic or (content.unit(u.intent.unit).topic if u.intent.unit else None)
+            if topic_id is not None:
+                self.state.pending = ("unit", u.intent.unit) if u.intent.unit else ("topic", topic_id)
+                title = content.topic(topic_id).title
                 return self._reply(u, self._say("clarify", title=title.lower()))
         self.state.misunderstood += 1
         if self.ask_back and self.state.misunderstood >= 2:
@@ -188,6 +236,22 @@ class Conversation:
             parts.append(self._say("no_exact_figure"))
         text = " ".join(parts)
         self.state.last_answer = text
+        self._lead = topic.lead
+        return text
+
+    def _answer_unit(self, unit_id: str, asks_figure: bool) -> str:
+        """The fact asked first; then the offer of the rest of its topic, which "more" gives."""
+        unit = self.guide.content.unit(unit_id)
+        topic = self.guide.content.topic(unit.topic)
+        self.state.current = topic.number - 1
+        self.state.detail_given = False
+        parts = [unit.text]
+        if asks_figure:
+            parts.append(self._say("no_exact_figure"))
+        parts.append(self._say("offer_more", title=topic.title.lower()))
+        text = " ".join(parts)
+        self.state.last_answer = text
+        self._lead = unit.id
         return text
 
     def _repeat(self) -> tuple[str, Action]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,6 +115,9 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
 
 def download(url: str, dest: Path, progress: Progress | None, offline_hint: str = "--from FILE.zip") -> Path:
     """``url`` saved to ``dest``, complete (as long as the server said), with progress."""
+    import urllib.error  # only here: it is slow to import, and most commands never download
+    import urllib.request
+
     total: int | None = None
     done = 0
     try:

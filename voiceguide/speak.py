@@ -6,7 +6,8 @@ guide receives the samples itself (pyttsx3's ``say`` plays through an
 external ``aplay`` that cannot be stopped, and its ``save_to_file`` prints
 to stdout and loses files). :class:`PiperSynthesizer` is the optional
 natural voice. :class:`Speech` splits text into sentences, checks and
-caches each one, and applies the listener's rate and volume.
+caches each one, applies the listener's rate and volume, and gives every
+voice the spoken form of the words it would misread (pronounce.Lexicon).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 
 from .audio import Audio, concat, silence
 from .errors import VoiceGuideError
+from .pronounce import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +170,11 @@ def make_synthesizer(voice: str) -> Synthesizer:
 class Speech:
     """Sentence-by-sentence synthesis with checks and a cache."""
 
-    def __init__(self, synthesizer: Synthesizer, cache_size: int = 512) -> None:
+    def __init__(self, synthesizer: Synthesizer, cache_size: int = 512, lexicon: Lexicon | None = None) -> None:
         self.synthesizer = synthesizer
+        self.lexicon = lexicon or Lexicon()
+        """Spoken forms given to the synthesiser in place of words it misreads; the
+        sentences handed back keep the written words, for printing and captions."""
         self._cache: OrderedDict[tuple[str, str, str, float], Audio] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -216,15 +221,16 @@ class Speech:
     def _checked(self, text: str, rate: float) -> Audio:
         """Synthesise, check the result is plausible, retry once, then fail clearly."""
         problem = ""
+        spoken = self.lexicon.apply(text)
         for _attempt in range(2):
             try:
-                audio = self.synthesizer.synthesize(text, rate)
+                audio = self.synthesizer.synthesize(spoken, rate)
             except SynthesisError:
                 raise
             except Exception as exc:  # an engine failing in its own way: report it as ours
                 problem = f"{type(exc).__name__}: {exc}"
                 continue
-            problem = _implausible(text, audio, rate)
+            problem = _implausible(spoken, audio, rate)
             if not problem:
                 return audio
             log.warning("synthesis of %r looked wrong (%s); retrying", text[:40], problem)
@@ -238,7 +244,10 @@ def _implausible(text: str, audio: Audio, rate: float) -> str:
     if not np.any(np.abs(audio.samples.astype(np.int32)) > 64):
         return "silence only"
     letters = sum(ch.isalnum() for ch in text)
+    # A digit is read as a word or more ("64389854" is eight digits and seventy letters spoken); the
+    # guide's own texts have none, but Home Assistant sends the service any text.
+    most = letters + 9 * sum(ch.isdigit() for ch in text)
     expected = letters / (14.0 * rate)  # about fourteen letters a second at normal speed
-    if not expected * 0.25 <= audio.duration <= expected * 4 + 1.0:
+    if not expected * 0.25 <= audio.duration <= most / (14.0 * rate) * 4 + 1.0:
         return f"{audio.duration:.2f} s of audio for {letters} letters"
     return ""

@@ -22,9 +22,6 @@ import json
 import os
 import shutil
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +160,9 @@ def verified(path: Path, sha256: str, root: Path | None = None) -> bool:
 
 def hub_files(size: str, hub: str = HUB) -> list[HubFile]:
     """The hub's metadata for the model's files: path, size and hashes."""
+    import urllib.error  # only here: it is slow to import, and most commands never download
+    import urllib.request
+
     url = f"{hub}/api/models/{HUB_REPO.format(size=size)}/tree/{REVISION}"
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
@@ -215,6 +215,8 @@ def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str
 
 
 def _from_hub(size: str, hub: str, staged: Path, progress: Progress | None) -> None:
+    import urllib.parse
+
     files = hub_files(size, hub)
     missing = [name for name in REQUIRED if name not in {f.path for f in files}]
     if missing:

@@ -1,0 +1,58 @@
+"""The trained classifier: numpy arrays in, probabilities out; a stale or broken file is a clear error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceguide.classifier import REJECT, Classifier, load_classifier
+from voiceguide.errors import DataError, DataErrors
+from voiceguide.guide import CLASSIFIER, load_guide
+
+
+def test_saved_and_loaded_it_scores_the_same(tmp_path: Path) -> None:
+    model = Classifier({"w:pain": 0, "w:stop": 1}, ("fact.symptoms", "control.stop", REJECT),
+                       np.array([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0]], dtype=np.float32),
+                       np.array([0.0, 0.0, 1.0], dtype=np.float32))
+    model.save(tmp_path / "m.npz")
+    loaded = load_classifier(tmp_path / "m.npz")
+    for features in (["w:pain"], ["w:stop", "w:stop"], ["w:unknown"], []):
+        assert loaded.probabilities(features) == pytest.approx(model.probabilities(features))
+    assert max(loaded.probabilities(["w:pain"]).items(), key=lambda kv: kv[1])[0] == "fact.symptoms"
+    assert max(loaded.probabilities([]).items(), key=lambda kv: kv[1])[0] == REJECT
+
+
+def test_a_broken_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"not numpy")
+    with pytest.raises(DataError) as caught:
+        load_classifier(path)
+    assert str(caught.value).startswith(f"{path}: not a classifier file")
+
+
+def test_a_classifier_trained_for_other_intents_is_refused(data_copy: tuple[Path, Path]) -> None:
+    content, intents = data_copy
+    facts = intents / "facts.yaml"
+    facts.write_text(facts.read_text().replace("fact.outlook:", "fact.future:"))
+    with pytest.raises(DataErrors) as caught:
+        load_guide(content, intents)
+    assert any(str(e).startswith(f"{intents / CLASSIFIER}: trained for intents that are gone (fact.outlook)")
+               for e in caught.value.errors)
+
+
+def test_without_a_classifier_file_the_matcher_decides_alone(data_copy: tuple[Path, Path]) -> None:
+    content, intents = data_copy
+    (intents / CLASSIFIER).unlink()
+    guide = load_guide(content, intents)
+    assert guide.understander.classifier is None
+    assert guide.understander.understand("what are the symptoms").intent is not None
+
+
+def test_the_shipped_file_is_in_the_data_copy(data_copy: tuple[Path, Path]) -> None:
+    # The package data must carry the arrays, or an installed guide would run without them.
+    _, intents = data_copy
+    assert (intents / CLASSIFIER).is_file()
+    assert shutil.disk_usage(intents).free > 0

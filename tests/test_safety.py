@@ -1,0 +1,328 @@
+"""Safety first, in the listener's words: red flags, emergency requests, questions the article cannot
+answer safely, the disclaimer at every home session. Through `voiceguide ask --json` (the command
+line's main, with the shipped guide loaded once for the run) and the conversation."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+from voiceguide import cli
+from voiceguide.config import load_config
+from voiceguide.dialogue import Conversation, home_opening, urgent_message
+from voiceguide.errors import DataError, DataErrors
+from voiceguide.guide import Guide
+from voiceguide.intents import load_intents
+from voiceguide.normalize import words
+from voiceguide.redflags import RedFlagDetector
+from voiceguide.speak import Sentence, split_sentences
+
+from .conftest import REPO
+from .speech import spoken_wav
+
+Ask = Callable[[str], dict[str, object]]
+
+
+@pytest.fixture
+def ask(guide: Guide, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Ask:
+    """`voiceguide ask --json TEXT` through the command line's main, as one parsed object."""
+    monkeypatch.setattr("voiceguide.app.load_guide", lambda *_: guide)  # the shipped guide, loaded once
+
+    def run(text: str) -> dict[str, object]:
+        assert cli.main(["ask", "--json", text]) == 0
+        got: dict[str, object] = json.loads(capsys.readouterr().out)
+        return got
+
+    return run
+
+
+# The issue's misses and review findings, then each situation of the public guidance in lay words.
+REPORTS = [
+    "I can't pass urine and my back is really sore",
+    "the wound is hot and oozing since the operation and I've got a temperature",
+    "I have pain in both legs",
+    "I can't feel my legs",
+    "my waterworks have stopped, I haven't been able to go since last night",
+    "I've wet myself and I didn't even feel it happen",
+    "I pooed myself and didn't feel it",
+    "it's gone numb down below, round my bottom",
+    "I can't feel the paper when I wipe",
+    "my left foot is dragging and I keep tripping",
+    "my legs just gave way and I'm on the floor",
+    "I've got a high temperature and my back is killing me",
+    "I'm shivering and sweating and my back hurts where they operated",
+    "there's pus coming out of my scar and I feel awful",
+    "my husband is confused and burning up",
+    "she's breathing really fast and her skin has gone blotchy",
+    "the pain is the worst I've ever had and nothing helps",
+    "I'm in agony",
+]
+GENERAL = [
+    "will I have weak legs after the operation",
+    "is fever a symptom?",
+    "what are the signs of a spinal infection",
+    "can a spinal infection cause weakness in the legs",
+    "is it normal for your legs to feel a bit weak after surgery, generally speaking",
+    "how would I know if the wound was getting infected",
+    "if my legs felt weak before the operation, would it help",
+    "I had a wobble on my legs last year, could that be my spine",
+    "does everybody get a temperature after an operation",
+]
+
+
+# Round two: how other people put the same signs (slang, a second language, a night call), each
+# caught by a general mechanism rather than by its own phrase. Written here from the public guidance.
+REPORTS_ROUND_TWO = [
+    # word classes: slang and second-language words for a sign
+    "I crapped myself and never felt it coming",
+    "my mother is confuse and she is very hot",
+    "when I wipe it feels weird down there",
+    "my husband is talking funny and he is burning up",
+    "his skin is pale and blotchy",
+    "the pain in my back is more and more and the tablets do nothing",
+    "she's really bad, she's really really bad",
+    "my legs just crumpled under me",
+    # a sign whose parts must be close: "not" right before passing urine
+    "he don't pee all day, nothing since breakfast",
+    "I need to go but nothing happens",
+    # overlapping phrases both count: "do not know" and "not know where she is"
+    "she don't know where she is and she's shivering",
+    # a clause told after a question; a question word after "I don't know"
+    "should I be worried, my legs have gone numb",
+    "what should I do, I've wet myself and didn't feel it",
+    "I don't know what is happening, my legs are numb",
+    # a comparison with the past is about now
+    "he's burning up and his back is worse than before the operation",
+    # seen to, then a new sign: the new one counts
+    "the nurse said it was fine this morning but now the wound is pouring pus",
+    "the nurse checked it and said it was fine but now it's hot and oozing and I've got a fever",
+    # a long rambling report of pain: this sign has a wider window
+    "my back pain went from bad to the worst it has ever been in an hour and honestly nothing helps",
+]
+GENERAL_ROUND_TWO = [
+    # a denied symptom is no part of a sign, and the denial carries over "or"
+    "no fever, and the wound is not red or swollen, when can I drive",
+    "he doesn't have a temperature, is that good",
+    "is it possible to have a spinal infection without fever",
+    "is it normal for the wound to itch, it's not red or anything",
+    # a sign seen to or gone
+    "my wound was a bit red yesterday but the nurse checked it and said it's fine",
+    "the wound was weeping a little last week but it's dried up now",
+    # a clause asked about, or supposed
+    "how do I know the wound is infected",
+    "if my legs go numb, what should I do",
+    "after the operation is normal the legs feel a little weak, or no",
+    "how long before the numbness in my foot goes away",
+    # long past, or in general
+    "I've had back pain for a year and nothing helps, would surgery help",
+    "my temperature was high last month, is the infection back",
+    # a phrase that is not what it seems drops what it overlaps
+    "my husband is very bad with pain, will it hurt much",
+    "can knowing about this surgery help us to take a proper decision for my mother",
+    "back pain... hot... means what",
+]
+
+
+@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO)
+def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
+    reply = Conversation(guide, ask_back=False).respond(text)
+    assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
+
+
+@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO)
+def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
+    reply = Conversation(guide, ask_back=False).respond(text)
+    assert guide.content.urgent.text not in reply.text, text
+
+
+def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide) -> None:
+    got = ask("Both my legs have got pins and needles and they're ever so weak")
+    assert got["intent"] == "safety.urgent" and str(got["answer"]).startswith(urgent_message(guide.content))
+    general = ask("will I have weak legs after the operation")
+    assert general["intent"] != "safety.urgent" and guide.content.urgent.text not in str(general["answer"])
+
+
+@pytest.mark.parametrize("text", ["call 999", "call an ambulance", "please call 911 for me", "ring one one two",
+                                  "call the emergency number for me",
+                                  "I need a doctor right now", "can you phone an ambulance", "get me a doctor"])
+def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
+        ask: Ask, guide: Guide, text: str) -> None:
+    got = ask(text)
+    content = guide.content
+    assert got["intent"] == "safety.emergency"
+    assert got["answer"] == f"{urgent_message(content)} {content.cannot_call}"
+    assert "cannot make calls" in content.cannot_call and "emergency number" in content.cannot_call
+    assert len([s for s in content.cannot_call.split(". ") if s]) == 1  # one short sentence
+
+
+@pytest.mark.parametrize("text", ["help me", "help me, I'm in agony", "please help", "somebody help me"])
+def test_help_me_is_a_plea_that_then_says_how_to_hear_what_to_ask(ask: Ask, guide: Guide, text: str) -> None:
+    got = ask(text)
+    content = guide.content
+    assert got["intent"] == "safety.help"
+    hint = "To hear what you can ask, say: what can I ask."
+    assert got["answer"] == f"{urgent_message(content)} {content.cannot_call} {hint}"
+
+
+@pytest.mark.parametrize("text", ["help", "what can I ask", "can you help me decide about the operation",
+                                  "how does keyhole surgery help me"])
+def test_help_alone_and_help_with_something_are_not_a_plea(ask: Ask, text: str) -> None:
+    assert not str(ask(text)["intent"]).startswith("safety.")
+
+
+def test_the_urgent_message_is_spoken_with_its_label(guide: Guide) -> None:
+    urgent = guide.content.urgent
+    spoken = urgent_message(guide.content)
+    assert spoken == f"{urgent.label} {urgent.text}"
+    assert "VoiceGuide" in urgent.label and "not from the article" in urgent.label
+
+
+@pytest.mark.parametrize(("text", "reply"), [
+    ("what are the risks", "risks"), ("what are the risks of this surgery for my dad", "risks"),
+    ("what side effects could he get afterwards", "risks"), ("are there any complications", "risks"),
+    ("what are the side effects", "risks"),
+    ("is the operation safe", "is_it_safe"), ("is minimally invasive spine surgery safe", "is_it_safe"),
+    ("is it safe for someone his age", "is_it_safe"),
+    ("what are the chances it works", "success"), ("what's the success rate", "success"),
+    # round one's open list: the risks of the operation for the condition, never the benefit
+    ("what are the risks of MISS for spinal infection", "risks"),
+    ("what are the risks of keyhole surgery for a spinal infection", "risks"),
+    ("is it safe, honestly? I'm a nervous wreck", "is_it_safe"), ("honestly, is it safe", "is_it_safe"),
+])
+def test_risk_and_safety_questions_get_the_honest_reply(ask: Ask, guide: Guide, text: str, reply: str) -> None:
+    got = ask(text)
+    answer = str(got["answer"])
+    assert got["understood"] and answer == guide.content.replies.say(reply)
+    assert answer.startswith("The article does not") and "care team" in answer
+    # Never a benefit offered as if it answered a question about risk.
+    assert not any(t.short in answer for t in guide.content.topics) and "lower chance" not in answer
+
+
+@pytest.mark.parametrize("text", ["is the operation safe", "is it safe", "is keyhole surgery safe for older people"])
+def test_safe_is_never_the_travel_subject(ask: Ask, text: str) -> None:
+    assert ask(text)["intent"] == "info.is_it_safe"
+
+
+def test_red_flags_do_not_depend_on_the_general_matcher(guide: Guide) -> None:
+    """The detector alone, on its own rules, catches every example sentence of every safety intent."""
+    detector = RedFlagDetector(guide.intents.red_flags)
+    safety = [i for i in guide.intents.intents if i.kind == "safety"]
+    assert {i.name for i in safety} == {"safety.urgent", "safety.emergency", "safety.help"}
+    wrong = [(" ".join(s), i.name) for i in safety for s in i.sentences if detector.detect(list(s)) != i.name]
+    assert wrong == []
+    assert detector.detect(words("will I have weak legs after the operation")) is None
+
+
+BROKEN_RULES = [
+    ("  window: 12", "  window: lots", "'window' must be a whole number from 1 to 30"),
+    ("{classes: [bladder, self], window: 2}", "{classes: [bladder, self], window: 0}",
+     "'window' must be a whole number from 1 to 30"),
+    ("{classes: [bladder, self], window: 2}", "{classes: [bladder, selfie], window: 2}", "unknown class 'selfie'"),
+    ("{classes: [bladder, self], window: 2}", "{classes: [bladder, self], windows: 2}", "unknown sign field 'windows'"),
+    ("  negatable: [numb,", "  negatable: [numbb,", "unknown class 'numbb'"),
+    ("  overriding: [not_a_sign]", "  overriding: [not_a_sing]", "unknown class 'not_a_sing'"),
+    ("  joins: [or, nor]", "  joins: []", "'joins' must be a non-empty list"),
+    ("      - [numb, leg]\n", "      - [numb, legz]\n", "unknown class 'legz'"),
+    ("  breaks: [but,", "  breaks: [but only,", "'breaks' must list single words"),
+    ("  lookback: 6", "  lookback: 6\n  loookback: 7", "unknown red_flags field 'loookback'"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN_RULES)
+def test_broken_red_flag_rules_are_reported_with_file_and_line(
+        data_copy: tuple[Path, Path], guide: Guide, old: str, new: str, message: str) -> None:
+    _, intents = data_copy
+    path = intents / "safety.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(DataErrors) as caught:
+        load_intents(intents, [t.id for t in guide.content.topics])
+    line = text[: text.index(old)].count("\n") + 1
+    found = [str(e) for e in caught.value.errors]
+    assert any(e.startswith(f"{path}:") and message in e for e in found), found
+    assert any(any(e.startswith(f"{path}:{n}:") for n in range(line - 1, line + 2)) for e in found), found
+
+
+def test_the_opening_at_home_full_disclaimer_first_then_the_short_one(guide: Guide) -> None:
+    content = guide.content
+    greeting, full, short = content.replies.say("greeting"), content.disclaimer.text, content.short_disclaimer.text
+    assert home_opening(content, False, True, False) == f"{greeting} {full}"
+    assert home_opening(content, True, True, False) == f"{greeting} {short}"
+    assert home_opening(content, True, False, False) == greeting  # short_disclaimer: false, a single user
+    assert home_opening(content, False, False, False) == f"{greeting} {full}"  # the first use always hears it
+    assert home_opening(content, True, True, True) == f"{greeting} {short} {content.replies.say('push_to_talk')}"
+    assert len(short.split()) <= 12
+
+
+def test_short_disclaimer_setting_is_checked(user_config: Path) -> None:
+    user_config.write_text("short_disclaimer: false\n")
+    assert load_config().short_disclaimer is False
+    user_config.write_text("rate_step: 3\nshort_disclaimer: sometimes\n")
+    with pytest.raises(DataError, match=r"config.yaml:2: 'short_disclaimer' must be true or false"):
+        load_config()
+
+
+class _Speaker:
+    """The sound device (the edge of the test: no sound here), noting each sentence it is given."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def start(self, sentences: Iterable[Sentence]) -> _Speaker:
+        self.said.extend(s.text for s in sentences)  # synthesised for real
+        return self
+
+    def stop(self) -> None:
+        pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def test_spoken_chat_opens_with_the_disclaimer_in_full_then_short(
+        guide: Guide, user_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = guide.content
+    monkeypatch.setattr("voiceguide.app.load_guide", lambda *_: guide)
+    for disclaimer in (content.disclaimer.text, content.short_disclaimer.text):
+        speaker = _Speaker()
+        monkeypatch.setattr(cli, "_speaker", lambda *_, speaker=speaker: speaker)
+        monkeypatch.setattr("sys.stdin", io.StringIO("goodbye\n"))
+        assert cli.main(["chat", "--speak"]) == 0
+        opening = f"{content.replies.say('greeting')} {disclaimer}"
+        assert speaker.said == split_sentences(f"{opening} {content.replies.say('goodbye')}")
+        assert load_config().disclaimer_played
+
+
+@pytest.mark.slow
+def test_a_spoken_session_at_home_hears_the_short_disclaimer_and_safety_first(tmp_path: Path, guide: Guide) -> None:
+    """`voiceguide listen` on a scripted microphone: real recognition (PocketSphinx) of speech rendered by the
+    Piper voice, real synthesis; a later session at home, so the short disclaimer opens it."""
+    config = tmp_path / "config.yaml"
+    config.write_text("disclaimer_played: true\nrate_step: 7\n")  # a later session; a brisk voice keeps it short
+    said = ["I can't feel my legs", "call an ambulance", "what are the risks of the operation", "goodbye for now"]
+    events = tmp_path / "events.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "listen", "--from-wavs", *(str(spoken_wav(tmp_path, s)) for s in said),
+         "--events", str(events), "--to-wav", str(tmp_path / "guide.wav")],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO), "VOICEGUIDE_CONFIG": str(config)})
+    assert done.returncode == 0, done.stderr
+    content = guide.content
+    opening = done.stdout.splitlines()[0]
+    assert opening == f"{content.replies.say('greeting')} {content.short_disclaimer.text}"
+    turns = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [t["intent"] for t in turns] == ["safety.urgent", "safety.emergency", "info.risks", "control.goodbye"]
+    assert turns[0]["answer"] == urgent_message(content)
+    assert turns[1]["answer"] == f"{urgent_message(content)} {content.cannot_call}"
+    assert turns[2]["answer"] == content.replies.say("risks")

@@ -1,0 +1,72 @@
+"""Files written whole, with the mode the umask gives.
+
+A file is made beside its target and renamed over it, so a reader or a
+killed writer never leaves a partial file. The temporary file is created
+with open(2) and mode 0666 like any new file, so the umask decides who may
+read it (normally 0644). ``tempfile.mkstemp`` would make it 0600 whatever
+the umask, and a web server or another user could not read the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+NEW_FILE_MODE = 0o666
+"""What open(2) asks for; the umask takes bits away."""
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux), else by setting and restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no other way to read it; set back at once
+    os.umask(mask)
+    return mask
+
+
+def umask_mode() -> int:
+    """The permission bits a new file gets under the current umask."""
+    return NEW_FILE_MODE & ~current_umask()
+
+
+def _create_beside(path: Path) -> tuple[int, Path]:
+    """A new empty file in the target's folder, opened for writing, and its name."""
+    while True:
+        tmp = path.with_name(f".{path.name[:200]}.{secrets.token_hex(4)}.part")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, NEW_FILE_MODE), tmp
+        except FileExistsError:
+            continue
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write; it replaces ``path`` when the block ends without error,
+    and is removed otherwise."""
+    fd, tmp = _create_beside(Path(path))
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def sync_folder(path: Path) -> None:
+    """Put a folder's entries (new names, renames) on disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

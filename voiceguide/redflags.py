@@ -1,0 +1,503 @@
+"""Red flags: a person reporting emergency signs now, or asking for urgent help.
+
+This detector stands apart from the general matcher on purpose. It has its
+own word classes and rules over the normalised words (``red_flags`` in
+``intents/safety.yaml``), so the urgent message comes first whatever the
+general matcher scores, and either can change without the other.
+
+Phrases are found wherever they occur, each giving its word classes, and a
+phrase inside a longer one does not count ("pins and needles" is *numb*, not
+*leg*); phrases that only overlap both count ("she don't know where she is":
+"do not know" and "not know where she is"), except that a phrase which is not
+what it seems drops every phrase it overlaps ("help me decide" is no request,
+"very bad with pain" no distress). Then two kinds of rule:
+
+- a *request* for urgent help ("call an ambulance", "help me"): counts unless
+  asked about in general ("when should I call an ambulance");
+- a *sign*, classes close together ("my legs have gone numb": *leg*, *numb*):
+  counts when it is reported, not asked about. It must not follow a
+  question's opening word ("is numbness in the legs a sign"), have a
+  question word between its parts ("my wound might get infected"), or be
+  framed by the words before it ("will I have weak legs", "if my legs felt
+  weak", "is it normal for your legs"); and the utterance must not be about
+  symptoms in general or the distant past ("in general", "years ago")
+  unless it also says something is happening now ("since last night"), or
+  compares the present with that past ("worse than before the operation").
+
+Reading back for a frame stops where a clause is told in its own right: at a
+subject ("I", "he") or a subject and its verb ("my legs have", "the pain is")
+that no question word comes right before, so "should I be worried, my legs
+have gone numb" and "what should I do, I've wet myself" report. A question
+word after "I don't know" is no question ("I don't know what is happening").
+
+A symptom that is denied ("no fever", "it's not red or anything", "he
+doesn't have a temperature") is no part of a sign, and a sign told before
+words that say it was seen to or has gone ("but the nurse said it's fine")
+counts only if a symptom follows them. Each sign may have its own window:
+the parts of "he don't pee" belong together only when close, but a rambling
+report of pain may say it is unbearable a dozen words later.
+
+Every rule, word list and class is data, chosen on the public guidance the
+urgent message follows and on the dev writers' phrasings; bench/redflags.py
+measures it per writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from .errors import DataError
+from .normalize import singular, words
+from .yamlfile import LocatedDict, LocatedList, line_of
+
+Phrase = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One red-flag sign: word classes that occur close together."""
+
+    classes: tuple[str, ...]
+    """The classes, each found once (a class named twice needs two different phrases:
+    "boiling hot and shaking")."""
+    window: int
+    """How many words apart the first and the last part may be."""
+
+
+@dataclass(frozen=True)
+class RedFlagRules:
+    """The red-flag word knowledge, as loaded from an intents file."""
+
+    classes: dict[Phrase, frozenset[str]] = field(default_factory=dict)
+    """Phrase (singular words) -> the word classes it belongs to ("pins and needles" -> numb)."""
+    requests: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
+    """(intent, class lists) in order of precedence: any list found is a request for urgent help."""
+    report_intent: str = "safety.urgent"
+    """The intent of a sign reported now."""
+    signs: tuple[Sign, ...] = ()
+    """The signs that, reported, are a red flag."""
+    window: int = 8
+    """How many words apart the classes of one sign may be, unless the sign says otherwise."""
+    lookback: int = 6
+    """How many words before a sign are read for a question or a supposition."""
+    request_asking: tuple[Phrase, ...] = ()
+    """Words that, before a request, ask about it in general ("when should i call")."""
+    asking: tuple[Phrase, ...] = ()
+    """Words that, just before a sign, ask about it or suppose it ("will i have", "if", "your")."""
+    subjects: frozenset[str] = frozenset()
+    """Pronouns that say who the sign is happening to ("i", "he"); reading back stops at one."""
+    openers: frozenset[str] = frozenset()
+    """Words that open a question about a sign right after them ("is fever a sign", "do legs go numb")."""
+    inverting: frozenset[str] = frozenset()
+    """Words that, right before a subject, make a question or a supposition of it ("will", "if")."""
+    breaks: frozenset[str] = frozenset()
+    """Words that start a new clause; reading back stops there ("but")."""
+    general: tuple[Phrase, ...] = ()
+    """Words that make the whole utterance general or long past ("in general", "years ago")."""
+    now: tuple[Phrase, ...] = ()
+    """Words that say something is happening now ("since", "this morning"); they outweigh ``general``."""
+    comparing: frozenset[str] = frozenset()
+    """Words that, right before a ``general`` cue, compare the present with it ("worse than before
+    the operation"): that cue does not count."""
+    negators: tuple[Phrase, ...] = ()
+    """Words that deny the symptom after them ("no fever", "not red", "without a temperature")."""
+    negatable: frozenset[str] = frozenset()
+    """The classes a negator can deny: symptoms, not the body parts they happen in."""
+    fillers: frozenset[str] = frozenset()
+    """Words that may stand between a negator and what it denies ("has not got a fever")."""
+    joins: frozenset[str] = frozenset()
+    """Words that carry a denial on to the next symptom ("not red or swollen")."""
+    determiners: frozenset[str] = frozenset()
+    """Words that open the subject of a clause told in its own right ("my", "the")."""
+    finite: frozenset[str] = frozenset()
+    """Verbs that, after such a subject, make it a clause ("is", "have", "went")."""
+    complements: frozenset[str] = frozenset()
+    """Words that take such a clause as their object, so that it is asked about with them
+    ("how do I know the wound is infected")."""
+    overriding: frozenset[str] = frozenset()
+    """Classes whose phrases also drop every phrase they overlap ("my husband is very bad with
+    pain": "bad with" drops "very bad")."""
+    settled: tuple[Phrase, ...] = ()
+    """Words that say a sign told before them has been seen to or has gone ("the nurse said
+    it's fine", "it's gone now")."""
+    knowing: tuple[Phrase, ...] = ()
+    """Words after which a question word opens a statement, not a question ("I don't know what
+    is happening", "not sure what is going on")."""
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        """Every intent these rules can give."""
+        return (*(name for name, _ in self.requests), self.report_intent) if self.signs else ()
+
+
+@dataclass(frozen=True)
+class _Hit:
+    cls: str
+    start: int
+    end: int
+
+
+class RedFlagDetector:
+    """Finds red flags in the words of one utterance. Build once; cheap to call."""
+
+    def __init__(self, rules: RedFlagRules) -> None:
+        self.rules = rules
+        self._longest = max((len(p) for p in rules.classes), default=1)
+        self._general_cues = _by_first_word(rules.general)
+        self._settled_cues = _by_first_word(rules.settled)
+
+    def detect(self, said: list[str]) -> str | None:
+        """The red-flag intent for these normalised words (normalize.words), or None."""
+        seq = [singular(w) for w in said]
+        hits = self._hits(seq)
+        for intent, sets in self.rules.requests:
+            for classes in sets:
+                if any(not self._request_asked(seq, combo)
+                       for combo in self._found(hits, classes, self.rules.window)):
+                    return intent
+        if self._general(seq) and not _contains(seq, self.rules.now):
+            return None
+        hits = self._affirmed(seq, hits)
+        settled = self._settled(seq, hits)
+        for sign in self.rules.signs:
+            if any(self._reported(seq, combo) and max(h.end for h in combo) > settled
+                   for combo in self._found(hits, sign.classes, sign.window)):
+                return self.rules.report_intent
+        return None
+
+    def _settled(self, seq: list[str], hits: list[_Hit]) -> int:
+        """Where the last ``settled`` cue starts ("the nurse said it's fine") that no symptom
+        follows ("but now it's worse"), or -1: a sign told before it has been seen to or has
+        gone. A cue that overlaps a symptom ("the feeling is gone now") does not count."""
+        rules = self.rules
+        symptoms = [h for h in hits if h.cls in rules.negatable]
+        found = -1
+        for pos, end in _occurrences(seq, self._settled_cues):
+            if any(h.start < end and pos < h.end for h in hits):
+                continue
+            if not any(h.start >= end for h in symptoms):
+                found = max(found, pos)
+        return found
+
+    def _general(self, seq: list[str]) -> bool:
+        """The utterance is about symptoms in general or long past; a cue compared with the
+        present ("worse than before the operation") does not count."""
+        return any(pos == 0 or seq[pos - 1] not in self.rules.comparing
+                   for pos, _ in _occurrences(seq, self._general_cues))
+
+    def _affirmed(self, seq: list[str], hits: list[_Hit]) -> list[_Hit]:
+        """The hits that are not denied. A symptom is denied by a negator before it, with only
+        fillers between ("has not got a fever"), or by a join after a denied symptom ("not red or
+        swollen"); a body part never is ("can not feel my legs" still has legs)."""
+        rules = self.rules
+        denied_ends: set[int] = set()
+        kept: list[_Hit] = []
+        for hit in hits:
+            if hit.cls in rules.negatable and self._denied(seq, hit.start, denied_ends):
+                denied_ends.add(hit.end)
+                continue
+            kept.append(hit)
+        return kept
+
+    def _denied(self, seq: list[str], start: int, denied_ends: set[int]) -> bool:
+        """Reading back from ``start`` over fillers, a negator comes first, or a join and then a
+        symptom already denied."""
+        rules = self.rules
+        joined = False
+        for pos in range(start, 0, -1):
+            if any(n == tuple(seq[pos - len(n) : pos]) for n in rules.negators):
+                return True
+            if joined and pos in denied_ends:
+                return True
+            word = seq[pos - 1]
+            if word in rules.joins:
+                joined = True
+            elif word not in rules.fillers:
+                return False
+        return False
+
+    def _hits(self, seq: list[str]) -> list[_Hit]:
+        """Every known phrase, each with its classes, in order; a phrase inside a longer one
+        is left out, and so is one that overlaps a phrase of an overriding class."""
+        spans = [(start, end) for start in range(len(seq))
+                 for end in range(start + 1, min(start + self._longest, len(seq)) + 1)
+                 if tuple(seq[start:end]) in self.rules.classes]
+        kept = [(start, end) for start, end in spans
+                if not any(s <= start and end <= e and e - s > end - start for s, e in spans)]
+        overriding = [(start, end) for start, end in kept
+                      if self.rules.classes[tuple(seq[start:end])] & self.rules.overriding]
+        kept = [(start, end) for start, end in kept if (start, end) in overriding
+                or not any(s < end and start < e for s, e in overriding)]
+        return [_Hit(cls, start, end) for start, end in kept
+                for cls in sorted(self.rules.classes[tuple(seq[start:end])])]
+
+    @staticmethod
+    def _found(hits: list[_Hit], classes: tuple[str, ...], window: int) -> list[tuple[_Hit, ...]]:
+        """Every way the classes occur together within the window, one hit each."""
+        by_class = [[h for h in hits if h.cls == c] for c in classes]
+        if not all(by_class):
+            return []
+        return [combo for combo in product(*by_class)
+                if max(h.end for h in combo) - min(h.start for h in combo) <= window
+                and len({(h.cls, h.start) for h in combo}) == len(combo)]
+
+    def _request_asked(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
+        """A request is asked about in general ("when should I call an ambulance")."""
+        start, end = min(h.start for h in combo), max(h.end for h in combo)
+        return any(self._cue_at(seq, pos, end, self.rules.request_asking) for pos in range(start))
+
+    def _reported(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
+        """The sign is told, not asked about or supposed: it does not follow a question word
+        ("is numbness in the legs a sign"), has no asking word between its parts ("my wound might
+        get infected"), and some part of it is not framed by the words before it."""
+        rules = self.rules
+        start, end = min(h.start for h in combo), max(h.end for h in combo)
+        if self._question_opens(seq, start):
+            return False
+        covered = {pos for h in combo for pos in range(h.start, h.end)}
+        for pos in range(start + 1, end):
+            if pos not in covered and self._cue_at(seq, pos, end, rules.asking, covered):
+                return False
+        first = max(0, start - rules.lookback)
+        return any(not self._framed(seq, h.start, first, covered) for h in combo)
+
+    def _question_opens(self, seq: list[str], start: int) -> bool:
+        """The sign follows a question's opening word ("is fever a sign", "are the legs weak"),
+        not a statement's ("my husband is confused")."""
+        pos = start - 1
+        while pos >= 0 and seq[pos] in _ARTICLES:
+            pos -= 1
+        return pos >= 0 and seq[pos] in self.rules.openers and (pos == 0 or seq[pos - 1] in self.rules.breaks)
+
+    def _framed(self, seq: list[str], start: int, first: int, covered: set[int]) -> bool:
+        """The words before ``start`` (back to ``first``) ask about what follows, or suppose it.
+        Reading back stops at a new clause, at a subject ("i", "he") that no question word
+        comes before ("it has come open", but "will i have"), or at a clause told in its own
+        right ("should I be worried, my legs have gone numb", but "if my legs felt weak")."""
+        rules = self.rules
+        for pos in range(start - 1, first - 1, -1):
+            if pos in covered:
+                continue
+            word = seq[pos]
+            if word in rules.breaks:
+                return False
+            if self._cue_at(seq, pos, start, rules.asking, covered):
+                return True
+            told = self._told_clause(seq, pos)
+            if told is not None:
+                return not told
+            if word in rules.openers and (pos == 0 or seq[pos - 1] in rules.breaks):
+                return True
+            if word in rules.subjects and not self._inverted(seq, pos):
+                return False
+        return False
+
+    def _inverted(self, seq: list[str], subject: int) -> bool:
+        """The subject at ``subject`` follows a question word ("will i have"), not a verb that
+        has a subject of its own ("what should i do, i have wet myself")."""
+        rules = self.rules
+        return (subject > 0 and seq[subject - 1] in rules.inverting
+                and not (subject > 1 and seq[subject - 2] in rules.subjects))
+
+    def _told_clause(self, seq: list[str], verb: int) -> bool | None:
+        """Whether the clause whose verb is at ``verb`` is told (True) or asked or supposed (False),
+        or None when there is no such clause. A clause is a determiner, up to three words and a
+        finite verb ("my legs have", "the pain is"); it is asked or supposed when a question word,
+        an asking cue or a word that takes it as its object ("how do I know the wound is ...")
+        comes right before it."""
+        rules = self.rules
+        if seq[verb] not in rules.finite and not (seq[verb] in rules.inverting and _negated(seq, verb + 1)):
+            return None
+        if verb > 0 and seq[verb - 1] == "to":  # "for the legs to feel": no finite verb
+            return None
+        for det in range(verb - 1, max(verb - 5, -1), -1):
+            if seq[det] not in rules.determiners:
+                continue
+            if det == 0:
+                return True
+            before = seq[det - 1]
+            if before in rules.inverting or before in rules.openers or before in rules.complements:
+                return False
+            return not any(cue == tuple(seq[det - len(cue) : det]) for cue in rules.asking)
+        return None
+
+    def _cue_at(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
+                covered: set[int] | None = None) -> bool:
+        """One of ``cues`` starts at ``pos`` and ends by ``limit``. A question word after a
+        subject ("i can feel"), before "not" ("can not", "would not") or after a word of knowing
+        ("I don't know what is happening") does not count: those report."""
+        rules = self.rules
+        for cue in cues:
+            end = pos + len(cue)
+            if end > limit or tuple(seq[pos:end]) != cue or _negated(seq, end):
+                continue
+            if pos > 0 and cue[0] in rules.inverting and seq[pos - 1] in rules.subjects:
+                continue
+            if any(k == tuple(seq[pos - len(k) : pos]) for k in rules.knowing):
+                continue
+            if covered is None or not covered.intersection(range(pos, end)):
+                return True
+        return False
+
+
+_ARTICLES = frozenset({"a", "an", "the", "some", "any"})
+
+
+def _negated(seq: list[str], pos: int) -> bool:
+    """A modal cue followed by "not" ("can not", "would not") reports rather than asks."""
+    return pos < len(seq) and seq[pos] == "not"
+
+
+def _by_first_word(cues: tuple[Phrase, ...]) -> dict[str, tuple[Phrase, ...]]:
+    out: dict[str, list[Phrase]] = {}
+    for cue in cues:
+        out.setdefault(cue[0], []).append(cue)
+    return {word: tuple(found) for word, found in out.items()}
+
+
+def _occurrences(seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of the cues (indexed by their first word) in ``seq``."""
+    return [(pos, pos + len(cue)) for pos, word in enumerate(seq) for cue in cues.get(word, ())
+            if tuple(seq[pos : pos + len(cue)]) == cue]
+
+
+def _contains(seq: list[str], cues: tuple[Phrase, ...]) -> bool:
+    joined = f" {' '.join(seq)} "
+    return any(f" {' '.join(cue)} " in joined for cue in cues)
+
+
+def _phrase(text: str) -> Phrase:
+    return tuple(singular(w) for w in words(text))
+
+
+def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRules | None:
+    """The ``red_flags`` section of an intents file; problems recorded as ``file:line``."""
+    if doc is None:
+        return None
+    if not isinstance(doc, LocatedDict):
+        problems.append(DataError(path, getattr(doc, "line", None), "'red_flags' must be a mapping"))
+        return None
+    for key in doc:
+        if key not in _KEYS:
+            problems.append(DataError(path, line_of(doc, key), f"unknown red_flags field '{key}'"))
+    classes: dict[Phrase, set[str]] = {}
+    raw_classes = doc.get("classes")
+    if not isinstance(raw_classes, LocatedDict) or not raw_classes:
+        problems.append(DataError(path, line_of(doc, "classes"), "'classes' must be a mapping of word lists"))
+        raw_classes = LocatedDict()
+    for name in raw_classes:
+        for text in _texts(path, raw_classes, name, problems):
+            phrase = _phrase(text)
+            if phrase:
+                classes.setdefault(phrase, set()).add(str(name))
+    known = {str(n) for n in raw_classes}
+
+    def class_list(item: Any, line: int | None) -> tuple[str, ...] | None:
+        names = [item] if isinstance(item, str) else item
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            problems.append(DataError(path, line, "expected a list of class names"))
+            return None
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            problems.append(DataError(path, line, f"unknown class '{unknown[0]}'"))
+            return None
+        return tuple(names)
+
+    def class_sets(owner: Any, key: Any) -> tuple[tuple[str, ...], ...]:
+        items = owner.get(key)
+        if not isinstance(items, LocatedList) or not items:
+            problems.append(DataError(path, line_of(owner, key), f"'{key}' must be a list of class lists"))
+            return ()
+        found = (class_list(item, line_of(items, index)) for index, item in enumerate(items))
+        return tuple(names for names in found if names is not None)
+
+    def whole_number(owner: Any, key: str, default: int) -> int:
+        value = owner.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 30:
+            problems.append(DataError(path, line_of(owner, key), f"'{key}' must be a whole number from 1 to 30"))
+            return default
+        return value
+
+    window = whole_number(doc, "window", 8)
+
+    def sign_list(owner: Any) -> tuple[Sign, ...]:
+        """Each sign a class list (the shared window), or {classes: [...], window: N}."""
+        items = owner.get("signs")
+        if not isinstance(items, LocatedList) or not items:
+            problems.append(DataError(path, line_of(owner, "signs"), "'signs' must be a list of class lists"))
+            return ()
+        out = []
+        for index, item in enumerate(items):
+            if isinstance(item, LocatedDict):
+                extra = [k for k in item if k not in ("classes", "window")]
+                if extra:
+                    problems.append(DataError(path, line_of(item, extra[0]), f"unknown sign field '{extra[0]}'"))
+                    continue
+                names = class_list(item.get("classes"), line_of(item, "classes"))
+                if names is not None:
+                    out.append(Sign(names, whole_number(item, "window", window)))
+            elif (names := class_list(item, line_of(items, index))) is not None:
+                out.append(Sign(names, window))
+        return tuple(out)
+
+    requests: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
+    raw_requests = doc.get("requests")
+    if isinstance(raw_requests, LocatedDict):
+        requests = [(str(intent), class_sets(raw_requests, intent)) for intent in raw_requests]
+    elif raw_requests is not None:
+        problems.append(DataError(path, line_of(doc, "requests"), "'requests' must map intents to class lists"))
+    reports = doc.get("reports")
+    report_intent: str = "safety.urgent"
+    signs: tuple[Sign, ...] = ()
+    if isinstance(reports, LocatedDict) and isinstance(reports.get("intent"), str):
+        report_intent, signs = reports["intent"], sign_list(reports)
+    else:
+        problems.append(DataError(path, line_of(doc, "reports"), "'reports' needs an 'intent' and 'signs'"))
+    lookback = whole_number(doc, "lookback", 6)
+
+    def phrases(key: str) -> tuple[Phrase, ...]:
+        return tuple(p for p in (_phrase(t) for t in _texts(path, doc, key, problems)) if p)
+
+    def single(key: str) -> frozenset[str]:
+        found = phrases(key)
+        if any(len(p) != 1 for p in found):
+            problems.append(DataError(path, line_of(doc, key), f"'{key}' must list single words"))
+        return frozenset(p[0] for p in found if len(p) == 1)
+
+    negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
+    overriding = frozenset(_texts(path, doc, "overriding", problems))
+    for key, names in (("negatable", negatable), ("overriding", overriding)):
+        for name in sorted(names - known):
+            problems.append(DataError(path, line_of(doc, key), f"unknown class '{name}'"))
+    return RedFlagRules(
+        classes={p: frozenset(c) for p, c in classes.items()}, requests=tuple(requests),
+        report_intent=report_intent, signs=signs, window=window, lookback=lookback,
+        request_asking=phrases("request_asking"), asking=phrases("asking"), subjects=single("subjects"),
+        openers=single("openers"), inverting=single("inverting"), breaks=single("breaks"),
+        general=phrases("general"), now=phrases("now"), comparing=single("comparing"),
+        negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
+        knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
+        complements=single("complements"), settled=phrases("settled"), overriding=overriding & known)
+
+
+_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
+         "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
+         "knowing", "determiners", "finite", "complements", "settled", "overriding")
+
+
+def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
+    items = doc.get(key)
+    if not isinstance(items, LocatedList) or not items:
+        problems.append(DataError(path, line_of(doc, key), f"'{key}' must be a non-empty list"))
+        return []
+    out = []
+    for index, item in enumerate(items):
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            item = str(item)  # "999" written bare
+        if not isinstance(item, str) or not item.strip():
+            problems.append(DataError(path, line_of(items, index), "expected non-empty text"))
+        else:
+            out.append(item)
+    return out
