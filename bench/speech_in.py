@@ -53,6 +53,8 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+from understanding import Question, _control, verdict  # noqa: E402 (bench/: this script's own folder)
+
 CACHE = HERE / ".cache" / "speech-in"
 WRITERS = HERE / "writers"
 RATE = 16000
@@ -82,7 +84,7 @@ class Item:
     text: str
     kind: str
     sentences: tuple[int, ...] = ()
-    control: str | None = None
+    control: str = ""
 
 
 @dataclass
@@ -106,7 +108,8 @@ def load_items(which: str) -> list[Item]:
     for writer in sets[which]:
         doc = yaml.safe_load((WRITERS / f"{writer}.yaml").read_text(encoding="utf-8"))
         for q in doc["questions"]:
-            items.append(Item(writer, str(q["text"]), q["kind"], tuple(q.get("sentences") or ()), q.get("control")))
+            items.append(Item(writer, str(q["text"]), q["kind"], tuple(q.get("sentences") or ()),
+                              _control(q.get("control"))))
     return items
 
 
@@ -283,49 +286,20 @@ def noise_clips(count: int = 20) -> list[tuple[str, np.ndarray]]:
     return clips
 
 
-def article_sentences() -> dict[int, str]:
-    out = {}
-    for line in (WRITERS / "article-sentences.txt").read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^(\d+)\. (.*)$", line.strip())
-        if m:
-            out[int(m.group(1))] = " ".join(m.group(2).split())
-    return out
-
-
-def topic_sentences(guide) -> dict[str, set[int]]:  # type: ignore[no-untyped-def]
-    """Each topic's cited article passages as sentence numbers of article-sentences.txt."""
-    sentences = article_sentences()
-    out: dict[str, set[int]] = {}
-    for topic in guide.content.topics:
-        cited = set()
-        for passage in topic.passages:
-            text = " ".join(passage.split())
-            cited.update(n for n, s in sentences.items() if text in s or s in text)
-        out[topic.id] = cited
-    return out
-
-
-def score(item: Item, reply, cited: dict[str, set[int]]) -> bool | None:  # type: ignore[no-untyped-def]
-    """Is ``reply`` right for ``item``? None for kinds that are not scored for accuracy.
-
-    A stand-in until the fact-level answer units land: a fact question is right when the reply
-    answers a topic whose cited article passages include one of the writer's sentences; a control
-    when the reply acts on that control. The one place the scorer lives, for typed and spoken alike."""
-    intent = reply.intent
-    if item.kind == "fact":
-        if intent is None or not intent.startswith("topic."):
-            return False
-        topic = reply.understanding.intent.topic
-        return bool(cited.get(topic, set()) & set(item.sentences))
-    if item.kind == "control":
-        return intent == f"control.{item.control}" or (item.control in ("source", "disclaimer")
-                                                     and intent == f"info.{item.control}")
-    return None
+def score(item: Item, reply, units: dict) -> bool | None:  # type: ignore[no-untyped-def,type-arg]
+    """Is ``reply`` right for ``item``? None for kinds not scored for accuracy (out of scope, cannot
+    answer). bench/understanding.py's scorer, the same for typed and spoken: a fact question is right
+    when the reply's first answer unit cites one of the writer's sentences, a control when the reply
+    acts on that control."""
+    if item.kind not in ("fact", "control"):
+        return None
+    ok, _ = verdict(units, Question(item.text, item.kind, item.sentences, item.control or ""), reply)
+    return ok
 
 
 def rejected(reply) -> bool:  # type: ignore[no-untyped-def]
-    """The guide gave no content of its own: it said it does not cover that, or did not understand."""
-    return reply.intent is None or reply.intent.startswith("out_of_scope.")
+    """The guide gave no article content: it said it does not cover that, or did not understand."""
+    return reply.unit is None
 
 
 def p95(values: list[float]) -> float:
@@ -342,7 +316,7 @@ class Run:
     recognizer: object
     endpoint: object
     speech: object
-    cited: dict[str, set[int]]
+    units: dict  # type: ignore[type-arg]
 
 
 def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool):  # type: ignore[no-untyped-def]
@@ -416,7 +390,7 @@ def run_engine(args: argparse.Namespace) -> int:
     engine_load = time.perf_counter() - start
     endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence, speculate_after_ms=args.speculate_after,
                               voice_detector=args.voice_detector)
-    run = Run(args, guide, recognizer, endpoint, Speech(EspeakSynthesizer()), topic_sentences(guide))
+    run = Run(args, guide, recognizer, endpoint, Speech(EspeakSynthesizer()), {u.id: u for u in guide.content.units})
     typed = {items[i].text: Conversation(guide, ask_back=False).respond(items[i].text) for i in chosen}
     voices = args.voices.split(",")
     pairs = [(v, i) for v in voices for i in chosen]
@@ -430,8 +404,8 @@ def run_engine(args: argparse.Namespace) -> int:
             clip, speech_end = condition_clip(items, index, voice, condition)
             paced = index // args.every % args.latency_every == 0 or stop_or_pause(item)
             reply, text, latency = hear(run, item, clip, speech_end, paced)
-            verdict = score(item, reply, run.cited)
-            typed_verdict = score(item, typed[item.text], run.cited)
+            verdict = score(item, reply, run.units)
+            typed_verdict = score(item, typed[item.text], run.units)
             for key in ("all", voice, item.writer):
                 t = tallies.setdefault(key, Tally())
                 t.items += 1
