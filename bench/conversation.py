@@ -30,15 +30,17 @@ sys.path.insert(0, str(HERE))
 from speech_in import cache_path  # noqa: E402
 from text_intents import SETS, load_phrasings  # noqa: E402
 
+from voiceguide.app import listening_vocabulary  # noqa: E402
 from voiceguide.audio import concat, read_wav, silence  # noqa: E402
 from voiceguide.converse import ECHO_TAIL_S, Session, Station, StationConfig, cuts_in  # noqa: E402
 from voiceguide.dialogue import Conversation  # noqa: E402
 from voiceguide.guide import load_guide  # noqa: E402
 from voiceguide.hearing import FRAME_BYTES, EndpointConfig, Listener, frames_of  # noqa: E402
 from voiceguide.playback import TimelinePlayer  # noqa: E402
-from voiceguide.recognize import SAMPLE_RATE, PocketSphinxRecognizer  # noqa: E402
+from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer  # noqa: E402
+from voiceguide.recognize import SAMPLE_RATE  # noqa: E402
 from voiceguide.speak import EspeakSynthesizer, Speech  # noqa: E402
-from voiceguide.understand import command_phrases, understand_heard  # noqa: E402
+from voiceguide.understand import understand_heard  # noqa: E402
 
 
 def DrainPlayer(rate: int) -> TimelinePlayer:
@@ -53,7 +55,8 @@ def pcm16k(path: Path) -> bytes:
 
 def latency(guide, recognizer, speech, turns: int) -> list[float]:  # type: ignore[no-untyped-def]
     phrasings = [t for t, e in load_phrasings(SETS["test"]) if e is not None][:turns]
-    subprocess.run([sys.executable, str(HERE / "speech_in.py"), "--render-only", "--voices", "piper"], check=True)
+    subprocess.run([sys.executable, str(HERE / "speech_in.py"), "--render-texts", str(SETS["test"]),
+                    "--voices", "piper"], check=True)
     out = []
     with DrainPlayer(speech.synthesizer.sample_rate) as player:
         player.begin()
@@ -131,8 +134,7 @@ def main() -> int:
     parser.add_argument("--soak", type=int, default=1000)
     args = parser.parse_args()
     guide = load_guide()
-    recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations,
-                                        [*command_phrases(guide.intents), "hello guide"])
+    recognizer = PocketSphinxRecognizer(listening_vocabulary(guide, "hello guide"))
     speech = Speech(EspeakSynthesizer())
     from voiceguide.audio import write_wav
     from voiceguide.speak import PiperSynthesizer

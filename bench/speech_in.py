@@ -1,181 +1,552 @@
-"""Speech-in benchmark: spoken questions that are not in the templates, through a real engine.
+"""Speech-in benchmark under hard conditions: every engine, every condition, the writers' phrasings.
 
-Usage: python bench/speech_in.py [--set test|dev] [--voices piper,piper-fast-high,piper-slow-low,espeak]
-                                 [--limit N] [--nbest N] [--failures]
+Usage: python bench/speech_in.py [--set test|dev] [--engines pocketsphinx,whisper,whisper-base]
+                                 [--conditions clean,pink10,...] [--voices piper,en-us+f3,en-gb-x-rp]
+                                 [--every N] [--latency-every N] [--json FILE] [--failures]
 
-Renders each phrasing (Piper's joe voice, sox variations of it in tempo and
-pitch, and espeak-ng) into bench/.cache, then streams it through the endpointer
-and PocketSphinx (clean, and with pink noise at 10 dB SNR) and understands
-the transcript. Reports per voice: intent accuracy, out-of-scope rejection,
-end-of-utterance to intent latency with the trailing silence, decoding
-real-time factor; and the engine's load time and this process's peak memory.
-Rendering runs in a child process so that Piper's memory is not counted.
+Phrasings: the understanding writers' questions (bench/writers/, sets.yaml says which are the
+locked test sets and which are dev). Only dev sets may be tuned on, and --failures is refused
+on a test set.
+
+Voices: Piper joe and espeak-ng in two variants (en-us+f3; en-gb-x-rp, British English). Conditions:
+
+- clean;
+- pink noise at 10 and 5 dB SNR;
+- babble at 5 dB: six other phrasings spoken at once by the other voices (four more espeak-ng ones);
+- a reverberant room (sox reverb) plus pink noise at 15 dB;
+- tempo +15% and -15% (sox tempo, pitch kept).
+
+Every SNR is true: speech power over the speech's active frames (10 ms frames within 30 dB of
+its loudest) against the noise's power over the same frames. Noise runs for the whole clip,
+one second before the speech and one after, as in a real room.
+
+Each engine runs in a child process of its own (so its memory is its own), through the real
+endpointer, the engine's command pass, understanding and the dialogue. Scoring: the same
+function scores the typed and the spoken reply (score()); "agreement" is the share of phrasings
+whose spoken reply is the reply to the same question typed. --every N takes every Nth phrasing,
+and every stop and pause; --rotate speaks each in one voice, the voices taking turns. Latency:
+for every 4th phrasing (--latency-every) and every stop and pause, the clip is fed in real
+time, and the figure is the end-of-utterance decision to the first answer sample
+synthesised (questions), or to the decision (stop and pause: the player stops at its next 10 ms
+block, bench/speech_out.py). Noise alone (pink, white, brown, hum, a cough, knocks) must get no
+words at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
+import json
+import re
 import resource
-import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache" / "speech"
-sys.path.insert(0, str(HERE))
-VOICES = {
-    "piper": [],
-    "piper-fast-high": ["tempo", "1.15", "pitch", "150"],
-    "piper-slow-low": ["tempo", "0.88", "pitch", "-150"],
-    "espeak": None,
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from understanding import Question, _control, verdict  # noqa: E402 (bench/: this script's own folder)
+
+CACHE = HERE / ".cache" / "speech-in"
+WRITERS = HERE / "writers"
+RATE = 16000
+LEAD_S = 1.0
+TAIL_S = 1.0
+VOICES = ("piper", "en-us+f3", "en-gb-x-rp")
+BABBLE_VOICES = ("piper", "en-us+f3", "en-gb-x-rp", "en-us+m3", "en-gb-scotland+f4")
+"""Babble talkers for a phrasing: the voices of these that are not its own, in turn."""
+BABBLE_TALKERS = 6
+"""Six other phrasings at once: babble. (Three, tried first on the dev set, is rather a few
+conversations one can follow: Whisper transcribed them, 14.7% answered, dev, tiny.en.)"""
+EFFECTS = {"tempo+15": ["tempo", "1.15"], "tempo-15": ["tempo", "0.85"], "room": ["reverb", "60", "50", "100"]}
+CONDITIONS = ("clean", "pink10", "pink5", "babble5", "room15", "tempo+15", "tempo-15")
+ENGINES = {
+    "pocketsphinx": ("pocketsphinx", None),
+    "whisper": ("whisper", "tiny.en"),
+    "whisper-base": ("whisper", "base"),
 }
+"""Benchmark name -> (engine, Whisper size)."""
 
 
-def cache_path(text: str, voice: str) -> Path:
-    return CACHE / voice / (hashlib.sha1(text.encode()).hexdigest()[:16] + ".wav")
+@dataclass(frozen=True)
+class Item:
+    """One writer's phrasing."""
+
+    writer: str
+    text: str
+    kind: str
+    sentences: tuple[int, ...] = ()
+    control: str = ""
 
 
-def render(texts: list[str], voices: list[str]) -> None:
-    """Write every (text, voice) WAV that is not cached yet."""
+@dataclass
+class Tally:
+    """Figures of one engine in one condition (or one writer)."""
+
+    scored: int = 0
+    right: int = 0
+    typed_right: int = 0
+    out_of_scope: int = 0
+    rejected: int = 0
+    items: int = 0
+    agree: int = 0
+    latencies: list[float] = field(default_factory=list)
+    stop_latencies: list[float] = field(default_factory=list)
+
+
+def load_items(which: str) -> list[Item]:
+    sets = yaml.safe_load((WRITERS / "sets.yaml").read_text(encoding="utf-8"))["understanding"]
+    items = []
+    for writer in sets[which]:
+        doc = yaml.safe_load((WRITERS / f"{writer}.yaml").read_text(encoding="utf-8"))
+        for q in doc["questions"]:
+            items.append(Item(writer, str(q["text"]), q["kind"], tuple(q.get("sentences") or ()),
+                              _control(q.get("control"))))
+    return items
+
+
+def stop_or_pause(item: Item) -> bool:
+    """What must cut in at once while the guide speaks."""
+    return item.kind == "control" and item.control in ("stop", "pause")
+
+
+def chosen_items(items: list[Item], every: int) -> list[int]:
+    """Every Nth phrasing, and every stop and pause (too few otherwise for their latency figure)."""
+    return sorted(set(range(0, len(items), every)) | {i for i, item in enumerate(items) if stop_or_pause(item)})
+
+
+def cache_path(text: str, voice: str, effect: str = "") -> Path:
+    name = hashlib.sha1(text.encode()).hexdigest()[:16]
+    return CACHE / (voice + (f"@{effect}" if effect else "")) / f"{name}.wav"
+
+
+def babble_talkers(items: list[Item], index: int, voice: str) -> list[tuple[str, str]]:
+    """BABBLE_TALKERS other phrasings, in voices other than ``voice``."""
+    others = [v for v in BABBLE_VOICES if v != voice]
+    return [(items[(index + 7 * (k + 1)) % len(items)].text, others[k % len(others)]) for k in range(BABBLE_TALKERS)]
+
+
+def render(items: list[Item], voices: list[str], conditions: list[str]) -> None:
+    """Every WAV the run needs that is not cached yet (16 kHz mono)."""
+    wanted: set[tuple[str, str]] = set()
+    for index, item in enumerate(items):
+        for voice in voices:
+            wanted.add((item.text, voice))
+            if "babble5" in conditions:
+                wanted.update(babble_talkers(items, index, voice))
+    render_texts(sorted(wanted))
+    effects = {"tempo+15": "tempo+15", "tempo-15": "tempo-15", "room15": "room"}
+    for condition, effect in effects.items():
+        if condition not in conditions:
+            continue
+        for item in items:
+            for voice in voices:
+                out = cache_path(item.text, voice, effect)
+                if not out.exists():
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    subprocess.run(["sox", "-q", str(cache_path(item.text, voice)), str(out), *EFFECTS[effect],
+                                    "rate", str(RATE)], check=True)
+
+
+def render_texts(wanted: list[tuple[str, str]]) -> None:
+    """(text, voice) pairs rendered to 16 kHz WAVs, unless cached."""
     from voiceguide.audio import write_wav
     from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
 
-    piper = Speech(PiperSynthesizer()) if any(v.startswith("piper") for v in voices) else None
-    espeak = Speech(EspeakSynthesizer())
-    for voice in voices:
-        (CACHE / voice).mkdir(parents=True, exist_ok=True)
-        for text in texts:
-            out = cache_path(text, voice)
-            if out.exists():
-                continue
-            speech = espeak if VOICES[voice] is None else piper
-            assert speech is not None
+    missing = [p for p in wanted if not cache_path(*p).exists()]
+    piper = Speech(PiperSynthesizer(variation=False)) if any(v == "piper" for _, v in missing) else None
+    espeak: dict[str, Speech] = {}
+    for count, (text, voice) in enumerate(missing):
+        if voice == "piper":
+            assert piper is not None
+            audio, _ = piper.render(text)
+        else:
+            speech = espeak.setdefault(voice, Speech(EspeakSynthesizer(voice)))
             audio, _ = speech.render(text)
-            effects = VOICES[voice]
-            if effects:
-                plain = out.with_suffix(".plain.wav")
-                write_wav(plain, audio)
-                subprocess.run(["sox", "-q", str(plain), str(out), *effects], check=True)
-                plain.unlink()
-            else:
-                write_wav(out, audio)
+        out = cache_path(text, voice)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(out, audio.resampled(RATE))
+        if count % 200 == 199:
+            print(f"  rendered {count + 1} of {len(missing)}", file=sys.stderr)
 
 
 def pink(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Pink (1/f) noise of unit RMS: the usual stand-in for room and street noise."""
+    """Pink (1/f) noise of unit RMS."""
     spectrum = np.fft.rfft(rng.normal(0.0, 1.0, n))
     spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1.0))
     noise = np.fft.irfft(spectrum, n)
     return noise / np.sqrt(np.mean(noise**2))
 
 
-def with_noise(samples: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
-    """Pink noise mixed in at ``snr_db`` below the RMS level of the speech (its louder frames)."""
-    speech = samples.astype(np.float64)
-    voiced = speech[np.abs(speech) > 0.02 * np.abs(speech).max()] if len(speech) else speech
-    rms = float(np.sqrt(np.mean(voiced**2))) if len(voiced) else 0.0
-    noise = pink(len(speech), rng) * rms / (10 ** (snr_db / 20))
-    return np.clip(speech + noise, -32768, 32767).astype(np.int16)
+def active_frames(speech: np.ndarray) -> np.ndarray:
+    """A mask of the 10 ms frames of ``speech`` within 30 dB of its loudest frame."""
+    frame = RATE // 100
+    n = len(speech) // frame
+    power = np.mean(speech[: n * frame].reshape(n, frame) ** 2, axis=1)
+    return power >= power.max() * 10 ** (-30 / 10) if n else np.zeros(0, bool)
+
+
+def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``speech`` (placed after LEAD_S) and ``noise`` (as long as the clip) at a true SNR over the
+    speech's active frames."""
+    frame = RATE // 100
+    lead = int(LEAD_S * RATE)
+    clip = np.zeros(len(noise))
+    clip[lead : lead + len(speech)] = speech
+    mask = active_frames(speech)
+    n = len(mask)
+    speech_power = np.mean(speech[: n * frame].reshape(n, frame)[mask] ** 2)
+    under = noise[lead : lead + n * frame].reshape(n, frame)[mask]
+    noise_power = np.mean(under**2)
+    gain = np.sqrt(speech_power / (noise_power * 10 ** (snr_db / 10)))
+    return clip + gain * noise
+
+
+def load16(path: Path) -> np.ndarray:
+    from voiceguide.audio import read_wav
+
+    return read_wav(path, RATE).samples.astype(np.float64)
+
+
+def condition_clip(items: list[Item], index: int, voice: str, condition: str) -> tuple[np.ndarray, int]:
+    """The clip for one phrasing in one condition (int16), and the sample where its speech ends."""
+    item = items[index]
+    seed = int(hashlib.sha1(f"{item.text}|{voice}|{condition}".encode()).hexdigest()[:8], 16)
+    rng = np.random.default_rng(seed)
+    effect = {"tempo+15": "tempo+15", "tempo-15": "tempo-15", "room15": "room"}.get(condition, "")
+    speech = load16(cache_path(item.text, voice, effect))
+    total = int(LEAD_S * RATE) + len(speech) + int(TAIL_S * RATE)
+    end = int(LEAD_S * RATE) + len(speech)
+    if condition in ("clean", "tempo+15", "tempo-15"):
+        clip = np.zeros(total)
+        clip[int(LEAD_S * RATE) : end] = speech
+    elif condition.startswith("pink"):
+        clip = mix(speech, pink(total, rng), float(condition[4:]))
+    elif condition == "room15":
+        clip = mix(speech, pink(total, rng), 15.0)
+    elif condition == "babble5":
+        babble = np.zeros(total)
+        for text, talker in babble_talkers(items, index, voice):
+            other = load16(cache_path(text, talker))
+            other = other / max(1.0, np.sqrt(np.mean(other**2)))
+            start = int(rng.integers(0, RATE // 2))
+            while start < total:  # each talker keeps talking for the whole clip
+                part = other[: total - start]
+                babble[start : start + len(part)] += part
+                start += len(part) + int(rng.integers(RATE // 10, RATE // 3))
+        clip = mix(speech, babble, 5.0)
+    else:
+        raise ValueError(condition)
+    peak = np.abs(clip).max()
+    if peak > 32000:  # keep the mix unclipped, as a microphone's gain control would
+        clip *= 32000 / peak
+    return clip.astype(np.int16), end
+
+
+def noise_clips(count: int = 20) -> list[tuple[str, np.ndarray]]:
+    """Noise alone, as a room makes it: no one speaks in any of these."""
+    rng = np.random.default_rng(5)
+    clips = []
+    length = 3 * RATE
+    for k in range(count):
+        kind = ("pink", "white", "brown", "hum", "cough", "knocks")[k % 6]
+        if kind == "pink":
+            x = pink(length, rng) * 3000
+        elif kind == "white":
+            x = rng.normal(0, 2000, length)
+        elif kind == "brown":
+            x = np.cumsum(rng.normal(0, 1, length))
+            x = (x - np.convolve(x, np.ones(400) / 400, mode="same")) * 300
+        elif kind == "hum":
+            t = np.arange(length) / RATE
+            x = 3000 * np.sin(2 * np.pi * 50 * t) + 1500 * np.sin(2 * np.pi * 150 * t) + rng.normal(0, 200, length)
+        elif kind == "cough":  # two bursts of shaped noise, the way a cough sounds on a level meter
+            x = rng.normal(0, 30, length)
+            for start in (0.8, 1.25):
+                n = int(0.25 * RATE)
+                envelope = np.exp(-np.arange(n) / (0.06 * RATE)) * (1 - np.exp(-np.arange(n) / (0.005 * RATE)))
+                burst = np.convolve(rng.normal(0, 1, n), np.hanning(24), mode="same") * envelope * 12000
+                s = int(start * RATE)
+                x[s : s + n] += burst
+        else:
+            x = rng.normal(0, 30, length)
+            for start in (0.7, 1.0, 1.3, 1.6):
+                s = int(start * RATE)
+                n = int(0.03 * RATE)
+                x[s : s + n] += rng.normal(0, 1, n) * np.exp(-np.arange(n) / (0.004 * RATE)) * 20000
+        clips.append((kind, np.clip(x, -32000, 32000).astype(np.int16)))
+    return clips
+
+
+def score(item: Item, reply, units: dict) -> bool | None:  # type: ignore[no-untyped-def,type-arg]
+    """Is ``reply`` right for ``item``? None for kinds not scored for accuracy (out of scope, cannot
+    answer). bench/understanding.py's scorer, the same for typed and spoken: a fact question is right
+    when the reply's first answer unit cites one of the writer's sentences, a control when the reply
+    acts on that control."""
+    if item.kind not in ("fact", "control"):
+        return None
+    ok, _ = verdict(units, Question(item.text, item.kind, item.sentences, item.control or ""), reply)
+    return ok
+
+
+def rejected(reply) -> bool:  # type: ignore[no-untyped-def]
+    """The guide gave no article content: it said it does not cover that, or did not understand."""
+    return reply.unit is None
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
+
+
+@dataclass
+class Run:
+    """What one engine's run holds: the guide, the engine, and how it listens."""
+
+    args: argparse.Namespace
+    guide: object
+    recognizer: object
+    endpoint: object
+    speech: object
+    units: dict  # type: ignore[type-arg]
+
+
+def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool):  # type: ignore[no-untyped-def]
+    """One clip through the endpointer and the engine, as the guide hears it: the reply, the words
+    heard, and when ``paced`` the latency ("question" or "stop", ms)."""
+    from voiceguide.dialogue import Conversation
+    from voiceguide.hearing import Listener, frames_of
+    from voiceguide.understand import understand_heard
+
+    guide = run.guide
+    listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
+    heard = []
+    latency = None
+    stop_like = stop_or_pause(item)
+    due = time.perf_counter()
+    for frame_no, frame in enumerate(front_end(run.args.front_end, frames_of(clip.tobytes()))):
+        if paced:  # at the pace of a real microphone, so that early decoding has the time it would have
+            due += 0.01
+            time.sleep(max(0.0, due - time.perf_counter()))
+        utterance = listener.feed(frame)
+        if utterance is None:
+            continue
+        heard.append(utterance)
+        if paced:  # what the guide would do now: understand, reply, synthesise the first sentence
+            t = utterance.transcript
+            got = understand_heard(guide.understander, t.text, t.command, t.alternatives)  # type: ignore[attr-defined]
+            answer = Conversation(guide, ask_back=False).respond(t.text, got)  # type: ignore[arg-type]
+            if not stop_like:
+                next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
+            latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000)
+            if frame_no * 160 >= speech_end:
+                break
+    last = listener.flush()
+    if last is not None:
+        heard.append(last)
+    text = " ".join(u.transcript.text for u in heard).strip()
+    one = heard[0].transcript if len(heard) == 1 else None
+    understanding = understand_heard(guide.understander, text, one.command if one else "",  # type: ignore[attr-defined]
+                                     one.alternatives if one else ())
+    return Conversation(guide, ask_back=False).respond(text, understanding), text, latency  # type: ignore[arg-type]
+
+
+def run_engine(args: argparse.Namespace) -> int:
+    """In the child process: one engine over every condition and voice; one JSON line out."""
+    from voiceguide.app import listening_vocabulary
+    from voiceguide.dialogue import Conversation
+    from voiceguide.guide import load_guide
+    from voiceguide.hearing import EndpointConfig, Listener, frames_of
+    from voiceguide.recognize import ModelChoice, engine_class
+    from voiceguide.speak import EspeakSynthesizer, Speech
+
+    engine, size = ENGINES[args.engine_run]
+    items = load_items(args.set)  # all of them: babble talkers are taken from the whole set
+    chosen = chosen_items(items, args.every)
+    start = time.perf_counter()
+    guide = load_guide()
+    guide_load = time.perf_counter() - start
+    vocabulary = listening_vocabulary(guide)
+    if args.prompt is not None:  # a prompt to try on the dev set instead of the guide's own
+        vocabulary = dataclasses.replace(vocabulary, prompt=args.prompt)
+    cls = engine_class(engine)
+    start = time.perf_counter()
+    model = cls.locate(ModelChoice(whisper_size=size))
+    if engine == "whisper":
+        from voiceguide.whisper_engine import WhisperOptions
+
+        options = WhisperOptions(**dict(_option(kv) for kv in args.option))
+        recognizer = cls(vocabulary, model, options)  # type: ignore[call-arg]
+    else:
+        recognizer = cls(vocabulary, model)  # type: ignore[call-arg]
+    engine_load = time.perf_counter() - start
+    endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence, speculate_after_ms=args.speculate_after,
+                              voice_detector=args.voice_detector)
+    run = Run(args, guide, recognizer, endpoint, Speech(EspeakSynthesizer()), {u.id: u for u in guide.content.units})
+    typed = {items[i].text: Conversation(guide, ask_back=False).respond(items[i].text) for i in chosen}
+    voices = args.voices.split(",")
+    pairs = [(v, i) for v in voices for i in chosen]
+    if args.rotate:  # one voice a phrasing, the voices taking turns: every voice, a third of the cost
+        pairs = [(voices[n % len(voices)], i) for n, i in enumerate(chosen)]
+    results: dict[str, dict[str, object]] = {}
+    for condition in args.conditions.split(","):
+        tallies: dict[str, Tally] = {"all": Tally()}
+        for voice, index in pairs:
+            item = items[index]
+            clip, speech_end = condition_clip(items, index, voice, condition)
+            paced = index // args.every % args.latency_every == 0 or stop_or_pause(item)
+            reply, text, latency = hear(run, item, clip, speech_end, paced)
+            verdict = score(item, reply, run.units)
+            typed_verdict = score(item, typed[item.text], run.units)
+            for key in ("all", voice, item.writer):
+                t = tallies.setdefault(key, Tally())
+                t.items += 1
+                t.agree += reply.text == typed[item.text].text
+                if verdict is not None:
+                    t.scored += 1
+                    t.right += verdict
+                    t.typed_right += bool(typed_verdict)
+                if item.kind == "out_of_scope":
+                    t.out_of_scope += 1
+                    t.rejected += rejected(reply)
+                if latency is not None:
+                    (t.stop_latencies if latency[0] == "stop" else t.latencies).append(latency[1])
+            if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
+                print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
+                      f"heard {text!r} -> {reply.intent}", file=sys.stderr)
+            if args.failures and latency is not None and latency[1] > 600:
+                print(f"  SLOW {latency[1]:.0f} ms [{condition} {voice}] {item.text!r} heard {text!r}", file=sys.stderr)
+        results[condition] = {key: _figures(t) for key, t in tallies.items()}
+        print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
+    noise_heard = []
+    if args.noise:
+        for kind, clip in noise_clips():
+            listener = Listener(recognizer, endpoint)
+            words = " ".join(u.transcript.text for u in listener.utterances(frames_of(clip.tobytes()))).strip()
+            if words:
+                noise_heard.append(f"{kind}: {words}")
+    recognizer.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"engine": args.engine_run, "model": str(model) if model else None,
+                      "engine_load_s": engine_load, "guide_load_s": guide_load, "peak_mb": peak,
+                      "noise_clips": len(noise_clips()) if args.noise else 0, "noise_heard": noise_heard,
+                      "items": len(chosen), "results": results}))
+    return 0
+
+
+def front_end(kind: str, frames: Iterator[bytes]) -> Iterator[bytes]:
+    """Frames through a noise-suppression front end, to measure whether one helps (dev set)."""
+    if kind == "none":
+        yield from frames
+        return
+    from webrtc_noise_gain import AudioProcessor
+
+    level = int(kind.removeprefix("webrtc") or 2)  # webrtc1 .. webrtc4: suppression strength
+    processor = AudioProcessor(0, level)
+    for frame in frames:
+        yield processor.Process10ms(frame).audio
+
+
+def _option(pair: str) -> tuple[str, object]:
+    key, value = pair.split("=", 1)
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value, value)
+
+
+def _figures(t: Tally) -> dict[str, object]:
+    return {
+        "answered": t.right / max(1, t.scored), "typed": t.typed_right / max(1, t.scored),
+        "scored": t.scored, "rejected": t.rejected, "out_of_scope": t.out_of_scope,
+        "agreement": t.agree / max(1, t.items), "items": t.items,
+        "latency_p95_ms": p95(t.latencies), "latency_median_ms": float(np.median(t.latencies)) if t.latencies
+        else float("nan"), "latency_n": len(t.latencies),
+        "stop_p95_ms": p95(t.stop_latencies), "stop_n": len(t.stop_latencies),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dev", "test"], default="test")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--voices", default=",".join(VOICES))
-    parser.add_argument("--limit", type=int, default=0, help="only the first N phrasings")
+    parser.add_argument("--every", type=int, default=1, help="only every Nth phrasing (a quick dev run)")
+    parser.add_argument("--rotate", action="store_true",
+                        help="each phrasing in one voice, the voices taking turns (instead of every voice)")
+    parser.add_argument("--latency-every", type=int, default=4, help="feed every Nth phrasing's end in real time")
     parser.add_argument("--trailing-silence", type=int, default=500)
-    parser.add_argument("--failures", action="store_true")
-    parser.add_argument("--n-best", type=int, default=5, help="readings per utterance offered to the matcher")
-    parser.add_argument("--noisy-only", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--clean-only", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--no-command-pass", dest="command_pass", action="store_false",
-                        help="the general language model alone, without the command grammar pass")
+    parser.add_argument("--speculate-after", type=int, default=200)
+    parser.add_argument("--voice-detector", default="silero", help="the endpointer's: silero (as the app) or level")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a WhisperOptions field, for tuning on the dev set")
+    parser.add_argument("--prompt", help="a Whisper prompt to try instead of the guide's (dev set)")
+    parser.add_argument("--front-end", default="none", help="none, or webrtc1..webrtc4 noise suppression (dev set)")
+    parser.add_argument("--no-noise", dest="noise", action="store_false", help="skip the noise-only clips")
+    parser.add_argument("--failures", action="store_true", help="list each miss (dev set only)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--engine-run", help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--render-texts", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from text_intents import SETS, load_phrasings
-
-    phrasings = load_phrasings(SETS[args.set])
-    if args.limit:
-        phrasings = phrasings[: args.limit]
-    voices = args.voices.split(",")
-    if args.render_only:
-        render([t for t, _ in phrasings], voices)
+    if args.render_texts:  # for bench/conversation.py: its phrasings, in the given voices
+        doc = yaml.safe_load(args.render_texts.read_text(encoding="utf-8"))
+        render_texts(sorted({(str(t), v) for t, _ in doc["phrasings"] for v in args.voices.split(",")}))
         return 0
-    subprocess.run([sys.executable, __file__, "--render-only", "--set", args.set, "--voices", args.voices,
-                    "--limit", str(args.limit)], check=True)
-    print(f"strategy: general language model, {args.n_best}-best readings, tolerant matcher"
-          f"{', command grammar pass' if args.command_pass else ''}")
-    return measure(phrasings, voices, args)
-
-
-def measure(phrasings: list[tuple[str, str | None]], voices: list[str], args: argparse.Namespace) -> int:
-    from voiceguide.audio import concat, read_wav, silence
-    from voiceguide.guide import load_guide
-    from voiceguide.hearing import EndpointConfig, Listener, frames_of
-    from voiceguide.recognize import SAMPLE_RATE, PocketSphinxRecognizer
-    from voiceguide.understand import command_phrases, understand_heard
-
-    start = time.perf_counter()
-    guide = load_guide()
-    guide_load = time.perf_counter() - start
-    start = time.perf_counter()
-    PocketSphinxRecognizer.N_BEST = args.n_best
-    recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations,
-                                        command_phrases(guide.intents) if args.command_pass else None)
-    engine_load = time.perf_counter() - start
-    endpoint = EndpointConfig(trailing_silence_ms=args.trailing_silence)
-    rng = np.random.default_rng(11)
-    print(f"PocketSphinx loaded in {engine_load:.2f} s (the guide's intents in {guide_load:.2f} s); "
-          f"trailing silence {args.trailing_silence} ms; {len(phrasings)} phrasings")
-    for voice in voices:
-        for noisy in [n for n in (False, True) if not (args.noisy_only and not n) and not (args.clean_only and n)]:
-            right = rejected = in_scope = out_scope = 0
-            latencies: list[float] = []
-            decode = audio_seconds = 0.0
-            for text, expected in phrasings:
-                audio = read_wav(cache_path(text, voice), SAMPLE_RATE)
-                padded = concat([silence(0.5, SAMPLE_RATE), audio, silence(1.0, SAMPLE_RATE)], SAMPLE_RATE)
-                samples = with_noise(padded.samples, 10.0, rng) if noisy else padded.samples
-                listener = Listener(recognizer, endpoint)
-                t0 = time.process_time()
-                heard = []
-                for utterance in listener.utterances(frames_of(samples.astype("<i2").tobytes())):
-                    t = utterance.transcript
-                    got = understand_heard(guide.understander, t.text, t.command, t.alternatives)
-                    latencies.append((time.perf_counter() - utterance.ended_at) * 1000)
-                    heard.append(utterance.transcript)
-                decode += time.process_time() - t0
-                audio_seconds += len(samples) / SAMPLE_RATE
-                transcript = " ".join(t.text for t in heard)
-                one = heard[0] if len(heard) == 1 else None
-                got = understand_heard(guide.understander, transcript, one.command if one else "",
-                                       one.alternatives if one else ())
-                if expected is None:
-                    out_scope += 1
-                    rejected += not got.understood
-                    if args.failures and got.understood:
-                        print(f"  ACCEPTED {text!r} heard {transcript!r} as {got.intent.name if got.intent else None}")
-                else:
-                    in_scope += 1
-                    ok = got.understood and got.intent is not None and got.intent.name == expected
-                    right += ok
-                    if args.failures and not ok:
-                        print(f"  MISS {text!r} heard {transcript!r} -> {got.intent.name if got.intent else None} "
-                              f"{got.confidence:.2f}")
-            lat = sorted(latencies) or [float("nan")]
-            p95 = lat[max(0, round(0.95 * len(lat)) - 1)]
-            print(f"{voice}{' +noise 10 dB' if noisy else ''}: answered correctly {right / max(1, in_scope):.1%} "
-                  f"({right}/{in_scope}), out of scope rejected {rejected / max(1, out_scope):.1%} "
-                  f"({rejected}/{out_scope}) | end of utterance -> intent median {statistics.median(lat):.0f} ms, "
-                  f"p95 {p95:.0f} ms | real-time factor {decode / audio_seconds:.2f}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of this process: {peak:.0f} MB")
+    if args.failures and args.set == "test":
+        parser.error("--failures lists misses: only on the dev set (the test set is locked)")
+    if args.engine_run:
+        return run_engine(args)
+    items = [load_items(args.set)[i] for i in chosen_items(load_items(args.set), args.every)]
+    voices, conditions = args.voices.split(","), args.conditions.split(",")
+    render(load_items(args.set), voices, conditions)  # babble talkers come from the whole set
+    if args.render_only:
+        return 0
+    print(f"{args.set} set ({'locked test' if args.set == 'test' else 'dev'}): {len(items)} phrasings "
+          f"(every {args.every}), voices {', '.join(voices)}{' in turn' if args.rotate else ''}; "
+          f"trailing silence {args.trailing_silence} ms, early decoding after {args.speculate_after} ms")
+    report = []
+    for name in args.engines.split(","):
+        done = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--engine-run", name],
+                              capture_output=False, stdout=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            print(f"{name}: failed (exit {done.returncode})")
+            continue
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        report.append(result)
+        print_engine(result)
+    if args.json:
+        args.json.write_text(json.dumps({"set": args.set, "every": args.every, "voices": voices,
+                                         "report": report}, indent=1), encoding="utf-8")
     return 0
+
+
+def print_engine(result: dict) -> None:  # type: ignore[type-arg]
+    print(f"\n{result['engine']}: engine load {result['engine_load_s']:.2f} s (guide {result['guide_load_s']:.2f} s), "
+          f"peak memory {result['peak_mb']:.0f} MB; noise alone heard as words in "
+          f"{len(result['noise_heard'])} of {result['noise_clips']} clips {result['noise_heard']}")
+    print("| condition | answered (typed) | agreement | out of scope rejected | question p95 (median) | "
+          "stop/pause p95 |")
+    print("|---|---|---|---|---|---|")
+    for condition, figures in result["results"].items():
+        f = figures["all"]
+        writers = ", ".join(f"{k.split('-')[0]} {v['answered']:.0%}" for k, v in figures.items()
+                            if re.match(r"^u\d", k))
+        print(f"| {condition} | {f['answered']:.1%} ({f['typed']:.1%}) [{writers}] | {f['agreement']:.1%} | "
+              f"{f['rejected']}/{f['out_of_scope']} ({f['rejected'] / max(1, f['out_of_scope']):.0%}) | "
+              f"{f['latency_p95_ms']:.0f} ms ({f['latency_median_ms']:.0f}) n={f['latency_n']} | "
+              f"{f['stop_p95_ms']:.0f} ms n={f['stop_n']} |")
 
 
 if __name__ == "__main__":

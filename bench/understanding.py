@@ -29,7 +29,8 @@ from pathlib import Path
 
 import yaml
 
-from voiceguide.dialogue import Conversation
+from voiceguide.content import Unit
+from voiceguide.dialogue import Conversation, Reply
 from voiceguide.guide import Guide, load_guide
 
 HERE = Path(__file__).resolve().parent
@@ -103,6 +104,21 @@ def writer_sets() -> dict[str, list[str]]:
     return {"test": list(doc["understanding"]["test"]), "dev": list(doc["understanding"]["dev"])}
 
 
+def verdict(units: dict[str, Unit], q: Question, reply: Reply) -> tuple[bool, str]:
+    """Is ``reply`` right for ``q``, and what it did, in a few words. The one scorer, for typed
+    questions here and spoken ones in bench/speech_in.py."""
+    cited = set(units[reply.unit].sentences) if reply.unit else set()
+    if q.kind == "fact":
+        return bool(cited & set(q.sentences)), f"want sentence {list(q.sentences)}, got {reply.intent} " \
+                                                f"unit {reply.unit} {sorted(cited)}"
+    if q.kind == "control":
+        want = CONTROLS.get(q.control, f"control.{q.control}")
+        return reply.intent == want, f"want {want}, got {reply.intent}"
+    if q.kind == "out_of_scope":
+        return reply.unit is None, f"answered with {reply.intent} unit {reply.unit}"
+    return bool(SAYS_NOT_IN_ARTICLE.search(reply.text)), f"reply {reply.intent}: {reply.text[:70]!r}"
+
+
 def score(guide: Guide, questions: list[Question], keep_misses: bool) -> Score:
     """Ask every question afresh and score the replies."""
     units = {u.id: u for u in guide.content.units}
@@ -112,33 +128,24 @@ def score(guide: Guide, questions: list[Question], keep_misses: bool) -> Score:
         understanding = guide.understander.understand(q.text)
         got.times.append(time.perf_counter() - start)
         reply = Conversation(guide, ask_back=False).respond(q.text, understanding)
-        cited = set(units[reply.unit].sentences) if reply.unit else set()
         # Controls and info speak the guide's own numbers ("topic 1 of 12", the date checked).
         if reply.intent and reply.intent.split(".")[0] in ("control", "info"):
             pass
         elif FIGURE.search(reply.text):
             got.figures += 1
+        ok, label = verdict(units, q, reply)
         if q.kind == "fact":
             got.facts += 1
-            ok = bool(cited & set(q.sentences))
             got.facts_right += ok
-            label = f"want sentence {list(q.sentences)}, got {reply.intent} unit {reply.unit} {sorted(cited)}"
         elif q.kind == "control":
             got.controls += 1
-            want = CONTROLS.get(q.control, f"control.{q.control}")
-            ok = reply.intent == want
             got.controls_right += ok
-            label = f"want {want}, got {reply.intent}"
         elif q.kind == "out_of_scope":
             got.out_of_scope += 1
-            ok = reply.unit is None
             got.rejected += ok
-            label = f"answered with {reply.intent} unit {reply.unit}"
         else:
             got.cannot += 1
-            ok = bool(SAYS_NOT_IN_ARTICLE.search(reply.text))
             got.cannot_right += ok
-            label = f"reply {reply.intent}: {reply.text[:70]!r}"
         if not ok and keep_misses:
             got.misses.append(f"{q.kind:13} {q.text!r}: {label} ({understanding.confidence:.2f})")
     return got

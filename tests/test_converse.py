@@ -140,17 +140,16 @@ def test_echo_cancel_without_a_sound_server_tool_is_one_clear_line(tmp_path: Pat
 
 
 def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -> None:
+    from voiceguide.app import listening_vocabulary
     from voiceguide.converse import Session, Station, StationConfig, scripted_frames
     from voiceguide.dialogue import Conversation, VoiceSettings
     from voiceguide.hearing import Listener
     from voiceguide.playback import FramePlayer
-    from voiceguide.recognize import PocketSphinxRecognizer
+    from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer
     from voiceguide.speak import EspeakSynthesizer, Speech
-    from voiceguide.understand import command_phrases
 
     wake, louder, question = (spoken_wav(tmp_path, q) for q in ("hello guide", "louder", "how long is recovery"))
-    recognizer = PocketSphinxRecognizer(guide.intents.language.pronunciations,
-                                        [*command_phrases(guide.intents), "hello guide"])
+    recognizer = PocketSphinxRecognizer(listening_vocabulary(guide, "hello guide"))
     speech = Speech(EspeakSynthesizer())
     log = tmp_path / "station.jsonl"
     with FramePlayer(speech.synthesizer.sample_rate) as player, log.open("w") as log_to:  # audio time

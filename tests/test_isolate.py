@@ -10,17 +10,18 @@ import pytest
 from voiceguide.app import App
 from voiceguide.config import Config
 from voiceguide.isolate import ProcessRecognizer
-from voiceguide.recognize import RecognizerError, open_recognizer
+from voiceguide.recognize import ModelChoice, RecognizerError, Vocabulary, open_recognizer
 
 from .speech import spoken
 
 
-def test_a_child_process_hears_what_the_engine_hears_in_process() -> None:
-    app = App(Config())
+@pytest.mark.parametrize(("engine", "name"), [("pocketsphinx", "PocketSphinx"), ("whisper", "Whisper")])
+def test_a_child_process_hears_what_the_engine_hears_in_process(engine: str, name: str) -> None:
+    app = App(Config(engine=engine))
     pcm = spoken("what are the symptoms").resampled(16000).to_bytes()
     here, _ = app.recognizer()
     there, which = app.recognizer(isolated=True)
-    assert isinstance(there, ProcessRecognizer) and "PocketSphinx" in which
+    assert isinstance(there, ProcessRecognizer) and name in which
     try:
         assert there.recognize(pcm) == here.recognize(pcm)
         assert there.recognize(pcm).text  # and again: the child keeps serving
@@ -29,13 +30,27 @@ def test_a_child_process_hears_what_the_engine_hears_in_process() -> None:
 
 
 def test_an_engine_that_cannot_open_is_one_clear_error(tmp_path: Path) -> None:
-    missing = functools.partial(open_recognizer, "vosk", tmp_path / "no-model", None, {}, [])
+    missing = functools.partial(open_recognizer, "vosk", ModelChoice(model=tmp_path / "no-model"), Vocabulary())
     with pytest.raises(RecognizerError, match="no-model"):
         ProcessRecognizer(missing)
 
 
+def test_the_early_decode_is_started_in_the_child_too() -> None:
+    """The listener's silence() reaches the engine in the child: what it decoded when the
+    silence began stands, though more audio came after (see test_whisper)."""
+    recognizer, _ = App(Config(engine="whisper")).recognizer(isolated=True)
+    try:
+        recognizer.start()
+        recognizer.accept(spoken("stop").resampled(16000).to_bytes())
+        recognizer.silence(True)
+        recognizer.accept(spoken("what are the symptoms").resampled(16000).to_bytes())
+        assert recognizer.finish().text == "stop"
+    finally:
+        recognizer.close()
+
+
 def test_a_dead_child_is_an_error_not_a_hang() -> None:
-    recognizer, _ = App(Config()).recognizer(isolated=True)
+    recognizer, _ = App(Config(engine="pocketsphinx")).recognizer(isolated=True)
     assert isinstance(recognizer, ProcessRecognizer)
     recognizer._process.kill()
     recognizer._process.join()

@@ -1,4 +1,5 @@
 """Vosk model location and install: a local HTTP server stands in for the model site."""
+# Whisper's model install: tests/test_whisper.py.
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from voiceguide.config import load_config
 from voiceguide.models import ModelError, find_model, install, layout_problem
-from voiceguide.recognize import VoskRecognizer
+from voiceguide.recognize import Vocabulary
+from voiceguide.vosk_engine import VoskRecognizer
 
 from .conftest import REPO
 
@@ -47,13 +50,20 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=300)
 
 
-def test_install_downloads_checks_and_unpacks(server: str, tmp_path: Path) -> None:
+def test_install_downloads_checks_and_unpacks_and_chooses_vosk(server: str, tmp_path: Path,
+                                                                user_config: Path) -> None:
     fake_model_zip(tmp_path / "site" / f"{NAME}.zip")
     root = tmp_path / "models"
-    done = run_cli("model", "install", "--url", f"{server}/{NAME}.zip", "--dir", str(root))
+    done = run_cli("model", "install", "vosk", "--url", f"{server}/{NAME}.zip", "--dir", str(root),
+                   VOICEGUIDE_CONFIG=str(user_config))
     assert done.returncode == 0, done.stderr
-    assert layout_problem(root / NAME) == "" and done.stdout.strip() == f"installed {root / NAME}"
+    installed, chosen = done.stdout.strip().splitlines()
+    assert layout_problem(root / NAME) == "" and installed == f"installed {root / NAME}"
     assert sorted(p.name for p in root.iterdir()) == [NAME]
+    # Installing a Vosk model is choosing Vosk: the config says so, and the person is told.
+    config = load_config(user_config)
+    assert config.engine == "vosk" and config.vosk_model == str((root / NAME).resolve())
+    assert chosen.startswith("set engine: vosk") and str(user_config) in chosen
 
 
 @pytest.mark.parametrize(("damage", "message"), [("truncate", "not a complete zip archive"),
@@ -71,7 +81,7 @@ def test_a_bad_download_leaves_nothing(server: str, tmp_path: Path, damage: str,
 
 def test_an_unreachable_site_says_how_to_install_from_a_file(server: str, tmp_path: Path) -> None:
     done = run_cli("model", "install", "--url", f"{server}/missing.zip", "--dir", str(tmp_path / "m"))
-    assert done.returncode == 2 and "--from FILE.zip" in done.stderr
+    assert done.returncode == 2 and "voiceguide model install vosk --from FILE.zip" in done.stderr
 
 
 def test_install_from_a_file_gives_a_model_vosk_loads(tmp_path: Path) -> None:
@@ -86,7 +96,7 @@ def test_install_from_a_file_gives_a_model_vosk_loads(tmp_path: Path) -> None:
     root = tmp_path / "models"
     target = install(root, zip_file=archive)
     assert target == root / "vosk-model-small-ko"
-    assert VoskRecognizer(target, ["회복"]).unknown_symbol == "<UNK>"
+    assert VoskRecognizer(Vocabulary(commands=("회복",)), target).unknown_symbol == "<UNK>"
 
 
 def test_model_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Speech in: real PocketSphinx and Vosk models, on speech rendered at test time."""
+"""Speech in: real PocketSphinx and Vosk models, on speech rendered at test time (Whisper: test_whisper.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voiceguide.app import listening_vocabulary
 from voiceguide.audio import Audio, AudioError, concat, read_wav, silence
 from voiceguide.guide import Guide
 from voiceguide.hearing import EndpointConfig, Listener, frames_of
-from voiceguide.recognize import SAMPLE_RATE, PocketSphinxRecognizer, VoskRecognizer, unknown_symbol
-from voiceguide.understand import command_phrases, understand_heard
+from voiceguide.pocketsphinx_engine import PocketSphinxRecognizer
+from voiceguide.recognize import SAMPLE_RATE, Vocabulary
+from voiceguide.understand import understand_heard
+from voiceguide.vosk_engine import VoskRecognizer, unknown_symbol
 
 from .conftest import REPO
 from .speech import spoken, spoken_wav
@@ -25,7 +28,7 @@ from .speech import spoken, spoken_wav
 
 @pytest.fixture(scope="module")
 def sphinx(guide: Guide) -> PocketSphinxRecognizer:
-    return PocketSphinxRecognizer(guide.intents.language.pronunciations, command_phrases(guide.intents))
+    return PocketSphinxRecognizer(listening_vocabulary(guide))
 
 
 def run_cli(*args: str, stdin: bytes | None = None, **env: str) -> subprocess.CompletedProcess[bytes]:
@@ -46,7 +49,7 @@ def pcm(audio: Audio) -> bytes:
 ])
 def test_spoken_questions_reach_their_intent(guide: Guide, question: str, intent: str) -> None:
     # A fresh recogniser, as for each `ask --audio`: PocketSphinx adapts to what it heard before.
-    sphinx = PocketSphinxRecognizer(guide.intents.language.pronunciations, command_phrases(guide.intents))
+    sphinx = PocketSphinxRecognizer(listening_vocabulary(guide))
     heard = [u.transcript for u in Listener(sphinx).utterances(frames_of(pcm(spoken(question))))]
     assert len(heard) == 1
     got = understand_heard(guide.understander, heard[0].text, heard[0].command, heard[0].alternatives)
@@ -88,7 +91,7 @@ def test_ask_audio_answers_several_files_in_order(tmp_path: Path) -> None:
     assert [r["intent"] for r in results] == ["fact.symptoms", None, "control.start_over"]
     assert results[1]["understood"] is False and "does not cover" in results[1]["answer"]
     assert all(r["transcript"] for r in results)
-    assert done.stderr.decode().count("speech recognition: PocketSphinx") == 1
+    assert done.stderr.decode().count("speech recognition: Whisper") == 1  # auto: the best ranked, loaded once
 
 
 def test_stereo_44k_file_is_resampled(tmp_path: Path) -> None:
@@ -153,22 +156,54 @@ def test_vosk_reads_the_models_own_unknown_word_symbol(korean_model: Path) -> No
     assert unknown_symbol(korean_model) == "<UNK>"
 
 
-def test_vosk_with_a_phrase_list_streams_to_the_end_of_an_utterance(korean_model: Path) -> None:
+def test_vosk_command_pass_streams_to_the_end_of_an_utterance_and_hears_its_phrases(korean_model: Path) -> None:
     start = time.perf_counter()
-    recognizer = VoskRecognizer(korean_model, KOREAN)
+    recognizer = VoskRecognizer(Vocabulary(commands=tuple(KOREAN)), korean_model)
     assert time.perf_counter() - start < 30
     heard = []
     for phrase in KOREAN:
         utterances = list(Listener(recognizer).utterances(frames_of(korean(phrase))))
         assert len(utterances) == 1 and utterances[0].reason == "silence"
-        heard.append(utterances[0].transcript.text)
+        heard.append(utterances[0].transcript.command)
     assert sum(h == p for h, p in zip(heard, KOREAN, strict=True)) >= 2, heard
-    assert all(h in KOREAN or h == "" or all(w in KOREAN for w in h.split()) for h in heard)
+    assert all(h in KOREAN or h == "" for h in heard)
+
+
+def test_vosk_vocabulary_pass_offers_a_reading_in_the_guides_words(korean_model: Path) -> None:
+    recognizer = VoskRecognizer(Vocabulary(words=tuple(KOREAN)), korean_model)
+    heard = recognizer.recognize(korean("감사합니다"))
+    # The general pass reads the whole model's vocabulary; the vocabulary pass only the guide's.
+    assert heard.alternatives and all(w in KOREAN for w in heard.alternatives[-1].split()), heard
+    assert any(reading == "감사합니다" for reading in (heard.text, *heard.alternatives)), heard
+
+
+def test_vosk_wakes_the_station_through_its_command_pass(korean_model: Path, guide: Guide) -> None:
+    from voiceguide.converse import Session, Station, StationConfig
+    from voiceguide.dialogue import Conversation
+    from voiceguide.playback import TimelinePlayer
+    from voiceguide.speak import EspeakSynthesizer, Speech
+
+    wake = "여보세요"
+    recognizer = VoskRecognizer(listening_vocabulary(guide, wake), korean_model)
+    speech = Speech(EspeakSynthesizer())
+    with TimelinePlayer(speech.synthesizer.sample_rate, realtime=False) as player:
+        player.begin()
+        station = Station(lambda: Session(Conversation(guide), Listener(recognizer), speech, player),
+                          StationConfig(wake_phrase=wake))
+        heard = []
+        for frame in frames_of(korean(wake)):
+            utterance = station.session.hear(frame)
+            if utterance is not None:
+                heard.append(utterance.transcript)
+                station._heard(utterance)
+    assert heard and heard[0].command == wake, heard
+    assert station.active
 
 
 def test_vosk_gives_nothing_for_silence(korean_model: Path) -> None:
-    recognizer = VoskRecognizer(korean_model, KOREAN)
-    assert recognizer.recognize(bytes(SAMPLE_RATE * 2)).text == ""
+    recognizer = VoskRecognizer(Vocabulary(commands=tuple(KOREAN), words=tuple(KOREAN)), korean_model)
+    heard = recognizer.recognize(bytes(SAMPLE_RATE * 2))
+    assert heard.text == "" and heard.command == "" and heard.alternatives == ()
 
 
 def test_vosk_engine_is_chosen_when_a_model_is_given(korean_model: Path, tmp_path: Path) -> None:
@@ -180,6 +215,7 @@ def test_vosk_engine_is_chosen_when_a_model_is_given(korean_model: Path, tmp_pat
         out.writeframes(korean("감사합니다"))
     done = run_cli("ask", "--json", "--audio", str(wav), "--model", str(korean_model))
     assert done.returncode == 0, done.stderr
+    # auto: Whisper comes first, but the model given is Vosk's, so Vosk takes it.
     assert f"speech recognition: Vosk, model {korean_model}" in done.stderr.decode()
     assert json.loads(done.stdout)["transcript"] != ""
 
@@ -189,7 +225,7 @@ def test_vosk_without_a_model_names_where_it_looked(tmp_path: Path) -> None:
                    VOICEGUIDE_VOSK_MODEL="", XDG_DATA_HOME=str(tmp_path))
     err = done.stderr.decode().strip()
     assert done.returncode == 2 and len(err.splitlines()) == 1
-    assert "no Vosk model found" in err and "user data folder" in err and "voiceguide model install" in err
+    assert "no Vosk model found" in err and "user data folder" in err and "voiceguide model install vosk" in err
 
 
 @pytest.mark.usefixtures("pulse")

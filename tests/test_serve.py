@@ -173,7 +173,7 @@ def test_describe_offers_asr_tts_and_handle_in_english(server: Served, guide: Gu
     (reply,) = exchange(server.uri, Describe().event(), until="info")
     info = Info.from_event(reply)
     (asr,), (tts,), (answers,) = info.asr, info.tts, info.handle
-    assert asr.models[0].languages == ["en"] and asr.models[0].name == "pocketsphinx"
+    assert asr.models[0].languages == ["en"] and asr.models[0].name == "whisper"  # auto: the best ranked installed
     assert asr.supports_transcript_streaming and tts.supports_synthesize_streaming
     assert [v.name for v in tts.voices] == ["en-us", "piper"] and all(v.languages == ["en"] for v in tts.voices)
     assert answers.models[0].languages == ["en"]

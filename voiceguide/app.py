@@ -22,8 +22,9 @@ from .dialogue import Conversation, State
 from .guide import Guide, load_guide
 from .hearing import EndpointConfig, Listener
 from .isolate import ProcessRecognizer
+from .normalize import words
 from .playback import StreamPlayer
-from .recognize import Recognizer, open_recognizer
+from .recognize import EnginePlan, ModelChoice, Recognizer, Vocabulary, choose_engine
 from .speak import Speech, make_synthesizer
 from .understand import command_phrases
 
@@ -37,9 +38,9 @@ class Choices:
     intents: Path | None = None
     """Intents folder (default: the shipped one)."""
     engine: str | None = None
-    """Speech recogniser: auto, vosk or pocketsphinx."""
+    """Speech recogniser: auto or an engine's name (recognize.ENGINES)."""
     model: Path | None = None
-    """A Vosk model folder."""
+    """A model folder for the engine (Vosk or Whisper)."""
     voice: str | None = None
     """An espeak-ng voice name, or "piper"."""
     input_device: str | None = None
@@ -70,23 +71,27 @@ class App:
     def speech(self) -> Speech:
         return Speech(make_synthesizer(self.choices.voice or self.config.voice), lexicon=self.content.pronunciations)
 
+    def engine_plan(self, *phrases: str) -> EnginePlan:
+        """The engine asked for and its model, listening also for ``phrases`` besides the commands;
+        plain data, so that it can be opened in another process."""
+        choice = ModelChoice(self.choices.model, self.config.vosk_model, self.config.whisper_size)
+        return choose_engine(self.choices.engine or self.config.engine, choice,
+                             listening_vocabulary(self.guide, *phrases))
+
     def recognizer(self, *phrases: str, isolated: bool = False) -> tuple[Recognizer, str]:
-        """The engine asked for, listening also for ``phrases`` besides the commands, and a
+        """The engine asked for, opened, listening also for ``phrases`` besides the commands, and a
         sentence saying which engine and why. ``isolated`` decodes in a child process, for
         whenever the guide speaks while it listens (see isolate.py)."""
-        guide = self.guide
-        opening = functools.partial(open_recognizer, self.choices.engine or self.config.engine, self.choices.model,
-                                    self.config.vosk_model, dict(guide.intents.language.pronunciations),
-                                    [*command_phrases(guide.intents), *phrases])
+        plan = self.engine_plan(*phrases)
         if not isolated:
-            return opening()
-        recognizer = ProcessRecognizer(opening)
+            return plan()
+        recognizer = ProcessRecognizer(plan)
         return recognizer, recognizer.which
 
     def listener(self, recognizer: Recognizer, clock: Callable[[], float] | None = None) -> Listener:
         """The endpointer on ``recognizer``, timing speech by ``clock``: a microphone's CaptureClock,
         or a FramePlayer's when the conversation runs in audio time."""
-        config = EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms)
+        config = EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms, voice_detector="silero")
         return Listener(recognizer, config) if clock is None else Listener(recognizer, config, clock=clock)
 
     @property
@@ -112,6 +117,30 @@ class App:
     def session(self, conversation: Conversation, listener: Listener, player: StreamPlayer,
                 events: TextIO | None = None) -> Session:
         return Session(conversation, listener, self.speech, player, events)
+
+
+def listening_vocabulary(guide: Guide, *phrases: str) -> Vocabulary:
+    """What the guide listens for, for any engine: its commands and ``phrases`` (a wake phrase),
+    every word it says or listens for, the pronunciations it gives, and a domain prompt."""
+    content = guide.content
+    said = {w for i in guide.intents.intents for s in i.sentences for w in s}
+    for topic in content.topics:
+        said.update(words(f"{topic.title} {topic.short} {topic.detail}"))
+    return Vocabulary(
+        commands=tuple(dict.fromkeys([*command_phrases(guide.intents), *(p.lower() for p in phrases)])),
+        words=tuple(sorted(said)),
+        pronunciations=tuple(sorted(guide.intents.language.pronunciations.items())),
+        prompt=domain_prompt(guide))
+
+
+def domain_prompt(guide: Guide) -> str:
+    """The article's title and its rare words, spelled as it spells them ("osteomyelitis",
+    "discitis", "debridement"): the words of the article that a general dictionary lacks (the
+    ones the guide gives pronunciations for), in the article's order."""
+    content = guide.content
+    rare = set(guide.intents.language.pronunciations)
+    said = list(dict.fromkeys(w for w in words(content.source.article) if w in rare))
+    return f"{content.source.title}. {', '.join(said).capitalize()}." if said else f"{content.source.title}."
 
 
 class Home:

@@ -11,12 +11,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
 from .errors import DataErrors, VoiceGuideError
 from .models import MODEL_NAME, MODEL_URL
+from .recognize import ENGINES
+from .whisper_models import DEFAULT_SIZE, SIZES
 
 # Each command imports what it needs when it runs: the understanding, sound and
 # speech modules (sounddevice, pocketsphinx, pyttsx3) would cost more than a
@@ -76,15 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     _voice_options(chat)
     chat.set_defaults(run=_chat)
 
-    model = sub.add_parser("model", help="manage the Vosk speech model",
-                           description="Install the official small US English Vosk model "
-                           f"({MODEL_NAME}) into the user data folder.")
+    model = sub.add_parser("model", help="manage speech models",
+                           description="Install a speech model into the user data folder: Whisper "
+                           f"(faster-whisper's conversion, {DEFAULT_SIZE} by default) or Vosk ({MODEL_NAME}).")
     model_sub = model.add_subparsers(dest="model_command", required=True, parser_class=_Parser)
-    install = model_sub.add_parser("install", help="download and install the model",
-                                   description="Download the model (or take a zip file), check it, unpack it.")
-    install.add_argument("--from", dest="from_zip", type=Path, metavar="FILE.zip",
-                         help="install from this zip file instead of downloading")
-    install.add_argument("--url", default=MODEL_URL, help=argparse.SUPPRESS)
+    install = model_sub.add_parser("install", help="download and install a model",
+                                   description="Download a model (or take a folder or zip file), check it, and "
+                                   "move it into place. Installing a Vosk model chooses the Vosk engine.")
+    install.add_argument("engine", nargs="?", choices=["vosk", "whisper"], default="vosk",
+                         help="whose model (default: vosk)")
+    install.add_argument("--size", choices=SIZES, help=f"Whisper model size (default: {DEFAULT_SIZE})")
+    install.add_argument("--from", dest="from_zip", type=Path, metavar="DIR|ZIP",
+                         help="install from this zip file (Vosk), or folder or zip file (Whisper), not the internet")
+    install.add_argument("--url", help=argparse.SUPPRESS)
     install.add_argument("--dir", type=Path, help="install under this folder (default: the user data folder)")
     install.set_defaults(run=_model_install)
 
@@ -179,9 +186,10 @@ def _scripted_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _listening_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
-                        help="speech recogniser (default: config, else auto: Vosk if a model is installed)")
-    parser.add_argument("--model", type=Path, metavar="DIR", help="Vosk model folder")
+    parser.add_argument("--engine", choices=["auto", *ENGINES],
+                        help="speech recogniser (default: config, else auto: the best ranked engine installed, "
+                        "Whisper, then Vosk, then PocketSphinx)")
+    parser.add_argument("--model", type=Path, metavar="DIR", help="model folder for the engine (Whisper or Vosk)")
     parser.add_argument("--input-device", metavar="DEVICE", help="microphone, name or index")
     parser.add_argument("--trailing-silence", type=int, default=500, metavar="MS",
                         help="silence that ends a spoken question (default 500)")
@@ -548,17 +556,36 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterat
 
 
 def _model_install(args: argparse.Namespace) -> int:
+    from .config import config_path, load_config, save_config
     from .models import install
+    from .whisper_models import HUB, install_whisper
+
+    name = f"Whisper {args.size or DEFAULT_SIZE}" if args.engine == "whisper" else MODEL_NAME
 
     def progress(done: int, total: int | None) -> None:
         if sys.stderr.isatty():
             shown = f"{done * 100 // total:3d}%" if total else f"{done // 1_000_000} MB"
-            print(f"\rdownloading {MODEL_NAME}: {shown}", end="", file=sys.stderr, flush=True)
+            print(f"\rdownloading {name}: {shown}", end="", file=sys.stderr, flush=True)
 
-    target = install(args.dir, url=args.url, zip_file=args.from_zip, progress=progress)
+    if args.size and args.engine != "whisper":
+        raise VoiceGuideError("--size is for Whisper models: voiceguide model install whisper --size NAME")
+    config = load_config()
+    if args.engine == "whisper":
+        target = install_whisper(args.size or DEFAULT_SIZE, args.dir, hub=args.url or HUB, source=args.from_zip,
+                                 progress=progress)
+        changes = {"whisper_size": args.size} if args.size and args.size != config.whisper_size else {}
+    else:
+        target = install(args.dir, url=args.url or MODEL_URL, zip_file=args.from_zip, progress=progress)
+        changes = {"engine": "vosk"}
+        if args.dir is not None:  # not where the guide looks by itself
+            changes["vosk_model"] = str(target.resolve())
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"installed {target}")
+    if changes:
+        save_config(replace(config, **changes))
+        said = ", ".join(f"{key}: {value}" for key, value in changes.items())
+        print(f"set {said} in {config_path()}")
     return 0
 
 
@@ -650,7 +677,7 @@ def _devices(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .guide import load_guide
-    from .recognize import unknown_to_pocketsphinx
+    from .pocketsphinx_engine import unknown_to_pocketsphinx
 
     guide = load_guide(args.content, args.intents, from_cache=False)  # the verdict never rests on the cache
     vocabulary = guide_vocabulary(guide)

@@ -17,6 +17,8 @@ import yaml
 from .dialogue import RATES, VOLUMES, VoiceSettings
 from .errors import DataError
 from .files import replacing
+from .recognize import ENGINES, engine_names
+from .whisper_models import SIZES
 from .yamlfile import LocatedDict, line_of, load_yaml
 
 
@@ -35,9 +37,11 @@ class Config:
     input_device: str | None = None
     """Microphone, by name or index; None for the system default."""
     engine: str = "auto"
-    """Speech recogniser: auto, vosk or pocketsphinx."""
+    """Speech recogniser: auto (the best ranked engine installed) or an engine's name (recognize.ENGINES)."""
     vosk_model: str | None = None
     """Folder of an installed Vosk model."""
+    whisper_size: str | None = None
+    """The Whisper model size to use (None: tiny.en); set by model install whisper --size."""
     disclaimer_played: bool = False
     """The disclaimer has been spoken once at home (it opens the first listen)."""
     short_disclaimer: bool = True
@@ -92,8 +96,10 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise DataError(str(path), line_of(doc, key), f"'{key}' must be true or false")
         return value
-    if key == "engine" and value not in ("auto", "vosk", "pocketsphinx"):
-        raise DataError(str(path), line_of(doc, key), "'engine' must be auto, vosk or pocketsphinx")
+    if key == "engine" and value != "auto" and value not in ENGINES:
+        raise DataError(str(path), line_of(doc, key), f"'engine' must be one of {engine_names()}")
+    if key == "whisper_size" and value is not None and value not in SIZES:
+        raise DataError(str(path), line_of(doc, key), f"'whisper_size' must be one of {', '.join(SIZES)}")
     if value is not None and not isinstance(value, str | int):
         raise DataError(str(path), line_of(doc, key), f"'{key}' must be text")
     return None if value is None else str(value)

@@ -22,6 +22,7 @@ import numpy as np
 
 from .audio import read_wav
 from .recognize import SAMPLE_RATE, Recognizer, Transcript
+from .vad import speech_detector
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,12 @@ class EndpointConfig:
     """How far above the noise floor a frame must be to count as speech."""
     min_level_dbfs: float = -50.0
     """Frames quieter than this are never speech."""
+    voice_detector: str = "level"
+    """What decides that a frame is speech: "level" (above the noise floor) or "silero" (a trained
+    detector, above min_level_dbfs; see vad.py; the level alone when it is not installed)."""
+    speculate_after_ms: int = 200
+    """Silence after which the recogniser may start decoding early (Recognizer.silence); shorter
+    gaps between words do not count. Chosen with bench/speech_in.py on the dev writers."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class Listener:
         self.config = config or EndpointConfig()
         self.clock = clock
         """Where the times of an Utterance come from (a test may count frames instead)."""
+        self.detector = speech_detector(self.config.voice_detector)
         self._floor: float | None = None
         self._pre_roll: deque[bytes] = deque(maxlen=max(1, self.config.pre_roll_ms // FRAME_MS))
         self._in_speech = False
@@ -117,7 +125,10 @@ class Listener:
     def feed(self, frame: bytes) -> Utterance | None:
         """Take one 10 ms frame; an Utterance when one has just ended."""
         level = level_dbfs(frame)
-        voiced = self._is_voiced(level)
+        if self.detector is not None:  # fed every frame: it keeps state
+            voiced = self.detector(frame) and level >= self.config.min_level_dbfs
+        else:
+            voiced = self._is_voiced(level)
         if not self._in_speech:
             self._pre_roll.append(frame)
             self._run = self._run + 1 if voiced else 0
@@ -131,7 +142,11 @@ class Listener:
         self._voiced += voiced
         if voiced:
             self._voiced_at = self.clock()
+            if self._silence * FRAME_MS >= self.config.speculate_after_ms:
+                self.recognizer.silence(False)  # speech resumed: an early decode is stale
         self._silence = 0 if voiced else self._silence + 1
+        if self._silence * FRAME_MS == self.config.speculate_after_ms:
+            self.recognizer.silence(True)
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
             return self._end("silence")
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:

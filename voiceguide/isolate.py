@@ -51,11 +51,14 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
         try:
             message = conn.recv()
         except (EOFError, OSError):
+            recognizer.close()
             return
         kind = message[0]
         try:
             if kind == "accept":
                 recognizer.accept(message[1])
+            elif kind == "silence":
+                recognizer.silence(message[1])
             elif kind == "start":
                 recognizer.start()
             elif kind == "finish":
@@ -104,6 +107,9 @@ class ProcessRecognizer(Recognizer):
 
     def accept(self, pcm: bytes) -> None:
         self._send("accept", pcm)
+
+    def silence(self, started: bool) -> None:
+        self._send("silence", started)
 
     def finish(self) -> Transcript:
         self._send("finish")

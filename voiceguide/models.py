@@ -1,4 +1,4 @@
-"""Vosk models: where the guide looks for one, and installing one.
+"""Vosk models: where the guide looks for one, and installing one (Whisper's: whisper_models.py).
 
 Where, in order: an explicit path (``--model``), ``VOICEGUIDE_VOSK_MODEL``,
 the user config (``vosk_model``), then the user data folder (platformdirs).
@@ -81,7 +81,7 @@ def find_model(explicit: Path | None = None, configured: str | None = None) -> P
             return place.path
         if place.source == "--model" or (place.path.exists() and place.source != "user data folder"):
             raise ModelError(f"{place.path} ({place.source}): {problem}; "
-                             f"install one with: voiceguide model install")
+                             f"install one with: voiceguide model install vosk")
     return None
 
 
@@ -96,7 +96,8 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
     root = target_root or data_dir()
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
-        archive = Path(zip_file) if zip_file else _download(url, Path(work) / "model.zip", progress)
+        archive = Path(zip_file) if zip_file else download(url, Path(work) / "model.zip", progress,
+                                                                   offline_hint="vosk --from FILE.zip")
         name = _check_archive(archive)
         unpack = Path(work) / "unpacked"
         with zipfile.ZipFile(archive) as zf:
@@ -112,10 +113,13 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
     return target
 
 
-def _download(url: str, dest: Path, progress: Progress | None) -> Path:
+def download(url: str, dest: Path, progress: Progress | None, offline_hint: str = "--from FILE.zip") -> Path:
+    """``url`` saved to ``dest``, complete (as long as the server said), with progress."""
     import urllib.error  # only here: it is slow to import, and most commands never download
     import urllib.request
 
+    total: int | None = None
+    done = 0
     try:
         with urllib.request.urlopen(url, timeout=30) as response, dest.open("wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
@@ -127,15 +131,15 @@ def _download(url: str, dest: Path, progress: Progress | None) -> Path:
                     progress(done, total)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise ModelError(f"cannot download {url}: {reason}; with the zip file at hand use "
-                         f"voiceguide model install --from FILE.zip") from None
+        raise ModelError(f"cannot download {url}: {reason}; with the files at hand use "
+                         f"voiceguide model install {offline_hint}") from None
     if total is not None and done != total:
         raise ModelError(f"download of {url} stopped early ({done} of {total} bytes)")
     return dest
 
 
-def _check_archive(archive: Path) -> str:
-    """The model folder's name inside a good archive; ModelError otherwise."""
+def zip_members(archive: Path) -> list[str]:
+    """The member names of a complete zip archive with no unsafe path; ModelError otherwise."""
     if not archive.is_file():
         raise ModelError(f"{archive}: no such file")
     try:
@@ -146,10 +150,16 @@ def _check_archive(archive: Path) -> str:
         raise ModelError(f"{archive}: not a complete zip archive ({exc})") from None
     if bad is not None:
         raise ModelError(f"{archive}: damaged member {bad}")
-    tops = {n.split("/", 1)[0] for n in names if n.strip("/")}
     unsafe = [n for n in names if n.startswith("/") or ".." in Path(n).parts]
     if unsafe:
         raise ModelError(f"{archive}: unsafe path {unsafe[0]}")
+    return names
+
+
+def _check_archive(archive: Path) -> str:
+    """The model folder's name inside a good archive; ModelError otherwise."""
+    names = zip_members(archive)
+    tops = {n.split("/", 1)[0] for n in names if n.strip("/")}
     if len(tops) != 1:
         raise ModelError(f"{archive}: expected one model folder at the top, found {len(tops)}")
     name = tops.pop()

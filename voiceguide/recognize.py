@@ -1,33 +1,41 @@
 """Speech in, recognition: audio frames in, a transcript with a confidence out.
 
-Two engines behind one small interface. :class:`PocketSphinxRecognizer` is the
-zero-download default (its US English model ships in the wheel);
-:class:`VoskRecognizer` is the main engine once a Vosk model is installed
-(see :mod:`models`). Both decode while audio arrives, so that little work is
-left when the end of the utterance is detected.
+Every engine implements :class:`Recognizer` in a module of its own and is
+named once in :data:`ENGINES`; adding an engine is one module and one line
+there. An engine is built from plain, picklable data (a :class:`Vocabulary`
+and a model folder), so that it can be built in another process. The guide's
+vocabulary reaches each engine in its own way: pronunciations for
+PocketSphinx, phrase lists for Vosk, a prompt for Whisper.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import re
+import importlib
+import importlib.util
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .errors import VoiceGuideError
-
-log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 """Every recogniser takes 16 kHz mono 16-bit PCM."""
 
+ENGINES: dict[str, str] = {
+    "whisper": "voiceguide.whisper_engine:WhisperRecognizer",
+    "vosk": "voiceguide.vosk_engine:VoskRecognizer",
+    "pocketsphinx": "voiceguide.pocketsphinx_engine:PocketSphinxRecognizer",
+}
+"""Every engine by name, in the order ``auto`` tries them: best first, as ranked by
+bench/speech_in.py (Vosk is untested in English here: no English model could be had)."""
+
 
 class RecognizerError(VoiceGuideError):
     """A recogniser or its model cannot be used. The message says why."""
+
+
+class Unavailable(RecognizerError):
+    """The engine is not installed here, or has no model: ``auto`` moves on to the next one."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,7 @@ class Transcript:
     """What an engine heard in one utterance."""
 
     text: str
-    """The words, lower case; unknown words left out."""
+    """The words, lower case, without punctuation; unknown words left out."""
     confidence: float
     """The engine's own confidence, 0 to 1 (1 when the engine gives none)."""
     unknown: int = 0
@@ -46,11 +54,53 @@ class Transcript:
     """The engine's next-best readings of the same audio, best first."""
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the guide listens for, handed to every engine to use in its own way.
+
+    Plain data only, so that an engine can be built in another process."""
+
+    commands: tuple[str, ...] = ()
+    """Short phrases for a command pass: the listener's commands, and the wake phrase."""
+    words: tuple[str, ...] = ()
+    """Every word the guide says or listens for."""
+    pronunciations: tuple[tuple[str, str], ...] = ()
+    """Words a dictionary may lack, with their phones (CMU ARPAbet)."""
+    prompt: str = ""
+    """A sentence naming the guide's subject and its rare words, for an engine that takes a prompt."""
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Where the person pointed the engines at a model. Plain data, like Vocabulary."""
+
+    model: Path | None = None
+    """A model folder given for this run (``--model``)."""
+    vosk_model: str | None = None
+    """The config's Vosk model folder."""
+    whisper_size: str | None = None
+    """The config's Whisper model size (None: the engine's default)."""
+
+
 class Recognizer(ABC):
-    """One engine decoding one utterance at a time."""
+    """One engine decoding one utterance at a time.
+
+    Constructed as ``Engine(vocabulary, model)``, both picklable."""
 
     engine: str
-    """Engine name, reported once by the command line."""
+    """Engine name, as in ENGINES."""
+
+    @classmethod
+    def locate(cls, choice: ModelChoice) -> Path | None:
+        """The model folder this engine would load, or None when it needs none.
+        Raises Unavailable when it is not installed or finds no model, ModelError when a
+        model the person named is broken."""
+        return None
+
+    @classmethod
+    def describe(cls, model: Path | None) -> str:
+        """The engine and its model, as said to the person."""
+        return cls.engine if model is None else f"{cls.engine}, model {model}"
 
     @abstractmethod
     def start(self) -> None:
@@ -64,6 +114,14 @@ class Recognizer(ABC):
     def finish(self) -> Transcript:
         """End the utterance and return what was heard."""
 
+    def silence(self, started: bool) -> None:  # noqa: B027 (optional hook: most engines stream)
+        """Trailing silence has started (True): the utterance may be over, and an engine that
+        decodes at the end may begin now on what it has. Speech resumed (False): that work
+        is stale. Engines that decode as audio arrives ignore this."""
+
+    def close(self) -> None:  # noqa: B027 (optional: most engines hold nothing to release)
+        """Release threads or handles the engine holds."""
+
     def recognize(self, pcm: bytes) -> Transcript:
         """A whole utterance at once."""
         self.start()
@@ -71,192 +129,79 @@ class Recognizer(ABC):
         return self.finish()
 
 
-class PocketSphinxRecognizer(Recognizer):
-    """PocketSphinx 5 with its bundled US English acoustic model, dictionary and language model.
+def engine_class(name: str) -> type[Recognizer]:
+    """The Recognizer class registered as ``name``."""
+    if name not in ENGINES:
+        raise RecognizerError(f"unknown engine '{name}': use {engine_names()}")
+    module, cls = ENGINES[name].split(":")
+    found: type[Recognizer] = getattr(importlib.import_module(module), cls)
+    return found
 
-    The general language model hears free questions well but single command
-    words badly ("repeat" comes out as "pete"). With ``commands``, a second
-    decoder restricted to those phrases (a JSGF grammar) runs on the same
-    audio; its result is offered as ``Transcript.command`` for the
-    understanding stage to weigh.
-    """
 
-    engine = "pocketsphinx"
-    COMMAND_PASS_MAX_S = 2.5
-    """Only utterances this short get the command pass: commands are short."""
-    N_BEST = 5
-    """Readings of each utterance offered to the understanding stage."""
+def engine_names() -> str:
+    """The choices, as said in an error or help text."""
+    return ", ".join(["auto", *ENGINES])
 
-    def __init__(self, pronunciations: Mapping[str, str] | None = None,
-                 commands: Sequence[str] | None = None) -> None:
-        self._decoder = self._new_decoder(pronunciations)
-        self._commands = None
-        if commands:
-            self._commands = self._new_decoder(pronunciations)
-            known = sorted({c for c in commands if all(self._commands.lookup_word(w) for w in c.split())})
-            grammar = "#JSGF V1.0;\ngrammar commands;\npublic <command> = " + " | ".join(known) + " ;\n"
-            self._commands.add_jsgf_string("commands", grammar)
-            self._commands.activate_search("commands")
-        self._samples = 0
 
-    @staticmethod
-    def _new_decoder(pronunciations: Mapping[str, str] | None) -> Any:
+def installed(package: str, name: str) -> None:
+    """Unavailable unless the Python package ``package`` (engine ``name``) can be imported."""
+    if importlib.util.find_spec(package) is None:
+        raise Unavailable(f"{name} is not installed (run scripts/setup)")
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    """An engine chosen and its model found, ready to open. Plain data: it can be sent to another
+    process and opened there."""
+
+    engine: str
+    """The engine's name in ENGINES."""
+    vocabulary: Vocabulary
+    model: Path | None
+    """The model folder (None for an engine that needs none)."""
+    why: str
+    """A sentence saying which engine and why, for the person."""
+
+    def open(self) -> Recognizer:
+        return engine_class(self.engine)(self.vocabulary, self.model)  # type: ignore[call-arg]
+
+    def __call__(self) -> tuple[Recognizer, str]:
+        """Opened, and the sentence saying which: the plan is a factory for isolate.ProcessRecognizer."""
+        return self.open(), self.why
+
+
+def choose_engine(engine: str, choice: ModelChoice, vocabulary: Vocabulary) -> EnginePlan:
+    """The engine asked for, or with ``auto`` the first in ENGINES that is installed and has its model."""
+    if engine != "auto":
+        cls = engine_class(engine)
+        model = cls.locate(choice)
+        return EnginePlan(engine, vocabulary, model, f"speech recognition: {cls.describe(model)}")
+    passed: list[str] = []
+    for name in ENGINES:
+        cls = engine_class(name)
         try:
-            from pocketsphinx import Decoder
-        except ImportError:
-            raise RecognizerError("PocketSphinx is not installed: run scripts/setup") from None
-        decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
-        new = [(w, p) for w, p in (pronunciations or {}).items() if not decoder.lookup_word(w)]
-        for index, (word, phones) in enumerate(new):
-            # Rebuilding the search after each word took seconds; once, after the last, is enough.
-            decoder.add_word(word, phones, index == len(new) - 1)
-        return decoder
-
-    def knows(self, word: str) -> bool:
-        """The dictionary has this word."""
-        return bool(self._decoder.lookup_word(word))
-
-    def start(self) -> None:
-        self._decoder.start_utt()
-        if self._commands is not None:
-            self._commands.start_utt()
-        self._samples = 0
-
-    def accept(self, pcm: bytes) -> None:
-        self._decoder.process_raw(pcm, False, False)
-        self._samples += len(pcm) // 2
-        if self._commands is not None and self._samples <= self.COMMAND_PASS_MAX_S * SAMPLE_RATE:
-            self._commands.process_raw(pcm, False, False)
-
-    def finish(self) -> Transcript:
-        text = _end(self._decoder)
-        alternatives = self._n_best(text)
-        command = ""
-        if self._commands is not None:
-            command = _end(self._commands)
-            if self._samples > self.COMMAND_PASS_MAX_S * SAMPLE_RATE:
-                command = ""
-        return Transcript(text, 1.0, command=command, alternatives=alternatives)
-
-    def _n_best(self, best: str) -> tuple[str, ...]:
-        out: list[str] = []
-        try:
-            for entry in self._decoder.nbest():
-                if entry is None:  # the lattice search can yield an empty entry for a long utterance
-                    continue
-                reading = _words(entry.hypstr or "")
-                if reading and reading != best and reading not in out:
-                    out.append(reading)
-                if len(out) >= self.N_BEST - 1:
-                    break
-        except RuntimeError:  # no lattice for this utterance (silence)
-            pass
-        return tuple(out)
+            model = cls.locate(choice)
+        except Unavailable as exc:
+            passed.append(str(exc))
+            continue
+        why = "the best ranked engine installed" + (f"; {'; '.join(passed)}" if passed else "")
+        return EnginePlan(name, vocabulary, model, f"speech recognition: {cls.describe(model)} ({why})")
+    raise RecognizerError("no speech recogniser is installed: " + "; ".join(passed))
 
 
-def _words(text: str) -> str:
-    # Fillers such as <sil> or [NOISE] are not words.
-    return " ".join(w for w in text.split() if not re.match(r"^[<\[].*[>\]]$", w)).lower()
+def open_recognizer(engine: str, choice: ModelChoice, vocabulary: Vocabulary) -> tuple[Recognizer, str]:
+    """The recogniser to use, opened, and a sentence saying which and why."""
+    plan = choose_engine(engine, choice, vocabulary)
+    return plan.open(), plan.why
 
 
-def _end(decoder: Any) -> str:
-    decoder.end_utt()
-    hyp = decoder.hyp()
-    return _words(hyp.hypstr if hyp is not None else "")
-
-
-class VoskRecognizer(Recognizer):
-    """Vosk with a model folder, following Vosk's documented API.
-
-    With ``phrases`` the recogniser is restricted to those phrases (plus the
-    model's unknown-word symbol); without, it uses the model's full graph.
-    """
-
-    engine = "vosk"
-
-    def __init__(self, model_dir: Path, phrases: Sequence[str] | None = None) -> None:
-        try:
-            import vosk
-        except ImportError:
-            raise RecognizerError("Vosk is not installed: pip install vosk") from None
-        vosk.SetLogLevel(-1)
-        self.model_dir = Path(model_dir)
-        self.unknown_symbol = unknown_symbol(self.model_dir)
-        try:
-            self._model = vosk.Model(str(self.model_dir))
-        except Exception as exc:  # Vosk raises a bare Exception for a broken model
-            raise RecognizerError(f"{self.model_dir}: the Vosk model does not load ({exc})") from None
-        grammar = None
-        if phrases is not None:
-            grammar = json.dumps([*phrases, self.unknown_symbol], ensure_ascii=False)
-        self._vosk = vosk
-        self._grammar = grammar
-        self._recognizer = self._new()
-
-    def _new(self) -> object:
-        args = (self._model, float(SAMPLE_RATE)) + ((self._grammar,) if self._grammar else ())
-        recognizer = self._vosk.KaldiRecognizer(*args)
-        recognizer.SetWords(True)
-        return recognizer
-
-    def start(self) -> None:
-        self._recognizer = self._new()
-        self._parts: list[dict[str, object]] = []
-
-    def accept(self, pcm: bytes) -> None:
-        if self._recognizer.AcceptWaveform(pcm):  # type: ignore[attr-defined]
-            self._parts.append(json.loads(self._recognizer.Result()))  # type: ignore[attr-defined]
-
-    def finish(self) -> Transcript:
-        self._parts.append(json.loads(self._recognizer.FinalResult()))  # type: ignore[attr-defined]
-        words = [w for part in self._parts for w in part.get("result", [])]  # type: ignore[attr-defined]
-        known = [w for w in words if w["word"] != self.unknown_symbol]
-        confidence = sum(float(w["conf"]) for w in words) / len(words) if words else 0.0
-        text = " ".join(str(w["word"]) for w in known).lower()
-        return Transcript(text, confidence, len(words) - len(known))
-
-
-def unknown_symbol(model_dir: Path) -> str:
-    """The model's own unknown-word symbol: "[unk]" in the English models, "<UNK>" in others."""
-    words_txt = model_dir / "graph" / "words.txt"
-    candidates = ("[unk]", "<unk>", "<UNK>")
-    if words_txt.is_file():
-        text = words_txt.read_text(encoding="utf-8", errors="replace")
-        for symbol in candidates:
-            if re.search(rf"^{re.escape(symbol)}\s", text, re.MULTILINE):
-                return symbol
-    for fst in ("Gr.fst", "HCLG.fst"):
-        path = model_dir / "graph" / fst
-        if path.is_file():
-            data = path.read_bytes()
-            for symbol in candidates:
-                if symbol.encode() in data:
-                    return symbol
-    return "[unk]"
-
-
-def open_recognizer(engine: str, model: Path | None, configured_model: str | None,
-                    pronunciations: Mapping[str, str], commands: Sequence[str] = ()) -> tuple[Recognizer, str]:
-    """The recogniser to use and a sentence saying which and why.
-
-    ``auto`` takes Vosk when a model is found, else PocketSphinx.
-    """
-    from .models import ModelError, find_model, where_looked
-
-    if engine not in ("auto", "vosk", "pocketsphinx"):
-        raise RecognizerError(f"unknown engine '{engine}': use auto, vosk or pocketsphinx")
-    found = find_model(model, configured_model) if engine != "pocketsphinx" else None
-    if engine == "vosk" and found is None:
-        raise ModelError(f"no Vosk model found (looked in: {where_looked(model, configured_model)}); "
-                         f"install one with: voiceguide model install")
-    if found is not None:
-        return VoskRecognizer(found), f"speech recognition: Vosk, model {found}"
-    reason = " (no Vosk model installed)" if engine == "auto" else ""
-    return (PocketSphinxRecognizer(pronunciations, commands),
-            f"speech recognition: PocketSphinx{reason}")
-
-
-def unknown_to_pocketsphinx(words: set[str], pronunciations: Mapping[str, str]) -> list[str]:
-    """Words PocketSphinx's bundled dictionary lacks and the guide gives no pronunciation for."""
-    recognizer = PocketSphinxRecognizer(pronunciations)
-    return sorted(w for w in words if not recognizer.knows(w))
+def words_of(text: str) -> str:
+    """A transcript's words: lower case, fillers such as <sil> or [NOISE] and punctuation gone,
+    apostrophes kept ("dad's")."""
+    out: list[str] = []
+    for word in text.split():
+        if word[:1] in "<[" and word[-1:] in ">]":
+            continue
+        cleaned = "".join(c for c in word.lower() if c.isalnum() or c in "'-").strip("'-")
+        out.extend(p for p in cleaned.split("-") if p)
+    return " ".join(out)

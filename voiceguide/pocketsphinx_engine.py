@@ -1,0 +1,150 @@
+"""PocketSphinx: the zero-download engine, and the streaming command pass other engines borrow.
+
+PocketSphinx 5 ships its US English acoustic model, dictionary and
+language model in the wheel. It decodes while audio arrives, so a result
+is ready the moment the end of an utterance is decided: that is why it
+keeps the jobs that must be instant (see :class:`CommandPass`) even when
+another engine transcribes the questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .recognize import (
+    SAMPLE_RATE,
+    ModelChoice,
+    Recognizer,
+    RecognizerError,
+    Transcript,
+    Vocabulary,
+    installed,
+    words_of,
+)
+
+COMMAND_PASS_MAX_S = 2.5
+"""Only utterances this short get the command pass: commands are short."""
+
+
+def new_decoder(pronunciations: Iterable[tuple[str, str]] = ()) -> Any:
+    """A PocketSphinx decoder with the bundled model, knowing ``pronunciations`` besides its dictionary."""
+    try:
+        from pocketsphinx import Decoder
+    except ImportError:
+        raise RecognizerError("PocketSphinx is not installed: run scripts/setup") from None
+    decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+    new = [(w, p) for w, p in pronunciations if not decoder.lookup_word(w)]
+    for index, (word, phones) in enumerate(new):
+        # Rebuilding the search after each word took seconds; once, after the last, is enough.
+        decoder.add_word(word, phones, index == len(new) - 1)
+    return decoder
+
+
+def end_utterance(decoder: Any) -> str:
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    return words_of(hyp.hypstr if hyp is not None else "")
+
+
+class CommandPass:
+    """A PocketSphinx decoder restricted to a few phrases (a JSGF grammar), streaming.
+
+    General recognisers mishear single command words ("repeat" comes out as
+    "pete"); a pass that can hear nothing but the commands gets them, and
+    its reading is offered as ``Transcript.command`` for the understanding
+    stage to weigh. It costs little, and its result is ready at once.
+    """
+
+    def __init__(self, phrases: Iterable[str], pronunciations: Iterable[tuple[str, str]] = (),
+                 max_s: float = COMMAND_PASS_MAX_S) -> None:
+        self._decoder = new_decoder(pronunciations)
+        known = sorted({p for p in phrases if p and all(self._decoder.lookup_word(w) for w in p.split())})
+        if not known:
+            raise RecognizerError("the command pass has no phrase its dictionary knows")
+        grammar = "#JSGF V1.0;\ngrammar commands;\npublic <command> = " + " | ".join(known) + " ;\n"
+        self._decoder.add_jsgf_string("commands", grammar)
+        self._decoder.activate_search("commands")
+        self._max_samples = int(max_s * SAMPLE_RATE)
+        self._samples = 0
+
+    def start(self) -> None:
+        self._decoder.start_utt()
+        self._samples = 0
+
+    def accept(self, pcm: bytes) -> None:
+        if self._samples <= self._max_samples:
+            self._decoder.process_raw(pcm, False, False)
+        self._samples += len(pcm) // 2
+
+    def finish(self) -> str:
+        """The phrase heard, or "" when the utterance was too long to be a command."""
+        heard = end_utterance(self._decoder)
+        return heard if self._samples <= self._max_samples else ""
+
+
+class PocketSphinxRecognizer(Recognizer):
+    """PocketSphinx's general language model, its n-best readings, and the command pass.
+
+    The guide's vocabulary reaches it as pronunciations for the words its
+    dictionary lacks, and as the command pass's phrases.
+    """
+
+    engine = "pocketsphinx"
+    N_BEST = 5
+    """Readings of each utterance offered to the understanding stage."""
+
+    def __init__(self, vocabulary: Vocabulary | None = None, model: Path | None = None) -> None:
+        vocabulary = vocabulary or Vocabulary()
+        self._decoder = new_decoder(vocabulary.pronunciations)
+        self._commands = CommandPass(vocabulary.commands, vocabulary.pronunciations) if vocabulary.commands else None
+
+    @classmethod
+    def locate(cls, choice: ModelChoice) -> Path | None:
+        installed("pocketsphinx", "PocketSphinx")
+        return None
+
+    @classmethod
+    def describe(cls, model: Path | None) -> str:
+        return "PocketSphinx"
+
+    def knows(self, word: str) -> bool:
+        """The dictionary has this word."""
+        return bool(self._decoder.lookup_word(word))
+
+    def start(self) -> None:
+        self._decoder.start_utt()
+        if self._commands is not None:
+            self._commands.start()
+
+    def accept(self, pcm: bytes) -> None:
+        self._decoder.process_raw(pcm, False, False)
+        if self._commands is not None:
+            self._commands.accept(pcm)
+
+    def finish(self) -> Transcript:
+        text = end_utterance(self._decoder)
+        command = self._commands.finish() if self._commands is not None else ""
+        return Transcript(text, 1.0, command=command, alternatives=self._n_best(text))
+
+    def _n_best(self, best: str) -> tuple[str, ...]:
+        out: list[str] = []
+        try:
+            for entry in self._decoder.nbest():
+                if entry is None:  # the lattice search can yield an empty entry for a long utterance
+                    continue
+                reading = words_of(entry.hypstr or "")
+                if reading and reading != best and reading not in out:
+                    out.append(reading)
+                if len(out) >= self.N_BEST - 1:
+                    break
+        except RuntimeError:  # no lattice for this utterance (silence)
+            pass
+        return tuple(out)
+
+
+def unknown_to_pocketsphinx(words: set[str], pronunciations: Mapping[str, str]) -> list[str]:
+    """Words PocketSphinx's bundled dictionary lacks and the guide gives no pronunciation for."""
+    recognizer = PocketSphinxRecognizer(Vocabulary(pronunciations=tuple(pronunciations.items())))
+    return sorted(w for w in words if not recognizer.knows(w))

