@@ -91,7 +91,11 @@ class App:
     def listener(self, recognizer: Recognizer, clock: Callable[[], float] | None = None) -> Listener:
         """The endpointer on ``recognizer``, timing speech by ``clock``: a microphone's CaptureClock,
         or a FramePlayer's when the conversation runs in audio time."""
-        config = EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms, voice_detector="silero")
+        # The trained detector where it was measured to help (Whisper in noise, README: Speech in);
+        # PocketSphinx's figures were measured with the level detector, and Silero's late onset
+        # clipped its first word ("next topic please" heard as "stop it please").
+        detector = "silero" if recognizer.engine == "whisper" else "level"
+        config = EndpointConfig(trailing_silence_ms=self.choices.trailing_silence_ms, voice_detector=detector)
         return Listener(recognizer, config) if clock is None else Listener(recognizer, config, clock=clock)
 
     @property
