@@ -658,8 +658,8 @@ def _chat(args: argparse.Namespace) -> int:
         if player is not None and speech is not None and reply.action is not Action.STOP:
             playing = player.start(speech.sentences(reply.text, settings.rate, settings.volume))
         if reply.action is Action.GOODBYE:
-            if playing is not None:
-                playing.wait()
+            if playing is not None and player is not None:
+                player.finish(playing)
             break
     if player is not None:
         player.close()

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 BLOCK_SECONDS = 0.01
 """Playback block: stop takes effect within one block plus the device's latency."""
 _END = object()
+ANSWER_LIMIT_S = 600.0
+"""No answer plays longer: the wait for one to finish gives up then (a device that never comes back)."""
+
+
 @dataclass
 class Timing:
     """When things happened during one playback, as time.perf_counter() values."""
@@ -250,11 +254,22 @@ class StreamPlayer(Player):
         current = self._current
         return current is not None and not current.done
 
+    def play(self, sentences: Iterable[Sentence]) -> Playback:
+        playback = self.start(sentences)
+        self.finish(playback, ANSWER_LIMIT_S)
+        return playback
+
     def finish(self, playback: Playback, timeout_s: float = 60.0) -> None:
-        """Let ``playback`` play to its end (the last words of a conversation); a paused one is left."""
+        """Let ``playback`` play to its end (the last words of a conversation); a paused one is left.
+        Meanwhile a stalled or lost output is reopened once a second (keep_alive): on a busy machine
+        a sound server's stream can stop calling back, and the answer would never end."""
         deadline = time.monotonic() + timeout_s
+        checked = time.monotonic()
         while not playback.done and not playback.paused and time.monotonic() < deadline:
             playback.wait(0.05)
+            if time.monotonic() - checked >= 1.0:
+                self.keep_alive()
+                checked = time.monotonic()
 
     def await_first_sample(self, playback: Playback, timeout_s: float = 5.0) -> None:
         """Wait until ``playback``'s first sample has gone to the output (or it ended)."""
