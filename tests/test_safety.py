@@ -315,6 +315,9 @@ class _Speaker:
     def wait(self, timeout: float | None = None) -> bool:
         return True
 
+    def finish(self, playback: object, timeout_s: float = 60.0) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
