@@ -19,10 +19,13 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on the sound server share one PulseAudio server and its sinks: with several workers
-    (pytest-xdist, --dist loadgroup) they all run on one, one after another."""
+    (pytest-xdist, --dist loadgroup) they all run on one, one after another. They stream in real
+    time, so they belong to the slow tier, which scripts/test runs after the CPU-heavy fast tier:
+    beside it, their streams stalled and their timings flaked."""
     for item in items:
         if "pulse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("pulse"))
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

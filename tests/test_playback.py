@@ -97,7 +97,8 @@ def test_answer_plays_through_the_virtual_speaker(speech: Speech) -> None:
     spoken = sum(s.audio.duration for s in speech.sentences(TEXT))
     assert playback.played == [s.text for s in speech.sentences(TEXT)]
     assert heard.rate == RATE
-    assert spoken * 0.6 < sounding_seconds(heard) <= spoken + 0.5
+    # A stream that stalls is reopened (keep_alive), and the server may replay a little of its buffer.
+    assert spoken * 0.6 < sounding_seconds(heard) <= spoken * 1.2
 
 
 @pytest.mark.usefixtures("pulse")
