@@ -198,7 +198,8 @@ def test_recording_times_come_from_the_device_clock_and_never_go_back() -> None:
     # The sound server hands over frames half a second late, three in one burst.
     burst = [times.recorded(100.0, 50.0, 49.50 + i * 0.01) for i in range(3)]
     assert burst == pytest.approx([99.51, 99.52, 99.53])
-    assert times.recorded(100.0, 50.0, 49.0) == pytest.approx(99.53)  # never earlier than the last
+    assert times.recorded(100.0, 50.0, 50.2) == pytest.approx(100.0)  # ahead of arrival: at most arrival
+    assert times.recorded(100.0, 50.0, 49.0) == pytest.approx(100.0)  # never earlier than the last
     nonsense = RecordingTimes("mic")
     assert nonsense.recorded(100.0, 50.0, 0.0) == 100.0  # no ADC time: timed on arrival, for good
     assert nonsense.recorded(100.1, 50.1, 50.05) == 100.1

@@ -111,7 +111,8 @@ class RecordingTimes:
             if not self._use_device_clock:
                 log.info("%s gives no usable recording times (%.3f s behind): timing frames on arrival",
                          self.name, behind)
-        stamp = now - behind + FRAME_MS / 1000 if self._use_device_clock else now
+        # Never after it arrived (a device clock a little ahead would put speech in the future).
+        stamp = min(now, now - behind + FRAME_MS / 1000) if self._use_device_clock else now
         self._last = max(self._last, stamp)
         return self._last
 
