@@ -100,6 +100,8 @@ class Tally:
     agree: int = 0
     latencies: list[float] = field(default_factory=list)
     stop_latencies: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)
+    """Of each question's latency, the wait for the recogniser's transcript after the end was decided (ms)."""
 
 
 def load_items(which: str) -> list[Item]:
@@ -346,7 +348,8 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
             answer = Conversation(guide, ask_back=False).respond(t.text, got)  # type: ignore[arg-type]
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
-            latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000)
+            latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000,
+                       (utterance.decoded_at - utterance.ended_at) * 1000)
             if frame_no * 160 >= speech_end:
                 break
     last = listener.flush()
@@ -402,7 +405,7 @@ def run_engine(args: argparse.Namespace) -> int:
         for voice, index in pairs:
             item = items[index]
             clip, speech_end = condition_clip(items, index, voice, condition)
-            paced = index // args.every % args.latency_every == 0 or stop_or_pause(item)
+            paced = args.latency_every > 0 and (index // args.every % args.latency_every == 0 or stop_or_pause(item))
             reply, text, latency = hear(run, item, clip, speech_end, paced)
             verdict = score(item, reply, run.units)
             typed_verdict = score(item, typed[item.text], run.units)
@@ -419,6 +422,8 @@ def run_engine(args: argparse.Namespace) -> int:
                     t.rejected += rejected(reply)
                 if latency is not None:
                     (t.stop_latencies if latency[0] == "stop" else t.latencies).append(latency[1])
+                    if latency[0] == "question":
+                        t.waits.append(latency[2])
             if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
                 print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
                       f"heard {text!r} -> {reply.intent}", file=sys.stderr)
@@ -472,7 +477,9 @@ def _figures(t: Tally) -> dict[str, object]:
         "agreement": t.agree / max(1, t.items), "items": t.items,
         "latency_p95_ms": p95(t.latencies), "latency_median_ms": float(np.median(t.latencies)) if t.latencies
         else float("nan"), "latency_n": len(t.latencies),
-        "stop_p95_ms": p95(t.stop_latencies), "stop_n": len(t.stop_latencies),
+        "stop_p95_ms": p95(t.stop_latencies), "stop_median_ms": float(np.median(t.stop_latencies))
+        if t.stop_latencies else float("nan"), "stop_n": len(t.stop_latencies),
+        "wait_p95_ms": p95(t.waits), "wait_median_ms": float(np.median(t.waits)) if t.waits else float("nan"),
     }
 
 
@@ -485,7 +492,8 @@ def main() -> int:
     parser.add_argument("--every", type=int, default=1, help="only every Nth phrasing (a quick dev run)")
     parser.add_argument("--rotate", action="store_true",
                         help="each phrasing in one voice, the voices taking turns (instead of every voice)")
-    parser.add_argument("--latency-every", type=int, default=4, help="feed every Nth phrasing's end in real time")
+    parser.add_argument("--latency-every", type=int, default=4,
+                        help="feed every Nth phrasing (and every stop and pause) in real time; 0: none")
     parser.add_argument("--trailing-silence", type=int, default=500)
     parser.add_argument("--speculate-after", type=int, default=200)
     parser.add_argument("--voice-detector", default="silero", help="the endpointer's: silero (as the app) or level")
@@ -536,8 +544,8 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
     print(f"\n{result['engine']}: engine load {result['engine_load_s']:.2f} s (guide {result['guide_load_s']:.2f} s), "
           f"peak memory {result['peak_mb']:.0f} MB; noise alone heard as words in "
           f"{len(result['noise_heard'])} of {result['noise_clips']} clips {result['noise_heard']}")
-    print("| condition | answered (typed) | agreement | out of scope rejected | question p95 (median) | "
-          "stop/pause p95 |")
+    print("| condition | answered (typed) | agreement | out of scope rejected | question p95 (median) "
+          "[of it, waiting for the transcript] | stop/pause p95 (median) |")
     print("|---|---|---|---|---|---|")
     for condition, figures in result["results"].items():
         f = figures["all"]
@@ -545,8 +553,9 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
                             if re.match(r"^u\d", k))
         print(f"| {condition} | {f['answered']:.1%} ({f['typed']:.1%}) [{writers}] | {f['agreement']:.1%} | "
               f"{f['rejected']}/{f['out_of_scope']} ({f['rejected'] / max(1, f['out_of_scope']):.0%}) | "
-              f"{f['latency_p95_ms']:.0f} ms ({f['latency_median_ms']:.0f}) n={f['latency_n']} | "
-              f"{f['stop_p95_ms']:.0f} ms n={f['stop_n']} |")
+              f"{f['latency_p95_ms']:.0f} ms ({f['latency_median_ms']:.0f}) [{f['wait_p95_ms']:.0f} "
+              f"({f['wait_median_ms']:.0f})] n={f['latency_n']} | "
+              f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']} |")
 
 
 if __name__ == "__main__":
