@@ -516,9 +516,10 @@ def main() -> int:
         parser.error("--failures lists misses: only on the dev set (the test set is locked)")
     if args.engine_run:
         return run_engine(args)
-    items = [load_items(args.set)[i] for i in chosen_items(load_items(args.set), args.every)]
+    every_item = load_items(args.set)
+    items = [every_item[i] for i in chosen_items(every_item, args.every)]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
-    render(load_items(args.set), voices, conditions)  # babble talkers come from the whole set
+    render(every_item, voices, conditions)  # babble talkers come from the whole set
     if args.render_only:
         return 0
     print(f"{args.set} set ({'locked test' if args.set == 'test' else 'dev'}): {len(items)} phrasings "
