@@ -65,6 +65,7 @@ def ensure_pulse() -> bool:
 
 
 def stop_pulse() -> None:
+    _pin_server()
     subprocess.run(["pulseaudio", "-k"], capture_output=True, timeout=10)
 
 
@@ -190,3 +191,15 @@ def restart_pulse() -> None:
         time.sleep(0.1)
     time.sleep(1.0)  # long enough for the guide to notice
     ensure_pulse()
+
+
+if __name__ == "__main__":
+    # scripts/test: one server for two pytest runs at once, started before both and stopped after both.
+    import sys
+
+    if sys.argv[1:] == ["start"]:
+        ensure_pulse()
+    elif sys.argv[1:] == ["stop"]:
+        stop_pulse()
+    else:
+        sys.exit("usage: python -m tests.sound start|stop")

@@ -20,6 +20,9 @@ from voiceguide.guide import Guide
 from .conftest import REPO
 from .speech import spoken
 
+# On one worker (pytest-xdist --dist loadgroup): the module's files rendered once, not once a worker.
+pytestmark = pytest.mark.xdist_group("audio_in")
+
 # A question for each format, so that the batch also shows the answers keep the files' order.
 FORMATS = {
     # name: (file suffix, soundfile format, subtype, channels, question, intent)

@@ -85,6 +85,7 @@ def test_second_load_comes_from_the_cache(data_copy: tuple[Path, Path], cache_ho
     assert loaded.intents == built.intents
 
 
+@pytest.mark.slow  # about 6 s: two full rebuilds
 def test_a_changed_intents_file_is_rebuilt(data_copy: tuple[Path, Path], warm: Path,
                                            expansions: Expansions) -> None:
     content, intents = data_copy
@@ -140,6 +141,7 @@ def _other_key(data: bytes) -> bytes:
     return b"\n".join([magic, b"0" * 64, payload])
 
 
+@pytest.mark.slow  # about 4 s each: four full rebuilds
 @pytest.mark.parametrize("damage", [_truncated, _garbage, _word_changed, _other_key])
 def test_a_corrupt_cache_file_is_rebuilt(damage: Callable[[bytes], bytes], warm: Path,
                                          expansions: Expansions, caplog: pytest.LogCaptureFixture) -> None:

@@ -19,6 +19,7 @@ from .sound import sounding_seconds
 from .speech import spoken_wav
 
 
+@pytest.mark.slow  # about 18 s: a whole spoken conversation
 def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, guide: Guide) -> None:
     wavs = [spoken_wav(tmp_path, q) for q in ("what are the symptoms", "more detail", "stop", "next topic")]
     out, events = tmp_path / "guide.wav", tmp_path / "events.jsonl"
@@ -104,6 +105,7 @@ def test_every_control_by_voice_and_continue_after_a_restart(tmp_path: Path, gui
     assert guide.content.disclaimer.text not in again.stdout  # only on first use
 
 
+@pytest.mark.realtime
 @pytest.mark.slow
 def test_recordings_fed_in_real_time_are_timed_as_they_are_fed(tmp_path: Path) -> None:
     """--realtime paces the files as a microphone would: the echo rule then runs on the wall clock."""
@@ -115,6 +117,7 @@ def test_recordings_fed_in_real_time_are_timed_as_they_are_fed(tmp_path: Path) -
     assert all(isinstance(t["latency_ms"], float) and t["latency_ms"] > 0 for t in turns)
 
 
+@pytest.mark.realtime
 @pytest.mark.slow
 def test_push_to_talk_hears_one_question_per_key_press(tmp_path: Path, guide: Guide) -> None:
     done, turns = listen(tmp_path, ["how long is recovery", "what are the symptoms"], tmp_path / "config.yaml",

@@ -219,6 +219,7 @@ def test_an_export_killed_part_way_leaves_no_partial_file(tmp_path: Path) -> Non
     assert not list(tmp_path.glob(".voiceguide-export-*")) and os.listdir(out) == []
 
 
+@pytest.mark.realtime
 @pytest.mark.slow  # a whole browser: beside the CPU-heavy fast tier its virtual time ran out
 def test_the_page_plays_every_topic_with_captions_in_chromium(exported: Path) -> None:
     chromium = shutil.which("chromium")

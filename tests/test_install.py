@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import REPO
 
 
+@pytest.mark.slow  # about 9 s: a package built and run
 def test_installed_package_carries_its_data(tmp_path: Path) -> None:
     source = tmp_path / "src"
     # Copy only what git would ship, so no build leftovers leak in.

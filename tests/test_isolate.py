@@ -15,6 +15,7 @@ from voiceguide.recognize import ModelChoice, RecognizerError, Vocabulary, open_
 from .speech import spoken
 
 
+@pytest.mark.slow  # about 6 s each: every engine loads twice
 @pytest.mark.parametrize(("engine", "name"), [("pocketsphinx", "PocketSphinx"), ("whisper", "Whisper")])
 def test_a_child_process_hears_what_the_engine_hears_in_process(engine: str, name: str) -> None:
     app = App(Config(engine=engine))

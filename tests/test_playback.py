@@ -48,9 +48,10 @@ def test_stop_cuts_the_answer_off_mid_sentence(speech: Speech) -> None:
 
 
 def test_pause_resumes_at_the_start_of_the_sentence(speech: Speech) -> None:
-    first = next(speech.sentences(TEXT)).audio
+    one = "Care after the operation is crucial."  # one sentence: the test waits while it plays
+    first = next(speech.sentences(one)).audio
     player = RecordingPlayer(speech.synthesizer.sample_rate, realtime=True)
-    playback = player.start(speech.sentences(TEXT))
+    playback = player.start(speech.sentences(one))
     time.sleep(0.6)
     playback.pause()
     time.sleep(0.3)
@@ -171,7 +172,9 @@ def test_speech_is_timed_by_when_it_was_recorded_not_when_it_was_read() -> None:
                 break
     assert times[0] < read_at - 0.5, "the first frame is timed by when it was read"
     steps = np.diff(times)
-    assert np.median(steps) == pytest.approx(0.010, abs=0.002), "frames read in a burst share one time"
+    # 10 ms frames: read in a burst they would share one time (steps near 0); a loaded machine's device
+    # clock was seen to step 11.7 ms at the median, so the bound is loose.
+    assert 0.005 < np.median(steps) < 0.02, ("frames read in a burst share one time", np.median(steps))
 
 
 def test_audio_time_plays_one_block_a_frame_and_a_paused_answer_ends_the_run(speech: Speech) -> None:

@@ -82,6 +82,7 @@ def test_a_long_utterance_is_cut_at_the_maximum(sphinx: PocketSphinxRecognizer) 
     assert first.reason == "max_length" and first.duration == pytest.approx(3.0, abs=0.05)
 
 
+@pytest.mark.slow  # about 6 s: three questions through the default engine
 def test_ask_audio_answers_several_files_in_order(tmp_path: Path) -> None:
     files = [spoken_wav(tmp_path, "what are the symptoms"), spoken_wav(tmp_path, "what is the weather like today"),
              spoken_wav(tmp_path, "start over")]
@@ -156,6 +157,7 @@ def test_vosk_reads_the_models_own_unknown_word_symbol(korean_model: Path) -> No
     assert unknown_symbol(korean_model) == "<UNK>"
 
 
+@pytest.mark.slow  # about 14 s: the Korean model decodes four utterances
 def test_vosk_command_pass_streams_to_the_end_of_an_utterance_and_hears_its_phrases(korean_model: Path) -> None:
     start = time.perf_counter()
     recognizer = VoskRecognizer(Vocabulary(commands=tuple(KOREAN)), korean_model)
@@ -169,6 +171,7 @@ def test_vosk_command_pass_streams_to_the_end_of_an_utterance_and_hears_its_phra
     assert all(h in KOREAN or h == "" for h in heard)
 
 
+@pytest.mark.slow  # about 6 s: the Korean model loads
 def test_vosk_vocabulary_pass_offers_a_reading_in_the_guides_words(korean_model: Path) -> None:
     recognizer = VoskRecognizer(Vocabulary(words=tuple(KOREAN)), korean_model)
     heard = recognizer.recognize(korean("감사합니다"))
@@ -177,6 +180,7 @@ def test_vosk_vocabulary_pass_offers_a_reading_in_the_guides_words(korean_model:
     assert any(reading == "감사합니다" for reading in (heard.text, *heard.alternatives)), heard
 
 
+@pytest.mark.slow  # about 6 s: the Korean model loads
 def test_vosk_wakes_the_station_through_its_command_pass(korean_model: Path, guide: Guide) -> None:
     from voiceguide.converse import Session, Station, StationConfig
     from voiceguide.dialogue import Conversation
@@ -206,6 +210,7 @@ def test_vosk_gives_nothing_for_silence(korean_model: Path) -> None:
     assert heard.text == "" and heard.command == "" and heard.alternatives == ()
 
 
+@pytest.mark.slow  # about 6 s: the Korean model loads in a child
 def test_vosk_engine_is_chosen_when_a_model_is_given(korean_model: Path, tmp_path: Path) -> None:
     wav = tmp_path / "ko.wav"
     with wave.open(str(wav), "wb") as out:

@@ -336,6 +336,7 @@ def test_spoken_chat_opens_with_the_disclaimer_in_full_then_short(
         assert load_config().disclaimer_played
 
 
+@pytest.mark.slow  # about 17 s: a whole spoken session
 def test_a_spoken_session_at_home_hears_the_short_disclaimer_and_safety_first(tmp_path: Path, guide: Guide) -> None:
     """`voiceguide listen` on a scripted microphone: real recognition (PocketSphinx) of speech rendered by the
     Piper voice, real synthesis; a later session at home, so the short disclaimer opens it."""

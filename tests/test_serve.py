@@ -37,6 +37,9 @@ from .conftest import REPO
 from .speech import spoken
 from .test_cli import run
 
+# On one worker (pytest-xdist --dist loadgroup): one server for the module, not once a worker.
+pytestmark = pytest.mark.xdist_group("serve")
+
 SYMPTOMS = "what are the symptoms"
 RED_FLAG = "I can't feel my legs and I've lost control of my bladder"
 
@@ -250,6 +253,7 @@ def test_out_of_scope_is_not_handled_with_the_guides_reply(server: Served) -> No
 # --- asr -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # about 8 s: the engine loads in a child too
 def test_asr_hears_what_ask_audio_hears(server: Served, question: Audio, tmp_path: Path) -> None:
     wav = tmp_path / "question.wav"
     write_wav(wav, question)
@@ -262,6 +266,7 @@ def test_asr_hears_what_ask_audio_hears(server: Served, question: Audio, tmp_pat
     assert handle(server.uri, final_text(events)).data["text"].startswith("Symptoms")
 
 
+@pytest.mark.slow  # about 7 s: one transcription per format
 @pytest.mark.parametrize(("rate", "width", "channels"), [(48000, 4, 2), (16000, 1, 1), (44100, 2, 2)])
 def test_asr_converts_any_rate_width_and_channels(server: Served, question: Audio, guide: Guide,
                                                   rate: int, width: int, channels: int) -> None:
@@ -509,6 +514,7 @@ def test_nothing_said_is_logged_without_log_transcripts(server: Served) -> None:
 # --- timeouts, and words in the log when asked for ---------------------------------------------
 
 
+@pytest.mark.realtime
 @pytest.mark.slow
 def test_idle_connections_close_and_idle_conversations_are_forgotten(guide: Guide) -> None:
     served = Served("--idle-timeout", "1", "--conversation-idle", "2", "--log-transcripts", "--workers", "1")

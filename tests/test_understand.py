@@ -12,6 +12,7 @@ def intent_of(guide: Guide, text: str) -> str | None:
     return got.intent.name if got.understood and got.intent else None
 
 
+@pytest.mark.slow  # about 20 s: every one of some 48,000 template sentences
 def test_every_template_sentence_matches_its_own_intent(guide: Guide) -> None:
     wrong = []
     for intent in guide.intents.intents:

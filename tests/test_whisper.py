@@ -50,6 +50,9 @@ from voiceguide.whisper_models import (
 from .conftest import REPO
 from .speech import spoken
 
+# On one worker (pytest-xdist --dist loadgroup): one Whisper model load for the module, not once a worker.
+pytestmark = pytest.mark.xdist_group("whisper")
+
 HUB_REPO = "Systran/faster-whisper-tiny.en"
 
 
@@ -89,6 +92,7 @@ RARE = [("what is osteomyelitis", "fact.infection_kinds"), ("what is discitis", 
 """Questions whose one clue is a rare word of the article."""
 
 
+@pytest.mark.slow  # about 13 s: a second Whisper, six decodes
 def test_the_domain_prompt_makes_the_articles_rare_words_heard(guide: Guide, whisper: WhisperRecognizer,
                                                                said: dict[str, bytes], tiny: Path) -> None:
     plain = WhisperRecognizer(listening_vocabulary(guide), tiny, WhisperOptions(prompt=False))
