@@ -136,26 +136,32 @@ def babble_talkers(items: list[Item], index: int, voice: str) -> list[tuple[str,
     return [(items[(index + 7 * (k + 1)) % len(items)].text, others[k % len(others)]) for k in range(BABBLE_TALKERS)]
 
 
-def render(items: list[Item], voices: list[str], conditions: list[str]) -> None:
-    """Every WAV the run needs that is not cached yet (16 kHz mono)."""
+def voice_pairs(chosen: list[int], voices: list[str], rotate: bool) -> list[tuple[str, int]]:
+    """(voice, phrasing index) for each clip a run hears: every voice, or with ``rotate`` one voice a
+    phrasing, the voices taking turns (every voice, a third of the cost)."""
+    if rotate:
+        return [(voices[n % len(voices)], i) for n, i in enumerate(chosen)]
+    return [(v, i) for v in voices for i in chosen]
+
+
+def render(items: list[Item], pairs: list[tuple[str, int]], conditions: list[str]) -> None:
+    """Every WAV the run's clips need that is not cached yet (16 kHz mono)."""
     wanted: set[tuple[str, str]] = set()
-    for index, item in enumerate(items):
-        for voice in voices:
-            wanted.add((item.text, voice))
-            if "babble5" in conditions:
-                wanted.update(babble_talkers(items, index, voice))
+    for voice, index in pairs:
+        wanted.add((items[index].text, voice))
+        if "babble5" in conditions:
+            wanted.update(babble_talkers(items, index, voice))
     render_texts(sorted(wanted))
     effects = {"tempo+15": "tempo+15", "tempo-15": "tempo-15", "room15": "room"}
     for condition, effect in effects.items():
         if condition not in conditions:
             continue
-        for item in items:
-            for voice in voices:
-                out = cache_path(item.text, voice, effect)
-                if not out.exists():
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    subprocess.run(["sox", "-q", str(cache_path(item.text, voice)), str(out), *EFFECTS[effect],
-                                    "rate", str(RATE)], check=True)
+        for voice, index in pairs:
+            out = cache_path(items[index].text, voice, effect)
+            if not out.exists():
+                out.parent.mkdir(parents=True, exist_ok=True)
+                subprocess.run(["sox", "-q", str(cache_path(items[index].text, voice)), str(out), *EFFECTS[effect],
+                                "rate", str(RATE)], check=True)
 
 
 def render_texts(wanted: list[tuple[str, str]]) -> None:
@@ -395,10 +401,7 @@ def run_engine(args: argparse.Namespace) -> int:
                               voice_detector=args.voice_detector)
     run = Run(args, guide, recognizer, endpoint, Speech(EspeakSynthesizer()), {u.id: u for u in guide.content.units})
     typed = {items[i].text: Conversation(guide, ask_back=False).respond(items[i].text) for i in chosen}
-    voices = args.voices.split(",")
-    pairs = [(v, i) for v in voices for i in chosen]
-    if args.rotate:  # one voice a phrasing, the voices taking turns: every voice, a third of the cost
-        pairs = [(voices[n % len(voices)], i) for n, i in enumerate(chosen)]
+    pairs = voice_pairs(chosen, args.voices.split(","), args.rotate)
     results: dict[str, dict[str, object]] = {}
     for condition in args.conditions.split(","):
         tallies: dict[str, Tally] = {"all": Tally()}
@@ -517,9 +520,10 @@ def main() -> int:
     if args.engine_run:
         return run_engine(args)
     every_item = load_items(args.set)
-    items = [every_item[i] for i in chosen_items(every_item, args.every)]
+    chosen = chosen_items(every_item, args.every)
+    items = [every_item[i] for i in chosen]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
-    render(every_item, voices, conditions)  # babble talkers come from the whole set
+    render(every_item, voice_pairs(chosen, voices, args.rotate), conditions)  # babble talkers: the whole set
     if args.render_only:
         return 0
     print(f"{args.set} set ({'locked test' if args.set == 'test' else 'dev'}): {len(items)} phrasings "
