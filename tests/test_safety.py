@@ -157,14 +157,44 @@ GENERAL_ROUND_THREE = [
     "will I need painkillers after the operation",
 ]
 
+# Round four: the mechanisms found from the writers r10, r11 and u15 to u17, phrased here anew,
+# with our own shy and plain phrasings written blind before the held-out writers were read.
+REPORTS_ROUND_FOUR = [
+    "she's had an accident at the other end and never felt it",  # a bowel euphemism
+    "my mum's legs just went as she stood up",  # legs that simply went
+    "her knees gave way under her on the stairs",
+    "my dad is really confused tonight",  # someone else confused: a sign on its own
+    "he didn't know who I was for a minute",
+    "she's crying out in pain and I've never seen her like this",
+    "he's hot to the touch and his back is bad",  # fever, however it is felt
+    "there's fluid seeping from the stitches and I'm shivering",
+    "I feel numb where I sit",
+    "I keep trying to wee but nothing comes out",
+    "I think I'm going to pass out",
+    "the plumbing's stopped working since this morning",  # shy words for the bladder and below
+    "I've lost all feeling in my privates",
+    "I've been leaking from the front without knowing",
+    "I peed a bit without meaning to",
+    "his temperature is up and his back hurts the same as before they found it",  # a comparison is now
+]
+GENERAL_ROUND_FOUR = [
+    "my husband is anxious about the wound getting infected, will keyhole help",  # a worry is no report
+    "she had a fever and back pain before they diagnosed it, is that how it usually starts",
+    "my back has ached for weeks, could that be a sign",
+    "the catheter came out this morning, when can I go home",
+    "if the infection is really bad will they cut me open the old way",
+    "will my legs be weak after the operation",
+    "could my legs stop working after the op",
+]
 
-@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE)
+
+@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
-@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE)
+@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -191,7 +221,8 @@ def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_ca
     assert len([s for s in content.cannot_call.split(". ") if s]) == 1  # one short sentence
 
 
-@pytest.mark.parametrize("text", ["help me", "help me, I'm in agony", "please help", "somebody help me"])
+@pytest.mark.parametrize("text", ["help me", "help me, I'm in agony", "please help", "somebody help me",
+                                  "I'm scared, please get me some help"])
 def test_help_me_is_a_plea_that_then_says_how_to_hear_what_to_ask(ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)
     content = guide.content
@@ -201,7 +232,7 @@ def test_help_me_is_a_plea_that_then_says_how_to_hear_what_to_ask(ask: Ask, guid
 
 
 @pytest.mark.parametrize("text", ["help", "what can I ask", "can you help me decide about the operation",
-                                  "how does keyhole surgery help me"])
+                                  "how does keyhole surgery help me", "will anyone ring to see how I am after I leave"])
 def test_help_alone_and_help_with_something_are_not_a_plea(ask: Ask, text: str) -> None:
     assert not str(ask(text)["intent"]).startswith("safety.")
 
@@ -224,6 +255,12 @@ def test_the_urgent_message_is_spoken_with_its_label(guide: Guide) -> None:
     ("what are the risks of MISS for spinal infection", "risks"),
     ("what are the risks of keyhole surgery for a spinal infection", "risks"),
     ("is it safe, honestly? I'm a nervous wreck", "is_it_safe"), ("honestly, is it safe", "is_it_safe"),
+    # round four: a plea for a plain answer, the implants, a worse outcome, the infection coming back
+    ("be straight with me, what are the complications", "risks"), ("is it safe, tell me straight", "is_it_safe"),
+    ("could the screws work loose one day", "risks"), ("what side effects might she have from the metalwork", "risks"),
+    ("could the operation make things worse", "risks"), ("could my legs stop working after the op", "risks"),
+    ("might the infection come back afterwards", "success"), ("what are the odds it clears the infection", "success"),
+    ("is it guaranteed to work", "success"),
 ])
 def test_risk_and_safety_questions_get_the_honest_reply(ask: Ask, guide: Guide, text: str, reply: str) -> None:
     got = ask(text)

@@ -151,7 +151,7 @@ def test_the_trained_classifier_is_loaded_and_helps(guide: Guide) -> None:
     from voiceguide.guide import load_guide
     assert guide.understander.classifier is not None
     # A lay phrasing the concept overlap alone cannot place.
-    text = "who checks how i am doing after i leave"
+    text = "will i still be under the doctors after"
     alone = load_guide(classifier=False).understander.understand(text)
     blended = guide.understander.understand(text)
     assert blended.understood and blended.intent is not None and blended.intent.name == "fact.monitoring"
