@@ -35,6 +35,7 @@ from voiceguide.recognize import (
     choose_engine,
     engine_class,
 )
+from voiceguide.speak import PiperSynthesizer, Speech
 from voiceguide.understand import understand_heard
 from voiceguide.whisper_engine import WhisperOptions, WhisperRecognizer
 from voiceguide.whisper_models import (
@@ -78,7 +79,7 @@ def pcm(audio: Audio) -> bytes:
 @pytest.fixture(scope="module")
 def said() -> dict[str, bytes]:
     """Every phrase these tests speak, rendered once."""
-    phrases = [*(p for p, _ in RARE), "is discitis a kind of spinal infection", "stop", "hello guide",
+    phrases = ["what is osteomyelitis", "is discitis a kind of spinal infection", "stop", "hello guide",
                "tell me about", "the symptoms please"]
     return {p: pcm(spoken(p)) for p in phrases}
 
@@ -94,8 +95,11 @@ RARE = [("what is osteomyelitis", "fact.infection_kinds"), ("what is discitis", 
 
 @pytest.mark.slow  # about 13 s: a second Whisper, six decodes
 def test_the_domain_prompt_makes_the_articles_rare_words_heard(guide: Guide, whisper: WhisperRecognizer,
-                                                               said: dict[str, bytes], tiny: Path) -> None:
+                                                               tiny: Path) -> None:
     plain = WhisperRecognizer(listening_vocabulary(guide), tiny, WhisperOptions(prompt=False))
+    # Said as a person says them: the voice reads these words wrongly without the guide's lexicon.
+    person = Speech(PiperSynthesizer(variation=False), lexicon=guide.content.pronunciations)
+    said = {phrase: pcm(person.render(phrase)[0]) for phrase, _ in RARE}
 
     def answered(recognizer: WhisperRecognizer) -> list[str]:
         right = []

@@ -41,6 +41,8 @@ from .recognize import (
 Heard = tuple[str, float, tuple[str, ...]]
 """The words, Whisper's confidence, and its next-best readings."""
 NOTHING: Heard = ("", 0.0, ())
+HOP = 160
+"""Samples a feature frame advances (Whisper's 10 ms at 16 kHz)."""
 
 _ANNOTATION = re.compile(r"\([^)]*\)|\[[^\]]*\]|\*[^*]*\*|[♪♫]")
 """Whisper's notes on sounds ("(coughing)", "[MUSIC]"): not words anyone said."""
@@ -224,16 +226,24 @@ class WhisperRecognizer(Recognizer):
         if speech_ms < self.options.min_speech_ms:
             return NOTHING
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        features = self._model.feature_extractor(audio)
         full = self._model.feature_extractor.nb_max_frames
-        fit = math.ceil(features.shape[-1] / 100 + 1) * 100
-        heard = self._generate(features, min(full, max(fit, int(self.options.window_s * 100))), audio)
+        fit = math.ceil(len(audio) / HOP / 100 + 1) * 100
+        heard = self._generate(self._features(audio, min(full, max(fit, int(self.options.window_s * 100)))), audio)
         if _loops(heard[0]):
-            heard = self._generate(features, full, audio)
+            heard = self._generate(self._features(audio, full), audio)
         return heard
 
-    def _generate(self, features: Any, frames: int, audio: Any) -> Heard:
-        encoded = self._model.encode(_pad_or_trim(features, frames))
+    def _features(self, audio: Any, frames: int) -> Any:
+        """The encoder's input: ``frames`` of log-mel features. The window is padded with silent samples
+        before the features are taken, as Whisper was trained. Padded with zero features instead (a
+        level no recording has), tiny.en said most short questions twice; on the dev writers
+        (bench/speech_in.py --set dev --every 4 --rotate, 503 phrasings) this answered 89.5% against
+        88.7% clean and 79.9% against 77.7% in pink noise at 10 dB."""
+        padded = np.pad(audio, (0, max(0, frames * HOP - len(audio))))
+        return self._model.feature_extractor(padded)[:, :frames]
+
+    def _generate(self, features: Any, audio: Any) -> Heard:
+        encoded = self._model.encode(features)
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
         readings = max(1, self.options.readings)
@@ -245,7 +255,7 @@ class WhisperRecognizer(Recognizer):
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > self.options.no_speech and avg_logprob < self.options.min_logprob:
             return NOTHING
-        texts = [words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(ids))) for ids in result.sequences_ids]
+        texts = [_once(words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(ids)))) for ids in result.sequences_ids]
         text = texts[0]
         alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
         return text, math.exp(avg_logprob) if text else 0.0, alternatives
@@ -258,7 +268,12 @@ def _loops(text: str) -> bool:
     return any(runs.count(run) >= 3 for run in set(runs))
 
 
-def _pad_or_trim(features: Any, frames: int) -> Any:
-    if features.shape[-1] >= frames:
-        return features[:, :frames]
-    return np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
+def _once(text: str) -> str:
+    """A reading said over and over, once: in a window cut to the utterance, Whisper often repeats
+    the whole question until its token budget runs out ("what are the symptoms what are the symptoms
+    what are"). The shortest run of words that the reading repeats from its start, to its end."""
+    words = text.split()
+    for period in range(1, len(words) // 2 + 1):
+        if all(words[i] == words[i % period] for i in range(period, len(words))):
+            return " ".join(words[:period])
+    return text
