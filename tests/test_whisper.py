@@ -516,3 +516,12 @@ def test_the_trained_detector_ends_a_question_in_steady_noise(said: dict[str, by
 @pytest.mark.parametrize("kind", ["white", "pink", "hum", "cough", "knocks"])
 def test_the_trained_detector_takes_no_noise_for_speech(kind: str) -> None:
     assert list(Listener(Recording(), EndpointConfig(voice_detector="silero")).utterances(frames_of(noise(kind)))) == []
+
+
+def test_a_reading_said_over_and_over_is_kept_once() -> None:
+    from voiceguide.whisper_engine import _once
+
+    assert _once("what are the symptoms what are the symptoms what are") == "what are the symptoms"
+    assert _once("stop stop stop") == "stop"
+    assert _once("what is this what is that") == "what is this what is that"
+    assert _once("tell me more") == "tell me more" and _once("") == ""
