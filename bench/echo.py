@@ -11,6 +11,9 @@ utterance heard is judged two ways: by the rule used while the guide speaks (onl
 in, converse.cuts_in) and by a lax rule (anything understood). With ``--echo-cancel`` the guide
 records through PulseAudio's echo canceller (soundserver.EchoCanceller, WebRTC).
 
+An utterance the command pass alone heard as "stop" or "pause" is acted on at once, as the session
+does while the guide speaks (converse.cuts_in_at_once), and counts as a false barge-in under both rules.
+
 It also counts output underruns, each an audible gap in the guide's voice: the ALSA library's
 "underrun occurred" lines on stderr, and the output callback's underflow flags. The listener decodes in a
 child process as listen and station do (isolate.ProcessRecognizer); ``--in-process`` decodes in this
@@ -33,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 from tests.sound import Echo, ensure_pulse  # noqa: E402
 from voiceguide.app import App, Choices  # noqa: E402
 from voiceguide.config import Config  # noqa: E402
-from voiceguide.converse import cuts_in  # noqa: E402
+from voiceguide.converse import cuts_in, cuts_in_at_once  # noqa: E402
 from voiceguide.devices import DevicePlayer, microphone_frames  # noqa: E402
-from voiceguide.hearing import CaptureClock  # noqa: E402
+from voiceguide.hearing import CaptureClock, Utterance  # noqa: E402
 from voiceguide.soundserver import EchoCanceller  # noqa: E402
 from voiceguide.understand import understand_heard  # noqa: E402
 
@@ -91,14 +94,22 @@ def main() -> int:
     heard: list[tuple[str, bool, bool]] = []
     running = True
 
+    def at_once(utterance: Utterance) -> bool:
+        return cuts_in_at_once(guide.understander, utterance)
+
     def listen() -> None:
         capture = CaptureClock()  # as listen and station time speech
         listener = app.listener(recognizer, capture)
         for frame in microphone_frames("pulse", clock=capture):
             if not running:
                 return
-            utterance = listener.feed(frame)
-            if utterance is not None and utterance.transcript.text:
+            # Every utterance is over the guide: decided as Session.early decides, on the command pass
+            # alone when that heard "stop" or "pause", else on the engine's words.
+            utterance = listener.feed(frame, early=at_once)
+            if utterance is not None and utterance.early:
+                heard.append((utterance.transcript.command, True, True))
+                print(f"  acted on from the command pass alone: {utterance.transcript.command!r}")
+            elif utterance is not None and utterance.transcript.text:
                 t = utterance.transcript
                 got = understand_heard(guide.understander, t.text, t.command, t.alternatives)
                 heard.append((t.text, cuts_in(got), got.understood))

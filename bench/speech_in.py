@@ -28,7 +28,9 @@ and every stop and pause; --rotate speaks each in one voice, the voices taking t
 for every 4th phrasing (--latency-every) and every stop and pause, the clip is fed in real
 time, and the figure is the end-of-utterance decision to the first answer sample
 synthesised (questions), or to the decision (stop and pause: the player stops at its next 10 ms
-block, bench/speech_out.py). Noise alone (pink, white, brown, hum, a cough, knocks) must get no
+block, bench/speech_out.py). A stop or pause is heard as said while the guide speaks: decided on the
+engine's streaming command pass alone when that heard one (converse.cuts_in_at_once, as
+Session.early), else on the engine's words. Noise alone (pink, white, brown, hum, a cough, knocks) must get no
 words at all.
 """
 
@@ -100,6 +102,8 @@ class Tally:
     agree: int = 0
     latencies: list[float] = field(default_factory=list)
     stop_latencies: list[float] = field(default_factory=list)
+    stop_early: int = 0
+    """Of the stops and pauses timed, those decided on the command pass alone (no wait for the words)."""
     waits: list[float] = field(default_factory=list)
     """Of each question's latency, the wait for the recogniser's transcript after the end was decided (ms)."""
 
@@ -136,16 +140,17 @@ def babble_talkers(items: list[Item], index: int, voice: str) -> list[tuple[str,
     return [(items[(index + 7 * (k + 1)) % len(items)].text, others[k % len(others)]) for k in range(BABBLE_TALKERS)]
 
 
-def voice_pairs(chosen: list[int], voices: list[str], rotate: bool) -> list[tuple[str, int]]:
-    """(voice, phrasing index) for each clip a run hears: every voice, or with ``rotate`` one voice a
-    phrasing, the voices taking turns (every voice, a third of the cost)."""
+def spoken_pairs(chosen: list[int], voices: list[str], rotate: bool) -> list[tuple[str, int]]:
+    """(voice, phrasing) for every clip of a run: each chosen phrasing in every voice, or with
+    ``rotate`` in one voice, the voices taking turns (every voice, a third of the cost)."""
     if rotate:
         return [(voices[n % len(voices)], i) for n, i in enumerate(chosen)]
     return [(v, i) for v in voices for i in chosen]
 
 
 def render(items: list[Item], pairs: list[tuple[str, int]], conditions: list[str]) -> None:
-    """Every WAV the run's clips need that is not cached yet (16 kHz mono)."""
+    """Every WAV the run needs that is not cached yet (16 kHz mono): the phrasings of ``pairs`` in
+    their voices and, for babble, their talkers (taken from the whole set ``items``)."""
     wanted: set[tuple[str, str]] = set()
     for voice, index in pairs:
         wanted.add((items[index].text, voice))
@@ -157,11 +162,12 @@ def render(items: list[Item], pairs: list[tuple[str, int]], conditions: list[str
         if condition not in conditions:
             continue
         for voice, index in pairs:
-            out = cache_path(items[index].text, voice, effect)
+            text = items[index].text
+            out = cache_path(text, voice, effect)
             if not out.exists():
                 out.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run(["sox", "-q", str(cache_path(items[index].text, voice)), str(out), *EFFECTS[effect],
-                                "rate", str(RATE)], check=True)
+                subprocess.run(["sox", "-q", str(cache_path(text, voice)), str(out), *EFFECTS[effect],
+                               "rate", str(RATE)], check=True)
 
 
 def render_texts(wanted: list[tuple[str, str]]) -> None:
@@ -330,6 +336,7 @@ class Run:
 def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool):  # type: ignore[no-untyped-def]
     """One clip through the endpointer and the engine, as the guide hears it: the reply, the words
     heard, and when ``paced`` the latency ("question" or "stop", ms)."""
+    from voiceguide.converse import cuts_in_at_once
     from voiceguide.dialogue import Conversation
     from voiceguide.hearing import Listener, frames_of
     from voiceguide.understand import understand_heard
@@ -339,12 +346,18 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     heard = []
     latency = None
     stop_like = stop_or_pause(item)
+
+    def over_the_guide(utterance) -> bool:  # type: ignore[no-untyped-def]
+        """A stop or pause is said while the guide speaks: decided as Session.early decides it."""
+        return cuts_in_at_once(guide.understander, utterance)  # type: ignore[attr-defined]
+
+    early = over_the_guide if stop_like else None
     due = time.perf_counter()
     for frame_no, frame in enumerate(front_end(run.args.front_end, frames_of(clip.tobytes()))):
         if paced:  # at the pace of a real microphone, so that early decoding has the time it would have
             due += 0.01
             time.sleep(max(0.0, due - time.perf_counter()))
-        utterance = listener.feed(frame)
+        utterance = listener.feed(frame, early=early)
         if utterance is None:
             continue
         heard.append(utterance)
@@ -355,13 +368,14 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
             latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000,
-                       (utterance.decoded_at - utterance.ended_at) * 1000)
+                       (utterance.decoded_at - utterance.ended_at) * 1000, utterance.early)
             if frame_no * 160 >= speech_end:
                 break
     last = listener.flush()
     if last is not None:
         heard.append(last)
-    text = " ".join(u.transcript.text for u in heard).strip()
+    # What the guide acted on: an utterance decided on the command pass alone stands for its reading.
+    text = " ".join(u.transcript.command if u.early else u.transcript.text for u in heard).strip()
     one = heard[0].transcript if len(heard) == 1 else None
     understanding = understand_heard(guide.understander, text, one.command if one else "",  # type: ignore[attr-defined]
                                      one.alternatives if one else ())
@@ -401,7 +415,7 @@ def run_engine(args: argparse.Namespace) -> int:
                               voice_detector=args.voice_detector)
     run = Run(args, guide, recognizer, endpoint, Speech(EspeakSynthesizer()), {u.id: u for u in guide.content.units})
     typed = {items[i].text: Conversation(guide, ask_back=False).respond(items[i].text) for i in chosen}
-    pairs = voice_pairs(chosen, args.voices.split(","), args.rotate)
+    pairs = spoken_pairs(chosen, args.voices.split(","), args.rotate)
     results: dict[str, dict[str, object]] = {}
     for condition in args.conditions.split(","):
         tallies: dict[str, Tally] = {"all": Tally()}
@@ -427,6 +441,8 @@ def run_engine(args: argparse.Namespace) -> int:
                     (t.stop_latencies if latency[0] == "stop" else t.latencies).append(latency[1])
                     if latency[0] == "question":
                         t.waits.append(latency[2])
+                    else:
+                        t.stop_early += latency[3]
             if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
                 print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
                       f"heard {text!r} -> {reply.intent}", file=sys.stderr)
@@ -481,7 +497,7 @@ def _figures(t: Tally) -> dict[str, object]:
         "latency_p95_ms": p95(t.latencies), "latency_median_ms": float(np.median(t.latencies)) if t.latencies
         else float("nan"), "latency_n": len(t.latencies),
         "stop_p95_ms": p95(t.stop_latencies), "stop_median_ms": float(np.median(t.stop_latencies))
-        if t.stop_latencies else float("nan"), "stop_n": len(t.stop_latencies),
+        if t.stop_latencies else float("nan"), "stop_n": len(t.stop_latencies), "stop_early": t.stop_early,
         "wait_p95_ms": p95(t.waits), "wait_median_ms": float(np.median(t.waits)) if t.waits else float("nan"),
     }
 
@@ -523,7 +539,7 @@ def main() -> int:
     chosen = chosen_items(every_item, args.every)
     items = [every_item[i] for i in chosen]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
-    render(every_item, voice_pairs(chosen, voices, args.rotate), conditions)  # babble talkers: the whole set
+    render(every_item, spoken_pairs(chosen, voices, args.rotate), conditions)
     if args.render_only:
         return 0
     print(f"{args.set} set ({'locked test' if args.set == 'test' else 'dev'}): {len(items)} phrasings "
@@ -560,7 +576,8 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
               f"{f['rejected']}/{f['out_of_scope']} ({f['rejected'] / max(1, f['out_of_scope']):.0%}) | "
               f"{f['latency_p95_ms']:.0f} ms ({f['latency_median_ms']:.0f}) [{f['wait_p95_ms']:.0f} "
               f"({f['wait_median_ms']:.0f})] n={f['latency_n']} | "
-              f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']} |")
+              f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']}, "
+              f"{f.get('stop_early', 0)} on the command pass alone |")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ def test_a_child_process_hears_what_the_engine_hears_in_process(engine: str, nam
     try:
         assert there.recognize(pcm) == here.recognize(pcm)
         assert there.recognize(pcm).text  # and again: the child keeps serving
+        # PocketSphinx streams its words too: no reading comes sooner (and no round trip asks for one).
+        assert (there.command() is None) == (here.command() is None) == (engine == "pocketsphinx")
     finally:
         there.close()
 
@@ -36,16 +38,24 @@ def test_an_engine_that_cannot_open_is_one_clear_error(tmp_path: Path) -> None:
         ProcessRecognizer(missing)
 
 
-def test_the_early_decode_is_started_in_the_child_too() -> None:
+def test_the_early_decode_and_the_command_pass_reach_the_child_too() -> None:
     """The listener's silence() reaches the engine in the child: what it decoded when the
-    silence began stands, though more audio came after (see test_whisper)."""
+    silence began stands, though more audio came after (see test_whisper). So does command():
+    the command pass's reading comes back at once, and after drop() the child serves on."""
     recognizer, _ = App(Config(engine="whisper")).recognizer(isolated=True)
+    stop = spoken("stop").resampled(16000).to_bytes()
     try:
         recognizer.start()
-        recognizer.accept(spoken("stop").resampled(16000).to_bytes())
+        recognizer.accept(stop)
         recognizer.silence(True)
         recognizer.accept(spoken("what are the symptoms").resampled(16000).to_bytes())
         assert recognizer.finish().text == "stop"
+        recognizer.start()
+        recognizer.accept(stop)
+        recognizer.silence(True)
+        assert recognizer.command() == "stop"
+        recognizer.drop()
+        assert recognizer.recognize(stop).text == "stop"
     finally:
         recognizer.close()
 

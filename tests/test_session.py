@@ -13,6 +13,7 @@ from voiceguide.app import App
 from voiceguide.config import Config
 from voiceguide.converse import DECISIONS, Session, Station, StationConfig, Turn
 from voiceguide.hearing import FRAME_BYTES, EndpointConfig, Listener, first_utterance
+from voiceguide.recognize import Transcript
 
 from .fakes import FrameClock, FramePlayer, Quiet, Room, Say, ScriptedRecognizer
 
@@ -145,3 +146,80 @@ def test_a_quiet_microphone_times_out() -> None:
     assert first_utterance(listener, silence, timeout_s=2.0) is None
     assert next(silence) is not None  # it stopped after two seconds of audio, not at the end
     assert sum(1 for _ in silence) == 100_000 - 200 - 1
+
+
+class CommandFirst(ScriptedRecognizer):
+    """A scripted engine whose command pass streams and whose words come only with finish(), as
+    Whisper's do: records which of the two each utterance was decided on."""
+
+    engine = "command-first"
+
+    def __init__(self, room: Room, echo_text: str = "") -> None:
+        super().__init__(room, echo_text)
+        self.calls: list[str] = []
+
+    def start(self) -> None:
+        super().start()
+        self.calls.append("start")
+
+    def command(self) -> str | None:
+        self.calls.append("command")
+        return super().finish().command
+
+    def drop(self) -> None:
+        self.calls.append("drop")
+
+    def finish(self) -> Transcript:
+        self.calls.append("words")
+        return super().finish()
+
+
+def converse_command_first(app: App, script: list[Say | Quiet], echo_gain: float = 0.0,
+                           echo_text: str = "") -> tuple[Session, CommandFirst, list[list[str]]]:
+    """A home session over ``script`` on CommandFirst; the calls for each utterance."""
+    clock = FrameClock()
+    room = Room(echo_gain)
+    recognizer = CommandFirst(room, echo_text)
+    player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
+    session = app.session(app.conversation(home=False), Listener(recognizer, EndpointConfig(), clock=clock), player)
+    session.run(room.frames(script, player))
+    calls, utterances = recognizer.calls, []
+    for call in calls:
+        if call == "start":
+            utterances.append([])
+        else:
+            utterances[-1].append(call)
+    return session, recognizer, utterances
+
+
+def test_a_stop_over_the_guide_is_acted_on_from_the_command_pass_without_the_words(app: App) -> None:
+    session, _, calls = converse_command_first(app, [
+        Say("what are the symptoms"), Say("stop", over_ms=800, seconds=0.3),
+        Say("tell me more"), Say("pause please", over_ms=500, seconds=0.5), Say("resume", seconds=0.4)])
+    assert [(t.transcript, t.intent, t.decision) for t in session.turns] == [
+        ("what are the symptoms", "fact.symptoms", "answered"), ("stop", "control.stop", "barge_in"),
+        ("tell me more", "control.more", "answered"), ("pause please", "control.pause", "barge_in"),
+        ("resume", "control.resume", "answered")]
+    # A stop or a pause over the guide never waits for the words; everything else gets them.
+    assert calls == [["command", "words"], ["command", "drop"], ["command", "words"], ["command", "drop"],
+                     ["command", "words"]]
+
+
+def test_what_the_command_pass_hears_as_anything_else_over_the_guide_waits_for_the_words(app: App) -> None:
+    # The guide's own echo, heard by the command pass as a command ("speaking faster"), and a question
+    # said over the answer: neither is decided on the command pass, and neither cuts in.
+    session, _, calls = converse_command_first(app, [Say("what are the symptoms"),
+                                                     Say("what is recovery like", over_ms=800), Quiet(0.5)],
+                                               echo_gain=0.5, echo_text="speaking faster")
+    decisions = [t.decision for t in session.turns]
+    assert decisions[0] == "answered" and "barge_in" not in decisions and "ignored_echo" in decisions
+    assert calls and all(c == ["command", "words"] for c in calls)
+    assert session.conversation.state.settings.rate_step == Config().rate_step
+
+
+def test_a_stop_when_the_guide_is_silent_is_heard_in_full(app: App) -> None:
+    # Only over the guide is anything decided early: said to a silent guide, every utterance gets the words.
+    session, _, calls = converse_command_first(app, [Say("stop", seconds=0.3), Say("what are the symptoms")])
+    assert [(t.intent, t.decision) for t in session.turns] == [("control.stop", "answered"),
+                                                              ("fact.symptoms", "answered")]
+    assert calls == [["command", "words"], ["command", "words"]]

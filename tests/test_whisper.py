@@ -22,10 +22,13 @@ import pytest
 from voiceguide.app import App, listening_vocabulary
 from voiceguide.audio import Audio, concat, silence
 from voiceguide.config import Config, load_config
+from voiceguide.converse import Session
+from voiceguide.dialogue import Conversation
 from voiceguide.errors import DataError
 from voiceguide.guide import Guide
 from voiceguide.hearing import EndpointConfig, Listener, frames_of
 from voiceguide.models import ModelError
+from voiceguide.playback import FrameClock, FramePlayer
 from voiceguide.recognize import (
     ENGINES,
     SAMPLE_RATE,
@@ -35,7 +38,7 @@ from voiceguide.recognize import (
     choose_engine,
     engine_class,
 )
-from voiceguide.speak import PiperSynthesizer, Speech
+from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
 from voiceguide.understand import understand_heard
 from voiceguide.whisper_engine import WhisperOptions, WhisperRecognizer
 from voiceguide.whisper_models import (
@@ -525,3 +528,28 @@ def test_a_reading_said_over_and_over_is_kept_once() -> None:
     assert _once("stop stop stop") == "stop"
     assert _once("what is this what is that") == "what is this what is that"
     assert _once("tell me more") == "tell me more" and _once("") == ""
+
+
+def test_a_spoken_stop_over_the_guide_is_decided_on_the_command_pass_without_whisper(
+        guide: Guide, whisper: WhisperRecognizer, said: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide speaks and a person says "stop" over it: the PocketSphinx command pass's reading
+    decides it, and Whisper's words are never waited for. (The guide's echo is bench/echo.py's.)"""
+    clock = FrameClock()
+    speech = Speech(EspeakSynthesizer())
+    player = FramePlayer(speech.synthesizer.sample_rate, clock)
+    session = Session(Conversation(guide), Listener(whisper, EndpointConfig(voice_detector="silero"), clock=clock),
+                      speech, player)
+    answer = session.say(guide.content.topic("symptoms").detail)
+
+    def words() -> Transcript:
+        raise AssertionError("the stop waited for Whisper's words")
+
+    monkeypatch.setattr(whisper, "finish", words)
+    turns = []
+    for frame in frames_of(bytes(SAMPLE_RATE) + said["stop"] + bytes(SAMPLE_RATE)):
+        player.tick()  # the guide's voice goes on while the person speaks
+        utterance = session.hear(frame)
+        if utterance is not None:
+            turns.append(session.turn(utterance))
+    assert [(t.transcript, t.intent, t.decision) for t in turns] == [("stop", "control.stop", "barge_in")]
+    assert answer.done and answer.interrupted

@@ -3,7 +3,8 @@
 A :class:`Session` listens all the time, also while the guide speaks. Any
 understood utterance acts at once: a control ("stop", "pause", "slower")
 on the answer playing, a question by cutting it off and answering. While
-the guide speaks only "stop" and "pause" cut in (see BARGE_IN): anything
+the guide speaks only "stop" and "pause" cut in (see BARGE_IN), acted on as
+soon as the engine's streaming command pass hears them (cuts_in_at_once): anything
 else is taken for the guide's own voice leaking into the microphone. Each turn can be logged as one JSON
 event: transcript, intent, answer, interrupted, latency_ms,
 trailing_silence_ms.
@@ -26,7 +27,7 @@ from .hearing import FRAME_BYTES, FRAME_MS, Listener, Utterance, frames_of
 from .playback import FramePlayer, Playback, StreamPlayer, earcon
 from .recognize import SAMPLE_RATE
 from .speak import Sentence, Speech
-from .understand import Understanding, understand_heard
+from .understand import Understander, Understanding, understand_heard
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class Turn:
     """One utterance and what the guide did with it. Every utterance makes one, ignored ones too."""
 
     transcript: str
+    """The engine's words; for an utterance decided on the command pass alone (Utterance.early), what
+    that pass heard."""
     intent: str | None
     answer: str
     """What the guide said in reply; empty when it said nothing."""
@@ -80,6 +83,16 @@ measured with bench/conversation.py, any command let the echo cut in on one answ
 def cuts_in(understanding: Understanding) -> bool:
     """This utterance may interrupt the guide while it speaks."""
     return understanding.understood and understanding.intent is not None and understanding.intent.name in BARGE_IN
+
+
+def cuts_in_at_once(understander: Understander, utterance: Utterance) -> bool:
+    """The engine's streaming command pass alone heard "stop" or "pause" (one of the listener's
+    command phrases, exactly) in this utterance: while the guide speaks that is acted on at once,
+    without waiting for the engine's words (Whisper's take hundreds of milliseconds; seconds on a
+    busy machine). The pass hears only utterances short enough to be a command; anything else waits
+    for the words."""
+    heard = utterance.transcript
+    return cuts_in(understand_heard(understander, "", heard.command))
 
 
 class Session:
@@ -154,13 +167,18 @@ class Session:
         if not self._listening():
             return None
         try:
-            utterance = self.listener.feed(frame)
+            utterance = self.listener.feed(frame, early=self.early)
         except Exception:
             log.exception("could not decode an utterance; carrying on")
             return None
         if utterance is not None:
             self._talk_open = False
         return utterance
+
+    def early(self, utterance: Utterance) -> bool:
+        """Decide ``utterance`` on the command pass's reading alone (Listener.feed): a stop or a
+        pause said over the guide, the only utterances that cut in then (see cuts_in_at_once)."""
+        return self.over_the_guide(utterance) and cuts_in_at_once(self.conversation.guide.understander, utterance)
 
     def run(self, frames: Iterable[bytes]) -> None:
         """Listen to ``frames`` until they end or the listener says goodbye."""
@@ -215,7 +233,8 @@ class Session:
                 self.player.await_first_sample(playback)
                 if playback.timing.first_sample is not None:
                     latency = (playback.timing.first_sample - utterance.ended_at) * 1000
-        turn = Turn(heard.text, reply.intent if reply else None, reply.text if reply else "",
+        said = heard.command if utterance.early else heard.text
+        turn = Turn(said, reply.intent if reply else None, reply.text if reply else "",
                     decision == "barge_in", latency, self.listener.config.trailing_silence_ms, decision)
         if decision.startswith("ignored"):
             log.debug("%s: %r", decision, heard.text)

@@ -74,6 +74,9 @@ class Utterance:
     clock moves with the frames, not while decoding)."""
     reason: str
     """"silence", "max_length" or "end_of_input"."""
+    early: bool = False
+    """Decided on the engine's streaming command pass alone, without waiting for its words: the
+    transcript holds that pass's reading and no words (see Listener.feed)."""
 
 
 def level_dbfs(frame: bytes) -> float:
@@ -122,8 +125,13 @@ class Listener:
         """An utterance has begun and not yet ended."""
         return self._in_speech
 
-    def feed(self, frame: bytes) -> Utterance | None:
-        """Take one 10 ms frame; an Utterance when one has just ended."""
+    def feed(self, frame: bytes, early: Callable[[Utterance], bool] | None = None) -> Utterance | None:
+        """Take one 10 ms frame; an Utterance when one has just ended.
+
+        When one ends and the engine has a streaming command pass whose words come sooner than its
+        own (Recognizer.command), ``early`` is asked about the utterance as that pass heard it
+        (Utterance.early); if it says True, that is the utterance, and the engine's own decode
+        is dropped, not waited for."""
         level = level_dbfs(frame)
         if self.detector is not None:  # fed every frame: it keeps state
             voiced = self.detector(frame) and level >= self.config.min_level_dbfs
@@ -148,9 +156,9 @@ class Listener:
         if self._silence * FRAME_MS == self.config.speculate_after_ms:
             self.recognizer.silence(True)
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
-            return self._end("silence")
+            return self._end("silence", early)
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:
-            return self._end("max_length")
+            return self._end("max_length", early)
         return None
 
     def flush(self) -> Utterance | None:
@@ -180,13 +188,19 @@ class Listener:
             self.recognizer.accept(frame)
         self._pre_roll.clear()
 
-    def _end(self, reason: str) -> Utterance:
+    def _end(self, reason: str, early: Callable[[Utterance], bool] | None = None) -> Utterance:
         ended = self.clock()
         self._in_speech = False  # first: a failing decoder must not leave the listener mid-utterance
         self._run = 0
+        duration = self._frames * FRAME_MS / 1000
+        if early is not None and (command := self.recognizer.command()) is not None:
+            heard = Utterance(Transcript("", 0.0, command=command), duration, self._started_at, ended,
+                              self._voiced_at, self.clock(), reason, early=True)
+            if early(heard):
+                self.recognizer.drop()
+                return heard
         transcript = self.recognizer.finish()
-        return Utterance(transcript, self._frames * FRAME_MS / 1000, self._started_at, ended, self._voiced_at,
-                         self.clock(), reason)
+        return Utterance(transcript, duration, self._started_at, ended, self._voiced_at, self.clock(), reason)
 
     def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
         """Every utterance in a stream of frames."""

@@ -46,7 +46,9 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
     except Exception as exc:  # the parent reports it in one line
         conn.send(("error", str(exc)))
         return
-    conn.send(("ready", (recognizer.engine, which)))
+    # Whether the engine hears commands sooner than its words: when not, command() needs no round trip.
+    sooner = type(recognizer).command is not Recognizer.command
+    conn.send(("ready", (recognizer.engine, which, sooner)))
     while True:
         try:
             message = conn.recv()
@@ -63,11 +65,15 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
                 recognizer.start()
             elif kind == "finish":
                 conn.send(("transcript", recognizer.finish()))
+            elif kind == "command":
+                conn.send(("command", recognizer.command()))
+            elif kind == "drop":
+                recognizer.drop()
             elif kind == "call":
                 conn.send(("result", getattr(recognizer, message[1])(*message[2])))
         except Exception as exc:
             log.exception("the recogniser failed")
-            if kind in ("finish", "call"):
+            if kind in ("finish", "command", "call"):
                 conn.send(("error", str(exc)))
 
 
@@ -85,7 +91,7 @@ class ProcessRecognizer(Recognizer):
         if kind != "ready":
             self.close()
             raise RecognizerError(str(value))
-        self.engine, self.which = value
+        self.engine, self.which, self._sooner = value
 
     def _receive(self, timeout: float) -> tuple[str, Any]:
         if not self._conn.poll(timeout):
@@ -118,6 +124,19 @@ class ProcessRecognizer(Recognizer):
             raise RecognizerError(f"the speech recogniser failed: {value}")
         transcript: Transcript = value
         return transcript
+
+    def command(self) -> str | None:
+        if not self._sooner:
+            return None
+        self._send("command")
+        kind, value = self._receive(FINISH_TIMEOUT_S)
+        if kind != "command":
+            raise RecognizerError(f"the speech recogniser failed: {value}")
+        heard: str | None = value
+        return heard
+
+    def drop(self) -> None:
+        self._send("drop")
 
     def call(self, method: str, *args: object) -> object:
         """Call another method of the real recogniser (an engine's own extra) and return its result."""

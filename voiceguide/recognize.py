@@ -114,6 +114,15 @@ class Recognizer(ABC):
     def finish(self) -> Transcript:
         """End the utterance and return what was heard."""
 
+    def command(self) -> str | None:
+        """End the utterance for a streaming command pass and return what it heard, at once, while
+        the engine's own words may still be decoding; None when the engine has no such pass, or its
+        words are no slower than the pass's (an engine that streams). finish() or drop() follows."""
+        return None
+
+    def drop(self) -> None:  # noqa: B027 (optional: only an engine with a command() has work to drop)
+        """The utterance was decided on command() alone: its words are not wanted."""
+
     def silence(self, started: bool) -> None:  # noqa: B027 (optional hook: most engines stream)
         """Trailing silence has started (True): the utterance may be over, and an engine that
         decodes at the end may begin now on what it has. Speech resumed (False): that work

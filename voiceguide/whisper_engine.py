@@ -5,7 +5,9 @@ answer is ready when the end of the utterance is decided, decoding starts
 speculatively when the trailing silence begins (:meth:`silence`) and is
 thrown away if speech resumes. What must be instant streams beside it: a
 PocketSphinx command pass (the listener's commands and the wake phrase),
-whose reading is offered as ``Transcript.command``.
+whose reading is offered as ``Transcript.command``, and at once by
+:meth:`command`, before Whisper's words: while the guide speaks, a "stop"
+is acted on from it (hearing.Listener.feed, converse.Session.early).
 
 The guide's vocabulary reaches Whisper as a prompt naming the subject and
 its rare words ("osteomyelitis", "discitis", "debridement"). A prompted
@@ -161,6 +163,8 @@ class WhisperRecognizer(Recognizer):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._pcm = bytearray()
         self._speculation: Future[Heard] | None = None
+        self._command: str | None = None
+        """The command pass's reading once command() has ended it, for finish()."""
         self._decode(bytes(SAMPLE_RATE // 2 * 2), math.inf)  # the first decode allocates: now, not on a question
 
     @classmethod
@@ -190,6 +194,7 @@ class WhisperRecognizer(Recognizer):
         if self._speculation is not None:
             self._speculation.cancel()
         self._speculation = None
+        self._command = None
         self._check.reset()
         if self._commands is not None:
             self._commands.start()
@@ -210,10 +215,25 @@ class WhisperRecognizer(Recognizer):
     def _submit(self) -> Future[Heard]:
         return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms)
 
+    def command(self) -> str | None:
+        """The command pass's reading, at once: Whisper's words come only when its decode is done."""
+        if self._commands is None:
+            return None
+        if self._command is None:
+            self._command = self._commands.finish()
+        return self._command
+
+    def drop(self) -> None:
+        self.command()  # the command pass's utterance is ended either way
+        # A decode not yet begun is dropped; one begun runs to its end (it cannot be interrupted) unread.
+        if self._speculation is not None:
+            self._speculation.cancel()
+        self._speculation = None
+
     def finish(self) -> Transcript:
         job = self._speculation or self._submit()
         self._speculation = None
-        command = self._commands.finish() if self._commands is not None else ""
+        command = self.command() or ""
         text, confidence, alternatives = job.result()
         return Transcript(text, confidence, command=command, alternatives=alternatives)
 
