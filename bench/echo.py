@@ -83,7 +83,6 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ensure_pulse()
-    os.environ.setdefault("PULSE_LATENCY_MSEC", "30")
     app = App(Config(), Choices(engine=args.engine))
     guide, speech = app.guide, app.speech
     recognizer, which = app.recognizer(isolated=not args.in_process)

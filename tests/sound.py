@@ -58,7 +58,7 @@ def ensure_pulse() -> bool:
             _pactl("load-module", "module-null-sink", f"sink_name={name}")
         _pactl("set-sink-volume", name, "100%")
         _pactl("set-source-volume", f"{name}.monitor", "100%")
-    os.environ.setdefault("PULSE_LATENCY_MSEC", "30")  # as the command line sets it
+    os.environ.pop("PULSE_LATENCY_MSEC", None)  # it would unmatch the server's buffer and ALSA's (devices.DevicePlayer)
     os.environ["PULSE_SINK"] = "speaker"
     os.environ["PULSE_SOURCE"] = "mic.monitor"
     return started

@@ -7,14 +7,19 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 
+from voiceguide import devices
+from voiceguide.audio import Audio
 from voiceguide.devices import DevicePlayer, Microphone, NoAudioDevice, RecordingTimes
 from voiceguide.hearing import CaptureClock
-from voiceguide.playback import FramePlayer, RecordingPlayer, earcon
-from voiceguide.speak import EspeakSynthesizer, Speech
+from voiceguide.playback import FramePlayer, Playback, RecordingPlayer, earcon
+from voiceguide.speak import EspeakSynthesizer, Sentence, Speech
 
 from .conftest import REPO
 from .sound import RATE, Recorder, sounding_seconds
@@ -63,6 +68,26 @@ def test_pause_resumes_at_the_start_of_the_sentence(speech: Speech) -> None:
     n = len(first.samples)
     found = any((audio[i : i + n] == first.samples).all() for i in range(0, len(audio) - n, 220))
     assert found and not playback.interrupted
+
+
+def test_pause_restarts_the_sentence_being_heard_not_the_one_read_ahead() -> None:
+    """A device reads ahead of what sounds: a pause in the last words of one sentence, once the next
+    has begun to be read, restarts the one being heard."""
+    now = [0.0]
+    sentences = [Sentence(text, Audio(np.full(500, value, np.int16), 1000)) for text, value in (("one", 1), ("two", 2))]
+    playback = Playback(sentences, 1000, clock=lambda: now[0])
+    block = playback.read(600, wait=True, ahead_s=0.3)  # "one" sounds from 0.3 s to 0.8 s, then "two"
+    assert block is not None and playback.played == ["one", "two"]
+    now[0] = 0.5
+    playback.pause()
+    playback.resume()
+    again = playback.read(600, wait=True)  # "one" again from 0.5 s, "two" from 1.0 s
+    assert again is not None and (again[:500] == 1).all() and (again[500:] == 2).all()
+    assert playback.played == ["one", "two"]
+    now[0] = 1.2
+    playback.pause()
+    playback.resume()
+    assert (playback.read(500, wait=True) == 2).all()
 
 
 def test_earcons_are_short_distinct_tones() -> None:
@@ -206,3 +231,135 @@ def test_recording_times_come_from_the_device_clock_and_never_go_back() -> None:
     nonsense = RecordingTimes("mic")
     assert nonsense.recorded(100.0, 50.0, 0.0) == 100.0  # no ADC time: timed on arrival, for good
     assert nonsense.recorded(100.1, 50.1, 50.05) == 100.1
+
+
+def tone(seconds: float, rate: int = 22050) -> Sentence:
+    t = np.arange(round(seconds * rate)) / rate
+    return Sentence("tone", Audio((0.5 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), rate))
+
+
+class FakeOutputStream:
+    """PortAudio's blocking output stream as the speaker's writer uses it: a queue ten blocks deep;
+    the speaker plays its oldest block whenever the writer finds it full (ten times real time)."""
+
+    def __init__(self, events: list[tuple[str, Any]], blocksize: int, **_: object) -> None:
+        self.events = events
+        self.blocksize = blocksize
+        self.queue: list[np.ndarray] = []
+
+    @property
+    def write_available(self) -> int:
+        free = (10 - len(self.queue)) * self.blocksize
+        if free < self.blocksize:
+            time.sleep(0.001)
+            self.events.append(("played", self.queue.pop(0)))
+            free += self.blocksize
+        return free
+
+    def write(self, block: np.ndarray) -> bool:
+        self.queue.append(block.copy())
+        return False
+
+    def start(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        self.events.append(("dropped", self.queue))
+        self.queue = []
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_speaker_drops_what_it_has_queued_when_the_answer_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sound is queued ahead of the device (so that a late writer is never heard), and a stop, a pause
+    or a new answer drops it: nothing of the cut-off answer sounds after it."""
+    events: list[tuple[str, Any]] = []
+    fake = SimpleNamespace(PortAudioError=OSError, query_devices=lambda *_: {"name": "fake speaker"},
+                           OutputStream=lambda **kw: FakeOutputStream(events, **kw))
+    monkeypatch.setattr(devices, "sounddevice_module", lambda: fake)
+
+    def played_loud() -> int:
+        return sum(1 for kind, block in events if kind == "played" and np.abs(block).max() > 0)
+
+    def cut_off(action: Callable[[], object]) -> tuple[list[np.ndarray], list[tuple[str, Any]]]:
+        """Play until the speaker has sounded, do ``action``; what was dropped, and what came after."""
+        before = played_loud()
+        deadline = time.monotonic() + 10
+        while played_loud() < before + 5 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        mark = len(events)
+        action()
+        while not any(kind == "dropped" for kind, _ in events[mark:]) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(0.05)
+        after = events[mark:]
+        first_drop = next(i for i, (kind, _) in enumerate(after) if kind == "dropped")
+        return after[first_drop][1], after[first_drop + 1 :]
+
+    def loud(blocks: list[np.ndarray]) -> bool:
+        return any(np.abs(b).max() > 0 for b in blocks)
+
+    with DevicePlayer(22050, "fake") as player:
+        first = player.start([tone(60)])
+        dropped, after = cut_off(first.stop)
+        assert loud(dropped) and not loud([b for kind, b in after if kind == "played"])
+        assert first.done and first.timing.silenced is not None
+
+        second = player.start([tone(60)])
+        dropped, after = cut_off(second.pause)
+        assert loud(dropped) and not loud([b for kind, b in after if kind == "played"])
+        second.resume()
+
+        third: list[Playback] = []
+        quiet = Sentence("", Audio(np.zeros(22050, np.int16), 22050))
+        dropped, after = cut_off(lambda: third.append(player.start([quiet])))
+        assert loud(dropped) and not loud([b for kind, b in after if kind == "played"])
+        assert second.interrupted and not third[0].interrupted
+
+
+def _sounding_stretches(audio: Audio, gap_s: float = 0.2, threshold: int = 300) -> list[tuple[float, float]]:
+    """(start, end) in seconds of each stretch of sound, gaps shorter than ``gap_s`` bridged."""
+    window = audio.rate // 100
+    usable = len(audio.samples) - len(audio.samples) % window
+    loud = np.abs(audio.samples[:usable].astype(np.int32)).reshape(-1, window).max(axis=1) > threshold
+    stretches: list[tuple[float, float]] = []
+    for i in np.flatnonzero(loud):
+        at = i / 100
+        if stretches and at - stretches[-1][1] <= gap_s:
+            stretches[-1] = (stretches[-1][0], at + 0.01)
+        else:
+            stretches.append((at, at + 0.01))
+    return stretches
+
+
+@pytest.mark.usefixtures("pulse")
+def test_a_cut_is_heard_at_once_and_an_end_when_it_sounds_with_half_a_second_queued() -> None:
+    """With half a second queued ahead of the speaker: a stop and a pause silence it far sooner than
+    that (what was queued is dropped), and an answer's last sample is timed by when it sounded, as
+    the echo rule needs. Lengths are read off the recording of the speaker, not the wall clock."""
+    recorder = Recorder()
+    time.sleep(0.3)
+    with DevicePlayer(22050, "pulse", latency_s=0.5) as player:
+        short = player.play([tone(0.8)])
+        time.sleep(0.5)
+        stopped = player.start([tone(5)])
+        time.sleep(1.2)
+        stopped.stop()
+        assert stopped.wait(2.0)
+        time.sleep(0.8)
+        paused = player.start([tone(5)])
+        time.sleep(1.2)
+        paused_at = time.perf_counter()
+        paused.pause()
+        time.sleep(0.8)
+        paused.stop()
+    heard = _sounding_stretches(recorder.stop())
+    assert len(heard) == 3, heard
+    lengths = [end - start for start, end in heard]
+    timed = [(t.finished or 0) - (t.first_sample or 0) for t in (short.timing, stopped.timing)]
+    # Timed when written, the end would be half a second early: the echo of the last words taken for a person.
+    assert lengths[0] == pytest.approx(timed[0], abs=0.15)
+    # Played out, the queue would add half a second after the cut.
+    assert 0.5 < lengths[1] < (stopped.timing.stop_requested or 0) - (stopped.timing.first_sample or 0) + 0.25
+    assert 0.5 < lengths[2] < paused_at - (paused.timing.first_sample or 0) + 0.25

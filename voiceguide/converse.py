@@ -141,7 +141,7 @@ class Session:
     @property
     def speaking(self) -> bool:
         """The guide's voice is sounding now (a paused answer is silent)."""
-        return self._playing is not None and not self._playing.done and not self._playing.paused
+        return self._playing is not None and not self._playing.over and not self._playing.paused
 
     def press_to_talk(self) -> None:
         """The talk key was pressed: cut the answer off, sound the listening earcon, then
@@ -153,7 +153,7 @@ class Session:
         if not self.push_to_talk or self._talk_open:
             return True
         cue = self._talk_cue
-        if cue is not None and cue.done:
+        if cue is not None and cue.over:  # heard to its end: not taken for speech
             self._talk_cue, self._talk_open = None, True
         return self._talk_open
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import numpy as np
 
 from .errors import VoiceGuideError
 from .hearing import FRAME_BYTES, FRAME_MS, CaptureClock
-from .playback import BLOCK_SECONDS, StreamPlayer
+from .playback import BLOCK_SECONDS, Playback, StreamPlayer
 from .recognize import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,11 @@ STALL_S = 1.0
 """An output stream that has not asked for samples this long is taken for stalled and reopened."""
 MIC_STALL_S = 2.0
 """A microphone that sends nothing for this long is taken for lost and reopened."""
+OUTPUT_LATENCY_S = 0.5
+"""Sound queued ahead of the speaker (DevicePlayer; through ALSA PortAudio makes it 0.65 s): a writer
+late by less than that is never heard. Chosen by bench/echo.py --answers 50 --echo-db -6 on two cores
+shared with other work, where the writer was late by up to 0.6 s: 0.1 s queued gave 122 underruns,
+0.5 s none (README, Listening). A cut drops the queue, so it costs no stop or answer latency."""
 MAX_INPUT_DELAY_S = 1.0
 """A device that reports its audio older than this (PulseAudio here: 0.3 to 0.7 s) reports nonsense."""
 
@@ -190,15 +196,28 @@ def microphone_frames(device: str | int | None = None, stall_s: float = MIC_STAL
 class DevicePlayer(StreamPlayer):
     """Plays through sounddevice (PortAudio), on one output stream kept open.
 
-    On PulseAudio through ALSA's "pulse" device, set PULSE_LATENCY_MSEC (the
-    command line sets 30 unless it is set already): with the server's default
-    buffering, underrun recovery stalls the callback for up to two seconds,
-    and a stop would wait that long to be heard.
+    A writer thread keeps ``latency_s`` of sound queued ahead of the speaker in
+    PortAudio's blocking stream, so the device drains its buffer without Python
+    and the writer may be late by nearly that much before the voice stutters (a
+    callback stream needs Python's interpreter lock every block, and on a busy
+    machine it missed its deadline). What is queued is dropped (PortAudio's
+    abort, which flushes the sound server's buffer) when the sound is cut off
+    (a stop, a pause, a new answer over one still sounding) and when only
+    silence is queued ahead of samples that have just become ready (an answer
+    or a resumed one starts at once, not behind the silence). Samples are timed
+    by when they sound.
+
+    On PulseAudio through ALSA's "pulse" device, leave PULSE_LATENCY_MSEC
+    unset: ALSA's plugin then asks the server for a buffer the size of ALSA's
+    own. The variable overrides the server's side alone, the two no longer
+    match, and the stream underruns (or starts a queue late after a drop).
     """
 
-    def __init__(self, rate: int, device: str | int | None = None) -> None:
+    def __init__(self, rate: int, device: str | int | None = None, latency_s: float = OUTPUT_LATENCY_S) -> None:
         super().__init__(rate)
         self.device = device
+        self.latency_s = latency_s
+        """Sound kept queued ahead of the speaker."""
         self._sd = sounddevice_module()
         try:
             info = self._sd.query_devices(device, "output")
@@ -206,20 +225,20 @@ class DevicePlayer(StreamPlayer):
             where = f" {device!r}" if device is not None else ""
             raise NoAudioDevice(f"no audio output device{where}: {exc}") from None
         self.name = str(info["name"]) if isinstance(info, dict) else str(device)
-        self._stream: Any = None
+        self._writer: _Writer | None = None
         self._retry_at = 0.0
         self._backoff = Backoff()
-        self._last_callback = 0.0
         self.underruns = 0
-        """Times the device asked for samples the stream had not been given in time."""
+        """Times the device ran out of queued samples (each an audible gap)."""
 
     def keep_alive(self) -> None:
         """A lost output stream (the sound server went away, the device was unplugged) is
         reopened, trying again with back-off while it fails; logged."""
-        if self._stream is not None and self._stream.active:
-            if time.monotonic() - self._last_callback < STALL_S:
+        writer = self._writer
+        if writer is not None and writer.running:
+            if time.monotonic() - writer.progress < STALL_S:
                 return
-            # PortAudio's ALSA stream can stop calling back after underruns without going inactive.
+            # A stream can stop taking samples (the sound server stalls) without reporting an error.
             log.warning("the sound output stalled; reopening it")
             with self._lock:
                 self._close()
@@ -239,34 +258,106 @@ class DevicePlayer(StreamPlayer):
         self._retry_at = 0.0
 
     def _open(self) -> None:
-        if self._stream is not None and self._stream.active:
+        if self._writer is not None and self._writer.running:
             return
         self._close()  # a stream that stopped on an error is not reused
         sd = self._sd
-
-        def callback(outdata: np.ndarray, frames: int, _time: object, status: Any) -> None:
-            self._last_callback = time.monotonic()
-            if status.output_underflow:
-                self.underruns += 1
-            outdata[:, 0] = self._block(frames)
-
         try:
-            self._stream = sd.OutputStream(
-                samplerate=self.rate, channels=1, dtype="int16", device=self.device, latency="low",
-                blocksize=round(self.rate * BLOCK_SECONDS), callback=callback)
-            self._last_callback = time.monotonic()
-            self._stream.start()
+            stream = sd.OutputStream(samplerate=self.rate, channels=1, dtype="int16", device=self.device,
+                                     latency=self.latency_s, blocksize=round(self.rate * BLOCK_SECONDS))
+            stream.start()
         except (sd.PortAudioError, ValueError) as exc:
-            self._stream = None
             raise NoAudioDevice(f"cannot play on {self.name}: {exc}") from None
+        self._writer = _Writer(self, stream)
 
     def _close(self) -> None:
-        if self._stream is not None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            current = self._current
+            if current is not None and writer.running:
+                self.await_last_sample(current)
+            writer.stop()
+
+
+class _Writer:
+    """The thread that feeds one output stream: every call on the stream is made from it."""
+
+    def __init__(self, player: DevicePlayer, stream: Any) -> None:
+        self.player = player
+        self.stream = stream
+        self.progress = time.monotonic()
+        """When the stream last took samples (or was started)."""
+        self._running = threading.Event()
+        self._running.set()
+        self._failed = False
+        self._thread = threading.Thread(target=self._run, name="sound output", daemon=True)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._running.is_set() and not self._failed
+
+    def stop(self) -> None:
+        """Stop feeding and close the stream (the thread closes it; a stuck one is left behind)."""
+        self._running.clear()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=STALL_S)
+
+    def _run(self) -> None:
+        player, stream = self.player, self.stream
+        frames = round(player.rate * BLOCK_SECONDS)
+        silence = np.zeros(frames, dtype=np.int16)
+        capacity = int(stream.write_available)  # the whole queue: nothing is written yet
+        heard: tuple[Playback | None, int] = (None, 0)
+        sounding_until = 0.0  # when the last sample of an answer queued so far sounds
+        padded = False  # silence is queued after it: nothing was ready to play
+        try:
+            while self._running.is_set():
+                playback = player._current
+                now = player.clock()
+                if (playback, playback.cuts if playback is not None else 0) != heard:
+                    cut = playback is heard[0] or sounding_until > now
+                    heard = (playback, playback.cuts if playback is not None else 0)
+                    if cut:  # a stop or a pause, or a new answer over one still sounding
+                        self._drop()
+                        sounding_until, padded = 0.0, False
+                waiting = playback is not None and padded and playback.ready
+                if waiting and sounding_until <= now:
+                    # Only silence is queued: drop it, and the answer sounds at once.
+                    self._drop()
+                    waiting = padded = False
+                free = int(stream.write_available)
+                if free < frames:
+                    time.sleep(BLOCK_SECONDS)
+                    continue
+                ahead_s = (capacity - free) / player.rate
+                if waiting:  # the words before the silence are still to sound: keep the silence going
+                    block = silence
+                else:
+                    block = player._block(frames, ahead_s=ahead_s)
+                    if playback is not None:
+                        sounding_until = max(sounding_until, playback.heard_until)
+                padded = sounding_until < now + ahead_s + (frames - 1) / player.rate
+                if stream.write(block):
+                    player.underruns += 1
+                self.progress = time.monotonic()
+        except player._sd.PortAudioError as exc:
+            log.warning("the sound output failed: %s", exc)
+            self._failed = True
+        except Exception:  # never a silent dead speaker: keep_alive reopens a failed one
+            log.exception("the sound output failed")
+            self._failed = True
+        finally:
             try:
-                self._stream.close()
-            except self._sd.PortAudioError as exc:
+                stream.close()
+            except player._sd.PortAudioError as exc:
                 log.debug("closing a failed output stream: %s", exc)
-            self._stream = None
+
+    def _drop(self) -> None:
+        """Drop everything queued (PortAudio's abort flushes the sound server's buffer too)."""
+        self.stream.abort()
+        self.stream.start()
+        self.progress = time.monotonic()
 
 
 def wait_for_speaker(rate: int, device: str | int | None,

@@ -1,12 +1,13 @@
 """A recogniser in a child process, so that decoding never starves the speaker.
 
-The speaker's sounddevice callback is Python: it needs the interpreter lock
-every 10 ms. A decoder working in the same process holds that lock for long
-stretches (PocketSphinx's search, Whisper's tokenizer), the callback misses
-its deadline and the guide's voice stutters: bench/echo.py, 20 answers with
-the guide's echo at -6 dB on a machine busy with other work (load about 9),
-counted 3,889 ALSA underruns with the listener decoding in process and 107
-with the decoder in a child process (one run each).
+The speaker is fed by Python (devices.DevicePlayer's writer): it needs the
+interpreter lock before its queue runs dry. A decoder working in the same
+process holds that lock for long stretches (PocketSphinx's search, Whisper's
+tokenizer), the speaker misses its deadline and the guide's voice stutters:
+bench/echo.py, 20 answers with the guide's echo at -6 dB on a machine busy
+with other work (load about 9), counted 3,889 ALSA underruns with the listener
+decoding in process and 107 with the decoder in a child process (one run
+each, when the speaker was a callback with 30 ms to spare).
 :class:`ProcessRecognizer` keeps the Recognizer interface, so the listener
 does not know the difference; frames go down a pipe without waiting.
 """

@@ -4,9 +4,9 @@ A :class:`Playback` is one answer being played. It pulls sentences from an
 iterator in a background thread (so the next sentence is synthesised while
 the current one plays) and hands out fixed-size blocks of samples. Stop cuts
 off at the next block; pause cuts off too, and resume restarts the
-interrupted sentence from its beginning. :class:`DevicePlayer` sends the
-blocks to sounddevice; :class:`RecordingPlayer` keeps them, for tests and
-files. The real sound device is in :mod:`devices`.
+interrupted sentence from its beginning. :class:`RecordingPlayer` keeps the
+blocks, for tests and files; the real sound device (:class:`devices.DevicePlayer`)
+queues them ahead of the speaker and drops its queue when the sound is cut off.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from .speak import Sentence
 log = logging.getLogger(__name__)
 
 BLOCK_SECONDS = 0.01
-"""Playback block: stop takes effect within one block plus the device's latency."""
+"""Playback block: stop takes effect within one block (a device drops what it has queued)."""
 _END = object()
 ANSWER_LIMIT_S = 600.0
 """No answer plays longer: the wait for one to finish gives up then (a device that never comes back)."""
@@ -37,13 +37,23 @@ ANSWER_LIMIT_S = 600.0
 
 @dataclass
 class Timing:
-    """When things happened during one playback, as time.perf_counter() values."""
+    """When things happened during one playback, as time.perf_counter() values (the player's clock).
+    Samples are timed by when they sound: a device that queues sound ahead says how far ahead."""
 
     started: float = 0.0
     first_sample: float | None = None
     stop_requested: float | None = None
     silenced: float | None = None
     finished: float | None = None
+
+
+@dataclass
+class _Taken:
+    """A sentence taken for playing, and when its first and last samples sound."""
+
+    item: object
+    sounds_at: float
+    ends_at: float
 
 
 class Playback:
@@ -58,10 +68,20 @@ class Playback:
         """Sentences that started playing, in order."""
         self.interrupted = False
         """Stopped before the end."""
+        self.cuts = 0
+        """Times the sound was cut off (stop, pause): a player that queues sound ahead of the
+        speaker drops its queue when this changes, so that a stop is heard at once."""
+        self.heard_until = 0.0
+        """When the last sample handed out so far sounds (see read's ``ahead_s``)."""
         self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
         self._lock = threading.Lock()
         self._current: Samples | None = None
         self._offset = 0
+        self._taken: list[_Taken] = []
+        """The last two sentences taken, the latest last, with when each begins to sound."""
+        self._put_back: list[object] = []
+        """Items to take before the queue's, the next last: a sentence a pause went back past, or
+        one a waiting reader fetched."""
         self._paused = False
         self._stopped = False
         self._exhausted = False
@@ -88,25 +108,32 @@ class Playback:
                 continue
         return False
 
-    def read(self, frames: int, wait: bool = False) -> Samples | None:
+    def read(self, frames: int, wait: bool = False, ahead_s: float = 0.0) -> Samples | None:
         """The next ``frames`` samples; None once finished or stopped.
 
         A device cannot wait, so by default a sentence that is not ready yet is
         padded with silence. With ``wait`` (recording to memory) the call waits
         for it instead, and the last block is cut to what was played.
+        ``ahead_s``: how long before this block sounds the player has queued (the first
+        sample and the natural end are timed by when they sound; a stop by now, since the
+        player drops its queue on a stop).
         """
         out = np.zeros(frames, dtype=np.int16)
         filled = 0
         while True:
             with self._lock:
                 if self._stopped or (self._exhausted and not filled):
-                    self._finish()
+                    self._finish(0.0 if self._stopped else ahead_s)
                     return None
                 if self._paused:
                     return out
-                filled = self._fill(out, filled)
+                now = self._clock() + ahead_s
+                was = filled
+                filled = self._fill(out, filled, now)
+                if filled > was:
+                    self.heard_until = now + filled / self.rate
                 if filled and self.timing.first_sample is None:
-                    self.timing.first_sample = self._clock()
+                    self.timing.first_sample = now
                 if filled == frames or not wait:
                     return out
                 if self._exhausted:
@@ -116,14 +143,16 @@ class Playback:
             except queue.Empty:
                 continue
 
-    def _fill(self, out: Samples, filled: int) -> int:
-        """Copy ready samples into ``out`` from position ``filled``; the new fill level."""
+    def _fill(self, out: Samples, filled: int, sounds_at: float = 0.0) -> int:
+        """Copy ready samples into ``out`` from position ``filled``; the new fill level. ``out``
+        begins to sound at ``sounds_at``."""
         while filled < len(out):
             if self._current is None:
                 try:
-                    self._take(self._queue.get_nowait())
+                    item = self._put_back.pop() if self._put_back else self._queue.get_nowait()
                 except queue.Empty:
                     break
+                self._take(item, sounds_at + filled / self.rate)
                 if self._current is None:
                     break
             take = min(len(out) - filled, len(self._current) - self._offset)
@@ -136,9 +165,9 @@ class Playback:
 
     def _accept(self, item: object) -> None:
         with self._lock:
-            self._take(item)
+            self._put_back.append(item)
 
-    def _take(self, item: object) -> None:
+    def _take(self, item: object, sounds_at: float) -> None:
         """Make a queued item the current sentence, or note the end."""
         if item is _END:
             self._exhausted = True
@@ -146,9 +175,16 @@ class Playback:
         text, samples = cast(tuple[str, Samples], item)
         self.played.append(text)
         self._current, self._offset = samples, 0
+        self._taken = [*self._taken[-1:], _Taken(item, sounds_at, sounds_at + len(samples) / self.rate)]
 
-    def _finish(self) -> None:
-        now = self._clock()
+    @property
+    def ready(self) -> bool:
+        """Samples are waiting to be read now (a device need not pad with silence)."""
+        return not self._paused and not self._stopped and (
+            self._current is not None or bool(self._put_back) or not self._queue.empty())
+
+    def _finish(self, ahead_s: float = 0.0) -> None:
+        now = self._clock() + ahead_s
         if self._stopped and self.timing.silenced is None:
             self.timing.silenced = now
         if self.timing.finished is None:
@@ -163,6 +199,7 @@ class Playback:
             self.timing.stop_requested = self._clock()
             self._stopped = True
             self.interrupted = True
+            self.cuts += 1
 
     def detach(self) -> None:
         """The player will read no more of this playback: stop it and mark it done."""
@@ -171,10 +208,24 @@ class Playback:
             self._finish()
 
     def pause(self) -> None:
-        """Go silent now; resume() restarts the interrupted sentence."""
+        """Go silent now; resume() restarts the interrupted sentence: the one being heard, which
+        need not be the one being read when the player queues sound ahead."""
         with self._lock:
+            if not self._paused:
+                self.cuts += 1
+                self._rewind(self._clock())
             self._paused = True
-            self._offset = 0
+
+    def _rewind(self, now: float) -> None:
+        """Make the sentence heard at ``now`` the current one, from its start."""
+        if self._taken and self._taken[-1].sounds_at > now and len(self._taken) == 2:
+            unheard, heard = self._taken.pop(), self._taken[-1]
+            self._put_back.append(unheard.item)
+            self.played.pop()
+            self._current = cast(tuple[str, Samples], heard.item)[1]
+        elif self._taken and (self._current is not None or self._taken[-1].ends_at > now):
+            self._current = cast(tuple[str, Samples], self._taken[-1].item)[1]
+        self._offset = 0
 
     def resume(self) -> None:
         """Carry on from the start of the sentence that was interrupted."""
@@ -191,7 +242,14 @@ class Playback:
 
     @property
     def done(self) -> bool:
+        """Finished or stopped: no more samples will be read (the last may not have sounded yet)."""
         return self._done.is_set()
+
+    @property
+    def over(self) -> bool:
+        """Done, and its last sample has sounded (a device may have queued it ahead)."""
+        finished = self.timing.finished
+        return self._done.is_set() and (finished is None or finished <= self._clock())
 
 
 class Player(ABC):
@@ -252,7 +310,7 @@ class StreamPlayer(Player):
     def speaking(self) -> bool:
         """An answer is playing (or paused) now."""
         current = self._current
-        return current is not None and not current.done
+        return current is not None and not current.over
 
     def play(self, sentences: Iterable[Sentence]) -> Playback:
         playback = self.start(sentences)
@@ -270,6 +328,13 @@ class StreamPlayer(Player):
             if time.monotonic() - checked >= 1.0:
                 self.keep_alive()
                 checked = time.monotonic()
+        self.await_last_sample(playback)
+
+    def await_last_sample(self, playback: Playback) -> None:
+        """If ``playback`` ended by itself, wait until its last sample, queued ahead, has sounded."""
+        finished = playback.timing.finished
+        if playback.done and not playback.interrupted and finished is not None:
+            time.sleep(min(max(0.0, finished - self.clock()), 1.0))
 
     def await_first_sample(self, playback: Playback, timeout_s: float = 5.0) -> None:
         """Wait until ``playback``'s first sample has gone to the output (or it ended)."""
@@ -277,10 +342,11 @@ class StreamPlayer(Player):
         while playback.timing.first_sample is None and not playback.done and time.monotonic() < deadline:
             time.sleep(0.001)
 
-    def _block(self, frames: int) -> Samples:
-        """The next block for the stream: the current answer, or silence."""
+    def _block(self, frames: int, ahead_s: float = 0.0) -> Samples:
+        """The next block for the stream: the current answer, or silence. ``ahead_s``: how long
+        the stream has queued before this block sounds."""
         playback = self._current
-        block = playback.read(frames) if playback is not None else None
+        block = playback.read(frames, ahead_s=ahead_s) if playback is not None else None
         return block if block is not None else np.zeros(frames, dtype=np.int16)
 
     @abstractmethod
