@@ -2,7 +2,8 @@
 
 Usage: python bench/speech_in.py [--set test|dev] [--engines pocketsphinx,whisper,whisper-base]
                                  [--conditions clean,pink10,...] [--voices piper,en-us+f3,en-gb-x-rp]
-                                 [--every N] [--latency-every N] [--json FILE] [--failures]
+                                 [--every N | --stops-only] [--rotate] [--latency-every N] [--json FILE]
+                                 [--failures]
 
 Phrasings: the understanding writers' questions (bench/writers/, sets.yaml says which are the
 locked test sets and which are dev). Only dev sets may be tuned on, and --failures is refused
@@ -102,8 +103,9 @@ class Tally:
     agree: int = 0
     latencies: list[float] = field(default_factory=list)
     stop_latencies: list[float] = field(default_factory=list)
-    stop_early: int = 0
-    """Of the stops and pauses timed, those decided on the command pass alone (no wait for the words)."""
+    stop_early: list[float] = field(default_factory=list)
+    """Of stop_latencies, those of the stops and pauses decided on the command pass alone (no wait for
+    the words)."""
     waits: list[float] = field(default_factory=list)
     """Of each question's latency, the wait for the recogniser's transcript after the end was decided (ms)."""
 
@@ -140,12 +142,16 @@ def babble_talkers(items: list[Item], index: int, voice: str) -> list[tuple[str,
     return [(items[(index + 7 * (k + 1)) % len(items)].text, others[k % len(others)]) for k in range(BABBLE_TALKERS)]
 
 
-def spoken_pairs(chosen: list[int], voices: list[str], rotate: bool) -> list[tuple[str, int]]:
+def spoken_pairs(items: list[Item], chosen: list[int], voices: list[str], rotate: bool,
+                 stops_only: bool = False) -> list[tuple[str, int]]:
     """(voice, phrasing) for every clip of a run: each chosen phrasing in every voice, or with
-    ``rotate`` in one voice, the voices taking turns (every voice, a third of the cost)."""
+    ``rotate`` in one voice, the voices taking turns (every voice, a third of the cost); with
+    ``stops_only`` the stops and pauses alone, each in the voice it has in the whole run."""
     if rotate:
-        return [(voices[n % len(voices)], i) for n, i in enumerate(chosen)]
-    return [(v, i) for v in voices for i in chosen]
+        pairs = [(voices[n % len(voices)], i) for n, i in enumerate(chosen)]
+    else:
+        pairs = [(v, i) for v in voices for i in chosen]
+    return [(v, i) for v, i in pairs if stop_or_pause(items[i])] if stops_only else pairs
 
 
 def render(items: list[Item], pairs: list[tuple[str, int]], conditions: list[str]) -> None:
@@ -415,7 +421,7 @@ def run_engine(args: argparse.Namespace) -> int:
                               voice_detector=args.voice_detector)
     run = Run(args, guide, recognizer, endpoint, Speech(EspeakSynthesizer()), {u.id: u for u in guide.content.units})
     typed = {items[i].text: Conversation(guide, ask_back=False).respond(items[i].text) for i in chosen}
-    pairs = spoken_pairs(chosen, args.voices.split(","), args.rotate)
+    pairs = spoken_pairs(items, chosen, args.voices.split(","), args.rotate, args.stops_only)
     results: dict[str, dict[str, object]] = {}
     for condition in args.conditions.split(","):
         tallies: dict[str, Tally] = {"all": Tally()}
@@ -441,8 +447,8 @@ def run_engine(args: argparse.Namespace) -> int:
                     (t.stop_latencies if latency[0] == "stop" else t.latencies).append(latency[1])
                     if latency[0] == "question":
                         t.waits.append(latency[2])
-                    else:
-                        t.stop_early += latency[3]
+                    elif latency[3]:
+                        t.stop_early.append(latency[1])
             if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
                 print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
                       f"heard {text!r} -> {reply.intent}", file=sys.stderr)
@@ -497,7 +503,9 @@ def _figures(t: Tally) -> dict[str, object]:
         "latency_p95_ms": p95(t.latencies), "latency_median_ms": float(np.median(t.latencies)) if t.latencies
         else float("nan"), "latency_n": len(t.latencies),
         "stop_p95_ms": p95(t.stop_latencies), "stop_median_ms": float(np.median(t.stop_latencies))
-        if t.stop_latencies else float("nan"), "stop_n": len(t.stop_latencies), "stop_early": t.stop_early,
+        if t.stop_latencies else float("nan"), "stop_n": len(t.stop_latencies), "stop_early": len(t.stop_early),
+        "stop_early_p95_ms": p95(t.stop_early), "stop_early_median_ms": float(np.median(t.stop_early))
+        if t.stop_early else float("nan"),
         "wait_p95_ms": p95(t.waits), "wait_median_ms": float(np.median(t.waits)) if t.waits else float("nan"),
     }
 
@@ -509,6 +517,8 @@ def main() -> int:
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--voices", default=",".join(VOICES))
     parser.add_argument("--every", type=int, default=1, help="only every Nth phrasing (a quick dev run)")
+    parser.add_argument("--stops-only", action="store_true",
+                        help="only the stops and pauses: their latency, over the guide (a quick run)")
     parser.add_argument("--rotate", action="store_true",
                         help="each phrasing in one voice, the voices taking turns (instead of every voice)")
     parser.add_argument("--latency-every", type=int, default=4,
@@ -539,10 +549,11 @@ def main() -> int:
     chosen = chosen_items(every_item, args.every)
     items = [every_item[i] for i in chosen]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
-    render(every_item, spoken_pairs(chosen, voices, args.rotate), conditions)
+    render(every_item, spoken_pairs(every_item, chosen, voices, args.rotate, args.stops_only), conditions)
     if args.render_only:
         return 0
-    print(f"{args.set} set ({'locked test' if args.set == 'test' else 'dev'}): {len(items)} phrasings "
+    spoken = f"the {sum(map(stop_or_pause, items))} stops and pauses" if args.stops_only else f"{len(items)} phrasings"
+    print(f"{args.set} set ({'locked test' if args.set == 'test' else 'dev'}): {spoken} "
           f"(every {args.every}), voices {', '.join(voices)}{' in turn' if args.rotate else ''}; "
           f"trailing silence {args.trailing_silence} ms, early decoding after {args.speculate_after} ms")
     report = []
@@ -566,7 +577,8 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
           f"peak memory {result['peak_mb']:.0f} MB; noise alone heard as words in "
           f"{len(result['noise_heard'])} of {result['noise_clips']} clips {result['noise_heard']}")
     print("| condition | answered (typed) | agreement | out of scope rejected | question p95 (median) "
-          "[of it, waiting for the transcript] | stop/pause p95 (median) |")
+          "[of it, waiting for the transcript] | stop/pause p95 (median); of them decided on the command "
+          "pass alone: how many, p95 (median) |")
     print("|---|---|---|---|---|---|")
     for condition, figures in result["results"].items():
         f = figures["all"]
@@ -576,8 +588,8 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
               f"{f['rejected']}/{f['out_of_scope']} ({f['rejected'] / max(1, f['out_of_scope']):.0%}) | "
               f"{f['latency_p95_ms']:.0f} ms ({f['latency_median_ms']:.0f}) [{f['wait_p95_ms']:.0f} "
               f"({f['wait_median_ms']:.0f})] n={f['latency_n']} | "
-              f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']}, "
-              f"{f.get('stop_early', 0)} on the command pass alone |")
+              f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']}; on the command pass "
+              f"alone {f['stop_early']}, {f['stop_early_p95_ms']:.0f} ms ({f['stop_early_median_ms']:.0f}) |")
 
 
 if __name__ == "__main__":
