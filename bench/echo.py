@@ -12,9 +12,9 @@ in, converse.cuts_in) and by a lax rule (anything understood). With ``--echo-can
 records through PulseAudio's echo canceller (soundserver.EchoCanceller, WebRTC).
 
 It also counts output underruns, each an audible gap in the guide's voice: the ALSA library's
-"underrun occurred" lines on stderr, and the output callback's underflow flags. The listener decodes in a
-child process as listen and station do (isolate.ProcessRecognizer); ``--in-process`` decodes in this
-process instead, for comparison.
+"underrun occurred" lines on stderr, and the underflow flags PortAudio reports to the speaker's writer.
+The listener decodes in a child process as listen and station do (isolate.ProcessRecognizer);
+``--in-process`` decodes in this process instead, for comparison.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def main() -> int:
     print(f"echo at {args.echo_db:g} dB through a PulseAudio loopback, echo canceller "
           f"{'on (webrtc)' if canceller else 'off'}: {len(texts)} answers, {len(heard)} utterances heard; "
           f"false barge-ins: {strict} with the stop-or-pause rule, {lax} if anything understood cut in; "
-          f"output underruns: {underruns.count} reported by ALSA, {flagged} flagged to the callback")
+          f"output underruns: {underruns.count} reported by ALSA, {flagged} flagged to the writer")
     return 0
 
 
