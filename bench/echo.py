@@ -15,9 +15,9 @@ An utterance the command pass alone heard as "stop" or "pause" is acted on at on
 does while the guide speaks (converse.cuts_in_at_once), and counts as a false barge-in under both rules.
 
 It also counts output underruns, each an audible gap in the guide's voice: the ALSA library's
-"underrun occurred" lines on stderr, and the output callback's underflow flags. The listener decodes in a
-child process as listen and station do (isolate.ProcessRecognizer); ``--in-process`` decodes in this
-process instead, for comparison.
+"underrun occurred" lines on stderr, and the underflow flags PortAudio reports to the speaker's writer.
+The listener decodes in a child process as listen and station do (isolate.ProcessRecognizer);
+``--in-process`` decodes in this process instead, for comparison.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def main() -> int:
     print(f"echo at {args.echo_db:g} dB through a PulseAudio loopback, echo canceller "
           f"{'on (webrtc)' if canceller else 'off'}: {len(texts)} answers, {len(heard)} utterances heard; "
           f"false barge-ins: {strict} with the stop-or-pause rule, {lax} if anything understood cut in; "
-          f"output underruns: {underruns.count} reported by ALSA, {flagged} flagged to the callback")
+          f"output underruns: {underruns.count} reported by ALSA, {flagged} flagged to the writer")
     return 0
 
 
