@@ -19,7 +19,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .recognize import Recognizer, RecognizerError, Transcript
 
@@ -66,15 +66,13 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
                 recognizer.start()
             elif kind == "finish":
                 conn.send(("transcript", recognizer.finish()))
-            elif kind == "command":
-                conn.send(("command", recognizer.command()))
             elif kind == "drop":
                 recognizer.drop()
             elif kind == "call":
                 conn.send(("result", getattr(recognizer, message[1])(*message[2])))
         except Exception as exc:
             log.exception("the recogniser failed")
-            if kind in ("finish", "command", "call"):
+            if kind in ("finish", "call"):
                 conn.send(("error", str(exc)))
 
 
@@ -127,14 +125,7 @@ class ProcessRecognizer(Recognizer):
         return transcript
 
     def command(self) -> str | None:
-        if not self._sooner:
-            return None
-        self._send("command")
-        kind, value = self._receive(FINISH_TIMEOUT_S)
-        if kind != "command":
-            raise RecognizerError(f"the speech recogniser failed: {value}")
-        heard: str | None = value
-        return heard
+        return cast("str | None", self.call("command")) if self._sooner else None
 
     def drop(self) -> None:
         self._send("drop")
