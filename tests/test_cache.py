@@ -216,8 +216,8 @@ def test_the_command_answers_from_the_cache(warm: Path) -> None:
     assert "understanding loaded from cache" in done.stderr and "understanding built" not in done.stderr
 
 
-# numpy is not among them: the trained classifier is numpy arrays, so a typed question needs it.
-HEAVY = ("soxr", "sounddevice", "pocketsphinx", "vosk", "pyttsx3", "soundfile", "faster_whisper", "ctranslate2")
+HEAVY = ("numpy", "soxr", "sounddevice", "pocketsphinx", "vosk", "pyttsx3", "soundfile", "faster_whisper",
+         "ctranslate2")
 
 
 @pytest.mark.parametrize("argv", [["topics"], ["ask", "how long is recovery"], ["ask", "--json", "what is miss"],
