@@ -37,7 +37,7 @@ def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, gui
     assert turns[3]["answer"].startswith(f"Topic {symptoms.number + 1},")
     assert all(t["trailing_silence_ms"] == 500 for t in turns)
     answered = [t for t in turns if t["intent"] != "control.stop"]
-    # In audio time decoding takes no audio time: no latency is reported (bench/latency.py measures it).
+    # In audio time decoding takes no audio time: no latency is reported (bench/conversation.py measures it).
     assert all(t["latency_ms"] is None for t in answered)
     # The greeting and the disclaimer open the first conversation; the timeline holds everything said.
     assert done.stdout.startswith(guide.content.replies.say("greeting"))
