@@ -188,13 +188,41 @@ GENERAL_ROUND_FOUR = [
 ]
 
 
-@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR)
+# Round five: the mechanisms found from the writer r12 (a neighbour checking in), phrased here anew;
+# r13 was held out.
+REPORTS_ROUND_FIVE = [
+    "her knee has just given way on the stairs",  # the participle
+    "he's been sat on the loo for ages and can't go",  # sat on the toilet, and unable
+    "she says she needs to but nothing will come",  # the need without its verb
+    "there's a damp patch on the settee and she didn't even notice",  # where they sat, not even knowing
+    "he's howling with his back and nothing is touching it",  # crying out with the part that hurts
+    "I could hear her through the wall, I've never heard her like this",
+    "his tablets aren't touching the pain, he's in agony",
+    # and from a blind batch in the words of someone who lives with pain (r13 still unread)
+    "been on strong painkillers for ages and they've stopped touching it since yesterday",
+    "the new pain is nothing like my old one, it's like being stabbed and I've got a temperature",
+    "I've had back pain for years but this is not my usual, I've wet myself",
+]
+GENERAL_ROUND_FIVE = [
+    "my neighbour was reading that numb legs can be a sign, what does the article say",  # someone's reading
+    "his legs were weak after he was poorly but they're coming along nicely now, will physio help",
+    "will he need to take tablets for the pain afterwards",
+    "can he sit in a chair after the operation",
+    "I've had chronic back pain for years, would keyhole surgery help",
+    "I'm on strong painkillers long term, will they affect the operation",
+    "my neighbour had this operation last year and had a fever afterwards, is that common",
+]
+
+
+@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
+                         + REPORTS_ROUND_FIVE)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
-@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR)
+@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
+                         + GENERAL_ROUND_FIVE)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
