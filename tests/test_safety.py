@@ -214,15 +214,33 @@ GENERAL_ROUND_FIVE = [
 ]
 
 
+# Round six: a dementia carer's observed signs (from r14; r15 was held out), phrased here anew.
+REPORTS_ROUND_SIX = [
+    "dad's legs have gone this afternoon, he was fine with his stick this morning",  # an observer's words
+    "he folds when I stand him up and can't take his weight",
+    "I touched the inside of his leg and he didn't react at all",  # no response to touch
+    "his pad's been bone dry since breakfast",  # no urine passed, seen by a carer
+    "grandad's pooed himself twice and he's not aware of it",
+    "he cries out when I roll him and he never complains",  # crying out whenever moved
+    "something's seriously wrong with mum tonight",
+    "he's dragging his left leg and he wasn't doing that before the op",  # a change against before
+]
+GENERAL_ROUND_SIX = [
+    "dad has always had the odd accident and wet himself, how do I tell the difference if it's his spine",
+    "my father is confused about it, he doesn't know if he should have the operation",  # a choice, no sign
+    "I have fear that the cut gets infected after, is keyhole better for that",  # a fear, in a second language
+    "his bowels have gone back to normal since he came home, will he need physio",
+]
+
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
-                         + REPORTS_ROUND_FIVE)
+                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
-                         + GENERAL_ROUND_FIVE)
+                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text

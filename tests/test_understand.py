@@ -99,6 +99,10 @@ def test_out_of_scope_is_never_answered_with_guide_content(guide: Guide, text: s
     ("could my family take the hospital to court and sue", "legal matters or complaints"),
     ("would a chiropractor sort my back out instead", "other treatments, such as acupuncture or massage"),
     ("how do they diagnose discitis", "how the infection is diagnosed"),
+    # Round six, phrased here anew: a public insurer, a disease named in full, a false friend for a factory.
+    ("is the operation covered by medicare", "insurance"),
+    ("can tuberculosis get into the spine", "other conditions"),
+    ("he works in a fabric, when can he go back", "work or time off"),
 ])
 def test_near_topic_subjects_are_recognised_as_out_of_scope(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
@@ -187,6 +191,16 @@ def test_the_trained_classifier_is_loaded_and_helps(guide: Guide) -> None:
     ("can they make my spine firm again", "fact.stabilise"),
     ("will they have to look me over once I am home", "fact.monitoring"),
     ("would you mind keeping your voice down", "control.quieter"),
+    # Round six (u21, u22): second-language forms and a smart-speaker user's habits, phrased here anew.
+    ("speak more slow for me please", "control.slower"),  # a comparative built with 'more'
+    ("put it more loud", "control.louder"),
+    ("which themes do you have", "control.list_topics"),  # false friends: tema, en resumen, columna
+    ("in resume, what does the article say", "fact.summary"),
+    ("does the intervention disturb the column less", "fact.faster_healing"),
+    ("hey guide, play the bit about the benefits", "topic.benefits"),  # a wake word and a device command
+    ("carry on from last time", "control.continue_last"),
+    ("wait, someone is at the door", "control.pause"),  # a reason to pause is a pause
+    ("why can't they always do keyhole", "fact.open_still_needed"),
 ])
 def test_lay_words_and_question_forms_of_later_writers(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
