@@ -261,3 +261,13 @@ def test_a_courtesy_wrapper_is_dropped_whole(guide: Guide, wrapped: str, plain: 
     understander = guide.understander
     assert understander._mapper.concepts(words(wrapped)) == understander._mapper.concepts(words(plain))
     assert intent_of(guide, wrapped) == intent_of(guide, plain)
+
+
+def test_a_word_broken_off_and_said_again_is_dropped(guide: Guide) -> None:
+    """A typed stutter ("help me d- decide") leaves no stray fragment to split a phrase: the
+    fragment goes, and 'help me decide' stays no plea for help."""
+    assert words("can you help me d- decide about the op- operation") == words(
+        "can you help me decide about the operation")
+    assert words("a follow-up visit") == ["a", "follow", "up", "visit"]  # a hyphenated word is untouched
+    stutter = intent_of(guide, "will reading this help me d- decide")
+    assert stutter == intent_of(guide, "will reading this help me decide") and stutter != "safety.help"
