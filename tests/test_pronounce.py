@@ -114,8 +114,10 @@ NOT_HEARD = {
 """Where Whisper does not decode the word back, with what it heard instead (also in the README, where
 the lexicon is described); not required. espeak-ng runs the letters of MISS together after "about"
 in every spoken form tried ("em-eye ess-ess", "M I S S", with commas), and after "include" its
-osteo is heard as "us deo" (asked about alone, osteomyelitis comes back). espeak-ng's samples
-differ a little from call to call, so these misses are not asserted either."""
+osteo is heard as "us deo" (asked about alone, osteomyelitis comes back; of four other spoken forms
+tried, "ostee-oh, my-ell-eye-tiss" brought it back there but lost it after "tell me about", and
+"osstee-oh", "osteo" and "ostio-" lost it in both). espeak-ng's samples differ a little from call to
+call, so these misses are not asserted either."""
 
 
 def _said_back(word: str, transcript: str) -> bool:
