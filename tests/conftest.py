@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -32,8 +33,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def guide() -> Guide:
-    return load_guide()
+def guide(user_folders: Path) -> Guide:
+    """The shipped guide. The run's workers share one cache folder: the first to get here builds the
+    compiled understanding (seconds of CPU) while the others wait, then read it, as does every
+    ``python -m voiceguide`` the tests start."""
+    with (user_folders / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        return load_guide()
 
 
 @pytest.fixture
@@ -73,14 +79,19 @@ def pulse() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The whole run, module fixtures included, keeps away from the user's own settings, data and cache."""
+def user_folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole run, module fixtures included, keeps away from the user's own settings, data and cache.
+    The cache (the compiled understanding, voiceguide.cache) is one for the run, beside the workers'
+    own folders (pytest-xdist gives each worker a folder under the run's). Returns the run's folder."""
     home = tmp_path_factory.mktemp("home")
+    base = tmp_path_factory.getbasetemp()
+    run = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # a worker's is popen-gwN in the run's
     os.environ["VOICEGUIDE_CONFIG"] = str(home / "config.yaml")
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")
     os.environ["XDG_DATA_HOME"] = str(home / "data")
-    os.environ["XDG_CACHE_HOME"] = str(home / "cache")  # the compiled understanding (voiceguide.cache)
+    os.environ["XDG_CACHE_HOME"] = str(run / "cache")
     os.environ.pop("VOICEGUIDE_VOSK_MODEL", None)
+    return run
 
 
 @pytest.fixture(autouse=True)
