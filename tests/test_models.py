@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import http.server
-import os
 import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ from voiceguide.models import ModelError, find_model, install, layout_problem
 from voiceguide.recognize import Vocabulary
 from voiceguide.vosk_engine import VoskRecognizer
 
-from .conftest import REPO
+from .cli import voiceguide
 
 NAME = "vosk-model-small-en-us-0.15"
 
@@ -46,8 +44,8 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=300)
+    """The command in this process (tests/cli.py), ``env`` added to the environment."""
+    return voiceguide(*args, **env)
 
 
 def test_install_downloads_checks_and_unpacks_and_chooses_vosk(server: str, tmp_path: Path,
