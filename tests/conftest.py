@@ -14,6 +14,8 @@ from voiceguide.data import shipped_dir
 from voiceguide.dialogue import Conversation
 from voiceguide.guide import Guide, load_guide
 
+from .speech import SPEECH_CACHE
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -52,12 +54,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """The run's first process starts the sound server, before any worker exists: a worker that
     opened PortAudio before the server was up would never see the 'pulse' device, and a worker
     that stopped the server would cut off the others. The first process stops it at the end."""
-    if hasattr(session.config, "workerinput"):
+    if hasattr(session.config, "workerinput") or not _may_run_sound_server_tests(session.config):
         return
     from .sound import ensure_pulse
 
     with contextlib.suppress(RuntimeError):  # no sound server here: the tests that need one fail, with the reason
         session.config.stash[_PULSE_STARTED] = ensure_pulse()
+
+
+def _may_run_sound_server_tests(config: pytest.Config) -> bool:
+    """False when the mark expression leaves out every test on the sound server (they are all marked slow
+    and realtime): the fast tier then neither starts the server nor stops one another run is using."""
+    from _pytest.mark.expression import Expression
+
+    markexpr = config.getoption("markexpr", "")
+    return not markexpr or bool(Expression.compile(markexpr).evaluate(lambda mark: mark in ("slow", "realtime")))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -90,6 +101,7 @@ def user_folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")
     os.environ["XDG_DATA_HOME"] = str(home / "data")
     os.environ["XDG_CACHE_HOME"] = str(run / "cache")
+    os.environ[SPEECH_CACHE] = str(run / "speech")  # test speech, rendered once for the run (speech.py)
     os.environ.pop("VOICEGUIDE_VOSK_MODEL", None)
     return run
 
