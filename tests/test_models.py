@@ -36,7 +36,12 @@ def server(tmp_path: Path) -> Iterator[str]:
     """Serves tmp_path/site on 127.0.0.1; yields the base URL."""
     site = tmp_path / "site"
     site.mkdir()
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(site), **k)  # noqa: E731
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            """Its request log would land in the stderr of the command, which runs in this process."""
+
+    handler = lambda *a, **k: Quiet(*a, directory=str(site), **k)  # noqa: E731
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
