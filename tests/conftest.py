@@ -34,6 +34,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.realtime)
 
 
+class _GroupIds:
+    """--dist loadgroup keeps a group's tests on one worker by adding ``@group`` to their ids, but
+    pytest-xdist 3.8 writes that into ``Node._nodeid``, which pytest 9 no longer reads: every group
+    was silently spread over the workers, and each loaded the module's heavy fixture again. This
+    does it the way pytest 9 keeps the id, until pytest-xdist does."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest-xdist's own hook, and after the marks above
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not getattr(config.option, "loadgroup", False):  # set in the workers, with --dist loadgroup
+            return
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                            for m in item.iter_markers("xdist_group")})
+            if names and "@" not in item.nodeid and isinstance(getattr(item, "_id", None), NodeId):
+                item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_GroupIds(), "voiceguide-group-ids")
+
+
 @pytest.fixture(scope="session")
 def guide(user_folders: Path) -> Guide:
     """The shipped guide. The run's workers share one cache folder: the first to get here builds the
