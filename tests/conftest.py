@@ -91,7 +91,7 @@ def _may_run_sound_server_tests(config: pytest.Config) -> bool:
     from _pytest.mark.expression import Expression
 
     markexpr = config.getoption("markexpr", "")
-    return not markexpr or bool(Expression.compile(markexpr).evaluate(lambda mark: mark in ("slow", "realtime")))
+    return not markexpr or bool(Expression.compile(markexpr).evaluate(lambda mark, **_: mark in ("slow", "realtime")))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
