@@ -10,7 +10,6 @@ import os
 import pickle
 import shutil
 import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -51,7 +50,7 @@ from voiceguide.whisper_models import (
     verified,
 )
 
-from .conftest import REPO
+from .cli import voiceguide
 from .speech import spoken
 
 # On one worker (pytest-xdist --dist loadgroup): one Whisper model load for the module, not once a worker.
@@ -363,8 +362,8 @@ def hub(tiny: Path) -> Iterator[tuple[Hub, str]]:
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=300)
+    """The command in this process (tests/cli.py), ``env`` added to the environment."""
+    return voiceguide(*args, **env)
 
 
 def test_install_checks_every_file_against_the_hubs_metadata(hub: tuple[Hub, str], tmp_path: Path,
