@@ -13,7 +13,7 @@ so that a busy moment on the machine falls on all of them alike. The settings
 and cache folders are temporary: the user's own are never touched.
 
 Spoken: ``ask --audio`` on a question spoken by espeak-ng, with the engine the
-guide picks by itself (Whisper once its model is installed), warm cache; with
+guide picks by itself in a fresh data folder (Whisper tiny.en, the packaged model), warm cache; with
 its peak memory (the process's maximum resident set), and, in this process,
 how long the engine takes to load.
 """
@@ -54,13 +54,14 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """Wall time, CPU time (user and system) and peak memory (MB) of one process, by its own rusage."""
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode:
-        raise subprocess.CalledProcessError(child.returncode, args)
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            errors.seek(0)
+            raise subprocess.CalledProcessError(child.returncode, [sys.executable, *args], stderr=errors.read())
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
@@ -87,12 +88,14 @@ def spoken(root: Path, env: dict[str, str], runs: int) -> None:
         loads.append(time.perf_counter() - start)
         which = recognizer.engine
         del recognizer
-    load = statistics.median(loads)
+    # The first load also imports faster-whisper and CTranslate2, as a user's first question does.
+    first, load = loads[0], statistics.median(loads)
     limit, memory = SPOKEN_TARGETS["engine load"], SPOKEN_TARGETS["peak memory MB"]
     print(f"spoken question, engine {which}; median of {runs} runs, load average {os.getloadavg()[0]:.1f}")
     print(f"| `voiceguide ask --audio` | wall {wall:.2f} s | CPU {cpu:.2f} s | "
           f"peak memory {peak:.0f} MB (≤ {memory:g} MB, {'met' if peak <= memory else 'NOT met'}) |")
-    print(f"engine loaded in this process: {load:.2f} s (≤ {limit:g} s, {'met' if load <= limit else 'NOT met'})")
+    print(f"engine loaded in this process: first {first:.2f} s with its imports "
+          f"(≤ {limit:g} s, {'met' if first <= limit else 'NOT met'}), then {load:.2f} s (median)")
 
 
 def phases(cache_folder: Path, runs: int) -> None:

@@ -23,10 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on the sound server share one PulseAudio server and its sinks: with several workers
     (pytest-xdist, --dist loadgroup) they all run on one, one after another. They stream in real
-    time, so they belong to the slow tier, which scripts/test runs after the CPU-heavy fast tier:
-    beside it, their streams stalled and their timings flaked. They are marked ``realtime`` too:
-    scripts/test runs them one at a time while the other slow tests run beside them at a lower
-    priority."""
+    time, so they belong to the slow tier. They are marked ``realtime`` too: scripts/test runs them
+    one at a time while the fast tier and the other slow tests run beside them at a lower priority
+    (beside CPU-heavy tests at the same priority, their streams stalled and their timings flaked)."""
     for item in items:
         if "pulse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("pulse"))

@@ -1,4 +1,4 @@
-"""The trained classifier: numpy arrays in, probabilities out; a stale or broken file is a clear error."""
+"""The trained classifier: weights from its file in, probabilities out; a stale or broken file is a clear error."""
 
 from __future__ import annotations
 

@@ -72,7 +72,9 @@ def from_matrix(features: dict[str, int], classes: Sequence[str], weights: np.nd
     import numpy as np
 
     matrix = np.asarray(weights, dtype=np.float32)
-    if matrix.shape != (len(features), len(classes)) or len(bias) != len(classes):
+    if sorted(features.values()) != list(range(len(features))):
+        raise ValueError("the feature rows are not 0 to n-1, one each")
+    if np.ndim(bias) != 1 or matrix.shape != (len(features), len(classes)) or len(bias) != len(classes):
         raise ValueError(f"weights {matrix.shape} and bias {len(bias)} do not fit "
                          f"{len(features)} features and {len(classes)} classes")
     flat: array[float] = array("f")
