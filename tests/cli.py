@@ -14,23 +14,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from unittest import mock
 
 from voiceguide.cli import main
-
-
-@contextlib.contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def voiceguide(*args: str, stdin: str | bytes | None = None,
@@ -44,7 +30,7 @@ def voiceguide(*args: str, stdin: str | bytes | None = None,
     old_stdin = sys.stdin
     sys.stdin = given
     try:
-        with _environment(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with mock.patch.dict(os.environ, env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main(list(args))
             except SystemExit as end:  # argparse: --help, a bad flag
