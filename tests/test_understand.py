@@ -272,3 +272,27 @@ def test_a_word_broken_off_and_said_again_is_dropped(guide: Guide) -> None:
     assert words("a follow-up visit") == ["a", "follow", "up", "visit"]  # a hyphenated word is untouched
     stutter = intent_of(guide, "will reading this help me d- decide")
     assert stutter == intent_of(guide, "will reading this help me decide") and stutter != "safety.help"
+
+
+@pytest.mark.parametrize(("form", "listed"), [
+    ("it mattered", "it matter"),  # a past tense no list had
+    ("throbbed", "throbbing"),
+    ("recuperates", "recuperate"),
+])
+def test_a_verb_form_no_list_has_means_what_its_listed_form_means(guide: Guide, form: str, listed: str) -> None:
+    mapper = guide.understander._mapper
+    assert mapper.concepts(words(form)) == mapper.concepts(words(listed)) != []
+    # and the question reads as well as with the listed form
+    mattered = guide.understander.understand("it mattered that they caught it early, didn't it")
+    assert mattered.intent is not None and mattered.intent.name == "fact.early_diagnosis"
+    assert mattered.confidence >= 0.8
+
+
+@pytest.mark.parametrize(("word", "not_meaning"), [
+    ("missed", "minimally_invasive"),  # uninflected in language.yaml: 'missed' is no MISS
+    ("fast", "diet"),  # the templates use 'fast' for speed: 'fasting' does not take it
+    ("cup", "other_treatment"),  # 'cupping' is a noun of its own, not a form of 'cup'
+])
+def test_a_verb_form_never_takes_over_a_word_with_a_meaning_of_its_own(
+        guide: Guide, word: str, not_meaning: str) -> None:
+    assert not_meaning not in guide.understander._mapper.concepts([word])

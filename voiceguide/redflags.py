@@ -44,11 +44,13 @@ measures it per writer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
 from .errors import DataError
+from .morphology import phrase_variants
 from .normalize import singular, words
 from .yamlfile import LocatedDict, LocatedList, line_of
 
@@ -122,6 +124,14 @@ class RedFlagRules:
     settled: tuple[Phrase, ...] = ()
     """Words that say a sign told before them has been seen to or has gone ("the nurse said
     it's fine", "it's gone now")."""
+    inflected: frozenset[str] = frozenset()
+    """Classes whose phrases count in every verb form ("buckle": buckles, buckled, buckling);
+    only classes that are one part of a sign of two, so that no new form alone is a sign."""
+    inserts: frozenset[str] = frozenset()
+    """Small words that may stand inside a phrase of two words or more without breaking it
+    ("I just need help", "I have not passed any water")."""
+    max_inserts: int = 2
+    """How many of them one phrase may take."""
     knowing: tuple[Phrase, ...] = ()
     """Words after which a question word opens a statement, not a question ("I don't know what
     is happening", "not sure what is going on")."""
@@ -144,7 +154,8 @@ class RedFlagDetector:
 
     def __init__(self, rules: RedFlagRules) -> None:
         self.rules = rules
-        self._longest = max((len(p) for p in rules.classes), default=1)
+        self._classes = _with_forms(rules.classes, rules.inflected)
+        self._longest = max((len(p) for p in self._classes), default=1)
         self._general_cues = _by_first_word(rules.general)
         self._settled_cues = _by_first_word(rules.settled)
 
@@ -221,18 +232,36 @@ class RedFlagDetector:
 
     def _hits(self, seq: list[str]) -> list[_Hit]:
         """Every known phrase, each with its classes, in order; a phrase inside a longer one
-        is left out, and so is one that overlaps a phrase of an overriding class."""
-        spans = [(start, end) for start in range(len(seq))
-                 for end in range(start + 1, min(start + self._longest, len(seq)) + 1)
-                 if tuple(seq[start:end]) in self.rules.classes]
+        is left out, and so is one that overlaps a phrase of an overriding class. A phrase
+        of two words or more also counts with ``inserts`` between its words ("I just need
+        help", "not passed any water")."""
+        spans = self._spans(seq, range(len(seq)))
+        inserts = self.rules.inserts
+        if inserts:
+            kept_at = [pos for pos, word in enumerate(seq) if word not in inserts]
+            if len(kept_at) < len(seq):
+                for (start, end), classes in self._spans([seq[p] for p in kept_at], kept_at).items():
+                    if end - start <= self.rules.max_inserts + sum(1 for p in kept_at if start <= p < end):
+                        spans.setdefault((start, end), classes)
         kept = [(start, end) for start, end in spans
                 if not any(s <= start and end <= e and e - s > end - start for s, e in spans)]
-        overriding = [(start, end) for start, end in kept
-                      if self.rules.classes[tuple(seq[start:end])] & self.rules.overriding]
+        overriding = [(start, end) for start, end in kept if spans[(start, end)] & self.rules.overriding]
         kept = [(start, end) for start, end in kept if (start, end) in overriding
                 or not any(s < end and start < e for s, e in overriding)]
-        return [_Hit(cls, start, end) for start, end in kept
-                for cls in sorted(self.rules.classes[tuple(seq[start:end])])]
+        return [_Hit(cls, start, end) for start, end in sorted(kept) for cls in sorted(spans[(start, end)])]
+
+    def _spans(self, seq: list[str], at: Sequence[int]) -> dict[tuple[int, int], frozenset[str]]:
+        """(start, end) -> classes of every known phrase in ``seq``, whose words stand at
+        positions ``at`` of the utterance; only phrases of two words or more when some
+        words were left out between them."""
+        whole = len(at) == 0 or at[-1] - at[0] + 1 == len(at)
+        out: dict[tuple[int, int], frozenset[str]] = {}
+        for start in range(len(seq)):
+            for end in range(start + (1 if whole else 2), min(start + self._longest, len(seq)) + 1):
+                classes = self._classes.get(tuple(seq[start:end]))
+                if classes is not None:
+                    out[(at[start], at[end - 1] + 1)] = classes
+        return out
 
     @staticmethod
     def _found(hits: list[_Hit], classes: tuple[str, ...], window: int) -> list[tuple[_Hit, ...]]:
@@ -353,6 +382,20 @@ def _negated(seq: list[str], pos: int) -> bool:
     return pos < len(seq) and seq[pos] == "not"
 
 
+def _with_forms(classes: dict[Phrase, frozenset[str]], inflected: frozenset[str]) -> dict[Phrase, frozenset[str]]:
+    """The phrase table with every verb form of a phrase of an ``inflected`` class in that
+    class too ("pissed" is passing urine like "piss", "buckles" weak like "buckle"). Only
+    classes that need a partner are inflected, so a new form alone never raises the alarm."""
+    out = dict(classes)
+    for phrase, names in classes.items():
+        names &= inflected
+        if not names:
+            continue
+        for variant in {tuple(singular(w) for w in v) for v in phrase_variants(phrase)}:
+            out[variant] = out.get(variant, frozenset()) | names
+    return out
+
+
 def _by_first_word(cues: tuple[Phrase, ...]) -> dict[str, tuple[Phrase, ...]]:
     out: dict[str, list[Phrase]] = {}
     for cue in cues:
@@ -471,7 +514,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
 
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
-    for key, names in (("negatable", negatable), ("overriding", overriding)):
+    inflected = frozenset(_texts(path, doc, "inflected", problems)) if "inflected" in doc else frozenset()
+    for key, names in (("negatable", negatable), ("overriding", overriding), ("inflected", inflected)):
         for name in sorted(names - known):
             problems.append(DataError(path, line_of(doc, key), f"unknown class '{name}'"))
     return RedFlagRules(
@@ -482,12 +526,13 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         general=phrases("general"), now=phrases("now"), comparing=single("comparing"),
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
-        complements=single("complements"), settled=phrases("settled"), overriding=overriding & known)
+        complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
+        inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known)
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
-         "knowing", "determiners", "finite", "complements", "settled", "overriding")
+         "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:

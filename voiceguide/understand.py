@@ -19,6 +19,7 @@ from itertools import pairwise
 
 from .classifier import REJECT, Classifier
 from .intents import Intent, IntentSet, Language
+from .morphology import with_variants
 from .normalize import singular, stem, words
 from .redflags import RedFlagDetector
 
@@ -82,13 +83,18 @@ class ConceptMapper:
     synonym phrase, because it would make "missed" into the abbreviation "miss".
     """
 
-    def __init__(self, language: Language) -> None:
+    def __init__(self, language: Language, taken: frozenset[str] = frozenset()) -> None:
+        """``taken``: words the templates use with a meaning of their own, which no
+        synonym's verb form may take over ("fast" stays speed, not "fasting")."""
         self.stopwords = language.stopwords
         self._phrases: dict[tuple[str, ...], str] = {}
         self._short_phrases: dict[tuple[str, ...], str] = {}
-        pairs = list(language.synonyms.items())
-        pairs += [(tuple(words(c)), c) for c in set(language.synonyms.values())]
-        for phrase, canonical in pairs:
+        table = dict(language.synonyms)
+        for canonical in sorted(set(language.synonyms.values())):
+            table.setdefault(tuple(words(canonical)), canonical)
+        # Every verb form of a listed phrase means what it means ("heals", "healing").
+        table = with_variants(table, self.stopwords | language.uninflected, taken, singular)
+        for phrase, canonical in table.items():
             key = tuple(singular(w) for w in phrase)
             self._phrases.setdefault(key, canonical)
             short = tuple(w for w in key if w not in self.stopwords)
@@ -141,7 +147,9 @@ class Understander:
         self.intents = intents
         self.thresholds = thresholds or Thresholds()
         self.classifier = classifier
-        self._mapper = ConceptMapper(intents.language)
+        taken = frozenset(w for intent in intents.intents if intent.kind != "safety"
+                          for sentence in intent.sentences for w in sentence)
+        self._mapper = ConceptMapper(intents.language, taken)
         self._exact: dict[tuple[str, ...], Intent] = {}
         signatures: dict[Concepts, set[str]] = defaultdict(set)
         by_name = {intent.name: intent for intent in intents.intents}
