@@ -296,3 +296,13 @@ def test_a_verb_form_no_list_has_means_what_its_listed_form_means(guide: Guide, 
 def test_a_verb_form_never_takes_over_a_word_with_a_meaning_of_its_own(
         guide: Guide, word: str, not_meaning: str) -> None:
     assert not_meaning not in guide.understander._mapper.concepts([word])
+
+
+def test_a_clause_that_asks_stands_for_a_question_with_an_aside_attached(guide: Guide) -> None:
+    # The aside's words weigh against the whole; the clause that asks is read alone.
+    asked = "what is discitis, my granddaughter googled it and the pictures were horrible and gave me nightmares"
+    assert intent_of(guide, asked) == "fact.infection_kinds"
+    safe = "is it totally safe, no risk at all, because a friend told me a horror story and I can't sleep"
+    assert intent_of(guide, safe) == "info.is_it_safe"
+    # A clause that tells may hold the subject the guide does not cover: it never stands for the whole.
+    assert intent_of(guide, "where can I get my glasses mended, it keeps slipping off") is None
