@@ -306,3 +306,27 @@ def test_a_clause_that_asks_stands_for_a_question_with_an_aside_attached(guide: 
     assert intent_of(guide, safe) == "info.is_it_safe"
     # A clause that tells may hold the subject the guide does not cover: it never stands for the whole.
     assert intent_of(guide, "where can I get my glasses mended, it keeps slipping off") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # round seven's lay words, phrased here anew
+    ("what nerve trouble should I look out for", "fact.symptoms"),  # 'neurological deficits'
+    ("the old operation isn't completely gone then, they still do it", "fact.open_still_needed"),
+])
+def test_lay_words_of_round_seven(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
+@pytest.mark.parametrize("text", ["can I wear my dentures during the operation",
+                                  "could my husband stay overnight on the ward with me",
+                                  "could I have the antibiotics through a drip at home"])
+def test_ones_own_things_and_overnight_visits_are_out_of_scope(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.out_of_scope and not got.understood, (got.intent, got.confidence)
+
+
+def test_a_command_about_the_voice_counts_beside_a_subject_not_covered(guide: Guide) -> None:
+    assert intent_of(guide, "sorry, my hearing aid was whistling, say that again") == "control.repeat"
+    # but never one that goes on with the guide's content
+    got = guide.understander.understand("tell me more about the hearing aids")
+    assert got.out_of_scope and not got.understood

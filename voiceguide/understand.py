@@ -328,7 +328,10 @@ class Understander:
         broken by the whole words, small ones included.
         """
         if query & self._out_of_scope_subjects:
-            scores = {n: s for n, s in scores.items() if n.startswith("out_of_scope.")} or scores
+            # A command about the voice said with it still counts ("louder please, even with my
+            # hearing aid"); never one that would go on with the guide's content ("more", "next").
+            scores = {n: s for n, s in scores.items()
+                      if n.startswith("out_of_scope.") or n in VOICE_CONTROLS} or scores
         top = max(scores.values())
         tied = [n for n, s in scores.items() if s >= top - 0.01]
         if len(tied) == 1:
@@ -361,6 +364,12 @@ class Understander:
         joined = f" {' '.join(said)} "
         return any(f" {' '.join(cue)} " in joined for cue in self._cues)
 
+
+VOICE_CONTROLS = frozenset({
+    "control.repeat", "control.pause", "control.stop", "control.slower", "control.faster", "control.louder",
+    "control.quieter", "control.goodbye"})
+"""Commands about the voice, which say nothing new of the guide's content: they still count beside a
+subject the guide does not cover (Understander._pick)."""
 
 CLAUSE_BREAKS = frozenset({"because", "cos", "cause", "coz", "but", "although", "though", "anyway"})
 """Words that start a clause of its own, where the text's punctuation may be missing."""
