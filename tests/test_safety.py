@@ -243,6 +243,9 @@ REPORTS_ROUND_SEVEN = [
     "his legs aren't doing what he tells them since he got up",  # a leg, a denial, what it will not do
     "my feet don't obey me this morning",
     "her speech is going funny since this morning",
+    "why can't I move my legs",  # a subject inverted inside its phrase ('can not move'), asked as it happens
+    "why don't my legs work",
+    "I think my legs are paralysed",
 ]
 GENERAL_ROUND_SEVEN = [
     "what are the signs I should call someone about",  # a request asked about
@@ -251,6 +254,9 @@ GENERAL_ROUND_SEVEN = [
     "will my legs do what I tell them after the operation",
     "my mum just needs some help with the shopping after the op",
     "my back brace is fitting badly and rubbing",  # a form of a sign alone ('fit') is never inflected
+    "why won't my legs be weak after keyhole surgery",  # 'will not' after a question word may suppose
+    "why can't I go back to work yet, my legs feel fine",
+    "why can't they do it through a small cut",
 ]
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR

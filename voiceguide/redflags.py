@@ -236,16 +236,20 @@ class RedFlagDetector:
         of two words or more also counts with ``inserts`` between its words ("I just need
         help", "not passed any water")."""
         spans = self._spans(seq, range(len(seq)))
-        inserts = self.rules.inserts
-        if inserts:
-            kept_at = [pos for pos, word in enumerate(seq) if word not in inserts]
+        rules = self.rules
+        if rules.inserts:
+            # A subject after a negated question word ("why can not I move my legs") stands inside
+            # the phrase it inverts ("can not move") like an insert.
+            kept_at = [pos for pos, word in enumerate(seq) if word not in rules.inserts
+                       and not (word in rules.subjects and pos > 1 and seq[pos - 1] == "not"
+                                and seq[pos - 2] in rules.inverting)]
             if len(kept_at) < len(seq):
                 for (start, end), classes in self._spans([seq[p] for p in kept_at], kept_at).items():
-                    if end - start <= self.rules.max_inserts + sum(1 for p in kept_at if start <= p < end):
+                    if end - start <= rules.max_inserts + sum(1 for p in kept_at if start <= p < end):
                         spans.setdefault((start, end), classes)
         kept = [(start, end) for start, end in spans
                 if not any(s <= start and end <= e and e - s > end - start for s, e in spans)]
-        overriding = [(start, end) for start, end in kept if spans[(start, end)] & self.rules.overriding]
+        overriding = [(start, end) for start, end in kept if spans[(start, end)] & rules.overriding]
         kept = [(start, end) for start, end in kept if (start, end) in overriding
                 or not any(s < end and start < e for s, e in overriding)]
         return [_Hit(cls, start, end) for start, end in sorted(kept) for cls in sorted(spans[(start, end)])]
@@ -365,6 +369,8 @@ class RedFlagDetector:
             end = pos + len(cue)
             if end > limit or tuple(seq[pos:end]) != cue or _negated(seq, end):
                 continue
+            if end < len(seq) and seq[end] in _ABLE and _negated(seq, end + 1):
+                continue  # "why can not I feel anything": asked about as it happens, a report
             if pos > 0 and cue[0] in rules.inverting and seq[pos - 1] in rules.subjects:
                 continue
             if any(k == tuple(seq[pos - len(k) : pos]) for k in rules.knowing):
@@ -375,6 +381,9 @@ class RedFlagDetector:
 
 
 _ARTICLES = frozenset({"a", "an", "the", "some", "any"})
+_ABLE = frozenset({"can", "could", "do", "does", "did"})
+"""After a question word and before "not", these ask about what is happening ("why can not I feel
+anything"), where "will not" and "would not" may suppose ("why will not my legs be weak")."""
 
 
 def _negated(seq: list[str], pos: int) -> bool:
