@@ -246,6 +246,7 @@ REPORTS_ROUND_SEVEN = [
     "why can't I move my legs",  # a subject inverted inside its phrase ('can not move'), asked as it happens
     "why don't my legs work",
     "I think my legs are paralysed",
+    "nothing's come out since lunch even though I'm dying for a wee",  # the need told through its strength
 ]
 GENERAL_ROUND_SEVEN = [
     "what are the signs I should call someone about",  # a request asked about
