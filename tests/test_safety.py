@@ -247,6 +247,7 @@ REPORTS_ROUND_SEVEN = [
     "why don't my legs work",
     "I think my legs are paralysed",
     "nothing's come out since lunch even though I'm dying for a wee",  # the need told through its strength
+    "sorry to be a bother, but his waterworks seem to have packed in since breakfast",  # a machine that stopped
 ]
 GENERAL_ROUND_SEVEN = [
     "what are the signs I should call someone about",  # a request asked about
@@ -258,6 +259,7 @@ GENERAL_ROUND_SEVEN = [
     "why won't my legs be weak after keyhole surgery",  # 'will not' after a question word may suppose
     "why can't I go back to work yet, my legs feel fine",
     "why can't they do it through a small cut",
+    "the nurse said a little leaking from the wound is normal, is that right",  # reassurance told of the sign
 ]
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
