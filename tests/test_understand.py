@@ -335,3 +335,10 @@ def test_a_command_about_the_voice_counts_beside_a_subject_not_covered(guide: Gu
 def test_staying_in_overnight_oneself_is_the_hospital_stay(guide: Guide) -> None:
     # A visitor staying over is the hospital's own service; the patient's own nights are the guide's.
     assert intent_of(guide, "how many nights will I be in hospital after keyhole") == "fact.shorter_stay"
+
+
+def test_what_a_command_is_about_is_the_question(guide: Guide) -> None:
+    # "what was that" is the repeat command; what it is about, understood alone, is the question.
+    assert intent_of(guide, "sorry, what was that about nerve trouble, I drifted off") == "fact.symptoms"
+    assert intent_of(guide, "tell me more about that") == "control.more"
+    assert intent_of(guide, "what was that") == "control.repeat"

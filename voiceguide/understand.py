@@ -222,6 +222,14 @@ class Understander:
         if exact is not None:
             return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
         got = self._judge(text, said, asks_figure)
+        if got.intent is not None and got.intent.kind == "control" and "about" in said:
+            # A command's words around one of the guide's subjects ("what was that about nerve
+            # problems, I missed that bit"): what it is about, understood alone, is the question.
+            for part in _clauses(text):
+                if "about" in part[:-1]:
+                    subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
+                    if subject.understood and subject.intent is not None and subject.intent.kind != "control":
+                        return subject
         if got.out_of_scope or len(said) < 6 or got.confidence >= self.thresholds.whole:
             return got
         # A long question with a worry or an aside attached ("is it completely safe, because I
