@@ -248,6 +248,7 @@ REPORTS_ROUND_SEVEN = [
     "I think my legs are paralysed",
     "nothing's come out since lunch even though I'm dying for a wee",  # the need told through its strength
     "sorry to be a bother, but his waterworks seem to have packed in since breakfast",  # a machine that stopped
+    "what does it mean if he's wet the bed twice since lunch",  # a supposition of what has already happened
 ]
 GENERAL_ROUND_SEVEN = [
     "what are the signs I should call someone about",  # a request asked about
@@ -260,6 +261,8 @@ GENERAL_ROUND_SEVEN = [
     "why can't I go back to work yet, my legs feel fine",
     "why can't they do it through a small cut",
     "the nurse said a little leaking from the wound is normal, is that right",  # reassurance told of the sign
+    "what if I have a fever tonight",  # a supposition of what has not happened
+    "what should I do if I've wet myself in the night after the operation",
 ]
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR

@@ -317,6 +317,8 @@ class RedFlagDetector:
             word = seq[pos]
             if word in rules.breaks:
                 return False
+            if word == "if" and self._done_now(seq, pos + 1):
+                return False  # "what does it mean if I have wet the bed twice tonight": it has happened
             if self._cue_at(seq, pos, start, rules.asking, covered):
                 return True
             told = self._told_clause(seq, pos)
@@ -359,6 +361,14 @@ class RedFlagDetector:
             return not any(cue == tuple(seq[det - len(cue) : det]) for cue in rules.asking)
         return None
 
+    def _done_now(self, seq: list[str], pos: int) -> bool:
+        """At ``pos``: a subject, "have" or "has" (or "is", as "he's" is read) and a past
+        participle ("I have wet the bed"), in an utterance that says it is happening now
+        ("tonight"): a supposition of what has already happened, which reports it."""
+        rules = self.rules
+        return (pos + 2 < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")
+                and (seq[pos + 2] in _DONE or seq[pos + 2].endswith("ed")) and _contains(seq, rules.now))
+
     def _cue_at(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
                 covered: set[int] | None = None) -> bool:
         """One of ``cues`` starts at ``pos`` and ends by ``limit``. A question word after a
@@ -381,6 +391,8 @@ class RedFlagDetector:
 
 
 _ARTICLES = frozenset({"a", "an", "the", "some", "any"})
+_DONE = frozenset({"wet", "lost", "had", "been", "gone", "got", "felt", "fallen", "soiled", "peed", "weed", "pooed"})
+"""Past participles that, after "have", say something has happened (with words ending in "ed")."""
 _ABLE = frozenset({"can", "could", "do", "does", "did"})
 """After a question word and before "not", these ask about what is happening ("why can not I feel
 anything"), where "will not" and "would not" may suppose ("why will not my legs be weak")."""
