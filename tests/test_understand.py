@@ -342,3 +342,11 @@ def test_what_a_command_is_about_is_the_question(guide: Guide) -> None:
     assert intent_of(guide, "sorry, what was that about nerve trouble, I drifted off") == "fact.symptoms"
     assert intent_of(guide, "tell me more about that") == "control.more"
     assert intent_of(guide, "what was that") == "control.repeat"
+
+
+def test_a_two_word_phrase_holds_with_words_between_its_words(guide: Guide) -> None:
+    mapper = guide.understander._mapper
+    assert "untreated" in mapper.concepts(words("what if they had just left the infection alone"))
+    assert intent_of(guide, "what if they'd just left the infection alone") == "fact.untreated"
+    # never with more than two words between
+    assert "untreated" not in mapper.concepts(words("I left my glasses on the bus alone"))

@@ -111,6 +111,11 @@ class ConceptMapper:
             if len(short) > 1:
                 self._short_phrases.setdefault(short, canonical)
         self._longest = max((len(p) for p in self._phrases), default=1)
+        # Two-word phrases of words that carry meaning, found with a few words between them
+        # ("left the infection alone" holds "left alone").
+        self._pairs: dict[tuple[str, str], str] = {
+            (key[0], key[1]): canonical for key, canonical in self._phrases.items()
+            if len(key) == 2 and not set(key) & self.stopwords and canonical not in self.stopwords}
 
     def concepts(self, sentence: tuple[str, ...] | list[str]) -> list[str]:
         """Concepts in order of appearance."""
@@ -129,6 +134,21 @@ class ConceptMapper:
             # ("if you don't mind my asking", "would you tell me") is dropped whole.
             if value and value not in self.stopwords:
                 out.append(value)
+        return self._gapped(sentence, out)
+
+    def _gapped(self, sentence: tuple[str, ...] | list[str], out: list[str]) -> list[str]:
+        """``out`` with each two-word phrase found with one or two words between its words
+        ("left the infection alone": *untreated*), in place of those two words' stems."""
+        seq = [singular(w) for w in sentence]
+        for i, first in enumerate(seq):
+            for j in range(i + 2, min(i + 4, len(seq))):
+                canonical = self._pairs.get((first, seq[j]))
+                if canonical is None or canonical in out:
+                    continue
+                for word in (stem(first), stem(seq[j])):
+                    if word in out:
+                        out.remove(word)
+                out.append(canonical)
         return out
 
     def _match(self, raw: list[str], table: dict[tuple[str, ...], str]) -> list[tuple[bool, str]]:
