@@ -1,6 +1,6 @@
 """Pronunciation by ear: does Whisper hear each word of the lexicon back, in every sentence the guide says it?
 
-Usage: python bench/pronounce.py [--repeats N] [--voices espeak,piper]
+Usage: python bench/pronounce.py [--repeats N] [--voices espeak,piper] [--rate 1.0]
 
 Each word of content/pronunciations.yaml, in every sentence of the guide that has it (the topics'
 short and detailed answers, the answer units), in the article's sentences the topics quote, and in two
@@ -54,9 +54,9 @@ def sentences_with(guide: Guide, entry: Pronunciation) -> list[tuple[str, str]]:
             *(("question", q.format(entry.word)) for q in QUESTIONS)]
 
 
-def heard(speech: Speech, whisper: WhisperRecognizer, sentence: str) -> str:
+def heard(speech: Speech, whisper: WhisperRecognizer, sentence: str, rate: float = 1.0) -> str:
     """What Whisper makes of ``sentence`` in ``speech``'s voice, through the guide's listener."""
-    audio, _ = speech.render(sentence)
+    audio, _ = speech.render(sentence, rate)
     quiet = silence(0.4, audio.rate)  # as a person leaves either side of a question
     pcm = concat([quiet, audio, quiet], audio.rate).resampled(SAMPLE_RATE).to_bytes()
     listener = Listener(whisper, EndpointConfig(voice_detector="silero"))
@@ -67,6 +67,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="times each sentence is said by espeak-ng")
     parser.add_argument("--voices", default="espeak,piper")
+    parser.add_argument("--rate", type=float, default=1.0, help="speaking rate (dialogue.RATES)")
     args = parser.parse_args()
     guide = load_guide()
     with tempfile.TemporaryDirectory() as folder:
@@ -85,7 +86,7 @@ def main() -> int:
                     misses = []
                     for _ in range(repeats):
                         speech = Speech(synthesizer, lexicon=guide.content.pronunciations)  # no cached audio
-                        text = heard(speech, whisper, sentence)
+                        text = heard(speech, whisper, sentence, args.rate)
                         if not said_back(entry.word, text):
                             misses.append(text)
                     got = repeats - len(misses)
