@@ -3,11 +3,11 @@
 Usage: python bench/speech_in.py [--set test|dev] [--engines pocketsphinx,whisper,whisper-base]
                                  [--conditions clean,pink10,...] [--voices piper,en-us+f3,en-gb-x-rp]
                                  [--every N | --stops-only] [--rotate] [--latency-every N] [--json FILE]
-                                 [--failures]
+                                 [--failures] [--clips FILE]
 
 Phrasings: the understanding writers' questions (bench/writers/, sets.yaml says which are the
-locked test sets and which are dev). Only dev sets may be tuned on, and --failures is refused
-on a test set.
+locked test sets and which are dev). Only dev sets may be tuned on, and --failures and --clips
+(what was heard in each clip, for bench/speech_replay.py) are refused on a test set.
 
 Voices: Piper joe and espeak-ng in two variants (en-us+f3; en-gb-x-rp, British English). Conditions:
 
