@@ -308,6 +308,17 @@ def test_a_clause_that_asks_stands_for_a_question_with_an_aside_attached(guide: 
     assert intent_of(guide, "where can I get my glasses mended, it keeps slipping off") is None
 
 
+def test_a_hesitation_ends_a_clause_where_speech_has_no_commas(guide: Guide) -> None:
+    from voiceguide.understand import understand_heard
+
+    # A recogniser writes no commas: the aside after "um" must not sink the question before it,
+    # which an unsure recogniser's reading needs the matcher to be sure of.
+    said = "what is discitis um my granddaughter googled it and the pictures gave me nightmares"
+    heard = understand_heard(guide.understander, said, "", (), 0.3)
+    assert heard.understood and heard.intent is not None and heard.intent.name == "fact.infection_kinds"
+    assert not understand_heard(guide.understander, said.replace(" um ", " "), "", (), 0.3).understood
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     # round seven's lay words, phrased here anew
     ("what nerve trouble should I look out for", "fact.symptoms"),  # 'neurological deficits'

@@ -402,6 +402,11 @@ subject the guide does not cover (Understander._pick)."""
 CLAUSE_BREAKS = frozenset({"because", "cos", "cause", "coz", "but", "although", "though", "anyway"})
 """Words that start a clause of its own, where the text's punctuation may be missing."""
 
+HESITATIONS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "ah", "hmm"})
+"""Sounds that end a clause where speech has no commas ("tell me about spinal infections in general
+um i know next to nothing"): a recogniser writes no punctuation, so the clause reading that typed
+questions get from their commas comes from these."""
+
 
 QUESTION_OPENERS = frozenset({
     "what", "why", "how", "when", "where", "who", "which", "is", "are", "was", "were", "can", "could", "will",
@@ -411,11 +416,15 @@ QUESTION_OPENERS = frozenset({
 
 def _clauses(text: str) -> list[list[str]]:
     """The clauses of ``text``, each as normalised words: split at punctuation that ends a
-    clause and before CLAUSE_BREAKS; clauses of one word are left out."""
+    clause, at HESITATIONS, and before CLAUSE_BREAKS; clauses of one word are left out."""
     out: list[list[str]] = []
     for piece in re.split(r"[,;:.!?]+|\s-\s", text):
         current: list[str] = []
         for word in words(piece):
+            if word in HESITATIONS:
+                out.append(current)
+                current = []
+                continue
             if word in CLAUSE_BREAKS and current:
                 out.append(current)
                 current = []
