@@ -97,6 +97,7 @@ class ConceptMapper:
         """``taken``: words the templates use with a meaning of their own, which no
         synonym's verb form may take over ("fast" stays speed, not "fasting")."""
         self.stopwords = language.stopwords
+        self.fillers = language.fillers
         self._phrases: dict[tuple[str, ...], str] = {}
         self._short_phrases: dict[tuple[str, ...], str] = {}
         table = dict(language.synonyms)
@@ -119,7 +120,8 @@ class ConceptMapper:
 
     def concepts(self, sentence: tuple[str, ...] | list[str]) -> list[str]:
         """Concepts in order of appearance."""
-        first = self._match(list(sentence), self._phrases)
+        sentence = [w for w in sentence if w not in self.fillers]
+        first = self._match(sentence, self._phrases)
         out: list[str] = []
         run: list[str] = []
         for is_concept, value in [*first, (True, "")]:
@@ -187,7 +189,7 @@ class Understander:
             if intent.kind == "safety":  # red flags are the red-flag detector's alone (_red_flag_first)
                 continue
             for sentence in intent.sentences:
-                self._exact.setdefault(sentence, intent)
+                self._exact.setdefault(self._plain(sentence), intent)
                 concepts = frozenset(self._mapper.concepts(sentence))
                 if concepts:
                     signatures[concepts].add(intent.name)
@@ -211,6 +213,11 @@ class Understander:
         self._out_of_scope_subjects = self._only_in(signatures, "out_of_scope") & subjects
         self._cues = intents.language.figure_cues
         self._red_flags = RedFlagDetector(intents.red_flags)
+
+    def _plain(self, said: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """The words without fillers ("what bit are we on rn"), as exact matching compares them."""
+        fillers = self.intents.language.fillers
+        return tuple(w for w in said if w not in fillers)
 
     @staticmethod
     def _idf(signatures: dict[Concepts, set[str]]) -> dict[str, float]:
@@ -238,10 +245,17 @@ class Understander:
         if red_flag is not None:
             return red_flag
         asks_figure = self._asks_figure(said)
-        exact = self._exact.get(tuple(said))
+        exact = self._exact.get(self._plain(said))
         if exact is not None:
             return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
         got = self._judge(text, said, asks_figure)
+        tags = self.intents.language.tags
+        if got.intent is not None and got.intent.kind == "control" and len(said) > 3 and said[-1] in tags:
+            # "he must take care of his back himself, yes?": the tag asks to agree with what comes
+            # before it, which is the question, not a "yes" to the guide.
+            untagged = self._judge(text, said[:-1], asks_figure)
+            if untagged.understood and untagged.intent is not None and untagged.intent.kind != "control":
+                return untagged
         if got.intent is not None and got.intent.kind == "control" and "about" in said:
             # A command's words around one of the guide's subjects ("what was that about nerve
             # problems, I missed that bit"): what it is about, understood alone, is the question.
