@@ -410,6 +410,18 @@ def test_a_tag_that_asks_to_agree_is_no_answer_to_the_guide(guide: Guide) -> Non
     assert intent_of(guide, "say that again, yeah") == "control.repeat"  # a command with a tag stays the command
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("hold on, what did you just say", "control.repeat"),
+    ("hang on, go back", "control.previous"),
+    ("wait, is keyhole surgery safe", "info.is_it_safe"),
+    ("hang on a sec", "control.pause"),  # what follows may be the pause itself
+    ("wait", "control.pause"),
+])
+def test_an_interjection_first_only_asks_for_attention(guide: Guide, text: str, expected: str) -> None:
+    """language.yaml's interjections: 'wait' first, then a request, is the request."""
+    assert intent_of(guide, text) == expected
+
+
 def test_ones_own_fear_said_first_is_a_lead_in(guide: Guide) -> None:
     mapper = guide.understander._mapper
     for lead in ("i am worried", "i am scared that", "i am kinda stressed about", "i worry"):
@@ -429,6 +441,7 @@ def test_ones_own_fear_said_first_is_a_lead_in(guide: Guide) -> None:
     ("will physio help with the stiffness", "fact.rehabilitation"),  # stiffness is mobility lost
     ("should I just leave it all up to the surgeons", "fact.proactive"),  # leaving it to someone
     ("rewind that please", "control.repeat"),
+    ("will I be stiff forever", "fact.rehabilitation"),  # 'forever' asks how long, and names no subject
     ("ok cya later", "control.goodbye"),
 ])
 def test_lay_words_and_question_forms_of_round_eight(guide: Guide, text: str, expected: str) -> None:

@@ -249,21 +249,10 @@ class Understander:
         if exact is not None:
             return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
         got = self._judge(text, said, asks_figure)
-        tags = self.intents.language.tags
-        if got.intent is not None and got.intent.kind == "control" and len(said) > 3 and said[-1] in tags:
-            # "he must take care of his back himself, yes?": the tag asks to agree with what comes
-            # before it, which is the question, not a "yes" to the guide.
-            untagged = self._judge(text, said[:-1], asks_figure)
-            if untagged.understood and untagged.intent is not None and untagged.intent.kind != "control":
-                return untagged
-        if got.intent is not None and got.intent.kind == "control" and "about" in said:
-            # A command's words around one of the guide's subjects ("what was that about nerve
-            # problems, I missed that bit"): what it is about, understood alone, is the question.
-            for part in _clauses(text):
-                if "about" in part[:-1]:
-                    subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
-                    if subject.understood and subject.intent is not None and subject.intent.kind != "control":
-                        return subject
+        if got.intent is not None and got.intent.kind == "control":
+            other = self._beside_command(text, said, got, asks_figure)
+            if other is not None:
+                return other
         if got.out_of_scope or len(said) < 6 or got.confidence >= self.thresholds.whole:
             return got
         # A long question with a worry or an aside attached ("is it completely safe, because I
@@ -279,6 +268,36 @@ class Understander:
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
             return best
         return got
+
+    def _beside_command(self, text: str, said: list[str], got: Understanding,
+                        asks_figure: bool) -> Understanding | None:
+        """What a command's words stand beside, when that is the request: a subject after
+        "about", the words after an interjection, the question before a tag; or None."""
+        if "about" in said:
+            # A command's words around one of the guide's subjects ("what was that about nerve
+            # problems, I missed that bit"): what it is about, understood alone, is the question.
+            for part in _clauses(text):
+                if "about" in part[:-1]:
+                    subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
+                    if subject.understood and subject.intent is not None and subject.intent.kind != "control":
+                        return subject
+        language = self.intents.language
+        for opening in language.interjections:
+            if len(said) > len(opening) and tuple(said[: len(opening)]) == opening:
+                # "wait, run that back": the first words only ask for attention, and what follows,
+                # read alone and surer than the whole, is the request ("wait, stop talking for a
+                # minute" stays the pause: "stop talking for a minute" alone is no surer).
+                rest = self._judge(text, said[len(opening) :], asks_figure)
+                if rest.understood and rest.confidence > got.confidence:
+                    return rest
+                break
+        if len(said) > 3 and said[-1] in language.tags:
+            # "he must take care of his back himself, yes?": the tag asks to agree with what comes
+            # before it, which is the question, not a "yes" to the guide.
+            untagged = self._judge(text, said[:-1], asks_figure)
+            if untagged.understood and untagged.intent is not None and untagged.intent.kind != "control":
+                return untagged
+        return None
 
     def _judge(self, text: str, said: list[str], asks_figure: bool) -> Understanding:
         """The best intent for the words ``said`` (all of ``text`` or one clause of it)."""
