@@ -161,7 +161,8 @@ def test_fillers_tags_and_interjections_load(tmp_path: Path) -> None:
     ("fillers", "[]", "'fillers' must be a non-empty list"),
     ("interjections", "[wait, 3.5, hang on]", "expected non-empty text"),
 ])
-def test_bad_fillers_tags_and_interjections_name_file_and_line(tmp_path: Path, key: str, value: str, message: str) -> None:
+def test_bad_fillers_tags_and_interjections_name_file_and_line(
+        tmp_path: Path, key: str, value: str, message: str) -> None:
     path = write(tmp_path, "all.yaml", GOOD + f"  {key}: {value}\n")
     line = GOOD.count("\n") + 1
     found = errors_of(tmp_path)

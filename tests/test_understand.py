@@ -414,6 +414,7 @@ def test_a_tag_that_asks_to_agree_is_no_answer_to_the_guide(guide: Guide) -> Non
     ("hold on, what did you just say", "control.repeat"),
     ("hang on, go back", "control.previous"),
     ("wait, is keyhole surgery safe", "info.is_it_safe"),
+    ("hang on, how can they see anything with such tiny cuts", "fact.tools_purpose"),  # what follows is a template
     ("hang on a sec", "control.pause"),  # what follows may be the pause itself
     ("wait", "control.pause"),
 ])
@@ -442,6 +443,8 @@ def test_ones_own_fear_said_first_is_a_lead_in(guide: Guide) -> None:
     ("should I just leave it all up to the surgeons", "fact.proactive"),  # leaving it to someone
     ("rewind that please", "control.repeat"),
     ("will I be stiff forever", "fact.rehabilitation"),  # 'forever' asks how long, and names no subject
+    ("will the keyhole op hurt a lot afterwards", "fact.faster_healing"),  # pain after, asked plainly
+    ("when can I get back to the gym", "fact.normal_activities"),
     ("ok cya later", "control.goodbye"),
 ])
 def test_lay_words_and_question_forms_of_round_eight(guide: Guide, text: str, expected: str) -> None:

@@ -245,10 +245,20 @@ class Understander:
         if red_flag is not None:
             return red_flag
         asks_figure = self._asks_figure(said)
-        exact = self._exact.get(self._plain(said))
-        if exact is not None:
-            return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
-        got = self._judge(text, said, asks_figure)
+        got = self._exact_or_judged(text, said, asks_figure)
+        if got.exact:
+            return got
+        for opening in self.intents.language.interjections:
+            if len(said) > len(opening) and tuple(said[: len(opening)]) == opening:
+                # "wait, run that back": the first words only ask for attention, and what follows,
+                # read alone and surer than the whole, is the request ("wait, stop talking for a
+                # minute" stays the pause: "stop talking for a minute" alone is no surer).
+                rest = self._exact_or_judged(text, said[len(opening) :], asks_figure)
+                if rest.understood and rest.confidence > got.confidence:
+                    if rest.exact:
+                        return rest
+                    got = rest
+                break
         if got.intent is not None and got.intent.kind == "control":
             other = self._beside_command(text, said, got, asks_figure)
             if other is not None:
@@ -269,10 +279,17 @@ class Understander:
             return best
         return got
 
+    def _exact_or_judged(self, text: str, said: list[str], asks_figure: bool) -> Understanding:
+        """The intent whose template the words are exactly, or else the best tolerant reading."""
+        exact = self._exact.get(self._plain(said))
+        if exact is not None:
+            return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
+        return self._judge(text, said, asks_figure)
+
     def _beside_command(self, text: str, said: list[str], got: Understanding,
                         asks_figure: bool) -> Understanding | None:
         """What a command's words stand beside, when that is the request: a subject after
-        "about", the words after an interjection, the question before a tag; or None."""
+        "about", or the question before a tag; or None."""
         if "about" in said:
             # A command's words around one of the guide's subjects ("what was that about nerve
             # problems, I missed that bit"): what it is about, understood alone, is the question.
@@ -281,17 +298,7 @@ class Understander:
                     subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
                     if subject.understood and subject.intent is not None and subject.intent.kind != "control":
                         return subject
-        language = self.intents.language
-        for opening in language.interjections:
-            if len(said) > len(opening) and tuple(said[: len(opening)]) == opening:
-                # "wait, run that back": the first words only ask for attention, and what follows,
-                # read alone and surer than the whole, is the request ("wait, stop talking for a
-                # minute" stays the pause: "stop talking for a minute" alone is no surer).
-                rest = self._judge(text, said[len(opening) :], asks_figure)
-                if rest.understood and rest.confidence > got.confidence:
-                    return rest
-                break
-        if len(said) > 3 and said[-1] in language.tags:
+        if len(said) > 3 and said[-1] in self.intents.language.tags:
             # "he must take care of his back himself, yes?": the tag asks to agree with what comes
             # before it, which is the question, not a "yes" to the guide.
             untagged = self._judge(text, said[:-1], asks_figure)
