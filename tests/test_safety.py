@@ -269,6 +269,8 @@ GENERAL_ROUND_SEVEN = [
 REPORTS_ROUND_EIGHT = [
     # two symptoms, each in a sentence of its own, further apart than the shared window
     "I keep waking up not knowing where I am. The sheets, the pillow, everything. I'm dripping with sweat.",
+    # and from a blind batch written here (r19 still unread): not knowing the day, longer than 'not know what'
+    "he's sweating buckets and he doesn't know what day it is",
 ]
 GENERAL_ROUND_EIGHT = [
     "what kind of things would make you call an ambulance after this op",  # what would bring one to call, asked
@@ -276,6 +278,7 @@ GENERAL_ROUND_EIGHT = [
     # a second question joined by 'or'
     "would that be something to worry about, or is a bit of a temperature normal after an op",
     "will I get a fever after the op, or is a bit of a temperature normal after surgery",  # a sign across both
+    "what sort of pain is too much after the op",  # what sort of sign, asked
 ]
 
 
