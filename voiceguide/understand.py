@@ -217,6 +217,8 @@ class Understander:
     def _plain(self, said: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         """The words without fillers ("what bit are we on rn"), as exact matching compares them."""
         fillers = self.intents.language.fillers
+        if isinstance(said, tuple) and fillers.isdisjoint(said):
+            return said  # the template's own tuple, shared with the intent's sentences when pickled
         return tuple(w for w in said if w not in fillers)
 
     @staticmethod
