@@ -74,10 +74,12 @@ class Language:
     thing even work", "this kinda surgery"): left out before templates and phrases are matched."""
     tags: frozenset[str] = frozenset()
     """Words that, last in a longer question, ask the listener to agree ("he must look after his
-    back himself, yes?"): a tag, not an answer; the question is read without it."""
+    back himself, yes?"): a tag, not an answer; when the whole reads as a command, the question is
+    read without it."""
     interjections: tuple[tuple[str, ...], ...] = ()
     """Words that, first in an utterance, only ask for attention ("wait, run that back", "hold on,
-    what did you just say"): when the words after them are understood, they are the request."""
+    what did you just say"): when the words after them, read alone, are understood and surer than
+    the whole, they are the request. Longest first."""
 
 
 @dataclass(frozen=True)
