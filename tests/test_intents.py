@@ -145,3 +145,25 @@ def test_a_fact_intent_names_a_known_unit(tmp_path: Path) -> None:
     with pytest.raises(DataErrors) as caught:
         load_intents(tmp_path, [], ["rehabilitation"])
     assert f"{path}:3: intent 'fact.x' names unknown unit 'nowhere'" in [str(e) for e in caught.value.errors]
+
+
+def test_fillers_tags_and_interjections_load(tmp_path: Path) -> None:
+    write(tmp_path, "all.yaml", GOOD + "  fillers: [kinda, even]\n  tags: [\"yes\", right]\n"
+          "  interjections: [wait, hang on]\n")
+    language = load_intents(tmp_path, ["recovery"]).language
+    assert language.fillers == {"kinda", "even"} and language.tags == {"yes", "right"}
+    assert language.interjections == (("hang", "on"), ("wait",))  # the longest first
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("fillers", "[kind of]", "'fillers' must list single words"),
+    ("tags", "[isn't it]", "'tags' must list single words"),
+    ("fillers", "[]", "'fillers' must be a non-empty list"),
+    ("interjections", "[wait, 3.5, hang on]", "expected non-empty text"),
+])
+def test_bad_fillers_tags_and_interjections_name_file_and_line(
+        tmp_path: Path, key: str, value: str, message: str) -> None:
+    path = write(tmp_path, "all.yaml", GOOD + f"  {key}: {value}\n")
+    line = GOOD.count("\n") + 1
+    found = errors_of(tmp_path)
+    assert any(e.startswith(f"{path}:{line}:") and message in e for e in found), found

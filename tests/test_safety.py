@@ -264,16 +264,33 @@ GENERAL_ROUND_SEVEN = [
     "what if I have a fever tonight",  # a supposition of what has not happened
     "what should I do if I've wet myself in the night after the operation",
 ]
+# Round eight: general mechanisms from r18's miss and false alarms (r19 held out), each phrased here anew;
+# every one of these was missed or alarmed before the round.
+REPORTS_ROUND_EIGHT = [
+    # two symptoms, each in a sentence of its own, further apart than the shared window
+    "I keep waking up not knowing where I am. The sheets, the pillow, everything. I'm dripping with sweat.",
+    # and from a blind batch written here (r19 still unread): not knowing the day, longer than 'not know what'
+    "he's sweating buckets and he doesn't know what day it is",
+]
+GENERAL_ROUND_EIGHT = [
+    "what kind of things would make you call an ambulance after this op",  # what would bring one to call, asked
+    "what sort of symptoms should make me ring the GP",
+    # a second question joined by 'or'
+    "would that be something to worry about, or is a bit of a temperature normal after an op",
+    "will I get a fever after the op, or is a bit of a temperature normal after surgery",  # a sign across both
+    "what sort of pain is too much after the op",  # what sort of sign, asked
+]
+
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
-                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN)
+                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
-                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN)
+                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -380,7 +397,39 @@ BROKEN_RULES = [
     ("  lookback: 6", "  lookback: 6\n  loookback: 7", "unknown red_flags field 'loookback'"),
     ("  inflected: [leg,", "  inflected: [legg,", "unknown class 'legg'"),
     ("  inserts: [just,", "  inserts: [just a,", "'inserts' must list single words"),
+    ("  done: [wet,", "  done: [wet through,", "'done' must list single words"),
+    ("  able: [can, could, do, does, did]", "  able: []", "'able' must be a non-empty list"),
+    ("  articles: [a,", "  articles: [a bit of,", "'articles' must list single words"),
+    ("  alternatives: [or]", "  alternatives: or", "'alternatives' must be a non-empty list"),
 ]
+
+
+def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
+    """The detector on the shipped rules with one edit, through the real loader."""
+    intents = tmp_path / "intents"
+    intents.mkdir()
+    for name in ("safety.yaml", "words.yaml"):
+        shutil.copy(shipped_dir("intents") / name, intents)
+    path = intents / "safety.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return RedFlagDetector(load_intents(intents, []).red_flags)  # no topics: the rules alone
+
+
+@pytest.mark.parametrize(("old", "new", "text", "shipped"), [
+    # a supposition of what has already happened reports it ('wet' is a listed past participle)
+    ("  done: [wet, ", "  done: [", "what does it mean if I have wet the bed twice tonight", "safety.urgent"),
+    # asked about as it happens ('can' before 'not')
+    ("  able: [can, could,", "  able: [could,", "why can't I move my legs", "safety.urgent"),
+    # a second question joined by 'or'
+    ("  alternatives: [or]", "  alternatives: [nor]",
+     "would that be something to worry about, or is a bit of a temperature normal after an op", None),
+])
+def test_the_word_lists_of_the_rules_come_from_the_rules_file(
+        tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:
+    assert RedFlagDetector(guide.intents.red_flags).detect(words(text)) == shipped
+    assert _rules_edited(tmp_path, old, new).detect(words(text)) != shipped
 
 
 @pytest.mark.parametrize(("old", "new", "message"), BROKEN_RULES)

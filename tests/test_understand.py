@@ -397,3 +397,81 @@ def test_garbled_speech_is_not_answered_when_the_engine_and_the_matcher_are_both
 @pytest.mark.parametrize("text", ["i cant feel my legs and i wet myself", "why longer hold up"])
 def test_a_red_flag_or_a_command_is_never_turned_down_as_garbled(guide: Guide, text: str) -> None:
     assert heard_as(guide, text, confidence=0.05) == heard_as(guide, text) is not None
+
+
+def test_fillers_are_left_out_even_inside_a_phrase_or_a_template(guide: Guide) -> None:
+    """language.yaml's fillers ('even', 'kinda', 'rn') carry nothing: a phrase or a template with one
+    inside still holds."""
+    mapper = guide.understander._mapper
+    assert mapper.concepts(words("how does this gadget even work")) == mapper.concepts(
+        words("how does this gadget work")) == ["help"]
+    assert intent_of(guide, "how does this gadget even work") == "control.help"
+    exact = guide.understander.understand("which section am i on rn")
+    assert exact.exact and exact.intent is not None and exact.intent.name == "control.where_am_i"
+    # a word that is no filler still breaks the phrase
+    assert "help" not in mapper.concepts(words("how does this gadget possibly work"))
+
+
+def test_a_tag_that_asks_to_agree_is_no_answer_to_the_guide(guide: Guide) -> None:
+    """A last 'yes?' asks the listener to agree with the question before it (language.yaml's tags)."""
+    whole = guide.understander._judge("", words("she has to look after her own back yes"), False)
+    assert whole.intent is not None and whole.intent.name == "control.yes"  # what the tag alone would give
+    assert intent_of(guide, "she has to look after her own back, yes?") == "fact.proactive"
+    assert intent_of(guide, "yes please") == "control.yes"
+    assert intent_of(guide, "say that again, yeah") == "control.repeat"  # a command with a tag stays the command
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("hold on, what did you just say", "control.repeat"),
+    ("hang on, go back", "control.previous"),
+    ("wait, is keyhole surgery safe", "info.is_it_safe"),
+    ("hang on, how can they see anything with such tiny cuts", "fact.tools_purpose"),  # what follows is a template
+    ("hang on a sec", "control.pause"),  # what follows may be the pause itself
+    ("wait", "control.pause"),
+])
+def test_an_interjection_first_only_asks_for_attention(guide: Guide, text: str, expected: str) -> None:
+    """language.yaml's interjections: 'wait' first, then a request, is the request."""
+    assert intent_of(guide, text) == expected
+
+
+def test_ones_own_fear_said_first_is_a_lead_in(guide: Guide) -> None:
+    mapper = guide.understander._mapper
+    for lead in ("i am worried", "i am scared that", "i am kinda stressed about", "i worry"):
+        assert mapper.concepts(words(f"{lead} keyhole will hurt more afterwards")) == mapper.concepts(
+            words("keyhole will hurt more afterwards")), lead
+    # asking whether to worry still asks about worrying
+    assert "worry" in mapper.concepts(words("should i be scared of a temperature"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # round eight's question forms and lay words (from u26 and u27, u28 held out), phrased here anew
+    ("how can the surgeons see anything through a tiny opening", "fact.tools_purpose"),  # seeing: the tools
+    ("tell me how the actual operation is done", "fact.techniques"),  # the operation itself
+    ("the incisions are smaller with keyhole", "fact.miss_method"),  # smaller cuts, to be agreed with
+    ("I'm really nervous, does the small cut version get me back on my feet faster", "fact.miss_defined"),
+    ("when can I get back to uni with keyhole", "fact.normal_activities"),  # study and sport are activities
+    ("will physio help with the stiffness", "fact.rehabilitation"),  # stiffness is mobility lost
+    ("should I just leave it all up to the surgeons", "fact.proactive"),  # leaving it to someone
+    ("rewind that please", "control.repeat"),
+    ("will I be stiff forever", "fact.rehabilitation"),  # 'forever' asks how long, and names no subject
+    ("will the keyhole op hurt a lot afterwards", "fact.faster_healing"),  # pain after, asked plainly
+    ("when can I get back to the gym", "fact.normal_activities"),
+    ("ok cya later", "control.goodbye"),
+])
+def test_lay_words_and_question_forms_of_round_eight(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("is there someone who speaks Urdu at the hospital", "out_of_scope.language"),  # interpreters
+    ("how do you say discitis in Spanish", "out_of_scope.language"),
+    ("what's blood poisoning, is it related", "out_of_scope.other_conditions"),  # sepsis and its kin
+    ("where is the chemist in the hospital", "out_of_scope.hospital"),  # the hospital's facilities
+])
+def test_round_eight_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject
+
+
+def test_a_language_named_alone_is_no_subject(guide: Guide) -> None:
+    assert intent_of(guide, "it sounds like a German word, what does debridement mean") == "fact.debridement"

@@ -69,6 +69,17 @@ class Language:
     uninflected: frozenset[str] = frozenset()
     """Words whose verb forms mean something else ("miss" the abbreviation, "missed"):
     the synonyms' other verb forms (morphology.py) leave them as written."""
+    fillers: frozenset[str] = frozenset()
+    """Words that carry nothing and may stand anywhere, even inside a phrase ("how does this
+    thing even work", "this kinda surgery"): left out before templates and phrases are matched."""
+    tags: frozenset[str] = frozenset()
+    """Words that, last in a longer question, ask the listener to agree ("he must look after his
+    back himself, yes?"): a tag, not an answer; when the whole reads as a command, the question is
+    read without it."""
+    interjections: tuple[tuple[str, ...], ...] = ()
+    """Words that, first in an utterance, only ask for attention ("wait, run that back", "hold on,
+    what did you just say"): when the words after them, read alone, are understood and surer than
+    the whole, they are the request. Longest first."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,9 @@ class _Collected:
     cues: list[_Template] = field(default_factory=list)
     pronunciations: dict[str, str] = field(default_factory=dict)
     uninflected: set[str] = field(default_factory=set)
+    fillers: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+    interjections: list[tuple[str, ...]] = field(default_factory=list)
     red_flags: RedFlagRules | None = None
     problems: list[DataError] = field(default_factory=list)
 
@@ -233,6 +247,15 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
         got.pronunciations[str(word).lower()] = value.strip()
     if "uninflected" in section:
         got.uninflected.update(w for text, _ in _text_list(name, section, "uninflected", got) for w in words(text))
+    for key, found in (("fillers", got.fillers), ("tags", got.tags)):
+        if key in section:
+            for text, line in _text_list(name, section, key, got):
+                said = words(text)
+                if len(said) != 1:
+                    got.problems.append(DataError(name, line, f"'{key}' must list single words"))
+                found.update(said[:1])
+    if "interjections" in section:
+        got.interjections.extend(tuple(words(text)) for text, _ in _text_list(name, section, "interjections", got))
     if "figure_cues" in section:
         got.cues.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "figure_cues", got))
 
@@ -254,7 +277,8 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
         got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
     cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
     language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations),
-                        frozenset(got.uninflected))
+                        frozenset(got.uninflected), frozenset(got.fillers), frozenset(got.tags),
+                        tuple(sorted(set(got.interjections), key=len, reverse=True)))
     red_flags = got.red_flags or RedFlagRules()
     names = {i.name for i in intents if i is not None}
     for name in red_flags.intents:

@@ -135,6 +135,19 @@ class RedFlagRules:
     knowing: tuple[Phrase, ...] = ()
     """Words after which a question word opens a statement, not a question ("I don't know what
     is happening", "not sure what is going on")."""
+    done: frozenset[str] = frozenset()
+    """Past participles that, after a subject and "have", say something has happened ("if I have
+    wet the bed twice tonight"); words ending in "ed" count without being listed."""
+    able: frozenset[str] = frozenset()
+    """Words that, after a question word and before "not", ask about what is happening ("why can
+    not I feel anything": a report), where "will not" and "would not" may suppose ("why will not
+    my legs be weak")."""
+    articles: frozenset[str] = frozenset()
+    """Words that may stand between a question's opening word and the sign it asks about ("are the
+    legs weak")."""
+    alternatives: frozenset[str] = frozenset()
+    """Words that join a second question to the first: an opening word right after one opens a
+    question, as after a break ("would that be a worry, or is a bit of a temperature normal")."""
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -284,26 +297,37 @@ class RedFlagDetector:
 
     def _reported(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
         """The sign is told, not asked about or supposed: it does not follow a question word
-        ("is numbness in the legs a sign"), has no asking word between its parts ("my wound might
-        get infected"), and some part of it is not framed by the words before it."""
+        ("is numbness in the legs a sign"), has no asking word and opens no question between its
+        parts ("my wound might get infected", "a fever after the op, or is a temperature normal"),
+        and some part of it is not framed by the words before it."""
         rules = self.rules
         start, end = min(h.start for h in combo), max(h.end for h in combo)
         if self._question_opens(seq, start):
             return False
         covered = {pos for h in combo for pos in range(h.start, h.end)}
         for pos in range(start + 1, end):
-            if pos not in covered and self._cue_at(seq, pos, end, rules.asking, covered):
+            if pos in covered:
+                continue
+            if self._cue_at(seq, pos, end, rules.asking, covered):
                 return False
+            if seq[pos] in rules.openers and self._opens_clause(seq, pos):
+                return False  # "a fever after the op, or is a bit of a temperature normal": the rest is asked
         first = max(0, start - rules.lookback)
         return any(not self._framed(seq, h.start, first, covered) for h in combo)
 
     def _question_opens(self, seq: list[str], start: int) -> bool:
         """The sign follows a question's opening word ("is fever a sign", "are the legs weak"),
         not a statement's ("my husband is confused")."""
+        rules = self.rules
         pos = start - 1
-        while pos >= 0 and seq[pos] in _ARTICLES:
+        while pos >= 0 and seq[pos] in rules.articles:
             pos -= 1
-        return pos >= 0 and seq[pos] in self.rules.openers and (pos == 0 or seq[pos - 1] in self.rules.breaks)
+        return pos >= 0 and seq[pos] in rules.openers and self._opens_clause(seq, pos)
+
+    def _opens_clause(self, seq: list[str], pos: int) -> bool:
+        """The word at ``pos`` starts the utterance, or follows a break ("but") or a word that joins
+        a second question ("or is it normal")."""
+        return pos == 0 or seq[pos - 1] in self.rules.breaks or seq[pos - 1] in self.rules.alternatives
 
     def _framed(self, seq: list[str], start: int, first: int, covered: set[int]) -> bool:
         """The words before ``start`` (back to ``first``) ask about what follows, or suppose it.
@@ -324,7 +348,7 @@ class RedFlagDetector:
             told = self._told_clause(seq, pos)
             if told is not None:
                 return not told
-            if word in rules.openers and (pos == 0 or seq[pos - 1] in rules.breaks):
+            if word in rules.openers and self._opens_clause(seq, pos):
                 return True
             if word in rules.subjects and not self._inverted(seq, pos):
                 return False
@@ -351,6 +375,8 @@ class RedFlagDetector:
         for det in range(verb - 1, max(verb - 5, -1), -1):
             if seq[det] in rules.subjects:  # "my brother he is": the pronoun is the verb's subject
                 return None
+            if seq[det] in rules.breaks or seq[det] in rules.alternatives:  # "after the op, or is": no subject
+                return None
             if seq[det] not in rules.determiners:
                 continue
             if det == 0:
@@ -367,7 +393,7 @@ class RedFlagDetector:
         ("tonight"): a supposition of what has already happened, which reports it."""
         rules = self.rules
         return (pos + 2 < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")
-                and (seq[pos + 2] in _DONE or seq[pos + 2].endswith("ed")) and _contains(seq, rules.now))
+                and (seq[pos + 2] in rules.done or seq[pos + 2].endswith("ed")) and _contains(seq, rules.now))
 
     def _cue_at(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
                 covered: set[int] | None = None) -> bool:
@@ -379,7 +405,7 @@ class RedFlagDetector:
             end = pos + len(cue)
             if end > limit or tuple(seq[pos:end]) != cue or _negated(seq, end):
                 continue
-            if end < len(seq) and seq[end] in _ABLE and _negated(seq, end + 1):
+            if end < len(seq) and seq[end] in rules.able and _negated(seq, end + 1):
                 continue  # "why can not I feel anything": asked about as it happens, a report
             if pos > 0 and cue[0] in rules.inverting and seq[pos - 1] in rules.subjects:
                 continue
@@ -388,14 +414,6 @@ class RedFlagDetector:
             if covered is None or not covered.intersection(range(pos, end)):
                 return True
         return False
-
-
-_ARTICLES = frozenset({"a", "an", "the", "some", "any"})
-_DONE = frozenset({"wet", "lost", "had", "been", "gone", "got", "felt", "fallen", "soiled", "peed", "weed", "pooed"})
-"""Past participles that, after "have", say something has happened (with words ending in "ed")."""
-_ABLE = frozenset({"can", "could", "do", "does", "did"})
-"""After a question word and before "not", these ask about what is happening ("why can not I feel
-anything"), where "will not" and "would not" may suppose ("why will not my legs be weak")."""
 
 
 def _negated(seq: list[str], pos: int) -> bool:
@@ -548,12 +566,14 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
-        inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known)
+        inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
+        done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"))
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
-         "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected")
+         "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
+         "done", "able", "articles", "alternatives")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:

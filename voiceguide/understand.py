@@ -97,6 +97,7 @@ class ConceptMapper:
         """``taken``: words the templates use with a meaning of their own, which no
         synonym's verb form may take over ("fast" stays speed, not "fasting")."""
         self.stopwords = language.stopwords
+        self.fillers = language.fillers
         self._phrases: dict[tuple[str, ...], str] = {}
         self._short_phrases: dict[tuple[str, ...], str] = {}
         table = dict(language.synonyms)
@@ -119,7 +120,8 @@ class ConceptMapper:
 
     def concepts(self, sentence: tuple[str, ...] | list[str]) -> list[str]:
         """Concepts in order of appearance."""
-        first = self._match(list(sentence), self._phrases)
+        sentence = [w for w in sentence if w not in self.fillers]
+        first = self._match(sentence, self._phrases)
         out: list[str] = []
         run: list[str] = []
         for is_concept, value in [*first, (True, "")]:
@@ -187,7 +189,7 @@ class Understander:
             if intent.kind == "safety":  # red flags are the red-flag detector's alone (_red_flag_first)
                 continue
             for sentence in intent.sentences:
-                self._exact.setdefault(sentence, intent)
+                self._exact.setdefault(self._plain(sentence), intent)
                 concepts = frozenset(self._mapper.concepts(sentence))
                 if concepts:
                     signatures[concepts].add(intent.name)
@@ -211,6 +213,13 @@ class Understander:
         self._out_of_scope_subjects = self._only_in(signatures, "out_of_scope") & subjects
         self._cues = intents.language.figure_cues
         self._red_flags = RedFlagDetector(intents.red_flags)
+
+    def _plain(self, said: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """The words without fillers ("what bit are we on rn"), as exact matching compares them."""
+        fillers = self.intents.language.fillers
+        if isinstance(said, tuple) and fillers.isdisjoint(said):
+            return said  # the template's own tuple, shared with the intent's sentences when pickled
+        return tuple(w for w in said if w not in fillers)
 
     @staticmethod
     def _idf(signatures: dict[Concepts, set[str]]) -> dict[str, float]:
@@ -238,18 +247,24 @@ class Understander:
         if red_flag is not None:
             return red_flag
         asks_figure = self._asks_figure(said)
-        exact = self._exact.get(tuple(said))
-        if exact is not None:
-            return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
-        got = self._judge(text, said, asks_figure)
-        if got.intent is not None and got.intent.kind == "control" and "about" in said:
-            # A command's words around one of the guide's subjects ("what was that about nerve
-            # problems, I missed that bit"): what it is about, understood alone, is the question.
-            for part in _clauses(text):
-                if "about" in part[:-1]:
-                    subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
-                    if subject.understood and subject.intent is not None and subject.intent.kind != "control":
-                        return subject
+        got = self._exact_or_judged(text, said, asks_figure)
+        if got.exact:
+            return got
+        for opening in self.intents.language.interjections:
+            if len(said) > len(opening) and tuple(said[: len(opening)]) == opening:
+                # "wait, run that back": the first words only ask for attention, and what follows,
+                # read alone and surer than the whole, is the request ("wait, stop talking for a
+                # minute" stays the pause: "stop talking for a minute" alone is no surer).
+                rest = self._exact_or_judged(text, said[len(opening) :], asks_figure)
+                if rest.understood and rest.confidence > got.confidence:
+                    if rest.exact:
+                        return rest
+                    got = rest
+                break
+        if got.intent is not None and got.intent.kind == "control":
+            other = self._beside_command(text, said, got, asks_figure)
+            if other is not None:
+                return other
         if got.out_of_scope or len(said) < 6 or got.confidence >= self.thresholds.whole:
             return got
         # A long question with a worry or an aside attached ("is it completely safe, because I
@@ -265,6 +280,33 @@ class Understander:
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
             return best
         return got
+
+    def _exact_or_judged(self, text: str, said: list[str], asks_figure: bool) -> Understanding:
+        """The intent whose template the words are exactly, or else the best tolerant reading."""
+        exact = self._exact.get(self._plain(said))
+        if exact is not None:
+            return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
+        return self._judge(text, said, asks_figure)
+
+    def _beside_command(self, text: str, said: list[str], got: Understanding,
+                        asks_figure: bool) -> Understanding | None:
+        """What a command's words stand beside, when that is the request: a subject after
+        "about", or the question before a tag; or None."""
+        if "about" in said:
+            # A command's words around one of the guide's subjects ("what was that about nerve
+            # problems, I missed that bit"): what it is about, understood alone, is the question.
+            for part in _clauses(text):
+                if "about" in part[:-1]:
+                    subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
+                    if subject.understood and subject.intent is not None and subject.intent.kind != "control":
+                        return subject
+        if len(said) > 3 and said[-1] in self.intents.language.tags:
+            # "he must take care of his back himself, yes?": the tag asks to agree with what comes
+            # before it, which is the question, not a "yes" to the guide.
+            untagged = self._judge(text, said[:-1], asks_figure)
+            if untagged.understood and untagged.intent is not None and untagged.intent.kind != "control":
+                return untagged
+        return None
 
     def _judge(self, text: str, said: list[str], asks_figure: bool) -> Understanding:
         """The best intent for the words ``said`` (all of ``text`` or one clause of it)."""
