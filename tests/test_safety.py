@@ -281,8 +281,8 @@ GENERAL_ROUND_EIGHT = [
     "what sort of pain is too much after the op",  # what sort of sign, asked
 ]
 # Round nine: general mechanisms from r20's and r22's misses and false alarms (r21 held out), each phrased
-# here anew. Every report was missed before the round, and the first three general questions alarmed; the
-# rest guard the new mechanisms against reaching too far.
+# here anew. Every report was missed before the round, and the first three general questions and the last
+# alarmed; the rest guard the new mechanisms against reaching too far.
 REPORTS_ROUND_NINE = [
     # the words of those who work in care
     "I haven't been able to void since breakfast",
@@ -303,6 +303,12 @@ REPORTS_ROUND_NINE = [
     # confusion someone else sees in the speaker
     "my son reckons I'm confused today",
     "my wife said I seemed confused at tea",
+    # and from a blind batch written here in the same two registers (r21 still unread)
+    "waterworks. nothing since lunch.",
+    "stood up. legs went. down on the rug.",
+    "the skin round my bottom feels altered today",
+    "I'm tachycardic and shivery",
+    "practically no urine output all day",
 ]
 GENERAL_ROUND_NINE = [
     # a now cue right after a sign passing looks ahead
@@ -315,6 +321,8 @@ GENERAL_ROUND_NINE = [
     # confusion about something is no sign, whoever sees it
     "my daughter says I'm confused about which hospital it is",
     "is urinary retention one of the warning signs",
+    # small words inside a cue that says a sign was seen to, as inside a phrase
+    "the scar was a little red on Monday but the GP said it is all just healing, can I swim",
 ]
 
 

@@ -126,7 +126,7 @@ class RedFlagRules:
     pain": "bad with" drops "very bad")."""
     settled: tuple[Phrase, ...] = ()
     """Words that say a sign told before them has been seen to or has gone ("the nurse said
-    it's fine", "it's gone now")."""
+    it's fine", "it's gone now"); ``inserts`` may stand inside them as inside a phrase."""
     inflected: frozenset[str] = frozenset()
     """Classes whose phrases count in every verb form ("buckle": buckles, buckled, buckling);
     only classes that are one part of a sign of two, so that no new form alone is a sign."""
@@ -229,11 +229,23 @@ class RedFlagDetector:
         rules = self.rules
         symptoms = [h for h in hits if h.cls in rules.negatable]
         found = -1
-        for pos, end in _occurrences(seq, self._settled_cues):
+        for pos, end in self._padded(seq, self._settled_cues):
             if any(h.start < end and pos < h.end for h in symptoms):
                 continue
             if not any(h.start >= end for h in symptoms):
                 found = max(found, pos)
+        return found
+
+    def _padded(self, seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
+        """(start, end) of every occurrence of the cues, also with ``inserts`` inside one of two
+        words or more, as in a phrase ("the nurse said it was just healing")."""
+        found = _occurrences(seq, cues)
+        kept_at = [pos for pos, word in enumerate(seq) if word not in self.rules.inserts]
+        if len(kept_at) < len(seq):
+            for start, end in _occurrences([seq[p] for p in kept_at], cues):
+                first, last = kept_at[start], kept_at[end - 1] + 1
+                if end - start > 1 and last - first - (end - start) <= self.rules.max_inserts:
+                    found.append((first, last))
         return found
 
     def _general(self, seq: list[str]) -> bool:
