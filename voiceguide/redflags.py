@@ -496,11 +496,6 @@ def _occurrences(seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tu
             if tuple(seq[pos : pos + len(cue)]) == cue]
 
 
-def _contains(seq: list[str], cues: tuple[Phrase, ...]) -> bool:
-    joined = f" {' '.join(seq)} "
-    return any(f" {' '.join(cue)} " in joined for cue in cues)
-
-
 def _phrase(text: str) -> Phrase:
     return tuple(singular(w) for w in words(text))
 
