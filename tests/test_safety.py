@@ -280,17 +280,63 @@ GENERAL_ROUND_EIGHT = [
     "will I get a fever after the op, or is a bit of a temperature normal after surgery",  # a sign across both
     "what sort of pain is too much after the op",  # what sort of sign, asked
 ]
+# Round nine: general mechanisms from r20's and r22's misses and false alarms (r21 held out), each phrased
+# here anew. Every report was missed before the round, and the first three general questions and the last
+# alarmed; the rest guard the new mechanisms against reaching too far.
+REPORTS_ROUND_NINE = [
+    # the words of those who work in care
+    "I haven't been able to void since breakfast",
+    "I'm pyrexial tonight and my back is throbbing",
+    "there's paraesthesia in both my feet since I got up",
+    "I'm fairly sure that's a foot drop, it started today",
+    "the wound has dehisced a little at one end",
+    # spoken forms of small words: 'meself', 'me' for 'my' before an owned noun
+    "pooed meself in the armchair",
+    "since dinner I can't feel me bits at all",
+    # a symptom that holds its own denial is not denied by the one before it ('nothing. can't go.')
+    "on the loo half an hour. nothing. can't go.",
+    "no, nothing's coming out and I'm bursting for a wee",
+    # 'never mind' ends what came before like 'anyway'
+    "where do I park for the clinic. never mind. legs have gone.",
+    # said tersely
+    "lost it again. bladder. all over the landing.",
+    # confusion someone else sees in the speaker
+    "my son reckons I'm confused today",
+    "my wife said I seemed confused at tea",
+    # and from a blind batch written here in the same two registers (r21 still unread)
+    "waterworks. nothing since lunch.",
+    "stood up. legs went. down on the rug.",
+    "the skin round my bottom feels altered today",
+    "I'm tachycardic and shivery",
+    "practically no urine output all day",
+]
+GENERAL_ROUND_NINE = [
+    # a now cue right after a sign passing looks ahead
+    "my toes tingled before surgery, will that settle down now",
+    "I had a numb foot before the operation, is it likely to wear off now",
+    # a denial after passing urine denies something else ('no trouble'), not the passing
+    "I'm weeing fine, no trouble at all, when can I have a bath",
+    # 'me' for 'my' only before an owned noun
+    "can you tell me a bit about the numbness some people get after surgery",
+    # confusion about something is no sign, whoever sees it
+    "my daughter says I'm confused about which hospital it is",
+    "is urinary retention one of the warning signs",
+    # small words inside a cue that says a sign was seen to, as inside a phrase
+    "the scar was a little red on Monday but the GP said it is all just healing, can I swim",
+]
 
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
-                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT)
+                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
+                         + REPORTS_ROUND_NINE)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
-                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT)
+                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
+                         + GENERAL_ROUND_NINE)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -401,6 +447,11 @@ BROKEN_RULES = [
     ("  able: [can, could, do, does, did]", "  able: []", "'able' must be a non-empty list"),
     ("  articles: [a,", "  articles: [a bit of,", "'articles' must list single words"),
     ("  alternatives: [or]", "  alternatives: or", "'alternatives' must be a non-empty list"),
+    ("window: 3, ordered: true}", "window: 3, ordered: yes please}", "'ordered' must be true or false"),
+    ("  spoken: {meself: myself,", "  spoken: {meself: my self,", "'spoken' must map single words to single words"),
+    ("  possessive: {me: my, ma: my}", "  possessive: [me, ma]", "'possessive' must map single words to single words"),
+    ("  owned: [leg,", "  owned: [both legs,", "'owned' must list single words"),
+    ("  passing: [go away,", "  passing: [{go: away},", "expected non-empty text"),
 ]
 
 
@@ -425,6 +476,13 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     # a second question joined by 'or'
     ("  alternatives: [or]", "  alternatives: [nor]",
      "would that be something to worry about, or is a bit of a temperature normal after an op", None),
+    # spoken forms, and 'me' for 'my' before an owned noun
+    ("  spoken: {meself: myself,", "  spoken: {mesself: myself,", "weed meself on the bus", "safety.urgent"),
+    ("  owned: [leg, foot,", "  owned: [foot,", "there's pain down both me legs", "safety.urgent"),
+    # a now cue after a sign passing looks ahead
+    ("  passing: [go away,", "  passing: [go off,", "I had a numb foot before the op, will it go away now", None),
+    # a denial before passing urine, in that order
+    ("window: 3, ordered: true}", "window: 3}", "peeing normally, no stinging, can I swim", None),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import pairwise, product
 from typing import Any
 
 from .errors import DataError
@@ -66,6 +66,9 @@ class Sign:
     "boiling hot and shaking")."""
     window: int
     """How many words apart the first and the last part may be."""
+    ordered: bool = False
+    """The classes occur in the order listed: a denial before passing urine ("he has not peed"),
+    not after it ("peeing fine, no problems there")."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class RedFlagRules:
     pain": "bad with" drops "very bad")."""
     settled: tuple[Phrase, ...] = ()
     """Words that say a sign told before them has been seen to or has gone ("the nurse said
-    it's fine", "it's gone now")."""
+    it's fine", "it's gone now"); ``inserts`` may stand inside them as inside a phrase."""
     inflected: frozenset[str] = frozenset()
     """Classes whose phrases count in every verb form ("buckle": buckles, buckled, buckling);
     only classes that are one part of a sign of two, so that no new form alone is a sign."""
@@ -148,6 +151,17 @@ class RedFlagRules:
     alternatives: frozenset[str] = frozenset()
     """Words that join a second question to the first: an opening word right after one opens a
     question, as after a break ("would that be a worry, or is a bit of a temperature normal")."""
+    spoken: dict[str, str] = field(default_factory=dict)
+    """Spoken or dialect forms of small words, read as the standard word before anything else
+    ("meself": myself)."""
+    possessive: dict[str, str] = field(default_factory=dict)
+    """Words that many say for "my", read so only right before one of ``owned`` ("me legs", "me
+    bits"), never elsewhere ("help me", "tell me a bit")."""
+    owned: frozenset[str] = frozenset()
+    """Nouns, the body's and what one wears or lies on, before which a ``possessive`` says "my"."""
+    passing: tuple[Phrase, ...] = ()
+    """Words that say a sign will pass or mend ("go away", "get better"): a ``now`` cue right after
+    them looks ahead ("is that likely to go away now"), and says nothing is happening now."""
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -171,25 +185,41 @@ class RedFlagDetector:
         self._longest = max((len(p) for p in self._classes), default=1)
         self._general_cues = _by_first_word(rules.general)
         self._settled_cues = _by_first_word(rules.settled)
+        self._now_cues = _by_first_word(rules.now)
 
     def detect(self, said: list[str]) -> str | None:
         """The red-flag intent for these normalised words (normalize.words), or None."""
-        seq = [singular(w) for w in said]
+        seq = self._read(said)
         hits = self._hits(seq)
         for intent, sets in self.rules.requests:
             for classes in sets:
                 if any(not self._request_asked(seq, combo)
                        for combo in self._found(hits, classes, self.rules.window)):
                     return intent
-        if self._general(seq) and not _contains(seq, self.rules.now):
+        if self._general(seq) and not self._now(seq):
             return None
         hits = self._affirmed(seq, hits)
         settled = self._settled(seq, hits)
         for sign in self.rules.signs:
             if any(self._reported(seq, combo) and max(h.end for h in combo) > settled
-                   for combo in self._found(hits, sign.classes, sign.window)):
+                   for combo in self._found(hits, sign.classes, sign.window, sign.ordered)):
                 return self.rules.report_intent
         return None
+
+    def _read(self, said: list[str]) -> list[str]:
+        """The words folded to their singular, with spoken forms read as standard ones ("meself":
+        myself) and a possessive as "my" right before an owned noun ("me bits": my bits)."""
+        rules = self.rules
+        seq = [rules.spoken.get(w, w) for w in (singular(w) for w in said)]
+        return [rules.possessive[w] if w in rules.possessive and pos + 1 < len(seq) and seq[pos + 1] in rules.owned
+                else w for pos, w in enumerate(seq)]
+
+    def _now(self, seq: list[str]) -> bool:
+        """Something is said to happen now; a cue right after words of passing looks ahead ("will
+        that go away now") and does not count."""
+        rules = self.rules
+        return any(not any(tuple(seq[pos - len(p) : pos]) == p for p in rules.passing)
+                   for pos, _ in _occurrences(seq, self._now_cues))
 
     def _settled(self, seq: list[str], hits: list[_Hit]) -> int:
         """Where the last ``settled`` cue starts ("the nurse said it's fine") that no symptom
@@ -199,11 +229,23 @@ class RedFlagDetector:
         rules = self.rules
         symptoms = [h for h in hits if h.cls in rules.negatable]
         found = -1
-        for pos, end in _occurrences(seq, self._settled_cues):
+        for pos, end in self._padded(seq, self._settled_cues):
             if any(h.start < end and pos < h.end for h in symptoms):
                 continue
             if not any(h.start >= end for h in symptoms):
                 found = max(found, pos)
+        return found
+
+    def _padded(self, seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
+        """(start, end) of every occurrence of the cues, also with ``inserts`` inside one of two
+        words or more, as in a phrase ("the nurse said it was just healing")."""
+        found = _occurrences(seq, cues)
+        kept_at = [pos for pos, word in enumerate(seq) if word not in self.rules.inserts]
+        if len(kept_at) < len(seq):
+            for start, end in _occurrences([seq[p] for p in kept_at], cues):
+                first, last = kept_at[start], kept_at[end - 1] + 1
+                if end - start > 1 and last - first - (end - start) <= self.rules.max_inserts:
+                    found.append((first, last))
         return found
 
     def _general(self, seq: list[str]) -> bool:
@@ -215,12 +257,15 @@ class RedFlagDetector:
     def _affirmed(self, seq: list[str], hits: list[_Hit]) -> list[_Hit]:
         """The hits that are not denied. A symptom is denied by a negator before it, with only
         fillers between ("has not got a fever"), or by a join after a denied symptom ("not red or
-        swollen"); a body part never is ("can not feel my legs" still has legs)."""
+        swollen"); a body part never is ("can not feel my legs" still has legs), nor a symptom
+        that holds a denial of its own ("nothing. can not go": two denials are two statements)."""
         rules = self.rules
+        own = {n[0] for n in rules.negators if len(n) == 1}
         denied_ends: set[int] = set()
         kept: list[_Hit] = []
         for hit in hits:
-            if hit.cls in rules.negatable and self._denied(seq, hit.start, denied_ends):
+            if (hit.cls in rules.negatable and own.isdisjoint(seq[hit.start : hit.end])
+                    and self._denied(seq, hit.start, denied_ends)):
                 denied_ends.add(hit.end)
                 continue
             kept.append(hit)
@@ -281,14 +326,17 @@ class RedFlagDetector:
         return out
 
     @staticmethod
-    def _found(hits: list[_Hit], classes: tuple[str, ...], window: int) -> list[tuple[_Hit, ...]]:
-        """Every way the classes occur together within the window, one hit each."""
+    def _found(hits: list[_Hit], classes: tuple[str, ...], window: int,
+               ordered: bool = False) -> list[tuple[_Hit, ...]]:
+        """Every way the classes occur together within the window, one hit each; in the order
+        listed when ``ordered``."""
         by_class = [[h for h in hits if h.cls == c] for c in classes]
         if not all(by_class):
             return []
         return [combo for combo in product(*by_class)
                 if max(h.end for h in combo) - min(h.start for h in combo) <= window
-                and len({(h.cls, h.start) for h in combo}) == len(combo)]
+                and len({(h.cls, h.start) for h in combo}) == len(combo)
+                and not (ordered and any(a.start > b.start for a, b in pairwise(combo)))]
 
     def _request_asked(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
         """A request is asked about in general ("when should I call an ambulance")."""
@@ -393,7 +441,7 @@ class RedFlagDetector:
         ("tonight"): a supposition of what has already happened, which reports it."""
         rules = self.rules
         return (pos + 2 < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")
-                and (seq[pos + 2] in rules.done or seq[pos + 2].endswith("ed")) and _contains(seq, rules.now))
+                and (seq[pos + 2] in rules.done or seq[pos + 2].endswith("ed")) and self._now(seq))
 
     def _cue_at(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
                 covered: set[int] | None = None) -> bool:
@@ -446,11 +494,6 @@ def _occurrences(seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tu
     """(start, end) of every occurrence of the cues (indexed by their first word) in ``seq``."""
     return [(pos, pos + len(cue)) for pos, word in enumerate(seq) for cue in cues.get(word, ())
             if tuple(seq[pos : pos + len(cue)]) == cue]
-
-
-def _contains(seq: list[str], cues: tuple[Phrase, ...]) -> bool:
-    joined = f" {' '.join(seq)} "
-    return any(f" {' '.join(cue)} " in joined for cue in cues)
 
 
 def _phrase(text: str) -> Phrase:
@@ -508,7 +551,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
     window = whole_number(doc, "window", 8)
 
     def sign_list(owner: Any) -> tuple[Sign, ...]:
-        """Each sign a class list (the shared window), or {classes: [...], window: N}."""
+        """Each sign a class list (the shared window), or {classes: [...], window: N, ordered: true}."""
         items = owner.get("signs")
         if not isinstance(items, LocatedList) or not items:
             problems.append(DataError(path, line_of(owner, "signs"), "'signs' must be a list of class lists"))
@@ -516,13 +559,17 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         out = []
         for index, item in enumerate(items):
             if isinstance(item, LocatedDict):
-                extra = [k for k in item if k not in ("classes", "window")]
+                extra = [k for k in item if k not in ("classes", "window", "ordered")]
                 if extra:
                     problems.append(DataError(path, line_of(item, extra[0]), f"unknown sign field '{extra[0]}'"))
                     continue
                 names = class_list(item.get("classes"), line_of(item, "classes"))
+                ordered = item.get("ordered", False)
+                if not isinstance(ordered, bool):
+                    problems.append(DataError(path, line_of(item, "ordered"), "'ordered' must be true or false"))
+                    continue
                 if names is not None:
-                    out.append(Sign(names, whole_number(item, "window", window)))
+                    out.append(Sign(names, whole_number(item, "window", window), ordered))
             elif (names := class_list(item, line_of(items, index))) is not None:
                 out.append(Sign(names, window))
         return tuple(out)
@@ -551,6 +598,17 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
             problems.append(DataError(path, line_of(doc, key), f"'{key}' must list single words"))
         return frozenset(p[0] for p in found if len(p) == 1)
 
+    def words_for(key: str) -> dict[str, str]:
+        """A mapping of single words to single words; optional."""
+        raw = doc.get(key)
+        if raw is None:
+            return {}
+        pairs = [(_phrase(str(k)), _phrase(str(v))) for k, v in raw.items()] if isinstance(raw, LocatedDict) else []
+        if not pairs or any(len(k) != 1 or len(v) != 1 for k, v in pairs):
+            problems.append(DataError(path, line_of(doc, key), f"'{key}' must map single words to single words"))
+            return {}
+        return {k[0]: v[0] for k, v in pairs}
+
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
     inflected = frozenset(_texts(path, doc, "inflected", problems)) if "inflected" in doc else frozenset()
@@ -567,13 +625,15 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
-        done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"))
+        done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
+        spoken=words_for("spoken"), possessive=words_for("possessive"), owned=single("owned"),
+        passing=phrases("passing"))
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
          "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
-         "done", "able", "articles", "alternatives")
+         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
