@@ -80,6 +80,10 @@ class Language:
     """Words that, first in an utterance, only ask for attention ("wait, run that back", "hold on,
     what did you just say"): when the words after them, read alone, are understood and surer than
     the whole, they are the request. Longest first."""
+    hesitations: frozenset[str] = frozenset()
+    """Sounds that end a clause where speech has no commas ("tell me about spinal infections in
+    general um i know next to nothing"): a recogniser writes no punctuation, so these are all its
+    words have for the commas that let a typed question's clauses be read alone."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class _Collected:
     uninflected: set[str] = field(default_factory=set)
     fillers: set[str] = field(default_factory=set)
     tags: set[str] = field(default_factory=set)
+    hesitations: set[str] = field(default_factory=set)
     interjections: list[tuple[str, ...]] = field(default_factory=list)
     red_flags: RedFlagRules | None = None
     problems: list[DataError] = field(default_factory=list)
@@ -247,7 +252,7 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
         got.pronunciations[str(word).lower()] = value.strip()
     if "uninflected" in section:
         got.uninflected.update(w for text, _ in _text_list(name, section, "uninflected", got) for w in words(text))
-    for key, found in (("fillers", got.fillers), ("tags", got.tags)):
+    for key, found in (("fillers", got.fillers), ("tags", got.tags), ("hesitations", got.hesitations)):
         if key in section:
             for text, line in _text_list(name, section, key, got):
                 said = words(text)
@@ -278,7 +283,8 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
     cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
     language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations),
                         frozenset(got.uninflected), frozenset(got.fillers), frozenset(got.tags),
-                        tuple(sorted(set(got.interjections), key=len, reverse=True)))
+                        tuple(sorted(set(got.interjections), key=lambda p: (-len(p), p))),
+                        frozenset(got.hesitations))
     red_flags = got.red_flags or RedFlagRules()
     names = {i.name for i in intents if i is not None}
     for name in red_flags.intents:

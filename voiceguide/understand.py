@@ -274,7 +274,7 @@ class Understander:
         # A clause that tells ("it keeps buzzing", "he is diabetic") may hold the subject the
         # guide does not cover, so it never stands for the whole; and a subject the guide does
         # not cover, named anywhere, still makes the whole out of scope (above).
-        asked = [part for part in _clauses(text) if part[0] in QUESTION_OPENERS]
+        asked = [part for part in _clauses(text, self.intents.language.hesitations) if part[0] in QUESTION_OPENERS]
         best = max((self._judge(text, part, asks_figure) for part in asked), key=lambda u: u.confidence, default=None)
         margin = self.thresholds.clause_margin if got.understood else 0.0
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
@@ -295,7 +295,7 @@ class Understander:
         if "about" in said:
             # A command's words around one of the guide's subjects ("what was that about nerve
             # problems, I missed that bit"): what it is about, understood alone, is the question.
-            for part in _clauses(text):
+            for part in _clauses(text, self.intents.language.hesitations):
                 if "about" in part[:-1]:
                     subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
                     if subject.understood and subject.intent is not None and subject.intent.kind != "control":
@@ -444,11 +444,6 @@ subject the guide does not cover (Understander._pick)."""
 CLAUSE_BREAKS = frozenset({"because", "cos", "cause", "coz", "but", "although", "though", "anyway"})
 """Words that start a clause of its own, where the text's punctuation may be missing."""
 
-HESITATIONS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "ah", "hmm"})
-"""Sounds that end a clause where speech has no commas ("tell me about spinal infections in general
-um i know next to nothing"): a recogniser writes no punctuation, so the clause reading that typed
-questions get from their commas comes from these."""
-
 
 QUESTION_OPENERS = frozenset({
     "what", "why", "how", "when", "where", "who", "which", "is", "are", "was", "were", "can", "could", "will",
@@ -456,14 +451,14 @@ QUESTION_OPENERS = frozenset({
 """First words of a clause that asks (see Understander.understand)."""
 
 
-def _clauses(text: str) -> list[list[str]]:
+def _clauses(text: str, hesitations: frozenset[str]) -> list[list[str]]:
     """The clauses of ``text``, each as normalised words: split at punctuation that ends a
-    clause, at HESITATIONS, and before CLAUSE_BREAKS; clauses of one word are left out."""
+    clause, at ``hesitations``, and before CLAUSE_BREAKS; clauses of one word are left out."""
     out: list[list[str]] = []
     for piece in re.split(r"[,;:.!?]+|\s-\s", text):
         current: list[str] = []
         for word in words(piece):
-            if word in HESITATIONS:
+            if word in hesitations:
                 out.append(current)
                 current = []
                 continue
