@@ -325,10 +325,28 @@ GENERAL_ROUND_NINE = [
     "the scar was a little red on Monday but the GP said it is all just healing, can I swim",
 ]
 
+REPORTS_REVIEW = [
+    # a sign's second part after a break is told, not asked: only "or" opens a question between parts
+    "she had a fever in the night then was confused this morning",
+    "I've had a temperature since Sunday but was muddled when I woke",
+    # sepsis named as what is happening
+    "I reckon he has sepsis, I really do",
+    "the cut on my back has gone septic",
+    # strength lost all at once
+    "he's lost all the strength in his right leg since lunch",
+]
+GENERAL_REVIEW = [
+    # the day of the operation is no confusion
+    "I don't know what day my operation is yet",
+    "I do not know what year they started doing keyhole spine surgery",
+    # sepsis asked about
+    "what is sepsis exactly",
+    "is sepsis a risk with this kind of operation",
+]
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
-                         + REPORTS_ROUND_NINE)
+                         + REPORTS_ROUND_NINE + REPORTS_REVIEW)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -336,7 +354,7 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
 
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
-                         + GENERAL_ROUND_NINE)
+                         + GENERAL_ROUND_NINE + GENERAL_REVIEW)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text

@@ -358,8 +358,10 @@ class RedFlagDetector:
                 continue
             if self._cue_at(seq, pos, end, rules.asking, covered):
                 return False
-            if seq[pos] in rules.openers and self._opens_clause(seq, pos):
-                return False  # "a fever after the op, or is a bit of a temperature normal": the rest is asked
+            if seq[pos] in rules.openers and seq[pos - 1] in rules.alternatives:
+                # "a fever after the op, or is a bit of a temperature normal": the rest is asked. Only
+                # after "or": after a break the opener is a told sign's verb ("a fever, then was confused").
+                return False
         first = max(0, start - rules.lookback)
         return any(not self._framed(seq, h.start, first, covered) for h in combo)
 
