@@ -473,8 +473,9 @@ BROKEN_RULES = [
 ]
 
 
-def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
-    """The detector on the shipped rules with one edit, through the real loader."""
+def _rules_file_edited(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the shipped rules' folder (safety.yaml and the word lists its sentences use) with one
+    edit to safety.yaml; the edited file's path."""
     intents = tmp_path / "intents"
     intents.mkdir()
     for name in ("safety.yaml", "words.yaml"):
@@ -483,7 +484,12 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new, 1))
-    return RedFlagDetector(load_intents(intents, []).red_flags)  # no topics: the rules alone
+    return path
+
+
+def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
+    """The detector on the shipped rules with one edit, through the real loader."""
+    return RedFlagDetector(load_intents(_rules_file_edited(tmp_path, old, new).parent, []).red_flags)  # the rules alone
 
 
 @pytest.mark.parametrize(("old", "new", "text", "shipped"), [
@@ -513,16 +519,10 @@ def test_broken_red_flag_rules_are_reported_with_file_and_line(
         tmp_path: Path, guide: Guide, old: str, new: str, message: str) -> None:
     # The rules' file with the word lists its sentences use, through the real loader: the rules are
     # checked alone (redflags.parse_red_flags), and expanding every other intent would take seconds.
-    intents = tmp_path / "intents"
-    intents.mkdir()
-    for name in ("safety.yaml", "words.yaml"):
-        shutil.copy(shipped_dir("intents") / name, intents)
-    path = intents / "safety.yaml"
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
+    path = _rules_file_edited(tmp_path, old, new)
+    text = (shipped_dir("intents") / "safety.yaml").read_text()
     with pytest.raises(DataErrors) as caught:
-        load_intents(intents, [t.id for t in guide.content.topics])
+        load_intents(path.parent, [t.id for t in guide.content.topics])
     line = text[: text.index(old)].count("\n") + 1
     found = [str(e) for e in caught.value.errors]
     assert any(e.startswith(f"{path}:") and message in e for e in found), found
