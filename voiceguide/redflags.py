@@ -210,7 +210,7 @@ class RedFlagDetector:
             return None
         settled = max((pos for pos, _ in settled_spans), default=-1)
         # A sign asked about and then owned ("is that usual? Because that is what I have got") is told.
-        owned_from = min((pos for pos, _ in self._owning(seq)), default=-1)
+        owned_from = max((pos for pos, _ in self._owning(seq)), default=-1)
         for sign in self.rules.signs:
             if any(max(h.end for h in combo) > settled
                    and (self._reported(seq, combo) or owned_from >= max(h.end for h in combo))
