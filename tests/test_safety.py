@@ -359,6 +359,9 @@ REPORTS_ROUND_TEN = [
     "honestly it feels as if I am going to die",
     "I can't tell any more whether I need a wee or not",
     "my feet feel peculiar tonight",
+    # what a sign is, asked of one's own sign
+    "my back is agony and I'm burning up, this is a sign of infection?",
+    "I can't feel my legs, is this one of the warning signs",
 ]
 
 GENERAL_ROUND_TEN = [
@@ -370,6 +373,7 @@ GENERAL_ROUND_TEN = [
     "is numbness down below a bad sign? what if I have got that",
     # a sign-of cue without its article, the danger signs, the list asked for again
     "numbness in the legs, this is symptom of nerve damage or not?",
+    "numb legs and a fever, are those red flags?",
     "back pain with a fever, is that on the list of danger signs?",
     "can you tell me the signs again, leg numbness and what else?",
     "I am reading about weakness in both legs after a spinal operation",
@@ -506,6 +510,10 @@ BROKEN_RULES = [
     ("  possessive: {me: my, ma: my}", "  possessive: [me, ma]", "'possessive' must map single words to single words"),
     ("  owned: [leg,", "  owned: [both legs,", "'owned' must list single words"),
     ("  passing: [go away,", "  passing: [{go: away},", "expected non-empty text"),
+    ("  personal: [my,", "  personal: [my own,", "'personal' must list single words"),
+    ("  asides: [i suppose you would call it,", "  asides: [[i suppose],", "expected non-empty text"),
+    ("  owning: [that is what i have got,", "  owning: that is what i have got\n  xowning: [",
+     "'owning' must be a non-empty list"),
 ]
 
 
@@ -537,6 +545,13 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("  passing: [go away,", "  passing: [go off,", "I had a numb foot before the op, will it go away now", None),
     # a denial before passing urine, in that order
     ("window: 3, ordered: true}", "window: 3}", "peeing normally, no stinging, can I swim", None),
+    # an aside asks nothing; a sign asked about then owned is told
+    ("you might call it, ", "", "a tingling, you might call it, round my bum", "safety.urgent"),
+    ("which is what he has, ", "", "can your legs go weak after an op? which is what he has", "safety.urgent"),
+    # what a sign is, asked, unless the sign is someone's own
+    ("                is sign of, are sign of,", "                are sign of,",
+     "fever and back pain, this is sign of infection?", None),
+    ("  personal: [my,", "  personal: [", "my legs have gone numb, is this a warning sign?", "safety.urgent"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

@@ -168,6 +168,14 @@ class RedFlagRules:
     owning: tuple[Phrase, ...] = ()
     """Words after a sign asked about that say the speaker has it ("is it usual to have no feeling
     down there? Because that is what I have got"): the sign is told."""
+    classifying: tuple[Phrase, ...] = ()
+    """Words that ask what a sign is or name the list of signs ("is a sign of", "one of the danger
+    signs"): like ``general``, unless the sign is someone's own (``personal``) or something is
+    happening now, so that "fever and back pain, this is sign of infection?" asks, while "my back
+    is agony, is this a sign of infection?" reports."""
+    personal: frozenset[str] = frozenset()
+    """Words that, within two words before a part of a sign (``inserts`` aside), make it someone's
+    own ("my legs", "I am burning up")."""
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -194,6 +202,7 @@ class RedFlagDetector:
         self._now_cues = _by_first_word(rules.now)
         self._aside_cues = _by_first_word(rules.asides)
         self._owning_cues = _by_first_word(rules.owning)
+        self._classifying_cues = _by_first_word(rules.classifying)
 
     def detect(self, said: list[str]) -> str | None:
         """The red-flag intent for these normalised words (normalize.words), or None."""
@@ -209,14 +218,32 @@ class RedFlagDetector:
         if self._general(seq) and not self._now(seq, settled_spans):
             return None
         settled = max((pos for pos, _ in settled_spans), default=-1)
+        classified = bool(_occurrences(seq, self._classifying_cues)) and not self._now(seq, settled_spans)
         # A sign asked about and then owned ("is that usual? Because that is what I have got") is told.
         owned_from = max((pos for pos, _ in self._owning(seq)), default=-1)
         for sign in self.rules.signs:
             if any(max(h.end for h in combo) > settled
+                   and not (classified and not self._personal(seq, combo))
                    and (self._reported(seq, combo) or owned_from >= max(h.end for h in combo))
                    for combo in self._found(hits, sign.classes, sign.window, sign.ordered)):
                 return self.rules.report_intent
         return None
+
+    def _personal(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
+        """A part of the sign is someone's own: a ``personal`` word stands within two words before it,
+        ``inserts`` aside ("my legs", "I am burning up", "I had a little temperature")."""
+        rules = self.rules
+        for hit in combo:
+            seen = 0
+            for pos in range(hit.start - 1, -1, -1):
+                if seq[pos] in rules.inserts:
+                    continue
+                if seq[pos] in rules.personal:
+                    return True
+                seen += 1
+                if seen == 2:
+                    break
+        return False
 
     def _owning(self, seq: list[str]) -> list[tuple[int, int]]:
         """Where the speaker says they have a sign just asked about ("that is what I have got"); not
@@ -648,13 +675,16 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
         spoken=words_for("spoken"), possessive=words_for("possessive"), owned=single("owned"),
         passing=phrases("passing"), asides=phrases("asides") if "asides" in doc else (),
-        owning=phrases("owning") if "owning" in doc else ())
+        owning=phrases("owning") if "owning" in doc else (),
+        classifying=phrases("classifying") if "classifying" in doc else (),
+        personal=single("personal") if "personal" in doc else frozenset())
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
          "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
-         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing", "asides", "owning")
+         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing", "asides", "owning",
+         "classifying", "personal")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
