@@ -23,6 +23,10 @@ what it seems drops every phrase it overlaps ("help me decide" is no request,
   symptoms in general or the distant past ("in general", "years ago")
   unless it also says something is happening now ("since last night"), or
   compares the present with that past ("worse than before the operation").
+  Words that ask what a sign is ("this is sign of infection?") count only
+  for a sign that is no one's own ("my back is agony, is this a sign of
+  infection?" reports). An aside ("I suppose you'd call it") asks nothing,
+  and a sign asked about and then owned ("that's what I've got") is told.
 
 Reading back for a frame stops where a clause is told in its own right: at a
 subject ("I", "he") or a subject and its verb ("my legs have", "the pain is")
