@@ -344,9 +344,49 @@ GENERAL_REVIEW = [
     "is sepsis a risk with this kind of operation",
 ]
 
+# Round ten (dev r24, r25; r23 held out): our own phrasings of each mechanism, not a writer's.
+REPORTS_ROUND_TEN = [
+    # an aside between a sign's parts asks nothing about it
+    "there's a prickling, pins and needles you might call it, right round my bottom since lunch",
+    "numbness, I suppose you would call it, right where I sit",
+    # a sign asked about, then owned
+    "can your legs suddenly go weak after the op? that's exactly what I've got",
+    "is it normal to have numbness round your bottom? that is what I have got since this morning",
+    # a now of its own still counts beside an all-clear
+    "I had a fever last month, it went away, but now my back is agony and I'm boiling",
+    # understated dying; 'whether' said like 'if'; legs that feel peculiar
+    "I think I'm about to pass away",
+    "honestly it feels as if I am going to die",
+    "I can't tell any more whether I need a wee or not",
+    "my feet feel peculiar tonight",
+    # what a sign is, asked of one's own sign
+    "my back is agony and I'm burning up, this is a sign of infection?",
+    "I can't feel my legs, is this one of the warning signs",
+]
+
+GENERAL_ROUND_TEN = [
+    # a now cue inside an all-clear says it is over
+    "I had a fever last month but it's better now and my back is fine, is that worth mentioning",
+    "my legs went a bit strange after the op years ago but they're right as rain now, will this operation be the same",
+    "I had a fever ages ago after a tooth out, does that matter for surgery",
+    # a sign owned only in a supposition
+    "is numbness down below a bad sign? what if I have got that",
+    # a sign-of cue without its article, the danger signs, the list asked for again
+    "numbness in the legs, this is symptom of nerve damage or not?",
+    "numb legs and a fever, are those red flags?",
+    "back pain with a fever, is that on the list of danger signs?",
+    "can you tell me the signs again, leg numbness and what else?",
+    "I am reading about weakness in both legs after a spinal operation",
+    "fever and back pain together, what it means? just for knowing.",
+    # a supposition before a request; 'call' as naming
+    "if I start shivering in the night, I should ring the doctor, right?",
+    "my brother had what the doctors would call a slipped disc, is that similar",
+    "is it common for your legs to feel odd after spinal surgery",
+]
+
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
-                         + REPORTS_ROUND_NINE + REPORTS_REVIEW)
+                         + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -354,7 +394,7 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
 
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
-                         + GENERAL_ROUND_NINE + GENERAL_REVIEW)
+                         + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -470,6 +510,10 @@ BROKEN_RULES = [
     ("  possessive: {me: my, ma: my}", "  possessive: [me, ma]", "'possessive' must map single words to single words"),
     ("  owned: [leg,", "  owned: [both legs,", "'owned' must list single words"),
     ("  passing: [go away,", "  passing: [{go: away},", "expected non-empty text"),
+    ("  personal: [my,", "  personal: [my own,", "'personal' must list single words"),
+    ("  asides: [i suppose you would call it,", "  asides: [[i suppose],", "expected non-empty text"),
+    ("  owning: [that is what i have got,", "  owning: that is what i have got\n  xowning: [",
+     "'owning' must be a non-empty list"),
 ]
 
 
@@ -507,6 +551,13 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("  passing: [go away,", "  passing: [go off,", "I had a numb foot before the op, will it go away now", None),
     # a denial before passing urine, in that order
     ("window: 3, ordered: true}", "window: 3}", "peeing normally, no stinging, can I swim", None),
+    # an aside asks nothing; a sign asked about then owned is told
+    ("you might call it, ", "", "a tingling, you might call it, round my bum", "safety.urgent"),
+    ("which is what he has, ", "", "can your legs go weak after an op? which is what he has", "safety.urgent"),
+    # what a sign is, asked, unless the sign is someone's own
+    ("                is sign of, are sign of,", "                are sign of,",
+     "fever and back pain, this is sign of infection?", None),
+    ("  personal: [my,", "  personal: [", "my legs have gone numb, is this a warning sign?", "safety.urgent"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

@@ -23,6 +23,10 @@ what it seems drops every phrase it overlaps ("help me decide" is no request,
   symptoms in general or the distant past ("in general", "years ago")
   unless it also says something is happening now ("since last night"), or
   compares the present with that past ("worse than before the operation").
+  Words that ask what a sign is ("this is sign of infection?") count only
+  for a sign that is no one's own ("my back is agony, is this a sign of
+  infection?" reports). An aside ("I suppose you'd call it") asks nothing,
+  and a sign asked about and then owned ("that's what I've got") is told.
 
 Reading back for a frame stops where a clause is told in its own right: at a
 subject ("I", "he") or a subject and its verb ("my legs have", "the pain is")
@@ -162,6 +166,20 @@ class RedFlagRules:
     passing: tuple[Phrase, ...] = ()
     """Words that say a sign will pass or mend ("go away", "get better"): a ``now`` cue right after
     them looks ahead ("is that likely to go away now"), and says nothing is happening now."""
+    asides: tuple[Phrase, ...] = ()
+    """Words told aside, about the words rather than the sign ("pins and needles, I suppose you would
+    call it, round my seat"): never read as asking about a sign they stand inside or before."""
+    owning: tuple[Phrase, ...] = ()
+    """Words after a sign asked about that say the speaker has it ("is it usual to have no feeling
+    down there? Because that is what I have got"): the sign is told."""
+    classifying: tuple[Phrase, ...] = ()
+    """Words that ask what a sign is or name the list of signs ("is a sign of", "one of the danger
+    signs"): like ``general``, unless the sign is someone's own (``personal``) or something is
+    happening now, so that "fever and back pain, this is sign of infection?" asks, while "my back
+    is agony, is this a sign of infection?" reports."""
+    personal: frozenset[str] = frozenset()
+    """Words that, within two words before a part of a sign (``inserts`` aside), make it someone's
+    own ("my legs", "I am burning up")."""
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -186,6 +204,9 @@ class RedFlagDetector:
         self._general_cues = _by_first_word(rules.general)
         self._settled_cues = _by_first_word(rules.settled)
         self._now_cues = _by_first_word(rules.now)
+        self._aside_cues = _by_first_word(rules.asides)
+        self._owning_cues = _by_first_word(rules.owning)
+        self._classifying_cues = _by_first_word(rules.classifying)
 
     def detect(self, said: list[str]) -> str | None:
         """The red-flag intent for these normalised words (normalize.words), or None."""
@@ -196,15 +217,43 @@ class RedFlagDetector:
                 if any(not self._request_asked(seq, combo)
                        for combo in self._found(hits, classes, self.rules.window)):
                     return intent
-        if self._general(seq) and not self._now(seq):
-            return None
         hits = self._affirmed(seq, hits)
-        settled = self._settled(seq, hits)
+        settled_spans = self._settled_spans(seq, hits)
+        if self._general(seq) and not self._now(seq, settled_spans):
+            return None
+        settled = max((pos for pos, _ in settled_spans), default=-1)
+        classified = bool(_occurrences(seq, self._classifying_cues)) and not self._now(seq, settled_spans)
+        # A sign asked about and then owned ("is that usual? Because that is what I have got") is told.
+        owned_from = max((pos for pos, _ in self._owning(seq)), default=-1)
         for sign in self.rules.signs:
-            if any(self._reported(seq, combo) and max(h.end for h in combo) > settled
+            if any(max(h.end for h in combo) > settled
+                   and not (classified and not self._personal(seq, combo))
+                   and (self._reported(seq, combo) or owned_from >= max(h.end for h in combo))
                    for combo in self._found(hits, sign.classes, sign.window, sign.ordered)):
                 return self.rules.report_intent
         return None
+
+    def _personal(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
+        """A part of the sign is someone's own: a ``personal`` word stands within two words before it,
+        ``inserts`` aside ("my legs", "I am burning up", "I had a little temperature")."""
+        rules = self.rules
+        for hit in combo:
+            seen = 0
+            for pos in range(hit.start - 1, -1, -1):
+                if seq[pos] in rules.inserts:
+                    continue
+                if seq[pos] in rules.personal:
+                    return True
+                seen += 1
+                if seen == 2:
+                    break
+        return False
+
+    def _owning(self, seq: list[str]) -> list[tuple[int, int]]:
+        """Where the speaker says they have a sign just asked about ("that is what I have got"); not
+        when that is asked or supposed in turn ("if I have got that")."""
+        return [(pos, end) for pos, end in self._padded(seq, self._owning_cues)
+                if pos == 0 or seq[pos - 1] not in self.rules.inverting]
 
     def _read(self, said: list[str]) -> list[str]:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
@@ -214,27 +263,25 @@ class RedFlagDetector:
         return [rules.possessive[w] if w in rules.possessive and pos + 1 < len(seq) and seq[pos + 1] in rules.owned
                 else w for pos, w in enumerate(seq)]
 
-    def _now(self, seq: list[str]) -> bool:
+    def _now(self, seq: list[str], settled: Sequence[tuple[int, int]] = ()) -> bool:
         """Something is said to happen now; a cue right after words of passing looks ahead ("will
-        that go away now") and does not count."""
+        that go away now"), and one inside a ``settled`` cue says it is over ("it is gone now"):
+        neither counts."""
         rules = self.rules
         return any(not any(tuple(seq[pos - len(p) : pos]) == p for p in rules.passing)
-                   for pos, _ in _occurrences(seq, self._now_cues))
+                   and not any(s <= pos and end <= e for s, e in settled)
+                   for pos, end in _occurrences(seq, self._now_cues))
 
-    def _settled(self, seq: list[str], hits: list[_Hit]) -> int:
-        """Where the last ``settled`` cue starts ("the nurse said it's fine") that no symptom
-        follows ("but now it's worse"), or -1: a sign told before it has been seen to or has
-        gone. A cue that overlaps a symptom ("the feeling is gone now") does not count; one that
-        overlaps a phrase that is no symptom ("back to normal now") does."""
+    def _settled_spans(self, seq: list[str], hits: list[_Hit]) -> list[tuple[int, int]]:
+        """(start, end) of every ``settled`` cue ("the nurse said it's fine") that no symptom
+        follows ("but now it's worse"): a sign told before it has been seen to or has gone. A
+        cue that overlaps a symptom ("the feeling is gone now") does not count; one that overlaps
+        a phrase that is no symptom ("back to normal now") does."""
         rules = self.rules
         symptoms = [h for h in hits if h.cls in rules.negatable]
-        found = -1
-        for pos, end in self._padded(seq, self._settled_cues):
-            if any(h.start < end and pos < h.end for h in symptoms):
-                continue
-            if not any(h.start >= end for h in symptoms):
-                found = max(found, pos)
-        return found
+        return [(pos, end) for pos, end in self._padded(seq, self._settled_cues)
+                if not any(h.start < end and pos < h.end for h in symptoms)
+                and not any(h.start >= end for h in symptoms)]
 
     def _padded(self, seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
         """(start, end) of every occurrence of the cues, also with ``inserts`` inside one of two
@@ -353,6 +400,8 @@ class RedFlagDetector:
         if self._question_opens(seq, start):
             return False
         covered = {pos for h in combo for pos in range(h.start, h.end)}
+        # An aside ("I suppose you would call it") asks nothing about the sign around it.
+        covered |= {pos for s, e in self._padded(seq, self._aside_cues) for pos in range(s, e)}
         for pos in range(start + 1, end):
             if pos in covered:
                 continue
@@ -629,13 +678,17 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
         spoken=words_for("spoken"), possessive=words_for("possessive"), owned=single("owned"),
-        passing=phrases("passing"))
+        passing=phrases("passing"), asides=phrases("asides") if "asides" in doc else (),
+        owning=phrases("owning") if "owning" in doc else (),
+        classifying=phrases("classifying") if "classifying" in doc else (),
+        personal=single("personal") if "personal" in doc else frozenset())
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
          "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
-         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing")
+         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing", "asides", "owning",
+         "classifying", "personal")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
