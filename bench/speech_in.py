@@ -3,7 +3,7 @@
 Usage: python bench/speech_in.py [--set test|dev] [--engines pocketsphinx,whisper,whisper-base]
                                  [--conditions clean,pink10,...] [--voices piper,en-us+f3,en-gb-x-rp]
                                  [--every N | --stops-only] [--rotate] [--latency-every N] [--json FILE]
-                                 [--failures]
+                                 [--failures] [--false-stops]
 
 Phrasings: the understanding writers' questions (bench/writers/, sets.yaml says which are the
 locked test sets and which are dev). Only dev sets may be tuned on, and --failures is refused
@@ -29,10 +29,14 @@ and every stop and pause; --rotate speaks each in one voice, the voices taking t
 for every 4th phrasing (--latency-every) and every stop and pause, the clip is fed in real
 time, and the figure is the end-of-utterance decision to the first answer sample
 synthesised (questions), or to the decision (stop and pause: the player stops at its next 10 ms
-block, bench/speech_out.py). A stop or pause is heard as said while the guide speaks: decided on the
-engine's streaming command pass alone when that heard one (converse.cuts_in_at_once, as
-Session.early), else on the engine's words. Noise alone (pink, white, brown, hum, a cough, knocks) must get no
-words at all.
+block, bench/speech_out.py). A stop or pause is heard as said while the guide speaks
+(Listener.feed's commands_only, as Session.hear): decided on the engine's keyword spotter while
+it is said, or on its streaming command pass alone when the utterance ends (converse.cuts_in_at_once,
+as Session.early), else on the engine's words. A spotted stop's latency is counted from when the
+spotter placed the end of the phrase, the others' from the end-of-utterance decision. --false-stops
+also hears every other phrasing of the run as if said over the guide, unpaced, and counts those
+the spotter or the command pass would have taken for a stop or pause. Noise alone (pink, white,
+brown, hum, a cough, knocks) must get no words at all.
 """
 
 from __future__ import annotations
@@ -104,8 +108,14 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     stop_latencies: list[float] = field(default_factory=list)
     stop_early: list[float] = field(default_factory=list)
-    """Of stop_latencies, those of the stops and pauses decided on the command pass alone (no wait for
-    the words)."""
+    """Of stop_latencies, those of the stops and pauses decided on the command pass or the spotter alone
+    (no wait for the words)."""
+    stop_spotted: list[float] = field(default_factory=list)
+    """Of stop_early, those the keyword spotter decided while the stop was being said."""
+    false_stops: list[str] = field(default_factory=list)
+    """Other phrasings (--false-stops) that the spotter or command pass took for a stop or pause."""
+    false_heard: int = 0
+    """Other phrasings heard for --false-stops."""
     waits: list[float] = field(default_factory=list)
     """Of each question's latency, the wait for the recogniser's transcript after the end was decided (ms)."""
 
@@ -363,7 +373,7 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
         if paced:  # at the pace of a real microphone, so that early decoding has the time it would have
             due += 0.01
             time.sleep(max(0.0, due - time.perf_counter()))
-        utterance = listener.feed(frame, early=early)
+        utterance = listener.feed(frame, early=early, commands_only=stop_like)
         if utterance is None:
             continue
         heard.append(utterance)
@@ -374,7 +384,8 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
             latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000,
-                       (utterance.decoded_at - utterance.ended_at) * 1000, utterance.early)
+                       (utterance.decoded_at - utterance.ended_at) * 1000, utterance.early,
+                       utterance.reason == "spotted")
             if frame_no * 160 >= speech_end:
                 break
     last = listener.flush()
@@ -386,6 +397,27 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     understanding = understand_heard(guide.understander, text, one.command if one else "",  # type: ignore[attr-defined]
                                      one.alternatives if one else ())
     return Conversation(guide, ask_back=False).respond(text, understanding), text, latency  # type: ignore[arg-type]
+
+
+def taken_for_stop(run: Run, clip: np.ndarray) -> str | None:
+    """Said over the guide, would this clip be taken for a stop or pause without the engine's words
+    (spotted, or the command pass)? What it was taken for, or None. The words are never waited for:
+    every early decision is taken, and only whether it would cut in is kept."""
+    from voiceguide.converse import cuts_in_at_once
+    from voiceguide.hearing import Listener, frames_of
+
+    taken: list[str] = []
+
+    def early(utterance) -> bool:  # type: ignore[no-untyped-def]
+        if cuts_in_at_once(run.guide.understander, utterance):  # type: ignore[attr-defined]
+            taken.append(utterance.transcript.command)
+        return True
+
+    listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
+    for frame in frames_of(clip.tobytes()):
+        listener.feed(frame, early=early, commands_only=True)
+    listener.flush()
+    return taken[0] if taken else None
 
 
 def run_engine(args: argparse.Namespace) -> int:
@@ -449,11 +481,24 @@ def run_engine(args: argparse.Namespace) -> int:
                         t.waits.append(latency[2])
                     elif latency[3]:
                         t.stop_early.append(latency[1])
+                        if latency[4]:
+                            t.stop_spotted.append(latency[1])
             if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
                 print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
                       f"heard {text!r} -> {reply.intent}", file=sys.stderr)
             if args.failures and latency is not None and latency[1] > 600:
                 print(f"  SLOW {latency[1]:.0f} ms [{condition} {voice}] {item.text!r} heard {text!r}", file=sys.stderr)
+        if args.false_stops:
+            others = [(v, i) for v, i in spoken_pairs(items, chosen, args.voices.split(","), args.rotate)
+                      if not stop_or_pause(items[i])]
+            tally = tallies["all"]
+            for voice, index in others:
+                clip, _ = condition_clip(items, index, voice, condition)
+                tally.false_heard += 1
+                if (taken := taken_for_stop(run, clip)) is not None:
+                    tally.false_stops.append(f"{items[index].text!r} [{voice}] heard as {taken!r}")
+            for line in tally.false_stops:
+                print(f"  FALSE STOP [{condition}] {line}", file=sys.stderr)
         results[condition] = {key: _figures(t) for key, t in tallies.items()}
         print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
     noise_heard = []
@@ -505,7 +550,8 @@ def _figures(t: Tally) -> dict[str, object]:
         "stop_p95_ms": p95(t.stop_latencies), "stop_median_ms": float(np.median(t.stop_latencies))
         if t.stop_latencies else float("nan"), "stop_n": len(t.stop_latencies), "stop_early": len(t.stop_early),
         "stop_early_p95_ms": p95(t.stop_early), "stop_early_median_ms": float(np.median(t.stop_early))
-        if t.stop_early else float("nan"),
+        if t.stop_early else float("nan"), "stop_spotted": len(t.stop_spotted),
+        "stop_spotted_p95_ms": p95(t.stop_spotted), "false_stops": len(t.false_stops), "false_heard": t.false_heard,
         "wait_p95_ms": p95(t.waits), "wait_median_ms": float(np.median(t.waits)) if t.waits else float("nan"),
     }
 
@@ -532,6 +578,8 @@ def main() -> int:
     parser.add_argument("--front-end", default="none", help="none, or webrtc1..webrtc4 noise suppression (dev set)")
     parser.add_argument("--no-noise", dest="noise", action="store_false", help="skip the noise-only clips")
     parser.add_argument("--failures", action="store_true", help="list each miss (dev set only)")
+    parser.add_argument("--false-stops", action="store_true",
+                        help="also count the other phrasings the spotter or command pass takes for a stop")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--engine-run", help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help=argparse.SUPPRESS)
@@ -549,7 +597,8 @@ def main() -> int:
     chosen = chosen_items(every_item, args.every)
     items = [every_item[i] for i in chosen]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
-    render(every_item, spoken_pairs(every_item, chosen, voices, args.rotate, args.stops_only), conditions)
+    render(every_item, spoken_pairs(every_item, chosen, voices, args.rotate, args.stops_only and not args.false_stops),
+           conditions)
     if args.render_only:
         return 0
     spoken = f"the {sum(map(stop_or_pause, items))} stops and pauses" if args.stops_only else f"{len(items)} phrasings"
@@ -589,7 +638,9 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
               f"{f['latency_p95_ms']:.0f} ms ({f['latency_median_ms']:.0f}) [{f['wait_p95_ms']:.0f} "
               f"({f['wait_median_ms']:.0f})] n={f['latency_n']} | "
               f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']}; on the command pass "
-              f"alone {f['stop_early']}, {f['stop_early_p95_ms']:.0f} ms ({f['stop_early_median_ms']:.0f}) |")
+              f"or spotter alone {f['stop_early']}, {f['stop_early_p95_ms']:.0f} ms ({f['stop_early_median_ms']:.0f}); "
+              f"spotted while said {f['stop_spotted']}, {f['stop_spotted_p95_ms']:.0f} ms |"
+              + (f" false stops {f['false_stops']} of {f['false_heard']} |" if f["false_heard"] else ""))
 
 
 if __name__ == "__main__":

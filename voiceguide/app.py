@@ -16,7 +16,7 @@ from typing import TextIO
 
 from .config import Config, save_config
 from .content import Content, load_shipped_content
-from .converse import Session
+from .converse import BARGE_IN, Session
 from .devices import DevicePlayer, device_id, wait_for_speaker
 from .dialogue import Conversation, State
 from .guide import Guide, load_guide
@@ -26,7 +26,7 @@ from .normalize import words
 from .playback import StreamPlayer
 from .recognize import EnginePlan, ModelChoice, Recognizer, Vocabulary, choose_engine
 from .speak import Speech, make_synthesizer
-from .understand import command_phrases
+from .understand import command_phrases, spotting_phrases
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,8 @@ def listening_vocabulary(guide: Guide, *phrases: str) -> Vocabulary:
         commands=tuple(dict.fromkeys([*command_phrases(guide.intents), *(p.lower() for p in phrases)])),
         words=tuple(sorted(said)),
         pronunciations=tuple(sorted(guide.intents.language.pronunciations.items())),
-        prompt=domain_prompt(guide))
+        prompt=domain_prompt(guide),
+        stops=tuple(spotting_phrases(guide.intents, BARGE_IN)))
 
 
 def domain_prompt(guide: Guide) -> str:

@@ -87,10 +87,10 @@ def cuts_in(understanding: Understanding) -> bool:
 
 def cuts_in_at_once(understander: Understander, utterance: Utterance) -> bool:
     """The engine's streaming command pass alone heard "stop" or "pause" (one of the listener's
-    command phrases, exactly) in this utterance: while the guide speaks that is acted on at once,
-    without waiting for the engine's words (Whisper's take hundreds of milliseconds; seconds on a
-    busy machine). The pass hears only utterances short enough to be a command; anything else waits
-    for the words."""
+    command phrases, exactly) in this utterance, or its keyword spotter heard one near its start
+    while it went on: while the guide speaks that is acted on at once, without waiting for the
+    engine's words (Whisper's take hundreds of milliseconds; seconds on a busy machine). The pass
+    hears only utterances short enough to be a command; anything else waits for the words."""
     heard = utterance.transcript
     return cuts_in(understand_heard(understander, "", heard.command))
 
@@ -167,7 +167,9 @@ class Session:
         if not self._listening():
             return None
         try:
-            utterance = self.listener.feed(frame, early=self.early)
+            # While the guide speaks only a stop or pause can cut in: the engine may spot one as it
+            # is said, and decode no more than it takes to tell one.
+            utterance = self.listener.feed(frame, early=self.early, commands_only=self.speaking)
         except Exception:
             log.exception("could not decode an utterance; carrying on")
             return None

@@ -73,10 +73,11 @@ class Utterance:
     """When the transcript was ready (on a CaptureClock or FrameClock, the same as ended_at: the
     clock moves with the frames, not while decoding)."""
     reason: str
-    """"silence", "max_length" or "end_of_input"."""
+    """"silence", "max_length", "end_of_input", or "spotted": decided while it went on, on a stop or
+    pause the engine's keyword spotter heard (ended_at is then when that phrase was said)."""
     early: bool = False
-    """Decided on the engine's streaming command pass alone, without waiting for its words: the
-    transcript holds that pass's reading and no words (see Listener.feed)."""
+    """Decided on the engine's streaming command pass or keyword spotter alone, without waiting for
+    its words: the transcript holds that pass's reading and no words (see Listener.feed)."""
 
 
 def level_dbfs(frame: bytes) -> float:
@@ -119,19 +120,26 @@ class Listener:
         self._voiced = 0
         self._started_at = 0.0
         self._voiced_at = 0.0
+        self._spot_asked = False
+        self._decided = False
+        """The utterance going on was decided on a spotted stop: the rest of it is not decoded."""
 
     @property
     def in_speech(self) -> bool:
         """An utterance has begun and not yet ended."""
         return self._in_speech
 
-    def feed(self, frame: bytes, early: Callable[[Utterance], bool] | None = None) -> Utterance | None:
+    def feed(self, frame: bytes, early: Callable[[Utterance], bool] | None = None,
+             commands_only: bool = False) -> Utterance | None:
         """Take one 10 ms frame; an Utterance when one has just ended.
 
         When one ends and the engine has a streaming command pass whose words come sooner than its
         own (Recognizer.command), ``early`` is asked about the utterance as that pass heard it
         (Utterance.early); if it says True, that is the utterance, and the engine's own decode
-        is dropped, not waited for."""
+        is dropped, not waited for. ``commands_only``: the guide is speaking, so an utterance that
+        begins now can only cut in as a stop or pause (Recognizer.commands_only); when the engine's
+        keyword spotter hears one while it goes on, ``early`` is asked at once (reason "spotted"),
+        and if it says True the rest of that utterance is heard to its end but not decoded."""
         level = level_dbfs(frame)
         if self.detector is not None:  # fed every frame: it keeps state
             voiced = self.detector(frame) and level >= self.config.min_level_dbfs
@@ -141,29 +149,52 @@ class Listener:
             self._pre_roll.append(frame)
             self._run = self._run + 1 if voiced else 0
             if self._run * FRAME_MS >= self.config.min_speech_ms:
-                self._begin()
+                self._begin(commands_only)
             elif not voiced:
                 self._track_floor(level)
             return None
-        self.recognizer.accept(frame)
+        if not self._decided:
+            self.recognizer.accept(frame)
         self._frames += 1
         self._voiced += voiced
         if voiced:
             self._voiced_at = self.clock()
-            if self._silence * FRAME_MS >= self.config.speculate_after_ms:
+            if self._silence * FRAME_MS >= self.config.speculate_after_ms and not self._decided:
                 self.recognizer.silence(False)  # speech resumed: an early decode is stale
         self._silence = 0 if voiced else self._silence + 1
-        if self._silence * FRAME_MS == self.config.speculate_after_ms:
+        if self._silence * FRAME_MS == self.config.speculate_after_ms and not self._decided:
             self.recognizer.silence(True)
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
             return self._end("silence", early)
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:
             return self._end("max_length", early)
+        if early is not None and not self._spot_asked and not self._decided:
+            return self._spot(early)
         return None
+
+    def _spot(self, early: Callable[[Utterance], bool]) -> Utterance | None:
+        spot = self.recognizer.spotted()
+        if spot is None:
+            return None
+        self._spot_asked = True  # asked once an utterance
+        now = self.clock()
+        said = now - max(0.0, self._frames * FRAME_MS / 1000 - spot.end_s)
+        heard = Utterance(Transcript("", 0.0, command=spot.phrase), spot.end_s, self._started_at, said,
+                          self._voiced_at, now, "spotted", early=True)
+        if not early(heard):
+            return None
+        self.recognizer.drop()
+        self._decided = True
+        return heard
 
     def flush(self) -> Utterance | None:
         """The input ended: close an utterance in progress, if any."""
         return self._end("end_of_input") if self._in_speech else None
+
+    @property
+    def decided(self) -> bool:
+        """The utterance going on was decided on a spotted stop or pause; its rest is not decoded."""
+        return self._decided
 
     def _is_voiced(self, level: float) -> bool:
         floor = self._floor if self._floor is not None else level
@@ -176,23 +207,30 @@ class Listener:
         else:
             self._floor += 0.02 * (level - self._floor)
 
-    def _begin(self) -> None:
+    def _begin(self, commands_only: bool = False) -> None:
         self._in_speech = True
+        self._spot_asked = self._decided = False
         self._voiced_at = self.clock()
         self._started_at = self._voiced_at - self._run * FRAME_MS / 1000
         self._frames = len(self._pre_roll)
         self._voiced = self._run
         self._silence = 0
         self.recognizer.start()
+        if commands_only:
+            self.recognizer.commands_only()
         for frame in self._pre_roll:
             self.recognizer.accept(frame)
         self._pre_roll.clear()
 
-    def _end(self, reason: str, early: Callable[[Utterance], bool] | None = None) -> Utterance:
+    def _end(self, reason: str, early: Callable[[Utterance], bool] | None = None) -> Utterance | None:
         ended = self.clock()
         self._in_speech = False  # first: a failing decoder must not leave the listener mid-utterance
         self._run = 0
         duration = self._frames * FRAME_MS / 1000
+        if self._decided:  # already decided on a spotted stop, and dropped: nothing more to say
+            self._decided = False
+            log.debug("the rest of an utterance decided on a spotted stop: %.1f s", duration)
+            return None
         if early is not None and (command := self.recognizer.command()) is not None:
             heard = Utterance(Transcript("", 0.0, command=command), duration, self._started_at, ended,
                               self._voiced_at, self.clock(), reason, early=True)

@@ -55,6 +55,20 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class Spot:
+    """A stop or pause phrase a keyword spotter heard in an utterance still going on."""
+
+    phrase: str
+    """The phrase, one of Vocabulary.stops."""
+    start_s: float
+    """Where it began, in seconds from the utterance's first sample."""
+    end_s: float
+    """Where it ended, likewise: when it was said."""
+    heard_s: float
+    """How much of the utterance had been heard when it was spotted."""
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """What the guide listens for, handed to every engine to use in its own way.
 
@@ -68,6 +82,9 @@ class Vocabulary:
     """Words a dictionary may lack, with their phones (CMU ARPAbet)."""
     prompt: str = ""
     """A sentence naming the guide's subject and its rare words, for an engine that takes a prompt."""
+    stops: tuple[str, ...] = ()
+    """The phrases that cut in while the guide speaks (stop, pause, hold on, ...), for a keyword
+    spotter that hears them anywhere in an utterance, before it ends."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +135,17 @@ class Recognizer(ABC):
         """End the utterance for a streaming command pass and return what it heard, at once, while
         the engine's own words may still be decoding; None when the engine has no such pass, or its
         words are no slower than the pass's (an engine that streams). finish() or drop() follows."""
+        return None
+
+    def commands_only(self) -> None:  # noqa: B027 (optional: an engine may decode less for it)
+        """Only a stop or pause can matter in the utterance just started (it began while the guide
+        spoke): an engine may spot one as it is said (spotted) and decode no more of the words than
+        it takes to tell one."""
+
+    def spotted(self) -> Spot | None:
+        """A stop or pause phrase the engine's keyword spotter has heard in the utterance so far,
+        before its end is decided; None when it has heard none, or the engine has no spotter.
+        The utterance goes on being fed; drop() or finish() ends it."""
         return None
 
     def drop(self) -> None:  # noqa: B027 (optional: only an engine with a command() has work to drop)

