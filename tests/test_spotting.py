@@ -16,12 +16,14 @@ from voiceguide.converse import BARGE_IN, cuts_in_at_once
 from voiceguide.guide import Guide
 from voiceguide.hearing import FRAME_MS, EndpointConfig, Listener, Utterance, frames_of
 from voiceguide.pocketsphinx_engine import KeywordSpotter
-from voiceguide.recognize import SAMPLE_RATE, Recognizer
+from voiceguide.recognize import SAMPLE_RATE, Recognizer, Spot
 from voiceguide.understand import spotting_phrases
 from voiceguide.whisper_engine import WhisperRecognizer
 from voiceguide.whisper_models import packaged_model
 
+from .fakes import FrameClock, FramePlayer, Room, Say
 from .speech import spoken
+from .test_session import CommandFirst
 
 # On one worker (pytest-xdist --dist loadgroup), beside the other Whisper tests.
 pytestmark = pytest.mark.xdist_group("whisper")
@@ -156,3 +158,46 @@ def test_a_spotted_stop_comes_up_from_the_child_process_unasked(tmp_path: Path) 
         assert recognizer.recognize(clip("what are the symptoms")[0]).text == "what are the symptoms"
     finally:
         recognizer.close()
+
+
+class Spotting(CommandFirst):
+    """A scripted engine with a keyword spotter: it spots "stop" at the start of what is said, but only
+    in an utterance that began while the guide spoke (commands_only), as the Whisper engine does."""
+
+    engine = "spotting"
+
+    def start(self) -> None:
+        super().start()
+        self._over = False
+
+    def commands_only(self) -> None:
+        self.calls.append("commands_only")
+        self._over = True
+
+    def spotted(self) -> Spot | None:
+        heard = " ".join(self._heard)
+        return Spot("stop", 0.2, 0.5, 0.6) if self._over and heard.startswith("stop") else None
+
+
+def test_a_session_acts_on_a_spotted_stop_over_the_guide_and_hears_the_rest_out() -> None:
+    app = App(Config())
+    clock = FrameClock()
+    room = Room()
+    recognizer = Spotting(room)
+    player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
+    session = app.session(app.conversation(home=False), Listener(recognizer, EndpointConfig(), clock=clock), player)
+    session.run(room.frames([Say("what are the symptoms"),
+                             Say("stop talking please I have had enough of it", over_ms=800, seconds=2.5),
+                             Say("stop talking please I have had enough of it", seconds=2.5)], player))
+    assert [(t.transcript, t.intent, t.decision) for t in session.turns] == [
+        ("what are the symptoms", "fact.symptoms", "answered"), ("stop", "control.stop", "barge_in"),
+        ("stop talking please I have had enough of it", "control.stop", "answered")]
+    utterances: list[list[str]] = []
+    for call in recognizer.calls:
+        if call == "start":
+            utterances.append([])
+        else:
+            utterances[-1].append(call)
+    # Over the guide: spotted while said, the words dropped, and the rest heard out with no second turn.
+    # To a silent guide: nothing is spotted, and the words decide.
+    assert utterances == [["command", "words"], ["commands_only", "drop"], ["command", "words"]]
