@@ -83,7 +83,7 @@ class WhisperOptions:
     brief_tokens: int = 8
     """Tokens decoded, greedily, of an utterance that began while the guide spoke (commands_only):
     only a stop or pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me"
-    is "hang on, pause a sec," in eight)."""
+    is "hang on, pause a sec," in eight). 0: decoded in full, as any other."""
 
 
 class SpeechCheck:
@@ -297,7 +297,7 @@ class WhisperRecognizer(Recognizer):
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
         readings = max(1, self.options.readings)
-        if brief:
+        if brief and self.options.brief_tokens > 0:
             new_tokens, readings = min(new_tokens, self.options.brief_tokens), 1
         result = self._model.model.generate(
             encoded, [self._prompt], beam_size=readings, num_hypotheses=readings,
