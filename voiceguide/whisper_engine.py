@@ -272,6 +272,7 @@ class WhisperRecognizer(Recognizer):
         little of it was speech."""
         if speech_ms < self.options.min_speech_ms:
             return NOTHING
+        brief = brief and self.options.brief_tokens > 0
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         full = self._model.feature_extractor.nb_max_frames
         fit = math.ceil(len(audio) / HOP / 100 + 1) * 100
@@ -297,7 +298,7 @@ class WhisperRecognizer(Recognizer):
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
         readings = max(1, self.options.readings)
-        if brief and self.options.brief_tokens > 0:
+        if brief:
             new_tokens, readings = min(new_tokens, self.options.brief_tokens), 1
         result = self._model.model.generate(
             encoded, [self._prompt], beam_size=readings, num_hypotheses=readings,
