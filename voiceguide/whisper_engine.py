@@ -81,9 +81,11 @@ class WhisperOptions:
     """Average log probability below which (with a high no-speech probability) nothing was said."""
     compute_type: str = "int8"
     brief_tokens: int = 8
-    """Tokens decoded, greedily, of an utterance that began while the guide spoke (commands_only):
-    only a stop or pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me"
-    is "hang on, pause a sec," in eight). 0: decoded in full, as any other."""
+    """Tokens decoded of an utterance that began while the guide spoke (commands_only): only a stop or
+    pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me" is "hang on,
+    pause a sec," in eight). 0: decoded in full, as any other. Still a beam of ``readings``: decoded
+    greedily as well, 2 more of the 56 dev stops and pauses were lost clean ("stop" heard as "stah")
+    and 2 in pink noise (bench/speech_in.py --stops-only)."""
 
 
 class SpeechCheck:
@@ -299,7 +301,7 @@ class WhisperRecognizer(Recognizer):
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
         readings = max(1, self.options.readings)
         if brief:
-            new_tokens, readings = min(new_tokens, self.options.brief_tokens), 1
+            new_tokens = min(new_tokens, self.options.brief_tokens)
         result = self._model.model.generate(
             encoded, [self._prompt], beam_size=readings, num_hypotheses=readings,
             max_length=len(self._prompt) + new_tokens, return_scores=True, return_no_speech_prob=True,
