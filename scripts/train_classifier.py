@@ -33,7 +33,7 @@ import yaml
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from voiceguide.classifier import REJECT, Classifier
+from voiceguide.classifier import REJECT, Classifier, from_matrix
 from voiceguide.guide import CLASSIFIER, Guide, load_guide
 from voiceguide.normalize import words
 
@@ -143,8 +143,7 @@ def train(guide: Guide, examples: list[tuple[str, str, float]], kinds: frozenset
     weights = np.array([w for _, _, w in examples])
     model = LogisticRegression(C=c, max_iter=3000)
     model.fit(matrix, labels, sample_weight=weights)
-    return Classifier(vocabulary, tuple(str(c) for c in model.classes_),
-                      model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32))
+    return from_matrix(vocabulary, tuple(str(c) for c in model.classes_), model.coef_.T, model.intercept_)
 
 
 def terse(guide: Guide, examples: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:

@@ -1,15 +1,21 @@
 """Test speech, rendered at test time: the Piper voice (closest to a person here) and espeak-ng.
 
 Piper's random variation is off, so a phrase sounds the same in every run and a test that passes
-once passes again."""
+once passes again. A phrase is rendered once for the whole run: the workers keep what they render
+in the run's folder (``SPEECH_CACHE``, set by conftest.py) and read it back."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from pathlib import Path
 
-from voiceguide.audio import Audio, concat, silence, write_wav
+from voiceguide.audio import Audio, concat, read_wav, silence, write_wav
 from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
+
+SPEECH_CACHE = "VOICEGUIDE_TEST_SPEECH"
+"""The environment variable naming the run's folder of rendered phrases."""
 
 
 @functools.cache
@@ -24,8 +30,7 @@ def _espeak() -> Speech:
 
 def spoken(text: str, voice: str = "piper", pad: float = 0.4) -> Audio:
     """``text`` spoken, with a little silence either side as a person leaves."""
-    speech = _piper() if voice == "piper" else _espeak()
-    audio, _ = speech.render(text)
+    audio = _rendered(text, voice)
     quiet = silence(pad, audio.rate)
     return concat([quiet, audio, quiet], audio.rate)
 
@@ -34,3 +39,16 @@ def spoken_wav(folder: Path, text: str, voice: str = "piper") -> Path:
     path = folder / (text.replace(" ", "_")[:40] + f".{voice}.wav")
     write_wav(path, spoken(text, voice))
     return path
+
+
+def _rendered(text: str, voice: str) -> Audio:
+    folder = os.environ.get(SPEECH_CACHE)
+    path = Path(folder) / f"{voice}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.wav" if folder else None
+    if path is not None and path.is_file():
+        return read_wav(path)
+    speech = _piper() if voice == "piper" else _espeak()
+    audio, _ = speech.render(text)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(path, audio)  # whole or not at all: another worker may be reading
+    return audio

@@ -17,6 +17,7 @@ from voiceguide.audio import Audio, AudioError, read_wav, write_wav
 from voiceguide.dialogue import Conversation
 from voiceguide.guide import Guide
 
+from .cli import voiceguide
 from .conftest import REPO
 from .speech import spoken
 
@@ -168,7 +169,7 @@ def test_a_bad_file_in_a_batch_gets_an_error_in_its_place(files: dict[str, Path]
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio at all")
     batch = [str(files["int24"]), str(bad), str(files["flac"])]
-    done = run_cli("ask", "--audio", *batch, "--json", "--engine", "pocketsphinx")
+    done = voiceguide("ask", "--audio", *batch, "--json", "--engine", "pocketsphinx")
     assert done.returncode == 2
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r.get("intent") for r in results] == ["fact.rehabilitation", None, "control.next"]
@@ -181,7 +182,7 @@ def test_a_bad_file_in_a_batch_gets_an_error_in_its_place(files: dict[str, Path]
 def test_without_json_the_bad_file_gets_a_line_in_its_place(files: dict[str, Path], tmp_path: Path,
                                                             guide: Guide) -> None:
     absent = tmp_path / "absent.flac"
-    done = run_cli("ask", "--audio", str(absent), str(files["float32"]), "--engine", "pocketsphinx")
+    done = voiceguide("ask", "--audio", str(absent), str(files["float32"]), "--engine", "pocketsphinx")
     assert done.returncode == 2
     typed = Conversation(guide, ask_back=False).respond("what are the symptoms").text
     assert done.stdout.splitlines() == [f"Could not read {absent}: no such file.", typed]

@@ -1,28 +1,28 @@
-"""The trained classifier: numpy arrays in, probabilities out; a stale or broken file is a clear error."""
+"""The trained classifier: weights from its file in, probabilities out; a stale or broken file is a clear error."""
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from voiceguide.classifier import REJECT, Classifier, load_classifier
+from voiceguide.classifier import REJECT, from_matrix, load_classifier
 from voiceguide.errors import DataError, DataErrors
 from voiceguide.guide import CLASSIFIER, load_guide
 
 
 def test_saved_and_loaded_it_scores_the_same(tmp_path: Path) -> None:
-    model = Classifier({"w:pain": 0, "w:stop": 1}, ("fact.symptoms", "control.stop", REJECT),
-                       np.array([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0]], dtype=np.float32),
-                       np.array([0.0, 0.0, 1.0], dtype=np.float32))
+    model = from_matrix({"w:pain": 0, "w:stop": 1}, ("fact.symptoms", "control.stop", REJECT),
+                        [[3.0, 0.0, 0.0], [0.0, 3.0, 0.0]], [0.0, 0.0, 1.0])
     model.save(tmp_path / "m.npz")
     loaded = load_classifier(tmp_path / "m.npz")
     for features in (["w:pain"], ["w:stop", "w:stop"], ["w:unknown"], []):
         assert loaded.probabilities(features) == pytest.approx(model.probabilities(features))
     assert max(loaded.probabilities(["w:pain"]).items(), key=lambda kv: kv[1])[0] == "fact.symptoms"
     assert max(loaded.probabilities([]).items(), key=lambda kv: kv[1])[0] == REJECT
+    assert loaded.probabilities(["w:pain"])["fact.symptoms"] == pytest.approx(math.exp(3) / (math.exp(3) + 1 + math.e))
 
 
 def test_a_broken_file_is_one_clear_error(tmp_path: Path) -> None:

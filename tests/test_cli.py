@@ -13,16 +13,19 @@ import pytest
 from voiceguide.cli import main
 from voiceguide.guide import Guide
 
+from .cli import voiceguide
 from .conftest import REPO
 
 
-def run(*args: str, stdin: str | None = None, cwd: Path | None = None,
-        config: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    if config is not None:
-        env["VOICEGUIDE_CONFIG"] = str(config)
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], input=stdin, capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=120)
+def run(*args: str, stdin: str | None = None, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command, in this process (tests/cli.py); a separate run for each call, config file and all."""
+    return voiceguide(*args, stdin=stdin, **({"VOICEGUIDE_CONFIG": str(config)} if config else {}))
+
+
+def spawn(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m voiceguide ARGS``, a process of its own, as a user starts it."""
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
 
 
 def ask_json(capsys: pytest.CaptureFixture[str], question: str) -> dict[str, object]:
@@ -58,7 +61,7 @@ def test_ask_json_out_of_scope(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_ask_prints_the_spoken_answer() -> None:
-    done = run("ask", "how", "long", "is", "recovery")
+    done = spawn("ask", "how", "long", "is", "recovery")
     assert done.returncode == 0 and done.stderr == ""
     assert "rehabilitation" in done.stdout and "no exact figure" in done.stdout
 
@@ -136,6 +139,15 @@ def test_ask_with_broken_data_says_one_line_and_points_to_check(data_copy: tuple
                                   ["check", "--content", "/nonexistent/folder"]])
 def test_bad_usage_is_one_line_and_exit_2(args: list[str]) -> None:
     done = run(*args)
+    assert done.returncode == 2, done
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["ask", "--nope", "x"], ["ask", " "]])
+def test_bad_usage_ends_the_process_with_exit_2(args: list[str]) -> None:
+    """A bad flag (argparse's exit) and a mistake the command finds, through ``python -m voiceguide``."""
+    done = spawn(*args)
     assert done.returncode == 2, done
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert done.stdout == ""

@@ -14,6 +14,7 @@ from voiceguide.audio import read_wav
 from voiceguide.dialogue import urgent_message
 from voiceguide.guide import Guide
 
+from .cli import voiceguide
 from .conftest import REPO
 from .sound import sounding_seconds
 from .speech import spoken_wav
@@ -37,7 +38,7 @@ def test_a_spoken_conversation_with_more_and_stop_mid_answer(tmp_path: Path, gui
     assert turns[3]["answer"].startswith(f"Topic {symptoms.number + 1},")
     assert all(t["trailing_silence_ms"] == 500 for t in turns)
     answered = [t for t in turns if t["intent"] != "control.stop"]
-    # In audio time decoding takes no audio time: no latency is reported (bench/latency.py measures it).
+    # In audio time decoding takes no audio time: no latency is reported (bench/conversation.py measures it).
     assert all(t["latency_ms"] is None for t in answered)
     # The greeting and the disclaimer open the first conversation; the timeline holds everything said.
     assert done.stdout.startswith(guide.content.replies.say("greeting"))
@@ -135,8 +136,7 @@ def test_listen_without_a_microphone_points_to_chat() -> None:
 
 
 def test_echo_cancel_without_a_sound_server_tool_is_one_clear_line(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "voiceguide", "station", "--echo-cancel"], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO), "PATH": str(tmp_path)}, timeout=120)
+    done = voiceguide("station", "--echo-cancel", PATH=str(tmp_path))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert line == "voiceguide station: echo cancelling needs PulseAudio's pactl, which is not installed"
@@ -177,7 +177,6 @@ def test_stats_summarise_a_station_log(tmp_path: Path) -> None:
         {"event": "start"}, {"event": "turn", "intent": "topic.recovery", "latency_ms": 60},
         {"event": "turn", "intent": None, "latency_ms": 50}, {"event": "idle_goodbye"},
         {"event": "start"}, {"event": "turn", "intent": "topic.recovery", "latency_ms": 70})) + "\n")
-    done = subprocess.run([sys.executable, "-m", "voiceguide", "stats", "--log", str(log)], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    done = voiceguide("stats", "--log", str(log))
     assert done.returncode == 0
     assert done.stdout.splitlines() == ["2 conversations, 3 turns", "    2  topic.recovery", "    1  not understood"]

@@ -23,6 +23,7 @@ import pytest
 from voiceguide.audio import read_wav
 from voiceguide.guide import Guide
 
+from .cli import voiceguide
 from .conftest import REPO
 
 
@@ -36,9 +37,12 @@ VOICES = ("en-us", "en")
 TEXTS = {"manifest.json", "playlist.m3u8", "transcript.txt", "index.html"}
 
 
-def run_cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, umask: int | None = None) -> subprocess.CompletedProcess[str]:
+    """The command in this process (tests/cli.py); with ``umask``, in a process of its own started with it."""
+    if umask is None:
+        return voiceguide(*args)
     return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
-                          env=cli_env(), timeout=600, **kwargs)
+                          env=cli_env(), timeout=600, umask=umask)
 
 
 def start_export(out: Path, voice: str, *args: str, pause: tuple[str, Path] | None = None,

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import http.server
-import os
 import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ from voiceguide.models import ModelError, find_model, install, layout_problem
 from voiceguide.recognize import Vocabulary
 from voiceguide.vosk_engine import VoskRecognizer
 
-from .conftest import REPO
+from .cli import voiceguide
 
 NAME = "vosk-model-small-en-us-0.15"
 
@@ -38,7 +36,12 @@ def server(tmp_path: Path) -> Iterator[str]:
     """Serves tmp_path/site on 127.0.0.1; yields the base URL."""
     site = tmp_path / "site"
     site.mkdir()
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(site), **k)  # noqa: E731
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *_args: object) -> None:
+            """Its request log would land in the stderr of the command, which runs in this process."""
+
+    handler = lambda *a, **k: Quiet(*a, directory=str(site), **k)  # noqa: E731
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -46,8 +49,8 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=300)
+    """The command in this process (tests/cli.py), ``env`` added to the environment."""
+    return voiceguide(*args, **env)
 
 
 def test_install_downloads_checks_and_unpacks_and_chooses_vosk(server: str, tmp_path: Path,

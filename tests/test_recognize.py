@@ -22,6 +22,7 @@ from voiceguide.recognize import SAMPLE_RATE, Vocabulary
 from voiceguide.understand import understand_heard
 from voiceguide.vosk_engine import VoskRecognizer, unknown_symbol
 
+from .cli import voiceguide
 from .conftest import REPO
 from .speech import spoken, spoken_wav
 
@@ -105,12 +106,12 @@ def test_stereo_44k_file_is_resampled(tmp_path: Path) -> None:
         wav.writeframes(np.repeat(audio.samples, 2).astype("<i2").tobytes())
     back = read_wav(path, SAMPLE_RATE)
     assert back.rate == SAMPLE_RATE and back.duration == pytest.approx(audio.duration, abs=0.01)
-    done = run_cli("ask", "--json", "--audio", str(path))
+    done = voiceguide("ask", "--json", "--audio", str(path))
     assert json.loads(done.stdout)["intent"] == "fact.symptoms"
 
 
 def test_raw_pcm_on_stdin() -> None:
-    done = run_cli("ask", "--json", "--audio", "-", stdin=pcm(spoken("what are the symptoms")))
+    done = voiceguide("ask", "--json", "--audio", "-", stdin=pcm(spoken("what are the symptoms")))
     assert done.returncode == 0 and json.loads(done.stdout)["intent"] == "fact.symptoms"
 
 
@@ -120,14 +121,18 @@ def test_bad_audio_files_are_one_clear_line(tmp_path: Path) -> None:
     truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
     text = tmp_path / "notes.wav"
     text.write_text("not audio at all")
-    for path, message in ((truncated, "truncated"), (text, "not a readable audio file"),
-                          (tmp_path / "absent.wav", "no such file")):
+    bad = ((truncated, "truncated"), (text, "not a readable audio file"), (tmp_path / "absent.wav", "no such file"))
+    for path, message in bad:
         with pytest.raises(AudioError, match=message):
             read_wav(path)
-        done = run_cli("ask", "--audio", str(path))
-        err = done.stderr.decode().strip().splitlines()
-        assert done.returncode == 2 and err[-1].startswith("voiceguide ask:") and str(path) in err[-1]
-        assert "Traceback" not in done.stderr.decode()
+    # One run for the three (the engine loads once): each file gets its own line.
+    done = run_cli("ask", "--audio", *(str(path) for path, _ in bad))
+    err = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 2 and "Traceback" not in done.stderr.decode()
+    problems = [line for line in err if line.startswith("voiceguide ask:")]
+    assert len(problems) == len(bad)
+    for line, (path, message) in zip(problems, bad, strict=True):
+        assert line.startswith(f"voiceguide ask: {path}: ") and message in line
 
 
 # Vosk: the one Vosk model the registries ship is the small Korean one. It is tested for
@@ -226,9 +231,9 @@ def test_vosk_engine_is_chosen_when_a_model_is_given(korean_model: Path, tmp_pat
 
 
 def test_vosk_without_a_model_names_where_it_looked(tmp_path: Path) -> None:
-    done = run_cli("ask", "--engine", "vosk", "--audio", str(tmp_path / "x.wav"),
-                   VOICEGUIDE_VOSK_MODEL="", XDG_DATA_HOME=str(tmp_path))
-    err = done.stderr.decode().strip()
+    done = voiceguide("ask", "--engine", "vosk", "--audio", str(tmp_path / "x.wav"),
+                      VOICEGUIDE_VOSK_MODEL="", XDG_DATA_HOME=str(tmp_path))
+    err = done.stderr.strip()
     assert done.returncode == 2 and len(err.splitlines()) == 1
     assert "no Vosk model found" in err and "user data folder" in err and "voiceguide model install vosk" in err
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ import pytest
 
 from voiceguide import cli
 from voiceguide.config import load_config
+from voiceguide.data import shipped_dir
 from voiceguide.dialogue import Conversation, home_opening, urgent_message
 from voiceguide.errors import DataError, DataErrors
 from voiceguide.guide import Guide
@@ -188,13 +190,59 @@ GENERAL_ROUND_FOUR = [
 ]
 
 
-@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR)
+# Round five: the mechanisms found from the writer r12 (a neighbour checking in), phrased here anew;
+# r13 was held out.
+REPORTS_ROUND_FIVE = [
+    "her knee has just given way on the stairs",  # the participle
+    "he's been sat on the loo for ages and can't go",  # sat on the toilet, and unable
+    "she says she needs to but nothing will come",  # the need without its verb
+    "there's a damp patch on the settee and she didn't even notice",  # where they sat, not even knowing
+    "he's howling with his back and nothing is touching it",  # crying out with the part that hurts
+    "I could hear her through the wall, I've never heard her like this",
+    "his tablets aren't touching the pain, he's in agony",
+    # and from a blind batch in the words of someone who lives with pain (r13 still unread)
+    "been on strong painkillers for ages and they've stopped touching it since yesterday",
+    "the new pain is nothing like my old one, it's like being stabbed and I've got a temperature",
+    "I've had back pain for years but this is not my usual, I've wet myself",
+]
+GENERAL_ROUND_FIVE = [
+    "my neighbour was reading that numb legs can be a sign, what does the article say",  # someone's reading
+    "his legs were weak after he was poorly but they're coming along nicely now, will physio help",
+    "will he need to take tablets for the pain afterwards",
+    "can he sit in a chair after the operation",
+    "I've had chronic back pain for years, would keyhole surgery help",
+    "I'm on strong painkillers long term, will they affect the operation",
+    "my neighbour had this operation last year and had a fever afterwards, is that common",
+]
+
+
+# Round six: a dementia carer's observed signs (from r14; r15 was held out), phrased here anew.
+REPORTS_ROUND_SIX = [
+    "dad's legs have gone this afternoon, he was fine with his stick this morning",  # an observer's words
+    "he folds when I stand him up and can't take his weight",
+    "I touched the inside of his leg and he didn't react at all",  # no response to touch
+    "his pad's been bone dry since breakfast",  # no urine passed, seen by a carer
+    "grandad's pooed himself twice and he's not aware of it",
+    "he cries out when I roll him and he never complains",  # crying out whenever moved
+    "something's seriously wrong with mum tonight",
+    "he's dragging his left leg and he wasn't doing that before the op",  # a change against before
+]
+GENERAL_ROUND_SIX = [
+    "dad has always had the odd accident and wet himself, how do I tell the difference if it's his spine",
+    "my father is confused about it, he doesn't know if he should have the operation",  # a choice, no sign
+    "I have fear that the cut gets infected after, is keyhole better for that",  # a fear, in a second language
+    "his bowels have gone back to normal since he came home, will he need physio",
+]
+
+@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
+                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
-@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR)
+@pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
+                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -303,8 +351,13 @@ BROKEN_RULES = [
 
 @pytest.mark.parametrize(("old", "new", "message"), BROKEN_RULES)
 def test_broken_red_flag_rules_are_reported_with_file_and_line(
-        data_copy: tuple[Path, Path], guide: Guide, old: str, new: str, message: str) -> None:
-    _, intents = data_copy
+        tmp_path: Path, guide: Guide, old: str, new: str, message: str) -> None:
+    # The rules' file with the word lists its sentences use, through the real loader: the rules are
+    # checked alone (redflags.parse_red_flags), and expanding every other intent would take seconds.
+    intents = tmp_path / "intents"
+    intents.mkdir()
+    for name in ("safety.yaml", "words.yaml"):
+        shutil.copy(shipped_dir("intents") / name, intents)
     path = intents / "safety.yaml"
     text = path.read_text()
     assert old in text

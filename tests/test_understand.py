@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voiceguide.guide import Guide
+from voiceguide.normalize import words
 
 
 def intent_of(guide: Guide, text: str) -> str | None:
@@ -94,6 +95,14 @@ def test_out_of_scope_is_never_answered_with_guide_content(guide: Guide, text: s
     ("read my messages", "everyday requests"),
     ("can my husband stay with me on the ward", "the hospital's own services"),
     ("how do I book the follow up appointment", "appointments or contacting anyone"),
+    # Subjects first met in round five's dev writers, phrased here anew.
+    ("could my family take the hospital to court and sue", "legal matters or complaints"),
+    ("would a chiropractor sort my back out instead", "other treatments, such as acupuncture or massage"),
+    ("how do they diagnose discitis", "how the infection is diagnosed"),
+    # Round six, phrased here anew: a public insurer, a disease named in full, a false friend for a factory.
+    ("is the operation covered by medicare", "insurance"),
+    ("can tuberculosis get into the spine", "other conditions"),
+    ("he works in a fabric, when can he go back", "work or time off"),
 ])
 def test_near_topic_subjects_are_recognised_as_out_of_scope(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
@@ -148,11 +157,12 @@ def test_questions_aimed_at_one_fact(guide: Guide, text: str, expected: str) -> 
 
 
 def test_the_trained_classifier_is_loaded_and_helps(guide: Guide) -> None:
-    from voiceguide.guide import load_guide
+    from voiceguide.understand import Understander
     assert guide.understander.classifier is not None
-    # A lay phrasing the concept overlap alone cannot place.
+    # A lay phrasing the concept overlap alone cannot place. The matcher alone is built on the
+    # guide's own intents, as load_guide(classifier=False) builds it, without expanding them again.
     text = "will i still be under the doctors after"
-    alone = load_guide(classifier=False).understander.understand(text)
+    alone = Understander(guide.intents).understand(text)
     blended = guide.understander.understand(text)
     assert blended.understood and blended.intent is not None and blended.intent.name == "fact.monitoring"
     assert alone.intent is not None and alone.intent.name != "fact.monitoring"
@@ -176,6 +186,22 @@ def test_the_trained_classifier_is_loaded_and_helps(guide: Guide) -> None:
     ("is keyhole always enough", "fact.open_still_needed"),
     ("if I get it seen to early will I dodge the operation", "fact.avoid_surgery"),
     ("no need to shout", "control.quieter"),
+    # Round five (u18, u19): lay words, sarcastic and polite forms, phrased here anew.
+    ("why does rehab take forever after the old style operation", "fact.open_tissue"),
+    ("on the whole, what is the takeaway", "fact.summary"),
+    ("can they make my spine firm again", "fact.stabilise"),
+    ("will they have to look me over once I am home", "fact.monitoring"),
+    ("would you mind keeping your voice down", "control.quieter"),
+    # Round six (u21, u22): second-language forms and a smart-speaker user's habits, phrased here anew.
+    ("speak more slow for me please", "control.slower"),  # a comparative built with 'more'
+    ("put it more loud", "control.louder"),
+    ("which themes do you have", "control.list_topics"),  # false friends: tema, en resumen, columna
+    ("in resume, what does the article say", "fact.summary"),
+    ("does the intervention disturb the column less", "fact.faster_healing"),
+    ("hey guide, play the bit about the benefits", "topic.benefits"),  # a wake word and a device command
+    ("carry on from last time", "control.continue_last"),
+    ("wait, someone is at the door", "control.pause"),  # a reason to pause is a pause
+    ("why can't they always do keyhole", "fact.open_still_needed"),
 ])
 def test_lay_words_and_question_forms_of_later_writers(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
@@ -223,3 +249,26 @@ def test_a_misheard_command_is_not_taken_for_an_out_of_scope_question(guide: Gui
     cost = understand_heard(guide.understander, "how much will the keyhole op cost me", "",
                             ("how much will the keyhole op",))
     assert cost.out_of_scope
+
+
+@pytest.mark.parametrize(("wrapped", "plain"), [
+    ("if you don't mind my asking, what causes these infections", "what causes these infections"),
+    ("would you tell me, do you think they will put screws in", "will they put screws in"),
+    ("who decides if keyhole is right for me, would you advise me, pet", "who decides if keyhole is right for me"),
+])
+def test_a_courtesy_wrapper_is_dropped_whole(guide: Guide, wrapped: str, plain: str) -> None:
+    """A synonym phrase folded onto a stop word (language.yaml's 'please') leaves no concept,
+    so the polite question meets the same templates as the plain one."""
+    understander = guide.understander
+    assert understander._mapper.concepts(words(wrapped)) == understander._mapper.concepts(words(plain))
+    assert intent_of(guide, wrapped) == intent_of(guide, plain)
+
+
+def test_a_word_broken_off_and_said_again_is_dropped(guide: Guide) -> None:
+    """A typed stutter ("help me d- decide") leaves no stray fragment to split a phrase: the
+    fragment goes, and 'help me decide' stays no plea for help."""
+    assert words("can you help me d- decide about the op- operation") == words(
+        "can you help me decide about the operation")
+    assert words("a follow-up visit") == ["a", "follow", "up", "visit"]  # a hyphenated word is untouched
+    stutter = intent_of(guide, "will reading this help me d- decide")
+    assert stutter == intent_of(guide, "will reading this help me decide") and stutter != "safety.help"

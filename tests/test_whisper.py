@@ -10,7 +10,6 @@ import os
 import pickle
 import shutil
 import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from voiceguide.converse import Session
 from voiceguide.dialogue import Conversation
 from voiceguide.errors import DataError
 from voiceguide.guide import Guide
-from voiceguide.hearing import EndpointConfig, Listener, frames_of
+from voiceguide.hearing import FRAME_BYTES, EndpointConfig, Listener, frames_of, level_dbfs
 from voiceguide.models import ModelError
 from voiceguide.playback import FrameClock, FramePlayer
 from voiceguide.recognize import (
@@ -51,7 +50,7 @@ from voiceguide.whisper_models import (
     verified,
 )
 
-from .conftest import REPO
+from .cli import voiceguide
 from .speech import spoken
 
 # On one worker (pytest-xdist --dist loadgroup): one Whisper model load for the module, not once a worker.
@@ -189,6 +188,32 @@ def noise(kind: str, seconds: float = 3.0) -> bytes:
             envelope = np.exp(-np.arange(m) / (decay * SAMPLE_RATE))
             x[int(start * SAMPLE_RATE) : int(start * SAMPLE_RATE) + m] += rng.normal(0, 12000, m) * envelope
     return np.clip(x, -32000, 32000).astype("<i2").tobytes()
+
+
+def test_a_question_noticed_late_by_the_trained_detector_is_heard_from_its_first_sound() -> None:
+    """Silero's 32 ms chunks fall on the speech where the silence before it left them, and in some
+    alignments it noticed "speak slower please" 0.2 to 0.3 s after its s began: a 0.3 s pre-roll then
+    cut the s off, and Whisper heard "beaks forre please" (the spoken every-control conversation).
+    Whatever the alignment, the recogniser is given the question from its first sound."""
+    question = pcm(spoken("speak slower please", pad=0.0))
+    sound = next(i for i, f in enumerate(frames_of(question)) if level_dbfs(f) >= EndpointConfig().min_level_dbfs)
+
+    def cut(config: EndpointConfig, alignment: int) -> int:
+        """Frames of the question's sound not given to the recogniser, after 0.5 s and ``alignment``
+        frames of silence."""
+        recognizer = Recording()
+        listener = Listener(recognizer, config)
+        lead = 50 + alignment
+        for i, frame in enumerate(frames_of(bytes(FRAME_BYTES * lead) + question)):
+            listener.feed(frame)
+            if listener.in_speech:  # begun: the recogniser holds the frames from the start to this one
+                return max(0, i + 1 - len(recognizer.audio) // FRAME_BYTES - (lead + sound))
+        raise AssertionError("the question was not heard")
+
+    alignments = range(16)  # 16 frames of 10 ms are five chunks of 32 ms: every alignment there is
+    pre_roll_only = EndpointConfig(voice_detector="silero", reach_back_ms=0)
+    assert max(cut(pre_roll_only, a) for a in alignments) >= 5  # the case arises: 50 ms or more cut off
+    assert [cut(EndpointConfig(voice_detector="silero"), a) for a in alignments] == [0] * 16
 
 
 @pytest.mark.parametrize("kind", ["white", "pink", "hum", "cough", "knocks"])
@@ -337,8 +362,8 @@ def hub(tiny: Path) -> Iterator[tuple[Hub, str]]:
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **env}, timeout=300)
+    """The command in this process (tests/cli.py), ``env`` added to the environment."""
+    return voiceguide(*args, **env)
 
 
 def test_install_checks_every_file_against_the_hubs_metadata(hub: tuple[Hub, str], tmp_path: Path,
@@ -454,12 +479,15 @@ class Recording(Recognizer):
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.audio = bytearray()
+        """What it was given of the latest utterance."""
 
     def start(self) -> None:
         self.calls.append("start")
+        self.audio.clear()
 
     def accept(self, pcm: bytes) -> None:
-        pass
+        self.audio += pcm
 
     def silence(self, started: bool) -> None:
         self.calls.append(f"silence {started}")

@@ -12,21 +12,25 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .config import Config, save_config
 from .content import Content, load_shipped_content
-from .converse import BARGE_IN, Session
-from .devices import DevicePlayer, device_id, wait_for_speaker
 from .dialogue import Conversation, State
 from .guide import Guide, load_guide
-from .hearing import EndpointConfig, Listener
 from .isolate import ProcessRecognizer
 from .normalize import words
-from .playback import StreamPlayer
 from .recognize import EnginePlan, ModelChoice, Recognizer, Vocabulary, choose_engine
-from .speak import Speech, make_synthesizer
 from .understand import command_phrases, spotting_phrases
+
+if TYPE_CHECKING:
+    # Imported where used: they bring numpy and the sound libraries, which a typed question
+    # never needs and which took longer to import than the rest of it (bench/startup.py).
+    from .converse import Session
+    from .devices import DevicePlayer
+    from .hearing import Listener
+    from .playback import StreamPlayer
+    from .speak import Speech
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class App:
 
     @functools.cached_property
     def speech(self) -> Speech:
+        from .speak import Speech, make_synthesizer
+
         return Speech(make_synthesizer(self.choices.voice or self.config.voice), lexicon=self.content.pronunciations)
 
     def engine_plan(self, *phrases: str) -> EnginePlan:
@@ -91,6 +97,8 @@ class App:
     def listener(self, recognizer: Recognizer, clock: Callable[[], float] | None = None) -> Listener:
         """The endpointer on ``recognizer``, timing speech by ``clock``: a microphone's CaptureClock,
         or a FramePlayer's when the conversation runs in audio time."""
+        from .hearing import EndpointConfig, Listener
+
         # The trained detector where it was measured to help (Whisper in noise, README: Speech in);
         # PocketSphinx's figures were measured with the level detector, and Silero's late onset
         # clipped its first word ("next topic please" heard as "stop it please").
@@ -100,15 +108,21 @@ class App:
 
     @property
     def input_device(self) -> str | int | None:
+        from .devices import device_id
+
         return device_id(self.choices.input_device or self.config.input_device)
 
     @property
     def output_device(self) -> str | int | None:
+        from .devices import device_id
+
         return device_id(self.choices.output_device or self.config.output_device)
 
     def speaker(self, wait: bool = False) -> DevicePlayer:
         """The sound output (NoAudioDevice when there is none), or with ``wait`` (an unattended
         station) waited for with back-off."""
+        from .devices import DevicePlayer, wait_for_speaker
+
         rate = self.speech.synthesizer.sample_rate
         return wait_for_speaker(rate, self.output_device) if wait else DevicePlayer(rate, self.output_device)
 
@@ -120,12 +134,16 @@ class App:
 
     def session(self, conversation: Conversation, listener: Listener, player: StreamPlayer,
                 events: TextIO | None = None) -> Session:
+        from .converse import Session
+
         return Session(conversation, listener, self.speech, player, events)
 
 
 def listening_vocabulary(guide: Guide, *phrases: str) -> Vocabulary:
     """What the guide listens for, for any engine: its commands and ``phrases`` (a wake phrase),
     every word it says or listens for, the pronunciations it gives, and a domain prompt."""
+    from .converse import BARGE_IN
+
     content = guide.content
     said = {w for i in guide.intents.intents for s in i.sentences for w in s}
     for topic in content.topics:

@@ -587,10 +587,10 @@ def _model_install(args: argparse.Namespace) -> int:
 
 
 def _answer(args: argparse.Namespace, app: App, reply: Reply) -> int:
-    from .audio import write_wav
-
     settings = app.config.voice_settings
     if args.to_wav:
+        from .audio import write_wav
+
         audio, _cues = app.speech.render(reply.text, settings.rate, settings.volume)
         write_wav(args.to_wav, audio)
     print(_as_json(reply) if args.json else reply.text, flush=True)

@@ -164,7 +164,8 @@ class Conversation:
     def respond(self, text: str, understanding: Understanding | None = None) -> Reply:
         """The reply to one utterance (understood here unless already understood)."""
         understanding = understanding or self.guide.understander.understand(text)
-        log.debug("understood %r as %s (%.2f)", text, understanding.intent, understanding.confidence)
+        log.debug("understood %r as %s (%.2f)", text, understanding.intent.name if understanding.intent else None,
+                  understanding.confidence)
         self._lead = None
         pending, self.state.pending = self.state.pending, None
         if pending and understanding.understood and understanding.intent:

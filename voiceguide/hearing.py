@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 FRAME_MS = 10
 FRAME_BYTES = SAMPLE_RATE * FRAME_MS // 1000 * 2
+QUIET_BEFORE_MS = 100
+"""Quiet this long before the sound marks where an utterance began (see EndpointConfig.reach_back_ms);
+shorter quiet is a gap between words."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,16 @@ class EndpointConfig:
     """Shorter bursts (a cough, a click) are not speech."""
     pre_roll_ms: int = 300
     """Audio kept from before the start was noticed, so the first word is whole."""
+    reach_back_ms: int = 500
+    """With a trained detector, how much further back than pre_roll_ms the utterance may begin: to
+    where the sound before it began (above the noise floor, after QUIET_BEFORE_MS of quiet), when that
+    is within reach. Silero can notice speech late, and how late depends on how its 32 ms chunks fall
+    on the speech: it took the s of "speak" for no speech and began 0.2 to 0.3 s after the sound, so a
+    0.3 s pre-roll cut the word ("speak slower please" heard as "beaks forre please"), and now and
+    then it missed a whole first word. Measured with bench/onset.py (dev writers, every 16th phrasing,
+    Piper's voice, each at all 16 alignments; one run): the audio given to the recogniser began after
+    the first sound in 34 of 2384 runs with the pre-roll alone (up to 0.16 s cut off), and in none
+    reaching back 0.5 s (0.3 s still cut some, on an earlier ad hoc run of every 8th)."""
     above_floor_db: float = 9.0
     """How far above the noise floor a frame must be to count as speech."""
     min_level_dbfs: float = -50.0
@@ -112,7 +125,9 @@ class Listener:
         """Where the times of an Utterance come from (a test may count frames instead)."""
         self.detector = speech_detector(self.config.voice_detector)
         self._floor: float | None = None
-        self._pre_roll: deque[bytes] = deque(maxlen=max(1, self.config.pre_roll_ms // FRAME_MS))
+        self._pre_roll: deque[tuple[bytes, bool]] = deque(
+            maxlen=max(1, (self.config.pre_roll_ms + self.config.reach_back_ms) // FRAME_MS))
+        """Recent frames before an utterance, each with whether it was above the noise floor."""
         self._in_speech = False
         self._run = 0
         self._silence = 0
@@ -141,12 +156,12 @@ class Listener:
         keyword spotter hears one while it goes on, ``early`` is asked at once (reason "spotted"),
         and if it says True the rest of that utterance is heard to its end but not decoded."""
         level = level_dbfs(frame)
+        sounding = self._is_voiced(level)
+        voiced = sounding
         if self.detector is not None:  # fed every frame: it keeps state
             voiced = self.detector(frame) and level >= self.config.min_level_dbfs
-        else:
-            voiced = self._is_voiced(level)
         if not self._in_speech:
-            self._pre_roll.append(frame)
+            self._pre_roll.append((frame, sounding))
             self._run = self._run + 1 if voiced else 0
             if self._run * FRAME_MS >= self.config.min_speech_ms:
                 self._begin(commands_only)
@@ -212,15 +227,34 @@ class Listener:
         self._spot_asked = self._decided = False
         self._voiced_at = self.clock()
         self._started_at = self._voiced_at - self._run * FRAME_MS / 1000
-        self._frames = len(self._pre_roll)
+        kept = list(self._pre_roll)
+        first = max(0, len(kept) - self.config.pre_roll_ms // FRAME_MS)
+        if self.detector is not None:  # it may have noticed late: begin where the sound began
+            first = self._sound_began(kept, first)
+        self._frames = len(kept) - first
         self._voiced = self._run
         self._silence = 0
         self.recognizer.start()
         if commands_only:
             self.recognizer.commands_only()
-        for frame in self._pre_roll:
+        for frame, _ in kept[first:]:
             self.recognizer.accept(frame)
         self._pre_roll.clear()
+
+    def _sound_began(self, kept: list[tuple[bytes, bool]], first: int) -> int:
+        """Where in ``kept`` the sound that runs into ``kept[first]`` began: back across gaps shorter
+        than QUIET_BEFORE_MS (between words), to a quiet stretch at least that long. ``first`` when
+        there is none within reach (the guide's echo or steady noise running into the speech)."""
+        gap = QUIET_BEFORE_MS // FRAME_MS
+        start, quiet = first, 0
+        for i in range(first - 1, -1, -1):
+            if kept[i][1]:
+                start, quiet = i, 0
+            else:
+                quiet += 1
+                if quiet >= gap:
+                    return start
+        return start if len(kept) < (self._pre_roll.maxlen or 0) else first
 
     def _end(self, reason: str, early: Callable[[Utterance], bool] | None = None) -> Utterance | None:
         ended = self.clock()

@@ -24,11 +24,15 @@ _SUFFIXES = (("n't", " not"), ("'re", " are"), ("'ll", " will"), ("'ve", " have"
              ("'m", " am"), ("'d", " would"))
 _IS_WORDS = {"it", "that", "what", "there", "here", "where", "who", "how", "he", "she", "this"}
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
+# A word broken off and then said in full, as a typed stutter writes it ("help me d- decide",
+# "the op- operation"): the fragment says nothing, and left in it splits a phrase.
+_BROKEN_OFF = re.compile(r"\b([a-z]+)-\s+(?=\1)")
 
 
 def words(text: str) -> list[str]:
     """Lower-case words with contractions expanded and punctuation removed."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("-", " ")
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = _BROKEN_OFF.sub("", text).replace("-", " ")
     text = _NON_WORD.sub(" ", text)
     out: list[str] = []
     for raw in text.split():

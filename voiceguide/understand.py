@@ -107,9 +107,12 @@ class ConceptMapper:
                 if value not in self.stopwords and not value.isdigit():
                     run.append(value)
                 continue
-            out.extend(c if found else stem(c) for found, c in self._match(run, self._short_phrases))
+            out.extend(c if found else stem(c) for found, c in self._match(run, self._short_phrases)
+                       if c not in self.stopwords)
             run = []
-            if value:
+            # A phrase folded onto a stop word carries no meaning: a courtesy wrapper
+            # ("if you don't mind my asking", "would you tell me") is dropped whole.
+            if value and value not in self.stopwords:
                 out.append(value)
         return out
 
