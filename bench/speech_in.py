@@ -33,10 +33,11 @@ block, bench/speech_out.py). A stop or pause is heard as said while the guide sp
 (Listener.feed's commands_only, as Session.hear): decided on the engine's keyword spotter while
 it is said, or on its streaming command pass alone when the utterance ends (converse.cuts_in_at_once,
 as Session.early), else on the engine's words. A spotted stop's latency is counted from when the
-spotter placed the end of the phrase, the others' from the end-of-utterance decision. --false-stops
-also hears every other phrasing of the run as if said over the guide, unpaced, and counts those
-the spotter or the command pass would have taken for a stop or pause. Noise alone (pink, white,
-brown, hum, a cough, knocks) must get no words at all.
+person stopped (the end of the spotted phrase, or of the words run on it before the quiet that
+confirmed it; see EndpointConfig.spot_*), the others' from the end-of-utterance decision.
+--false-stops also hears every other phrasing of the run as if said over the guide, unpaced, and
+counts those that would have stopped or paused it: by the spotter, the command pass, or the
+engine's words. Noise alone (pink, white, brown, hum, a cough, knocks) must get no words at all.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class Tally:
     stop_spotted: list[float] = field(default_factory=list)
     """Of stop_early, those the keyword spotter decided while the stop was being said."""
     false_stops: list[str] = field(default_factory=list)
-    """Other phrasings (--false-stops) that the spotter or command pass took for a stop or pause."""
+    """Other phrasings (--false-stops) that would have stopped or paused the guide, and how."""
     false_heard: int = 0
     """Other phrasings heard for --false-stops."""
     waits: list[float] = field(default_factory=list)
@@ -400,24 +401,35 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
 
 
 def taken_for_stop(run: Run, clip: np.ndarray) -> str | None:
-    """Said over the guide, would this clip be taken for a stop or pause without the engine's words
-    (spotted, or the command pass)? What it was taken for, or None. The words are never waited for:
-    every early decision is taken, and only whether it would cut in is kept."""
-    from voiceguide.converse import cuts_in_at_once
+    """Said over the guide, would this clip stop or pause it? Heard as Session.hear hears what is said
+    while the guide speaks: the keyword spotter and the command pass first (cuts_in_at_once), else
+    the engine's (brief) words, understood as Session.turn understands them. What it was taken for
+    and how, or None."""
+    from voiceguide.converse import cuts_in, cuts_in_at_once
     from voiceguide.hearing import Listener, frames_of
+    from voiceguide.understand import understand_heard
 
+    understander = run.guide.understander  # type: ignore[attr-defined]
     taken: list[str] = []
 
     def early(utterance) -> bool:  # type: ignore[no-untyped-def]
-        if cuts_in_at_once(run.guide.understander, utterance):  # type: ignore[attr-defined]
-            taken.append(utterance.transcript.command)
-        return True
+        if cuts_in_at_once(understander, utterance):
+            taken.append(f"{utterance.transcript.command!r} ({utterance.reason})")
+            return True
+        return False
+
+    def words(utterance) -> None:  # type: ignore[no-untyped-def]
+        t = utterance.transcript
+        if not utterance.early and cuts_in(understand_heard(understander, t.text, t.command, t.alternatives)):
+            taken.append(f"{t.text!r} (words)")
 
     listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
     for frame in frames_of(clip.tobytes()):
-        listener.feed(frame, early=early, commands_only=True)
-    listener.flush()
-    return taken[0] if taken else None
+        if (utterance := listener.feed(frame, early=early, commands_only=True)) is not None:
+            words(utterance)
+    if (utterance := listener.flush()) is not None:
+        words(utterance)
+    return ", ".join(taken) or None
 
 
 def run_engine(args: argparse.Namespace) -> int:
@@ -496,9 +508,8 @@ def run_engine(args: argparse.Namespace) -> int:
                 clip, _ = condition_clip(items, index, voice, condition)
                 tally.false_heard += 1
                 if (taken := taken_for_stop(run, clip)) is not None:
-                    tally.false_stops.append(f"{items[index].text!r} [{voice}] heard as {taken!r}")
-            for line in tally.false_stops:
-                print(f"  FALSE STOP [{condition}] {line}", file=sys.stderr)
+                    tally.false_stops.append(f"{items[index].text!r} [{voice}] heard as {taken}")
+                    print(f"  FALSE STOP [{condition}] {tally.false_stops[-1]}", file=sys.stderr, flush=True)
         results[condition] = {key: _figures(t) for key, t in tallies.items()}
         print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
     noise_heard = []
@@ -579,7 +590,7 @@ def main() -> int:
     parser.add_argument("--no-noise", dest="noise", action="store_false", help="skip the noise-only clips")
     parser.add_argument("--failures", action="store_true", help="list each miss (dev set only)")
     parser.add_argument("--false-stops", action="store_true",
-                        help="also count the other phrasings the spotter or command pass takes for a stop")
+                        help="also count the other phrasings that would stop or pause the guide")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--engine-run", help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help=argparse.SUPPRESS)

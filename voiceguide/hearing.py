@@ -21,7 +21,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .audio import read_wav
-from .recognize import SAMPLE_RATE, Recognizer, Transcript
+from .recognize import SAMPLE_RATE, Recognizer, Spot, Transcript
 from .vad import speech_detector
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,16 @@ class EndpointConfig:
     speculate_after_ms: int = 200
     """Silence after which the recogniser may start decoding early (Recognizer.silence); shorter
     gaps between words do not count. Chosen with bench/speech_in.py on the dev writers."""
+    spot_within_s: float = 0.5
+    """A stop or pause the engine's keyword spotter hears (Recognizer.spotted) is acted on only when it
+    begins this soon after the speech does: where a person puts a command, while a question that
+    merely holds the word has it later ("do I need to stop my blood thinners")."""
+    spot_gap_ms: int = 100
+    """... and only once this much quiet follows it: a command is said on its own or ends a clause,
+    while a word the spotter mistook ("what causes" for "pause", "quieter" for "quiet") runs on."""
+    spot_reach_ms: int = 100
+    """How far after the spotted phrase that quiet may begin ("hold on a sec" is spotted as "hold
+    on")."""
 
 
 @dataclass(frozen=True)
@@ -135,9 +145,16 @@ class Listener:
         self._voiced = 0
         self._started_at = 0.0
         self._voiced_at = 0.0
-        self._spot_asked = False
         self._decided = False
         """The utterance going on was decided on a spotted stop: the rest of it is not decoded."""
+        self._quiet: list[bool] = []
+        """For each frame heard since the utterance's start was noticed: no sound above the floor."""
+        self._noticed = 0
+        """Frames of the utterance before its start was noticed (its pre-roll)."""
+        self._onset = 0
+        """The frame of the utterance where its speech began (the run that started it)."""
+        self._refused: Spot | None = None
+        """The spotted phrase last found not to be a command (see _spot)."""
 
     @property
     def in_speech(self) -> bool:
@@ -172,6 +189,7 @@ class Listener:
             self.recognizer.accept(frame)
         self._frames += 1
         self._voiced += voiced
+        self._quiet.append(not sounding)
         if voiced:
             self._voiced_at = self.clock()
             if self._silence * FRAME_MS >= self.config.speculate_after_ms and not self._decided:
@@ -183,20 +201,39 @@ class Listener:
             return self._end("silence", early)
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:
             return self._end("max_length", early)
-        if early is not None and not self._spot_asked and not self._decided:
+        if early is not None and not self._decided:
             return self._spot(early)
         return None
 
     def _spot(self, early: Callable[[Utterance], bool]) -> Utterance | None:
+        """Act on what the engine's keyword spotter heard, once the rule of EndpointConfig.spot_*
+        holds: it began soon after the speech, and quiet followed it."""
         spot = self.recognizer.spotted()
-        if spot is None:
+        if spot is None or spot == self._refused:
             return None
-        self._spot_asked = True  # asked once an utterance
+        frame_ms = FRAME_MS / 1000
+        if spot.start_s - self._onset * frame_ms > self.config.spot_within_s:
+            self._refused = spot
+            return None
+        end = max(0, round(spot.end_s / frame_ms) - self._noticed)
+        gap, reach = self.config.spot_gap_ms // FRAME_MS, self.config.spot_reach_ms // FRAME_MS
+        quiet = k = 0
+        for k in range(end, len(self._quiet)):
+            quiet = quiet + 1 if self._quiet[k] else 0
+            if quiet >= gap:
+                break
+            if k - end >= reach + gap:  # no quiet began in reach: it runs on
+                self._refused = spot
+                return None
+        else:
+            return None  # not yet known
         now = self.clock()
-        said = now - max(0.0, self._frames * FRAME_MS / 1000 - spot.end_s)
+        # When the person stopped: the end of the phrase, or of the words run on it before the quiet.
+        said = now - (len(self._quiet) - (k + 1 - gap)) * frame_ms
         heard = Utterance(Transcript("", 0.0, command=spot.phrase), spot.end_s, self._started_at, said,
                           self._voiced_at, now, "spotted", early=True)
         if not early(heard):
+            self._refused = spot
             return None
         self.recognizer.drop()
         self._decided = True
@@ -224,14 +261,17 @@ class Listener:
 
     def _begin(self, commands_only: bool = False) -> None:
         self._in_speech = True
-        self._spot_asked = self._decided = False
+        self._decided = False
+        self._refused = None
+        self._quiet = []
         self._voiced_at = self.clock()
         self._started_at = self._voiced_at - self._run * FRAME_MS / 1000
         kept = list(self._pre_roll)
         first = max(0, len(kept) - self.config.pre_roll_ms // FRAME_MS)
         if self.detector is not None:  # it may have noticed late: begin where the sound began
             first = self._sound_began(kept, first)
-        self._frames = len(kept) - first
+        self._frames = self._noticed = len(kept) - first
+        self._onset = max(0, self._noticed - self._run)
         self._voiced = self._run
         self._silence = 0
         self.recognizer.start()

@@ -51,7 +51,7 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
     sooner = type(recognizer).command is not Recognizer.command
     conn.send(("ready", (recognizer.engine, which, sooner)))
     utterance = 0
-    reported = False
+    reported: Spot | None = None
     while True:
         try:
             message = conn.recv()
@@ -62,15 +62,16 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
         try:
             if kind == "accept":
                 recognizer.accept(message[1])
-                # A spotted stop goes up unasked, at once: the parent reads it between frames.
-                if not reported and (spot := recognizer.spotted()) is not None:
+                # What the spotter heard goes up unasked, at once, whenever it changes (a later phrase,
+                # or one found to begin a longer word): the parent reads it between frames.
+                if (spot := recognizer.spotted()) != reported:
                     conn.send(("spotted", (utterance, spot)))
-                    reported = True
+                    reported = spot
             elif kind == "silence":
                 recognizer.silence(message[1])
             elif kind == "start":
                 recognizer.start()
-                utterance, reported = utterance + 1, False
+                utterance, reported = utterance + 1, None
             elif kind == "commands_only":
                 recognizer.commands_only()
             elif kind == "finish":
@@ -115,7 +116,7 @@ class ProcessRecognizer(Recognizer):
                 return kind, value
             self._spotted(value)
 
-    def _spotted(self, value: tuple[int, Spot]) -> None:
+    def _spotted(self, value: tuple[int, Spot | None]) -> None:
         utterance, spot = value
         if utterance == self._utterance:  # not one of an utterance already over
             self._spot = spot
@@ -137,7 +138,7 @@ class ProcessRecognizer(Recognizer):
     def spotted(self) -> Spot | None:
         """What the child has reported spotted so far; never waits for it."""
         try:
-            while self._spot is None and self._conn.poll(0):
+            while self._conn.poll(0):
                 kind, value = self._conn.recv()
                 if kind == "spotted":
                     self._spotted(value)

@@ -107,6 +107,8 @@ a median of 160 ms from the end of a spotted stop to the decision); with 1, 60 m
 (tests/test_spotting.py's), the same phrases spotted."""
 SPOT_FRAME_S = 0.01
 """PocketSphinx's frame: 10 ms."""
+DECOY_NEAR_S = 0.05
+"""A decoy ("stopped") spotted within this of where a phrase ("stop") began is that phrase's word."""
 
 
 class KeywordSpotter:
@@ -121,17 +123,21 @@ class KeywordSpotter:
 
     def __init__(self, phrases: Iterable[str], pronunciations: Iterable[tuple[str, str]] = (),
                  threshold: float = SPOT_THRESHOLD, within_s: float = SPOT_WITHIN_S,
-                 delay_frames: int = SPOT_DELAY_FRAMES) -> None:
+                 delay_frames: int = SPOT_DELAY_FRAMES, decoys: bool = True) -> None:
         self._decoder = new_decoder(pronunciations, kws_delay=delay_frames)
         known = sorted({p for p in phrases if p and all(self._decoder.lookup_word(w) for w in p.split())})
         if not known:
             raise RecognizerError("the keyword spotter has no phrase its dictionary knows")
         self.phrases = tuple(known)
+        longer = {d for p in known if " " not in p for d in self._longer(p)} if decoys else set()
+        self.decoys = tuple(sorted(longer - set(known)))
+        """Words that begin with a phrase's sounds and go on ("stopped", "quieter", "paused"): spotted
+        too, so that the phrase they begin with is not taken for itself."""
         # PocketSphinx reads a list of phrases with their thresholds only from a file.
         handle, path = tempfile.mkstemp(suffix=".kws", prefix="voiceguide-")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.writelines(f"{phrase} /{threshold:g}/\n" for phrase in known)
+                out.writelines(f"{phrase} /{threshold:g}/\n" for phrase in (*known, *self.decoys))
             self._decoder.add_kws("spot", path)
         finally:
             os.unlink(path)
@@ -141,34 +147,58 @@ class KeywordSpotter:
         self._max_samples = int((within_s + 0.6 * max(len(p.split()) for p in known) + 0.5) * SAMPLE_RATE)
         self._samples = 0
         self._open = False
-        self._spot: Spot | None = None
+        self._spots: list[Spot] = []
 
     def start(self) -> None:
         self.stop()
         self._decoder.start_utt()
         self._open = True
         self._samples = 0
-        self._spot = None
+        self._spots = []
 
     def accept(self, pcm: bytes) -> Spot | None:
-        """Decode more of the utterance; the phrase spotted so far (the first one), if any."""
-        if not self._open or self._spot is not None or self._samples > self._max_samples:
-            return self._spot
-        self._decoder.process_raw(pcm, False, False)
-        self._samples += len(pcm) // 2
-        hyp = self._decoder.hyp()
-        if hyp is not None and hyp.hypstr:
-            for seg in self._decoder.seg():
-                start = seg.start_frame * SPOT_FRAME_S
-                if start <= self._within:
-                    self._spot = Spot(words_of(seg.word), start, (seg.end_frame + 1) * SPOT_FRAME_S,
-                                      self._samples / SAMPLE_RATE)
-                    break
-        return self._spot
+        """Decode more of the utterance; the latest phrase spotted so far, if any."""
+        if self._open and self._samples <= self._max_samples:
+            self._decoder.process_raw(pcm, False, False)
+            self._samples += len(pcm) // 2
+            hyp = self._decoder.hyp()
+            if hyp is not None and hyp.hypstr:
+                known = {(s.phrase, s.start_s, s.end_s) for s in self._spots}
+                for seg in self._decoder.seg():
+                    start, end = seg.start_frame * SPOT_FRAME_S, (seg.end_frame + 1) * SPOT_FRAME_S
+                    spot = Spot(words_of(seg.word), start, end, self._samples / SAMPLE_RATE)
+                    if start <= self._within and (spot.phrase, start, end) not in known:
+                        self._spots.append(spot)
+        return self.spot
 
     @property
     def spot(self) -> Spot | None:
-        return self._spot
+        """The latest phrase spotted in this utterance (see spots)."""
+        spots = self.spots
+        return spots[-1] if spots else None
+
+    @property
+    def spots(self) -> tuple[Spot, ...]:
+        """Every phrase spotted in this utterance, in the order they were heard, but those that began
+        a longer word ("stop" of "stopped": a decoy spotted at the same place, ending later)."""
+        decoys = [s for s in self._spots if s.phrase in self.decoys]
+        return tuple(s for s in self._spots if s.phrase not in self.decoys and not any(
+            abs(d.start_s - s.start_s) <= DECOY_NEAR_S and d.end_s > s.end_s for d in decoys))
+
+    def _longer(self, phrase: str) -> set[str]:
+        """Common longer forms of a one-word phrase (an ending added) that the dictionary knows and whose
+        sounds begin with the word's: "stop" -> "stopped", "stopping", "stops"."""
+        last = phrase
+        base = self._decoder.lookup_word(last)
+        stems = {last, last + last[-1], last[:-1]} if last[-1:] not in "aeiou" or last[-1:] == "e" else {last}
+        out = set()
+        for stem in stems:
+            for ending in ("s", "es", "d", "ed", "ing", "er", "ers", "ly", "est"):
+                word = stem + ending
+                phones = self._decoder.lookup_word(word) if word != last else None
+                if base and phones and phones.startswith(base + " "):
+                    out.add(word)
+        return out
 
     def stop(self) -> None:
         """End the utterance, if one is open."""

@@ -242,3 +242,26 @@ def words_of(text: str) -> str:
         cleaned = "".join(c for c in word.lower() if c.isalnum() or c in "'-").strip("'-")
         out.extend(p for p in cleaned.split("-") if p)
     return " ".join(out)
+
+
+LEAD_WORDS = frozenset({
+    "okay", "ok", "oh", "uh", "um", "umm", "er", "erm", "ah", "hmm", "so", "right", "alright", "well", "hey",
+    "no", "please", "sorry", "kindly", "just", "guide", "would", "could", "can", "will", "you", "that's", "that",
+    "is"})
+"""Words a person puts before a stop or pause ("okay guide, stop", "uh, that's enough", "would you
+pause"): courtesy, hesitation, the guide's name. Not "now" or "do": "now do not wait" is the guide's
+own safety text, heard back."""
+
+
+def leads_with(text: str, phrases: tuple[str, ...]) -> bool:
+    """``text`` (words_of) begins with one of ``phrases`` as whole words, after nothing but lead words
+    and the phrases' own words ("wait wait hold on", "uh that's that's enough")."""
+    said = text.split()
+    own = {w for p in phrases for w in p.split()}
+    for k in range(len(said)):
+        if any(said[k : k + len(p.split())] == p.split() for p in phrases):
+            return True
+        if said[k] not in LEAD_WORDS and said[k] not in own:
+            return False
+    return False
+

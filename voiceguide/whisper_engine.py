@@ -38,6 +38,7 @@ from .recognize import (
     Unavailable,
     Vocabulary,
     installed,
+    leads_with,
     words_of,
 )
 
@@ -169,6 +170,7 @@ class WhisperRecognizer(Recognizer):
         self._spotter = KeywordSpotter(vocabulary.stops, vocabulary.pronunciations) if vocabulary.stops else None
         self._brief = False
         """The utterance began while the guide spoke (commands_only): spotted, and decoded briefly."""
+        self._stops = vocabulary.stops
         # One worker: decodes never overlap, and the detector's state is never shared.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._pcm = bytearray()
@@ -278,12 +280,17 @@ class WhisperRecognizer(Recognizer):
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         full = self._model.feature_extractor.nb_max_frames
         fit = math.ceil(len(audio) / HOP / 100 + 1) * 100
-        heard = self._generate(self._features(audio, min(full, max(fit, int(self.options.window_s * 100)))), audio,
-                               brief)
+        features = self._features(audio, min(full, max(fit, int(self.options.window_s * 100))))
         if brief:
-            return heard
+            heard, cut = self._generate(features, audio, brief)
+            # Cut off by the token budget, the words go on: they are a stop or pause only if they lead
+            # with one. Otherwise decoded in full, as any utterance: eight tokens of the guide's own
+            # "now, do not wait. This guide gives ..." were understood as "wait".
+            if not cut or leads_with(heard[0], self._stops):
+                return heard
+        heard, _ = self._generate(features, audio)
         if _loops(heard[0]):
-            heard = self._generate(self._features(audio, full), audio)
+            heard, _ = self._generate(self._features(audio, full), audio)
         return heard
 
     def _features(self, audio: Any, frames: int) -> Any:
@@ -295,7 +302,8 @@ class WhisperRecognizer(Recognizer):
         padded = np.pad(audio, (0, max(0, frames * HOP - len(audio))))
         return self._model.feature_extractor(padded)[:, :frames]
 
-    def _generate(self, features: Any, audio: Any, brief: bool = False) -> Heard:
+    def _generate(self, features: Any, audio: Any, brief: bool = False) -> tuple[Heard, bool]:
+        """What Whisper heard, and whether the token budget ran out before it ended."""
         encoded = self._model.encode(features)
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
@@ -309,11 +317,11 @@ class WhisperRecognizer(Recognizer):
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > self.options.no_speech and avg_logprob < self.options.min_logprob:
-            return NOTHING
+            return NOTHING, False
         texts = [_once(words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(ids)))) for ids in result.sequences_ids]
         text = texts[0]
         alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
-        return text, math.exp(avg_logprob) if text else 0.0, alternatives
+        return (text, math.exp(avg_logprob) if text else 0.0, alternatives), len(tokens) >= new_tokens
 
 
 def _loops(text: str) -> bool:
