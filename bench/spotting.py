@@ -81,9 +81,7 @@ class Heard:
     onset_s: float
     """Where speech began in the utterance's audio (the first frame Silero called speech)."""
     spots: list[tuple[str, float, float]] = field(default_factory=list)
-    """What the spotter reports: decoys and the phrases they void left out."""
-    raw: list[tuple[str, float, float]] = field(default_factory=list)
-    """Every phrase it spotted, decoys ("stopped") left out but not the phrases they void."""
+    """Every phrase the spotter reported, in order (again as its end stretches)."""
     speech: list[bool] = field(default_factory=list)
     sounding: list[bool] = field(default_factory=list)
 
@@ -124,19 +122,16 @@ def probe(items: list[bench.Item], index: int, voice: str, condition: str, thres
             spotter.accept(frame)
         spotter.stop()
         heard = Heard(items[index].text, voice, bench.stop_or_pause(items[index]), onset,
-                      [(s.phrase, s.start_s, s.end_s) for s in spotter.spots], [
-                          (s.phrase, s.start_s, s.end_s) for s in spotter._spots if s.phrase not in spotter.decoys],
-                      speech, sounding)
+                      [(s.phrase, s.start_s, s.end_s) for s in spotter.spots], speech, sounding)
         out[threshold] = heard
     return out
 
 
-def acts(heard: Heard, within: float, gap_ms: int, reach_ms: int, flags: str,
-         decoys: bool = True) -> tuple[str, float] | None:
+def acts(heard: Heard, within: float, gap_ms: int, reach_ms: int, flags: str) -> tuple[str, float] | None:
     """The first spot the rule acts on: (phrase, ms from the phrase's end to the decision), or None."""
     frames = heard.speech if flags == "speech" else heard.sounding
     gap, reach = gap_ms // FRAME_MS, reach_ms // FRAME_MS
-    for phrase, start, end in heard.spots if decoys else heard.raw:
+    for phrase, start, end in heard.spots:
         if start - heard.onset_s > within:
             continue
         last = round(end * 1000 / FRAME_MS)
@@ -196,16 +191,16 @@ def main() -> int:
         others = [h for h in clips if not h.stop]
         print(f"{name}: {len(stops)} stops and pauses, {len(others)} other phrasings; "
               f"any spot: {sum(bool(h.spots) for h in stops)} stops, {sum(bool(h.spots) for h in others)} others")
-        grid = [(f, d, w, g, r) for f in ("speech", "sounding") for d in (True, False) for w in (0.3, 0.5, 0.8, 1.2)
+        grid = [(f, w, g, r) for f in ("speech", "sounding") for w in (0.3, 0.5, 0.8, 1.2)
                 for g in (60, 80, 100, 150) for r in (0, 50, 100, 300)]
-        grid.append(("sounding", True, 99.0, 0, 99999))  # any spot at all, for comparison
-        for flags, decoys, within, gap, reach in grid:
-            took = [(h, acts(h, within, gap, reach, flags, decoys)) for h in stops]
+        grid.append(("sounding", 99.0, 0, 99999))  # any spot at all, for comparison
+        for flags, within, gap, reach in grid:
+            took = [(h, acts(h, within, gap, reach, flags)) for h in stops]
             got = sorted(t[1] for _, t in took if t is not None)
-            wrong = [(h, t) for h in others if (t := acts(h, within, gap, reach, flags, decoys)) is not None]
+            wrong = [(h, t) for h in others if (t := acts(h, within, gap, reach, flags)) is not None]
             p95 = got[max(0, round(0.95 * len(got)) - 1)] if got else float("nan")
-            print(f"  {flags:8} {'decoys' if decoys else 'none  '} within {within} s, gap {gap} ms, "
-                  f"reach {reach} ms: {len(got)} stops (after {p95:.0f} ms at p95), {len(wrong)} others")
+            print(f"  {flags:8} within {within} s, gap {gap} ms, reach {reach} ms: "
+                  f"{len(got)} stops (after {p95:.0f} ms at p95), {len(wrong)} others")
             if args.show and wrong:
                 for h, t in wrong:
                     print(f"      WRONG {h.text!r} [{h.voice}] as {t[0]!r}")

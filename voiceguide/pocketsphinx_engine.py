@@ -107,8 +107,7 @@ a median of 160 ms from the end of a spotted stop to the decision); with 1, 60 m
 (tests/test_spotting.py's), the same phrases spotted."""
 SPOT_FRAME_S = 0.01
 """PocketSphinx's frame: 10 ms."""
-DECOY_NEAR_S = 0.05
-"""A decoy ("stopped") spotted within this of where a phrase ("stop") began is that phrase's word."""
+
 
 
 class KeywordSpotter:
@@ -123,21 +122,17 @@ class KeywordSpotter:
 
     def __init__(self, phrases: Iterable[str], pronunciations: Iterable[tuple[str, str]] = (),
                  threshold: float = SPOT_THRESHOLD, within_s: float = SPOT_WITHIN_S,
-                 delay_frames: int = SPOT_DELAY_FRAMES, decoys: bool = True) -> None:
+                 delay_frames: int = SPOT_DELAY_FRAMES) -> None:
         self._decoder = new_decoder(pronunciations, kws_delay=delay_frames)
         known = sorted({p for p in phrases if p and all(self._decoder.lookup_word(w) for w in p.split())})
         if not known:
             raise RecognizerError("the keyword spotter has no phrase its dictionary knows")
         self.phrases = tuple(known)
-        longer = {d for p in known if " " not in p for d in self._longer(p)} if decoys else set()
-        self.decoys = tuple(sorted(longer - set(known)))
-        """Words that begin with a phrase's sounds and go on ("stopped", "quieter", "paused"): spotted
-        too, so that the phrase they begin with is not taken for itself."""
         # PocketSphinx reads a list of phrases with their thresholds only from a file.
         handle, path = tempfile.mkstemp(suffix=".kws", prefix="voiceguide-")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.writelines(f"{phrase} /{threshold:g}/\n" for phrase in (*known, *self.decoys))
+                out.writelines(f"{phrase} /{threshold:g}/\n" for phrase in known)
             self._decoder.add_kws("spot", path)
         finally:
             os.unlink(path)
@@ -174,31 +169,13 @@ class KeywordSpotter:
     @property
     def spot(self) -> Spot | None:
         """The latest phrase spotted in this utterance (see spots)."""
-        spots = self.spots
-        return spots[-1] if spots else None
+        return self._spots[-1] if self._spots else None
 
     @property
     def spots(self) -> tuple[Spot, ...]:
-        """Every phrase spotted in this utterance, in the order they were heard, but those that began
-        a longer word ("stop" of "stopped": a decoy spotted at the same place, ending later)."""
-        decoys = [s for s in self._spots if s.phrase in self.decoys]
-        return tuple(s for s in self._spots if s.phrase not in self.decoys and not any(
-            abs(d.start_s - s.start_s) <= DECOY_NEAR_S and d.end_s > s.end_s for d in decoys))
-
-    def _longer(self, phrase: str) -> set[str]:
-        """Common longer forms of a one-word phrase (an ending added) that the dictionary knows and whose
-        sounds begin with the word's: "stop" -> "stopped", "stopping", "stops"."""
-        last = phrase
-        base = self._decoder.lookup_word(last)
-        stems = {last, last + last[-1], last[:-1]} if last[-1:] not in "aeiou" or last[-1:] == "e" else {last}
-        out = set()
-        for stem in stems:
-            for ending in ("s", "es", "d", "ed", "ing", "er", "ers", "ly", "est"):
-                word = stem + ending
-                phones = self._decoder.lookup_word(word) if word != last else None
-                if base and phones and phones.startswith(base + " "):
-                    out.add(word)
-        return out
+        """Every phrase spotted in this utterance, in the order they were heard. PocketSphinx reports a
+        phrase again as its end stretches ("quiet" of "quieter" ends later and later)."""
+        return tuple(self._spots)
 
     def stop(self) -> None:
         """End the utterance, if one is open."""

@@ -143,9 +143,11 @@ class Recognizer(ABC):
         it takes to tell one."""
 
     def spotted(self) -> Spot | None:
-        """A stop or pause phrase the engine's keyword spotter has heard in the utterance so far,
-        before its end is decided; None when it has heard none, or the engine has no spotter.
-        The utterance goes on being fed; drop() or finish() ends it."""
+        """The latest stop or pause phrase the engine's keyword spotter has heard in the utterance so
+        far, before its end is decided; None when it has heard none, or the engine has no spotter. It
+        may change as the utterance goes on (a later phrase; or none, when what was spotted turned out
+        to begin a longer word). Whether it was said as a command is the listener's to judge
+        (hearing.EndpointConfig.spot_*). The utterance goes on being fed; drop() or finish() ends it."""
         return None
 
     def drop(self) -> None:  # noqa: B027 (optional: only an engine with a command() has work to drop)
