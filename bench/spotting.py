@@ -1,7 +1,7 @@
 """Choosing the keyword spotter's rule: which stops and pauses it would act on while they are said,
 and which other phrasings it would take for one, on the dev writers' clips.
 
-Usage: python bench/spotting.py [--every 4] [--conditions clean,pink10] [--thresholds 1e-3,1e-6]
+Usage: python bench/spotting.py [--every 8] [--conditions clean,pink10] [--thresholds 1e-3,1e-6]
                                 [--json FILE] [--show]
 
 Each clip goes through the endpointer as bench/speech_in.py feeds it (Silero deciding speech). The
@@ -30,6 +30,10 @@ from voiceguide.guide import load_guide
 from voiceguide.hearing import FRAME_MS, EndpointConfig, Listener, frames_of
 from voiceguide.pocketsphinx_engine import KeywordSpotter
 from voiceguide.recognize import Recognizer, Transcript
+
+PROBE_FRAMES = 250
+"""Frames heard after an utterance's start was noticed: the rule looks no further (the window, the
+longest phrase, the reach and the gap)."""
 
 
 class Probe(Recognizer):
@@ -99,7 +103,7 @@ def probe(items: list[bench.Item], index: int, voice: str, condition: str, thres
         if listener.in_speech and not was and begun < 0:
             begun = len(flags)
         flags.append(listener._last)
-        if begun >= 0 and not listener.in_speech:
+        if begun >= 0 and (not listener.in_speech or len(flags) - begun > PROBE_FRAMES):
             break
     listener.flush()
     if not recognizer.utterances:
@@ -150,7 +154,7 @@ def acts(heard: Heard, within: float, gap_ms: int, reach_ms: int, flags: str) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--every", type=int, default=4)
+    parser.add_argument("--every", type=int, default=8)
     parser.add_argument("--conditions", default="clean,pink10")
     parser.add_argument("--voices", default=",".join(bench.VOICES))
     parser.add_argument("--thresholds", default="1e-3")
@@ -183,8 +187,8 @@ def main() -> int:
                 for threshold, heard in probe(items, index, voice, condition, thresholds, spotters).items():
                     runs[f"{condition} {threshold:g}"].append(heard.__dict__)
             print(f"  {condition}: {len(pairs)} clips", file=sys.stderr)
-        if args.json:
-            args.json.write_text(json.dumps(runs))
+            if args.json:
+                args.json.write_text(json.dumps(runs))
     for name, heards in runs.items():
         clips = [Heard(**h) for h in heards]
         stops = [h for h in clips if h.stop]

@@ -89,17 +89,17 @@ class CommandPass:
 
 
 SPOT_THRESHOLD = 1e-3
-"""PocketSphinx's keyword-spotting threshold for a phrase (lower: more is spotted, more in error)."""
-SPOT_WITHIN_S = 0.5
-"""A stop or pause is spotted only when it begins this soon after the utterance's first sample (the
-endpointer's pre-roll, about 0.2 s before the speech, included): where a person puts a command, while
-a question that merely holds the word has it later ("do I need to stop my blood thinners", in
-tests/test_spotting.py, is not spotted).
-Both chosen on the dev writers' clips (Piper and two espeak-ng voices, clean, through the endpointer;
-the 56 stops and pauses and every 16th other phrasing): at 0.1, 1e-3, 1e-6 and 1e-10, 17, 20, 22 and
-26 of the 56 stops and pauses spotted, and 4, 6, 7 and 13 of 145 other phrasings in error; within
-0.9 s instead, 25 stops and 8 in error at 1e-3, and the "stop" of "when can I stop taking the
-antibiotics" (Piper) spotted."""
+"""PocketSphinx's keyword-spotting threshold for a phrase (lower: more is spotted, more in error).
+Chosen on the dev writers' clips (Piper and two espeak-ng voices, clean, through the endpointer;
+the 56 stops and pauses and every 16th other phrasing, acting on any phrase that began within 0.5 s of
+the utterance's first sample): at 0.1, 1e-3, 1e-6 and 1e-10, 17, 20, 22 and 26 of the 56 stops and
+pauses spotted, and 4, 6, 7 and 13 of 145 other phrasings in error. Whether a phrase spotted is acted
+on is the listener's rule (hearing.EndpointConfig.spot_*, chosen with bench/spotting.py)."""
+SPOT_WITHIN_S = 1.5
+"""Only a phrase that begins this soon after the utterance's first sample is reported, and past it
+(and the time the longest phrase takes) nothing more is decoded: a bound on the work over a long
+utterance (the guide's echo), wide enough for the listener's own window (EndpointConfig.spot_within_s,
+counted from where the speech began, which is up to the pre-roll and the reach back into it)."""
 SPOT_DELAY_FRAMES = 1
 """Frames PocketSphinx waits after a phrase's end for a better score before it reports it. Its default,
 10, put 150 ms between the end of the phrase and the report (bench/speech_in.py --stops-only, dev:
@@ -109,7 +109,6 @@ SPOT_FRAME_S = 0.01
 """PocketSphinx's frame: 10 ms."""
 
 
-
 class KeywordSpotter:
     """PocketSphinx's keyword-spotting search over a few phrases, streaming.
 
@@ -117,7 +116,8 @@ class KeywordSpotter:
     its last sound has been heard, wherever it comes in a longer utterance, so a stop said over
     the guide is acted on before the person has finished speaking ("hang on, pause a sec, dad's
     calling me"). Only a phrase that begins within ``within_s`` of the utterance counts; after
-    that window (and the time the longest phrase takes) nothing more is decoded.
+    that window (and the time the longest phrase takes) nothing more is decoded. Whether one was said
+    as a command is for the listener to judge (hearing.EndpointConfig.spot_*).
     """
 
     def __init__(self, phrases: Iterable[str], pronunciations: Iterable[tuple[str, str]] = (),
