@@ -507,6 +507,9 @@ def run_engine(args: argparse.Namespace) -> int:
             for voice, index in others:
                 clip, _ = condition_clip(items, index, voice, condition)
                 tally.false_heard += 1
+                if tally.false_heard % 100 == 0:
+                    print(f"  [{condition}] {tally.false_heard} of {len(others)} heard for false stops, "
+                          f"{len(tally.false_stops)} taken", file=sys.stderr, flush=True)
                 if (taken := taken_for_stop(run, clip)) is not None:
                     tally.false_stops.append(f"{items[index].text!r} [{voice}] heard as {taken}")
                     print(f"  FALSE STOP [{condition}] {tally.false_stops[-1]}", file=sys.stderr, flush=True)
