@@ -233,16 +233,47 @@ GENERAL_ROUND_SIX = [
     "I have fear that the cut gets infected after, is keyhole better for that",  # a fear, in a second language
     "his bowels have gone back to normal since he came home, will he need physio",
 ]
+# Round seven: general mechanisms for reach (from r16 and r17's misses, read after their held-out figures),
+# each phrased here anew; every one of these was missed or alarmed before the round.
+REPORTS_ROUND_SEVEN = [
+    "he hasn't pissed since this morning and his belly is tight",  # a verb form no list had ('piss': pissed)
+    "I really can't pass any water and my back is sore",  # small words inside a phrase ('pass water')
+    "there's pus and I've been shivering since tea time",  # pus comes from a wound, named or not
+    "I keep leaking water without meaning to",  # water let out unmeant is urine
+    "his legs aren't doing what he tells them since he got up",  # a leg, a denial, what it will not do
+    "my feet don't obey me this morning",
+    "her speech is going funny since this morning",
+    "why can't I move my legs",  # a subject inverted inside its phrase ('can not move'), asked as it happens
+    "why don't my legs work",
+    "I think my legs are paralysed",
+    "nothing's come out since lunch even though I'm dying for a wee",  # the need told through its strength
+    "sorry to be a bother, but his waterworks seem to have packed in since breakfast",  # a machine that stopped
+    "what does it mean if he's wet the bed twice since lunch",  # a supposition of what has already happened
+]
+GENERAL_ROUND_SEVEN = [
+    "what are the signs I should call someone about",  # a request asked about
+    "I need help understanding the recovery",  # help for a purpose is no plea
+    "numbness in the legs is a sign of nerve trouble, isn't it",  # a sign as the subject of a statement
+    "will my legs do what I tell them after the operation",
+    "my mum just needs some help with the shopping after the op",
+    "my back brace is fitting badly and rubbing",  # a form of a sign alone ('fit') is never inflected
+    "why won't my legs be weak after keyhole surgery",  # 'will not' after a question word may suppose
+    "why can't I go back to work yet, my legs feel fine",
+    "why can't they do it through a small cut",
+    "the nurse said a little leaking from the wound is normal, is that right",  # reassurance told of the sign
+    "what if I have a fever tonight",  # a supposition of what has not happened
+    "what should I do if I've wet myself in the night after the operation",
+]
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
-                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX)
+                         + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
 
 
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
-                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX)
+                         + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -270,7 +301,8 @@ def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_ca
 
 
 @pytest.mark.parametrize("text", ["help me", "help me, I'm in agony", "please help", "somebody help me",
-                                  "I'm scared, please get me some help"])
+                                  "I'm scared, please get me some help",
+                                  "I just need help"])  # small words inside a plea (round seven)
 def test_help_me_is_a_plea_that_then_says_how_to_hear_what_to_ask(ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)
     content = guide.content
@@ -346,6 +378,8 @@ BROKEN_RULES = [
     ("      - [numb, leg]\n", "      - [numb, legz]\n", "unknown class 'legz'"),
     ("  breaks: [but,", "  breaks: [but only,", "'breaks' must list single words"),
     ("  lookback: 6", "  lookback: 6\n  loookback: 7", "unknown red_flags field 'loookback'"),
+    ("  inflected: [leg,", "  inflected: [legg,", "unknown class 'legg'"),
+    ("  inserts: [just,", "  inserts: [just a,", "'inserts' must list single words"),
 ]
 
 

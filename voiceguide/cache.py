@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import logging
 import os
 import pickle
@@ -69,6 +70,8 @@ def cache_key(content_dir: Path, intents_dir: Path) -> str:
 
     digest = hashlib.sha256()
     digest.update(f"{__version__}\0{sys.implementation.name}\0{sys.version}\0".encode())
+    # The verb forms come from LemmInflect's tables (morphology.py): another version may give others.
+    digest.update(f"{_lemminflect_release()}\0".encode())
     # The package's own code: an edited Understander must not meet an old pickle
     # of itself, whatever the version number says.
     for label, folder, pattern in (("code", Path(__file__).parent, "**/*.py"),
@@ -77,6 +80,15 @@ def cache_key(content_dir: Path, intents_dir: Path) -> str:
             digest.update(f"{label}/{path.relative_to(folder).as_posix()}\0".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _lemminflect_release() -> str:
+    """LemmInflect's installed release, read from its folder's name without importing it
+    (importing it costs a tenth of a second, importlib.metadata a twentieth)."""
+    spec = importlib.util.find_spec("lemminflect")
+    if spec is None or spec.origin is None:
+        return "lemminflect missing"
+    return " ".join(sorted(p.name for p in Path(spec.origin).parent.parent.glob("lemminflect-*.dist-info")))
 
 
 def cache_file(key: str, folder: Path | None = None) -> Path:

@@ -66,6 +66,9 @@ class Language:
     """Word sequences that ask for a number ("how long", "how many")."""
     pronunciations: dict[str, str] = field(default_factory=dict)
     """Word -> ARPAbet phones, for words PocketSphinx's dictionary lacks."""
+    uninflected: frozenset[str] = frozenset()
+    """Words whose verb forms mean something else ("miss" the abbreviation, "missed"):
+    the synonyms' other verb forms (morphology.py) leave them as written."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class _Collected:
     stopwords: set[str] = field(default_factory=set)
     cues: list[_Template] = field(default_factory=list)
     pronunciations: dict[str, str] = field(default_factory=dict)
+    uninflected: set[str] = field(default_factory=set)
     red_flags: RedFlagRules | None = None
     problems: list[DataError] = field(default_factory=list)
 
@@ -227,6 +231,8 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
                                           f"pronunciation of '{word}' must be ARPAbet phones without stress"))
             continue
         got.pronunciations[str(word).lower()] = value.strip()
+    if "uninflected" in section:
+        got.uninflected.update(w for text, _ in _text_list(name, section, "uninflected", got) for w in words(text))
     if "figure_cues" in section:
         got.cues.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "figure_cues", got))
 
@@ -247,7 +253,8 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
     for topic in sorted(topic_ids - covered):
         got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
     cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
-    language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations))
+    language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations),
+                        frozenset(got.uninflected))
     red_flags = got.red_flags or RedFlagRules()
     names = {i.name for i in intents if i is not None}
     for name in red_flags.intents:

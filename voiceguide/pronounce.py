@@ -1,14 +1,17 @@
 """Pronunciation for the ear: spoken forms of the words the synthesisers misread.
 
 Loaded from ``content/pronunciations.yaml``. :meth:`Lexicon.apply` turns text
-into what a synthesiser is given ("MISS" becomes "em eye ess ess"); only
-speech uses it, never the printed text or the captions. A word in capitals
-in the content needs an entry, or it is read as a word ("MISS" as "miss").
+into what a synthesiser is given, in the form that voice takes: a respelling
+for Piper ("MISS" becomes "em eye ess ess"), espeak-ng's own phonemes for
+espeak-ng. Only speech uses it, never the printed text or the captions. A
+word in capitals in the content needs an entry, or it is read as a word
+("MISS" as "miss").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +30,10 @@ class Pronunciation:
     """As written in the content. In capitals it matches only in capitals ("MISS", not "miss");
     otherwise in any case ("Discitis", "discitis")."""
     say: str
-    """The spoken form given to the synthesiser in its place."""
+    """The spoken form (a respelling) given in its place to Piper, and to any voice that takes no phonemes."""
     espeak: str
-    """The phonemes ``espeak-ng -q -x -v en-us`` gives for ``say`` (its ASCII phoneme names)."""
+    """The phonemes espeak-ng is given in its place (its phoneme input, ``[[...]]``), in the ASCII
+    phoneme names ``espeak-ng -q -x -v en-us`` prints, which print them back unchanged."""
     piper: str
     """The phonemes (IPA) Piper's phonemizer gives for ``say`` with the en-us voice."""
 
@@ -46,16 +50,21 @@ class Lexicon:
 
     entries: tuple[Pronunciation, ...] = ()
 
-    def apply(self, text: str) -> str:
-        """``text`` as the synthesiser should be given it."""
+    def apply(self, text: str, form: Callable[[Pronunciation], str] | None = None) -> str:
+        """``text`` with each word replaced by its ``form`` (the respelling, ``say``, unless told)."""
         for entry in self.entries:
-            text = entry.pattern.sub(entry.say, text)
+            text = entry.pattern.sub(_as_written(form(entry) if form else entry.say), text)
         return text
 
     def unspoken_capitals(self, text: str) -> list[str]:
         """Words in capitals in ``text`` that have no spoken form, so would be read as words."""
         known = {e.word for e in self.entries if e.word.isupper()}
         return sorted({w for w in _CAPITALS.findall(text) if w not in known})
+
+
+def _as_written(spoken: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that is ``spoken`` as it stands (re.sub reads backslashes in a replacement string)."""
+    return lambda _match: spoken
 
 
 def load_lexicon(path: Path, problems: list[DataError]) -> Lexicon:
@@ -94,6 +103,10 @@ def _entry(path: str, section: LocatedDict, word: Any, problems: list[DataError]
                                       f"'{word}' needs '{key}' as text"))
             return None
         fields[key] = value.strip()
+    if re.search(r"[\[\]]", fields["espeak"]):
+        # espeak-ng is given them inside [[ ]]: a bracket would end its phoneme input early
+        problems.append(DataError(path, line_of(body, "espeak"), f"the espeak-ng phonemes of '{word}' have a bracket"))
+        return None
     if _CAPITALS.search(fields["say"]):
         problems.append(DataError(path, line_of(body, "say"), f"the spoken form of '{word}' has a word in capitals"))
         return None

@@ -44,11 +44,13 @@ measures it per writer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
 from .errors import DataError
+from .morphology import phrase_variants
 from .normalize import singular, words
 from .yamlfile import LocatedDict, LocatedList, line_of
 
@@ -122,6 +124,14 @@ class RedFlagRules:
     settled: tuple[Phrase, ...] = ()
     """Words that say a sign told before them has been seen to or has gone ("the nurse said
     it's fine", "it's gone now")."""
+    inflected: frozenset[str] = frozenset()
+    """Classes whose phrases count in every verb form ("buckle": buckles, buckled, buckling);
+    only classes that are one part of a sign of two, so that no new form alone is a sign."""
+    inserts: frozenset[str] = frozenset()
+    """Small words that may stand inside a phrase of two words or more without breaking it
+    ("I just need help", "I have not passed any water")."""
+    max_inserts: int = 2
+    """How many of them one phrase may take."""
     knowing: tuple[Phrase, ...] = ()
     """Words after which a question word opens a statement, not a question ("I don't know what
     is happening", "not sure what is going on")."""
@@ -144,7 +154,8 @@ class RedFlagDetector:
 
     def __init__(self, rules: RedFlagRules) -> None:
         self.rules = rules
-        self._longest = max((len(p) for p in rules.classes), default=1)
+        self._classes = _with_forms(rules.classes, rules.inflected)
+        self._longest = max((len(p) for p in self._classes), default=1)
         self._general_cues = _by_first_word(rules.general)
         self._settled_cues = _by_first_word(rules.settled)
 
@@ -221,18 +232,40 @@ class RedFlagDetector:
 
     def _hits(self, seq: list[str]) -> list[_Hit]:
         """Every known phrase, each with its classes, in order; a phrase inside a longer one
-        is left out, and so is one that overlaps a phrase of an overriding class."""
-        spans = [(start, end) for start in range(len(seq))
-                 for end in range(start + 1, min(start + self._longest, len(seq)) + 1)
-                 if tuple(seq[start:end]) in self.rules.classes]
+        is left out, and so is one that overlaps a phrase of an overriding class. A phrase
+        of two words or more also counts with ``inserts`` between its words ("I just need
+        help", "not passed any water")."""
+        spans = self._spans(seq, range(len(seq)))
+        rules = self.rules
+        if rules.inserts:
+            # A subject after a negated question word ("why can not I move my legs") stands inside
+            # the phrase it inverts ("can not move") like an insert.
+            kept_at = [pos for pos, word in enumerate(seq) if word not in rules.inserts
+                       and not (word in rules.subjects and pos > 1 and seq[pos - 1] == "not"
+                                and seq[pos - 2] in rules.inverting)]
+            if len(kept_at) < len(seq):
+                for (start, end), classes in self._spans([seq[p] for p in kept_at], kept_at).items():
+                    if end - start <= rules.max_inserts + sum(1 for p in kept_at if start <= p < end):
+                        spans.setdefault((start, end), classes)
         kept = [(start, end) for start, end in spans
                 if not any(s <= start and end <= e and e - s > end - start for s, e in spans)]
-        overriding = [(start, end) for start, end in kept
-                      if self.rules.classes[tuple(seq[start:end])] & self.rules.overriding]
+        overriding = [(start, end) for start, end in kept if spans[(start, end)] & rules.overriding]
         kept = [(start, end) for start, end in kept if (start, end) in overriding
                 or not any(s < end and start < e for s, e in overriding)]
-        return [_Hit(cls, start, end) for start, end in kept
-                for cls in sorted(self.rules.classes[tuple(seq[start:end])])]
+        return [_Hit(cls, start, end) for start, end in sorted(kept) for cls in sorted(spans[(start, end)])]
+
+    def _spans(self, seq: list[str], at: Sequence[int]) -> dict[tuple[int, int], frozenset[str]]:
+        """(start, end) -> classes of every known phrase in ``seq``, whose words stand at
+        positions ``at`` of the utterance; only phrases of two words or more when some
+        words were left out between them."""
+        whole = len(at) == 0 or at[-1] - at[0] + 1 == len(at)
+        out: dict[tuple[int, int], frozenset[str]] = {}
+        for start in range(len(seq)):
+            for end in range(start + (1 if whole else 2), min(start + self._longest, len(seq)) + 1):
+                classes = self._classes.get(tuple(seq[start:end]))
+                if classes is not None:
+                    out[(at[start], at[end - 1] + 1)] = classes
+        return out
 
     @staticmethod
     def _found(hits: list[_Hit], classes: tuple[str, ...], window: int) -> list[tuple[_Hit, ...]]:
@@ -284,6 +317,8 @@ class RedFlagDetector:
             word = seq[pos]
             if word in rules.breaks:
                 return False
+            if word == "if" and self._done_now(seq, pos + 1):
+                return False  # "what does it mean if I have wet the bed twice tonight": it has happened
             if self._cue_at(seq, pos, start, rules.asking, covered):
                 return True
             told = self._told_clause(seq, pos)
@@ -326,6 +361,14 @@ class RedFlagDetector:
             return not any(cue == tuple(seq[det - len(cue) : det]) for cue in rules.asking)
         return None
 
+    def _done_now(self, seq: list[str], pos: int) -> bool:
+        """At ``pos``: a subject, "have" or "has" (or "is", as "he's" is read) and a past
+        participle ("I have wet the bed"), in an utterance that says it is happening now
+        ("tonight"): a supposition of what has already happened, which reports it."""
+        rules = self.rules
+        return (pos + 2 < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")
+                and (seq[pos + 2] in _DONE or seq[pos + 2].endswith("ed")) and _contains(seq, rules.now))
+
     def _cue_at(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
                 covered: set[int] | None = None) -> bool:
         """One of ``cues`` starts at ``pos`` and ends by ``limit``. A question word after a
@@ -336,6 +379,8 @@ class RedFlagDetector:
             end = pos + len(cue)
             if end > limit or tuple(seq[pos:end]) != cue or _negated(seq, end):
                 continue
+            if end < len(seq) and seq[end] in _ABLE and _negated(seq, end + 1):
+                continue  # "why can not I feel anything": asked about as it happens, a report
             if pos > 0 and cue[0] in rules.inverting and seq[pos - 1] in rules.subjects:
                 continue
             if any(k == tuple(seq[pos - len(k) : pos]) for k in rules.knowing):
@@ -346,11 +391,30 @@ class RedFlagDetector:
 
 
 _ARTICLES = frozenset({"a", "an", "the", "some", "any"})
+_DONE = frozenset({"wet", "lost", "had", "been", "gone", "got", "felt", "fallen", "soiled", "peed", "weed", "pooed"})
+"""Past participles that, after "have", say something has happened (with words ending in "ed")."""
+_ABLE = frozenset({"can", "could", "do", "does", "did"})
+"""After a question word and before "not", these ask about what is happening ("why can not I feel
+anything"), where "will not" and "would not" may suppose ("why will not my legs be weak")."""
 
 
 def _negated(seq: list[str], pos: int) -> bool:
     """A modal cue followed by "not" ("can not", "would not") reports rather than asks."""
     return pos < len(seq) and seq[pos] == "not"
+
+
+def _with_forms(classes: dict[Phrase, frozenset[str]], inflected: frozenset[str]) -> dict[Phrase, frozenset[str]]:
+    """The phrase table with every verb form of a phrase of an ``inflected`` class in that
+    class too ("pissed" is passing urine like "piss", "buckles" weak like "buckle"). Only
+    classes that need a partner are inflected, so a new form alone never raises the alarm."""
+    out = dict(classes)
+    for phrase, names in classes.items():
+        names &= inflected
+        if not names:
+            continue
+        for variant in {tuple(singular(w) for w in v) for v in phrase_variants(phrase)}:
+            out[variant] = out.get(variant, frozenset()) | names
+    return out
 
 
 def _by_first_word(cues: tuple[Phrase, ...]) -> dict[str, tuple[Phrase, ...]]:
@@ -471,7 +535,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
 
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
-    for key, names in (("negatable", negatable), ("overriding", overriding)):
+    inflected = frozenset(_texts(path, doc, "inflected", problems)) if "inflected" in doc else frozenset()
+    for key, names in (("negatable", negatable), ("overriding", overriding), ("inflected", inflected)):
         for name in sorted(names - known):
             problems.append(DataError(path, line_of(doc, key), f"unknown class '{name}'"))
     return RedFlagRules(
@@ -482,12 +547,13 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         general=phrases("general"), now=phrases("now"), comparing=single("comparing"),
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
-        complements=single("complements"), settled=phrases("settled"), overriding=overriding & known)
+        complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
+        inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known)
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
-         "knowing", "determiners", "finite", "complements", "settled", "overriding")
+         "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:

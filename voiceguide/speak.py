@@ -69,6 +69,10 @@ class Synthesizer(ABC):
     def synthesize(self, text: str, rate: float) -> Audio:
         """Speak ``text`` at ``rate`` times the voice's normal speed."""
 
+    def spoken(self, text: str, lexicon: Lexicon) -> str:
+        """``text`` as this voice is given it: the lexicon's respellings in place of the words it misreads."""
+        return lexicon.apply(text)
+
 
 class EspeakSynthesizer(Synthesizer):
     """espeak-ng through pyttsx3's binding, in synchronous (retrieval) mode.
@@ -104,6 +108,12 @@ class EspeakSynthesizer(Synthesizer):
                 cls._library = (espeak, rate)
             return cls._library
 
+    def spoken(self, text: str, lexicon: Lexicon) -> str:
+        """The lexicon's words as espeak-ng's own phonemes, which it reads inside ``[[ ]]``: respelt, some
+        words came out wrong in some sentences ("tell me about MISS" was heard as "tell me about mrss").
+        A "[[" in the text itself is split, so only the lexicon's phonemes are read as phonemes."""
+        return lexicon.apply(text.replace("[[", "[ ["), lambda entry: f"[[{entry.espeak}]]")
+
     def synthesize(self, text: str, rate: float) -> Audio:
         espeak, sample_rate = self._load()
         chunks: list[bytes] = []
@@ -117,7 +127,7 @@ class EspeakSynthesizer(Synthesizer):
             espeak.SetVoiceByName(self.voice.encode())
             espeak.SetParameter(espeak.RATE, round(self.WORDS_PER_MINUTE * rate), 0)
             espeak.SetSynthCallback(collect)
-            espeak.Synth(text.encode("utf-8"), flags=espeak.CHARS_UTF8)
+            espeak.Synth(text.encode("utf-8"), flags=espeak.CHARS_UTF8 | espeak.PHONEMES)
             espeak.Synchronize()
         samples = np.frombuffer(b"".join(chunks), dtype="<i2").astype(np.int16)
         return Audio(samples, sample_rate)
@@ -221,7 +231,7 @@ class Speech:
     def _checked(self, text: str, rate: float) -> Audio:
         """Synthesise, check the result is plausible, retry once, then fail clearly."""
         problem = ""
-        spoken = self.lexicon.apply(text)
+        spoken = self.synthesizer.spoken(text, self.lexicon)
         for _attempt in range(2):
             try:
                 audio = self.synthesizer.synthesize(spoken, rate)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from itertools import pairwise
 
 from .classifier import REJECT, Classifier
 from .intents import Intent, IntentSet, Language
+from .morphology import with_variants
 from .normalize import singular, stem, words
 from .redflags import RedFlagDetector
 
@@ -40,6 +42,15 @@ class Thresholds:
     """Weight of a word no intent uses, as a share of the rarest known word's."""
     fuzzy_cutoff: float = 0.88
     """How close an unknown word must be to a known one to count as misheard."""
+    whole: float = 0.6
+    """A reading of the whole question at least this sure is never set against its clauses': it
+    spares most questions the clause readings (with no such limit the dev writers' figures are
+    the same to the question, bench/understanding.py --set dev)."""
+    clause_margin: float = 0.3
+    """How much surer than an understood whole a clause that asks must be to stand for it (a whole
+    not understood gives way to any clause understood). Chosen on the dev writers
+    (bench/understanding.py --set dev): 0, 0.1, 0.15 and 0.2 answered 4 to 11 facts fewer, 0.3 one
+    more and one more out-of-scope question rejected."""
     blend: float = 0.3
     """Share of the trained classifier's probability in an intent's score; the rest is
     the concept overlap. Chosen with the accept threshold by leave-one-writer-out
@@ -83,19 +94,29 @@ class ConceptMapper:
     synonym phrase, because it would make "missed" into the abbreviation "miss".
     """
 
-    def __init__(self, language: Language) -> None:
+    def __init__(self, language: Language, taken: frozenset[str] = frozenset()) -> None:
+        """``taken``: words the templates use with a meaning of their own, which no
+        synonym's verb form may take over ("fast" stays speed, not "fasting")."""
         self.stopwords = language.stopwords
         self._phrases: dict[tuple[str, ...], str] = {}
         self._short_phrases: dict[tuple[str, ...], str] = {}
-        pairs = list(language.synonyms.items())
-        pairs += [(tuple(words(c)), c) for c in set(language.synonyms.values())]
-        for phrase, canonical in pairs:
+        table = dict(language.synonyms)
+        for canonical in sorted(set(language.synonyms.values())):
+            table.setdefault(tuple(words(canonical)), canonical)
+        # Every verb form of a listed phrase means what it means ("heals", "healing").
+        table = with_variants(table, self.stopwords | language.uninflected, taken, singular)
+        for phrase, canonical in table.items():
             key = tuple(singular(w) for w in phrase)
             self._phrases.setdefault(key, canonical)
             short = tuple(w for w in key if w not in self.stopwords)
             if len(short) > 1:
                 self._short_phrases.setdefault(short, canonical)
         self._longest = max((len(p) for p in self._phrases), default=1)
+        # Two-word phrases of words that carry meaning, found with a few words between them
+        # ("left the infection alone" holds "left alone").
+        self._pairs: dict[tuple[str, str], str] = {
+            (key[0], key[1]): canonical for key, canonical in self._phrases.items()
+            if len(key) == 2 and not set(key) & self.stopwords and canonical not in self.stopwords}
 
     def concepts(self, sentence: tuple[str, ...] | list[str]) -> list[str]:
         """Concepts in order of appearance."""
@@ -114,6 +135,21 @@ class ConceptMapper:
             # ("if you don't mind my asking", "would you tell me") is dropped whole.
             if value and value not in self.stopwords:
                 out.append(value)
+        return self._gapped(sentence, out)
+
+    def _gapped(self, sentence: tuple[str, ...] | list[str], out: list[str]) -> list[str]:
+        """``out`` with each two-word phrase found with one or two words between its words
+        ("left the infection alone": *untreated*), in place of those two words' stems."""
+        seq = [singular(w) for w in sentence]
+        for i, first in enumerate(seq):
+            for j in range(i + 2, min(i + 4, len(seq))):
+                canonical = self._pairs.get((first, seq[j]))
+                if canonical is None or canonical in out:
+                    continue
+                for word in (stem(first), stem(seq[j])):
+                    if word in out:
+                        out.remove(word)
+                out.append(canonical)
         return out
 
     def _match(self, raw: list[str], table: dict[tuple[str, ...], str]) -> list[tuple[bool, str]]:
@@ -142,7 +178,9 @@ class Understander:
         self.intents = intents
         self.thresholds = thresholds or Thresholds()
         self.classifier = classifier
-        self._mapper = ConceptMapper(intents.language)
+        taken = frozenset(w for intent in intents.intents if intent.kind != "safety"
+                          for sentence in intent.sentences for w in sentence)
+        self._mapper = ConceptMapper(intents.language, taken)
         self._exact: dict[tuple[str, ...], Intent] = {}
         signatures: dict[Concepts, set[str]] = defaultdict(set)
         by_name = {intent.name: intent for intent in intents.intents}
@@ -204,6 +242,33 @@ class Understander:
         exact = self._exact.get(tuple(said))
         if exact is not None:
             return Understanding(text, exact, 1.0, exact.kind != "out_of_scope", asks_figure, exact=True)
+        got = self._judge(text, said, asks_figure)
+        if got.intent is not None and got.intent.kind == "control" and "about" in said:
+            # A command's words around one of the guide's subjects ("what was that about nerve
+            # problems, I missed that bit"): what it is about, understood alone, is the question.
+            for part in _clauses(text):
+                if "about" in part[:-1]:
+                    subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
+                    if subject.understood and subject.intent is not None and subject.intent.kind != "control":
+                        return subject
+        if got.out_of_scope or len(said) < 6 or got.confidence >= self.thresholds.whole:
+            return got
+        # A long question with a worry or an aside attached ("is it completely safe, because I
+        # read one horror story and now I can't stop thinking about it"): the words of the
+        # aside weigh against every reading of the whole, so each clause that asks (opens with a
+        # question word) is also read alone, and the best one understood stands for the whole.
+        # A clause that tells ("it keeps buzzing", "he is diabetic") may hold the subject the
+        # guide does not cover, so it never stands for the whole; and a subject the guide does
+        # not cover, named anywhere, still makes the whole out of scope (above).
+        asked = [part for part in _clauses(text) if part[0] in QUESTION_OPENERS]
+        best = max((self._judge(text, part, asks_figure) for part in asked), key=lambda u: u.confidence, default=None)
+        margin = self.thresholds.clause_margin if got.understood else 0.0
+        if best is not None and best.understood and best.confidence >= got.confidence + margin:
+            return best
+        return got
+
+    def _judge(self, text: str, said: list[str], asks_figure: bool) -> Understanding:
+        """The best intent for the words ``said`` (all of ``text`` or one clause of it)."""
         concepts = [self._known(c) for c in self._mapper.concepts(said)]
         scores, query = self.scores(said, concepts)
         if self.classifier is not None:
@@ -292,7 +357,10 @@ class Understander:
         broken by the whole words, small ones included.
         """
         if query & self._out_of_scope_subjects:
-            scores = {n: s for n, s in scores.items() if n.startswith("out_of_scope.")} or scores
+            # A command about the voice said with it still counts ("louder please, even with my
+            # hearing aid"); never one that would go on with the guide's content ("more", "next").
+            scores = {n: s for n, s in scores.items()
+                      if n.startswith("out_of_scope.") or n in VOICE_CONTROLS} or scores
         top = max(scores.values())
         tied = [n for n, s in scores.items() if s >= top - 0.01]
         if len(tied) == 1:
@@ -324,6 +392,37 @@ class Understander:
     def _asks_figure(self, said: list[str]) -> bool:
         joined = f" {' '.join(said)} "
         return any(f" {' '.join(cue)} " in joined for cue in self._cues)
+
+
+VOICE_CONTROLS = frozenset({
+    "control.repeat", "control.pause", "control.stop", "control.slower", "control.faster", "control.louder",
+    "control.quieter", "control.goodbye"})
+"""Commands about the voice, which say nothing new of the guide's content: they still count beside a
+subject the guide does not cover (Understander._pick)."""
+
+CLAUSE_BREAKS = frozenset({"because", "cos", "cause", "coz", "but", "although", "though", "anyway"})
+"""Words that start a clause of its own, where the text's punctuation may be missing."""
+
+
+QUESTION_OPENERS = frozenset({
+    "what", "why", "how", "when", "where", "who", "which", "is", "are", "was", "were", "can", "could", "will",
+    "would", "do", "does", "did", "should", "shall", "may", "might", "has", "have", "tell", "explain"})
+"""First words of a clause that asks (see Understander.understand)."""
+
+
+def _clauses(text: str) -> list[list[str]]:
+    """The clauses of ``text``, each as normalised words: split at punctuation that ends a
+    clause and before CLAUSE_BREAKS; clauses of one word are left out."""
+    out: list[list[str]] = []
+    for piece in re.split(r"[,;:.!?]+|\s-\s", text):
+        current: list[str] = []
+        for word in words(piece):
+            if word in CLAUSE_BREAKS and current:
+                out.append(current)
+                current = []
+            current.append(word)
+        out.append(current)
+    return [c for c in out if len(c) > 1]
 
 
 GRAMS = (4,)
