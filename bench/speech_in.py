@@ -3,11 +3,11 @@
 Usage: python bench/speech_in.py [--set test|dev] [--engines pocketsphinx,whisper,whisper-base]
                                  [--conditions clean,pink10,...] [--voices piper,en-us+f3,en-gb-x-rp]
                                  [--every N | --stops-only] [--rotate] [--latency-every N] [--json FILE]
-                                 [--failures] [--false-stops]
+                                 [--failures] [--false-stops] [--clips FILE]
 
 Phrasings: the understanding writers' questions (bench/writers/, sets.yaml says which are the
-locked test sets and which are dev). Only dev sets may be tuned on, and --failures is refused
-on a test set.
+locked test sets and which are dev). Only dev sets may be tuned on, and --failures and --clips
+(what was heard in each clip, for bench/speech_replay.py) are refused on a test set.
 
 Voices: Piper joe and espeak-ng in two variants (en-us+f3; en-gb-x-rp, British English). Conditions:
 
@@ -352,10 +352,12 @@ class Run:
 
 def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool):  # type: ignore[no-untyped-def]
     """One clip through the endpointer and the engine, as the guide hears it: the reply, the words
-    heard, and when ``paced`` the latency ("question" or "stop", ms)."""
+    heard, when ``paced`` the latency ("question" or "stop", ms), and what the engine heard (the
+    transcript as the understanding stage gets it, for --clips)."""
     from voiceguide.converse import cuts_in_at_once
     from voiceguide.dialogue import Conversation
     from voiceguide.hearing import Listener, frames_of
+    from voiceguide.recognize import Transcript
     from voiceguide.understand import understand_heard
 
     guide = run.guide
@@ -380,7 +382,8 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
         heard.append(utterance)
         if paced:  # what the guide would do now: understand, reply, synthesise the first sentence
             t = utterance.transcript
-            got = understand_heard(guide.understander, t.text, t.command, t.alternatives)  # type: ignore[attr-defined]
+            got = understand_heard(guide.understander, t.text, t.command, t.alternatives,  # type: ignore[attr-defined]
+                                   t.confidence)
             answer = Conversation(guide, ask_back=False).respond(t.text, got)  # type: ignore[arg-type]
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
@@ -395,9 +398,12 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     # What the guide acted on: an utterance decided on the command pass alone stands for its reading.
     text = " ".join(u.transcript.command if u.early else u.transcript.text for u in heard).strip()
     one = heard[0].transcript if len(heard) == 1 else None
-    understanding = understand_heard(guide.understander, text, one.command if one else "",  # type: ignore[attr-defined]
-                                     one.alternatives if one else ())
-    return Conversation(guide, ask_back=False).respond(text, understanding), text, latency  # type: ignore[arg-type]
+    transcript = Transcript(text, min((u.transcript.confidence for u in heard), default=0.0),
+                            command=one.command if one else "", alternatives=one.alternatives if one else ())
+    understanding = understand_heard(guide.understander, transcript.text, transcript.command,  # type: ignore[attr-defined]
+                                     transcript.alternatives, transcript.confidence)
+    reply = Conversation(guide, ask_back=False).respond(text, understanding)  # type: ignore[arg-type]
+    return reply, text, latency, transcript
 
 
 def taken_for_stop(run: Run, clip: np.ndarray) -> str | None:
@@ -467,13 +473,14 @@ def run_engine(args: argparse.Namespace) -> int:
     typed = {items[i].text: Conversation(guide, ask_back=False).respond(items[i].text) for i in chosen}
     pairs = spoken_pairs(items, chosen, args.voices.split(","), args.rotate, args.stops_only)
     results: dict[str, dict[str, object]] = {}
+    clips = args.clips.open("a", encoding="utf-8") if args.clips else None
     for condition in args.conditions.split(","):
         tallies: dict[str, Tally] = {"all": Tally()}
         for voice, index in pairs:
             item = items[index]
             clip, speech_end = condition_clip(items, index, voice, condition)
             paced = args.latency_every > 0 and (index // args.every % args.latency_every == 0 or stop_or_pause(item))
-            reply, text, latency = hear(run, item, clip, speech_end, paced)
+            reply, text, latency, transcript = hear(run, item, clip, speech_end, paced)
             verdict = score(item, reply, run.units)
             typed_verdict = score(item, typed[item.text], run.units)
             for key in ("all", voice, item.writer):
@@ -495,6 +502,11 @@ def run_engine(args: argparse.Namespace) -> int:
                         t.stop_early.append(latency[1])
                         if latency[4]:
                             t.stop_spotted.append(latency[1])
+            if clips is not None:
+                clips.write(json.dumps({"engine": args.engine_run, "condition": condition, "voice": voice,
+                                        "index": index, "item": dataclasses.asdict(item),
+                                        "heard": dataclasses.asdict(transcript), "right": verdict,
+                                        "typed_right": typed_verdict, "rejected": rejected(reply)}) + "\n")
             if args.failures and (verdict is False or (item.kind == "out_of_scope" and not rejected(reply))):
                 print(f"  {'MISS' if verdict is False else 'ACCEPTED'} [{condition} {voice}] {item.text!r} "
                       f"heard {text!r} -> {reply.intent}", file=sys.stderr)
@@ -515,6 +527,8 @@ def run_engine(args: argparse.Namespace) -> int:
                     print(f"  FALSE STOP [{condition}] {tally.false_stops[-1]}", file=sys.stderr, flush=True)
         results[condition] = {key: _figures(t) for key, t in tallies.items()}
         print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
+    if clips is not None:
+        clips.close()
     noise_heard = []
     if args.noise:
         for kind, clip in noise_clips():
@@ -595,6 +609,8 @@ def main() -> int:
     parser.add_argument("--false-stops", action="store_true",
                         help="also count the other phrasings that would stop or pause the guide")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--clips", type=Path, help="write what the engine heard in each clip to this file, one "
+                        "JSON line a clip, for bench/speech_replay.py (dev set only)")
     parser.add_argument("--engine-run", help=argparse.SUPPRESS)
     parser.add_argument("--render-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--render-texts", type=Path, help=argparse.SUPPRESS)
@@ -605,6 +621,10 @@ def main() -> int:
         return 0
     if args.failures and args.set == "test":
         parser.error("--failures lists misses: only on the dev set (the test set is locked)")
+    if args.clips and args.set == "test":
+        parser.error("--clips keeps what was heard in each clip: only on the dev set (the test set is locked)")
+    if args.clips and not args.engine_run:
+        args.clips.write_text("", encoding="utf-8")  # each engine's run appends its clips
     if args.engine_run:
         return run_engine(args)
     every_item = load_items(args.set)

@@ -86,17 +86,21 @@ def test_speech_gives_the_voice_the_spoken_form_and_keeps_the_written_word(guide
     assert synthesizer.given[-1] == "Press [ [the]] button."
 
 
+def _errors_after_editing(content: Path, path: Path, old: str, new: str) -> tuple[list[str], int]:
+    """The content's load errors once ``old`` in ``path`` reads ``new``, and the line ``old`` was on."""
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(DataErrors) as caught:
+        load_content(content)
+    return [str(e) for e in caught.value.errors], text[: text.index(old)].count("\n") + 1
+
+
 def test_a_word_in_capitals_without_a_spoken_form_is_reported(data_copy: tuple[Path, Path]) -> None:
     content, _ = data_copy
     path = content / "topics.yaml"
-    text = path.read_text()
     old = "Patients are usually advised to join a rehabilitation programme."
-    assert old in text
-    path.write_text(text.replace(old, "Patients are usually advised to join an NHS rehabilitation programme.", 1))
-    with pytest.raises(DataErrors) as caught:
-        load_content(content)
-    line = text[: text.index(old)].count("\n") + 1
-    found = [str(e) for e in caught.value.errors]
+    found, line = _errors_after_editing(content, path, old, old.replace("a rehab", "an NHS rehab"))
     assert any(e.startswith(f"{path}:") and "'NHS' is in capitals but has no spoken form" in e
                and int(e.split(":")[1]) in range(line - 3, line + 1) for e in found), found
 
@@ -104,15 +108,8 @@ def test_a_word_in_capitals_without_a_spoken_form_is_reported(data_copy: tuple[P
 def test_espeak_phonemes_with_a_bracket_are_reported(data_copy: tuple[Path, Path]) -> None:
     content, _ = data_copy
     path = content / "pronunciations.yaml"
-    text = path.read_text()
-    old = "espeak: \"d@br'i:dm@nt\""
-    assert old in text
-    path.write_text(text.replace(old, "espeak: \"d@br'i:d]] and [[m@nt\"", 1))
-    with pytest.raises(DataErrors) as caught:
-        load_content(content)
-    line = text[: text.index(old)].count("\n") + 1
-    assert [str(e) for e in caught.value.errors] == [
-        f"{path}:{line}: the espeak-ng phonemes of 'debridement' have a bracket"]
+    found, line = _errors_after_editing(content, path, "espeak: \"d@br'i:dm@nt\"", "espeak: \"d@br'i:d]] and [[m@nt\"")
+    assert found == [f"{path}:{line}: the espeak-ng phonemes of 'debridement' have a bracket"]
 
 
 QUESTION = "Tell me about {}."

@@ -350,3 +350,39 @@ def test_a_two_word_phrase_holds_with_words_between_its_words(guide: Guide) -> N
     assert intent_of(guide, "what if they'd just left the infection alone") == "fact.untreated"
     # never with more than two words between
     assert "untreated" not in mapper.concepts(words("I left my glasses on the bus alone"))
+
+
+def heard_as(guide: Guide, text: str, alternatives: tuple[str, ...] = (), confidence: float = 1.0) -> str | None:
+    from voiceguide.understand import understand_heard
+
+    got = understand_heard(guide.understander, text, "", alternatives, confidence)
+    return got.intent.name if got.understood and got.intent else None
+
+
+def test_a_next_best_reading_understood_with_more_confidence_stands_in(guide: Guide) -> None:
+    """Whisper heard espeak's "small cut... less germs?" as "small cut less zoom" (dev writer u9)."""
+    assert heard_as(guide, "small cut less zoom") == "fact.faster_healing"
+    assert heard_as(guide, "small cut less zoom", ("small cut less germs",)) == "fact.lower_infection_risk"
+    # The words of a template are never given up for another reading.
+    assert heard_as(guide, "what is discitis", ("what is this set is",)) == "fact.infection_kinds"
+
+
+def test_a_red_flag_in_a_next_best_reading_gets_the_urgent_message(guide: Guide) -> None:
+    assert heard_as(guide, "my back pain is worse and i have a fever") == "safety.urgent"
+    assert heard_as(guide, "my back pain is worse and i have a fiver",
+                    ("my back pain is worse and i have a fever",)) == "safety.urgent"
+
+
+def test_garbled_speech_is_not_answered_when_the_engine_and_the_matcher_are_both_unsure(guide: Guide) -> None:
+    """An out-of-scope question (dev writer, antibiotics) as Whisper heard espeak say it: a wrong answer
+    unless the engine's low confidence counts."""
+    garbled = "how long is roman foreign to my arctic therapy for murder in roostin amelitis"
+    assert heard_as(guide, garbled, confidence=0.9) == "fact.rehabilitation"
+    assert heard_as(guide, garbled, confidence=0.3) is None
+    # Understood well enough, it is answered however unsure the engine was.
+    assert heard_as(guide, "small cut less germs", confidence=0.3) == "fact.lower_infection_risk"
+
+
+@pytest.mark.parametrize("text", ["i cant feel my legs and i wet myself", "why longer hold up"])
+def test_a_red_flag_or_a_command_is_never_turned_down_as_garbled(guide: Guide, text: str) -> None:
+    assert heard_as(guide, text, confidence=0.05) == heard_as(guide, text) is not None

@@ -558,6 +558,19 @@ def test_a_reading_said_over_and_over_is_kept_once() -> None:
     assert _once("tell me more") == "tell me more" and _once("") == ""
 
 
+def test_every_reading_is_cut_where_it_starts_over() -> None:
+    """A beam's next-best readings run on into the question again (dev writers, tiny.en, espeak's voice)."""
+    from voiceguide.whisper_engine import readings_once
+
+    ran_on = ("my father is old we'll miss miss b las traumatic for his body compared to the old way my father is "
+              "old we'll miss miss b las traumatic")
+    text, confidence, alternatives = readings_once(("i've been putting off seeing anyone i've been putting off", 0.5,
+                                                    (ran_on, "i've been putting off seeing anyone", "")))
+    assert text == "i've been putting off seeing anyone" and confidence == 0.5
+    assert alternatives == ("my father is old we'll miss miss b las traumatic for his body compared to the old way",)
+    assert readings_once(("is it safe is it", 1.0, ()))[0] == "is it safe is it"
+
+
 def test_a_spoken_stop_over_the_guide_is_decided_on_the_command_pass_without_whisper(
         guide: Guide, whisper: WhisperRecognizer, said: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
     """The guide speaks and a person says "stop" over it: the PocketSphinx command pass's reading

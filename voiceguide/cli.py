@@ -510,7 +510,7 @@ def _ask_spoken(args: argparse.Namespace, app: App) -> int:
                   if args.json else f"Could not read {transcript.path}: {transcript.problem}.", flush=True)
             continue
         understanding = understand_heard(app.guide.understander, transcript.text, transcript.command,
-                                         transcript.alternatives)
+                                         transcript.alternatives, transcript.confidence)
         reply = app.conversation(home=False, ask_back=False).respond(transcript.text, understanding)
         _answer(args, app, reply)
     return EXIT_USER_ERROR if unreadable else 0

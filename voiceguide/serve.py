@@ -307,7 +307,8 @@ class Service:
         heard = self.heard.get(text)
         if heard is None:
             return conversation.respond(text)
-        understanding = understand_heard(self.app.guide.understander, heard.text, heard.command, heard.alternatives)
+        understanding = understand_heard(self.app.guide.understander, heard.text, heard.command, heard.alternatives,
+                                         heard.confidence)
         return conversation.respond(heard.text, understanding)
 
     def voice_settings(self, context: dict[str, Any] | None) -> VoiceSettings:
