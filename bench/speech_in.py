@@ -31,13 +31,15 @@ time, and the figure is the end-of-utterance decision to the first answer sample
 synthesised (questions), or to the decision (stop and pause: the player stops at its next 10 ms
 block, bench/speech_out.py). A stop or pause is heard as said while the guide speaks
 (Listener.feed's commands_only, as Session.hear): decided on the engine's keyword spotter while
-it is said, or on its streaming command pass alone when the utterance ends (converse.cuts_in_at_once,
-as Session.early), else on the engine's words. A spotted stop's latency is counted from when the
-person stopped (the end of the spotted phrase, or of the words run on it before the quiet that
+it is said, or on its streaming command pass with a second opinion when the utterance ends
+(converse.cuts_in_at_once, as Session.early), else on the engine's words. A spotted stop's latency
+is counted from when the person stopped (the end of the spotted phrase, or of the words run on it before the quiet that
 confirmed it; see EndpointConfig.spot_*), the others' from the end-of-utterance decision.
 --false-stops also hears every other phrasing of the run as if said over the guide, unpaced, and
 counts those that would have stopped or paused it: by the spotter, the command pass, or the
-engine's words. Noise alone (pink, white, brown, hum, a cough, knocks) must get no words at all.
+engine's words; and hears the stops and pauses the same way. --facts keeps what each path heard in
+each of those clips, for bench/stop_rules.py. Noise alone (pink, white, brown, hum, a cough, knocks)
+must get no words at all.
 """
 
 from __future__ import annotations
@@ -117,6 +119,10 @@ class Tally:
     """Other phrasings (--false-stops) that would have stopped or paused the guide, and how."""
     false_heard: int = 0
     """Other phrasings heard for --false-stops."""
+    stops_taken: int = 0
+    """Of the stops and pauses heard the same way (--false-stops), those that would have stopped or
+    paused the guide."""
+    stops_heard: int = 0
     waits: list[float] = field(default_factory=list)
     """Of each question's latency, the wait for the recogniser's transcript after the end was decided (ms)."""
 
@@ -354,11 +360,10 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     """One clip through the endpointer and the engine, as the guide hears it: the reply, the words
     heard, when ``paced`` the latency ("question" or "stop", ms), and what the engine heard (the
     transcript as the understanding stage gets it, for --clips)."""
-    from voiceguide.converse import cuts_in_at_once
+    from voiceguide.converse import cuts_in_at_once, understood_over
     from voiceguide.dialogue import Conversation
     from voiceguide.hearing import Listener, frames_of
     from voiceguide.recognize import Transcript
-    from voiceguide.understand import understand_heard
 
     guide = run.guide
     listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
@@ -382,8 +387,7 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
         heard.append(utterance)
         if paced:  # what the guide would do now: understand, reply, synthesise the first sentence
             t = utterance.transcript
-            got = understand_heard(guide.understander, t.text, t.command, t.alternatives,  # type: ignore[attr-defined]
-                                   t.confidence)
+            got = understood_over(guide.understander, utterance, stop_like)  # type: ignore[attr-defined]
             answer = Conversation(guide, ask_back=False).respond(t.text, got)  # type: ignore[arg-type]
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
@@ -399,43 +403,62 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     text = " ".join(u.transcript.command if u.early else u.transcript.text for u in heard).strip()
     one = heard[0].transcript if len(heard) == 1 else None
     transcript = Transcript(text, min((u.transcript.confidence for u in heard), default=0.0),
-                            command=one.command if one else "", alternatives=one.alternatives if one else ())
-    understanding = understand_heard(guide.understander, transcript.text, transcript.command,  # type: ignore[attr-defined]
-                                     transcript.alternatives, transcript.confidence)
+                            command=one.command if one else "", alternatives=one.alternatives if one else (),
+                            spotted=one.spotted if one else "")
+    # Understood as Session.turn understands it: a stop or pause as said over the guide.
+    understanding = understood_over(guide.understander,  # type: ignore[attr-defined]
+                                    dataclasses.replace(heard[0], transcript=transcript) if one else
+                                    _utterance(transcript), stop_like)
     reply = Conversation(guide, ask_back=False).respond(text, understanding)  # type: ignore[arg-type]
     return reply, text, latency, transcript
 
 
-def taken_for_stop(run: Run, clip: np.ndarray) -> str | None:
+def taken_for_stop(run: Run, clip: np.ndarray) -> tuple[str | None, list[dict]]:  # type: ignore[type-arg]
     """Said over the guide, would this clip stop or pause it? Heard as Session.hear hears what is said
-    while the guide speaks: the keyword spotter and the command pass first (cuts_in_at_once), else
-    the engine's (brief) words, understood as Session.turn understands them. What it was taken for
-    and how, or None."""
-    from voiceguide.converse import cuts_in, cuts_in_at_once
+    while the guide speaks: the keyword spotter while it is said and the command pass with a second
+    opinion when it ends (cuts_in_at_once), else the engine's (brief) words, understood as Session.turn
+    understands them (understood_over). What it was taken for and how, or None; and everything each
+    path heard (for --facts: bench/stop_rules.py weighs other rules on it). Every path is heard out:
+    what the guide would have acted on is the first that cuts in."""
+    from voiceguide.converse import cuts_in, cuts_in_at_once, understood_over
     from voiceguide.hearing import Listener, frames_of
-    from voiceguide.understand import understand_heard
 
     understander = run.guide.understander  # type: ignore[attr-defined]
+    asked: list = []  # type: ignore[type-arg]
     taken: list[str] = []
 
     def early(utterance) -> bool:  # type: ignore[no-untyped-def]
-        if cuts_in_at_once(understander, utterance):
-            taken.append(f"{utterance.transcript.command!r} ({utterance.reason})")
-            return True
+        asked.append(utterance)
         return False
 
-    def words(utterance) -> None:  # type: ignore[no-untyped-def]
-        t = utterance.transcript
-        if not utterance.early and cuts_in(understand_heard(understander, t.text, t.command, t.alternatives)):
-            taken.append(f"{t.text!r} (words)")
+    def decide(utterance) -> None:  # type: ignore[no-untyped-def]
+        for u in asked:
+            if not taken and cuts_in_at_once(understander, u):
+                taken.append(f"{u.transcript.command!r} ({'spotted' if u.reason == 'spotted' else 'command pass'}"
+                             f"{', words ' + repr(u.transcript.text) if u.transcript.text else ''})")
+        if utterance is not None and not taken and cuts_in(understood_over(understander, utterance, True)):
+            taken.append(f"{utterance.transcript.text!r} (words)")
+        facts.extend(_fact(u) for u in [*asked, *([utterance] if utterance is not None else [])])
+        asked.clear()
 
+    facts: list[dict] = []  # type: ignore[type-arg]
     listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
     for frame in frames_of(clip.tobytes()):
         if (utterance := listener.feed(frame, early=early, commands_only=True)) is not None:
-            words(utterance)
-    if (utterance := listener.flush()) is not None:
-        words(utterance)
-    return ", ".join(taken) or None
+            decide(utterance)
+    decide(listener.flush())
+    return (taken[0] if taken else None), facts
+
+
+def _utterance(transcript):  # type: ignore[no-untyped-def]
+    """Several utterances (or none) as one, for understanding: their words joined."""
+    from voiceguide.hearing import Utterance
+
+    return Utterance(transcript, 0.0, 0.0, 0.0, 0.0, 0.0, "joined")
+
+
+def _fact(utterance) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {"reason": utterance.reason, "early": utterance.early, **dataclasses.asdict(utterance.transcript)}
 
 
 def run_engine(args: argparse.Namespace) -> int:
@@ -474,6 +497,7 @@ def run_engine(args: argparse.Namespace) -> int:
     pairs = spoken_pairs(items, chosen, args.voices.split(","), args.rotate, args.stops_only)
     results: dict[str, dict[str, object]] = {}
     clips = args.clips.open("a", encoding="utf-8") if args.clips else None
+    facts = args.facts.open("a", encoding="utf-8") if args.facts else None
     for condition in args.conditions.split(","):
         tallies: dict[str, Tally] = {"all": Tally()}
         for voice, index in pairs:
@@ -522,13 +546,28 @@ def run_engine(args: argparse.Namespace) -> int:
                 if tally.false_heard % 100 == 0:
                     print(f"  [{condition}] {tally.false_heard} of {len(others)} heard for false stops, "
                           f"{len(tally.false_stops)} taken", file=sys.stderr, flush=True)
-                if (taken := taken_for_stop(run, clip)) is not None:
+                taken, heard_facts = taken_for_stop(run, clip)
+                if taken is not None:
                     tally.false_stops.append(f"{items[index].text!r} [{voice}] heard as {taken}")
                     print(f"  FALSE STOP [{condition}] {tally.false_stops[-1]}", file=sys.stderr, flush=True)
+                if facts is not None:
+                    facts.write(json.dumps({"condition": condition, "voice": voice, "text": items[index].text,
+                                            "stop": False, "taken": taken, "heard": heard_facts}) + "\n")
+            # The stops and pauses themselves, heard the same way: what a rule keeps of them (--facts).
+            for voice, index in spoken_pairs(items, chosen, args.voices.split(","), args.rotate, True):
+                clip, _ = condition_clip(items, index, voice, condition)
+                taken, heard_facts = taken_for_stop(run, clip)
+                tally.stops_taken += taken is not None
+                tally.stops_heard += 1
+                if facts is not None:
+                    facts.write(json.dumps({"condition": condition, "voice": voice, "text": items[index].text,
+                                            "stop": True, "taken": taken, "heard": heard_facts}) + "\n")
         results[condition] = {key: _figures(t) for key, t in tallies.items()}
         print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
     if clips is not None:
         clips.close()
+    if facts is not None:
+        facts.close()
     noise_heard = []
     if args.noise:
         for kind, clip in noise_clips():
@@ -580,6 +619,7 @@ def _figures(t: Tally) -> dict[str, object]:
         "stop_early_p95_ms": p95(t.stop_early), "stop_early_median_ms": float(np.median(t.stop_early))
         if t.stop_early else float("nan"), "stop_spotted": len(t.stop_spotted),
         "stop_spotted_p95_ms": p95(t.stop_spotted), "false_stops": len(t.false_stops), "false_heard": t.false_heard,
+        "stops_taken": t.stops_taken, "stops_heard": t.stops_heard,
         "wait_p95_ms": p95(t.waits), "wait_median_ms": float(np.median(t.waits)) if t.waits else float("nan"),
     }
 
@@ -608,6 +648,8 @@ def main() -> int:
     parser.add_argument("--failures", action="store_true", help="list each miss (dev set only)")
     parser.add_argument("--false-stops", action="store_true",
                         help="also count the other phrasings that would stop or pause the guide")
+    parser.add_argument("--facts", type=Path, help="with --false-stops: write what each path heard in each clip "
+                        "said over the guide, one JSON line a clip, for bench/stop_rules.py (dev set only)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--clips", type=Path, help="write what the engine heard in each clip to this file, one "
                         "JSON line a clip, for bench/speech_replay.py (dev set only)")
@@ -623,6 +665,10 @@ def main() -> int:
         parser.error("--failures lists misses: only on the dev set (the test set is locked)")
     if args.clips and args.set == "test":
         parser.error("--clips keeps what was heard in each clip: only on the dev set (the test set is locked)")
+    if args.facts and args.set == "test":
+        parser.error("--facts keeps what was heard in each clip: only on the dev set (the test set is locked)")
+    if args.facts and not args.engine_run:
+        args.facts.write_text("", encoding="utf-8")
     if args.clips and not args.engine_run:
         args.clips.write_text("", encoding="utf-8")  # each engine's run appends its clips
     if args.engine_run:
@@ -674,7 +720,8 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
               f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']}; on the command pass "
               f"or spotter alone {f['stop_early']}, {f['stop_early_p95_ms']:.0f} ms ({f['stop_early_median_ms']:.0f}); "
               f"spotted while said {f['stop_spotted']}, {f['stop_spotted_p95_ms']:.0f} ms |"
-              + (f" false stops {f['false_stops']} of {f['false_heard']} |" if f["false_heard"] else ""))
+              + (f" false stops {f['false_stops']} of {f['false_heard']}; stops and pauses heard the same way "
+                 f"taken {f.get('stops_taken')} of {f.get('stops_heard')} |" if f["false_heard"] else ""))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from voiceguide.app import App, listening_vocabulary
 from voiceguide.audio import concat, silence
 from voiceguide.config import Config
-from voiceguide.converse import BARGE_IN, cuts_in, cuts_in_at_once
+from voiceguide.converse import BARGE_IN, cuts_in, cuts_in_at_once, second_opinion
 from voiceguide.guide import Guide
 from voiceguide.hearing import FRAME_MS, EndpointConfig, Listener, Utterance, frames_of
 from voiceguide.pocketsphinx_engine import KeywordSpotter
@@ -118,6 +118,25 @@ def test_nothing_is_spotted_while_the_guide_is_silent(guide: Guide, whisper: Whi
                                 guide_speaking=False)
     assert [u.reason for _, u in decided] == ["silence"]
     assert decided[0][1].transcript.text.startswith("stop sorry")
+
+
+def test_whispers_words_decoded_in_the_trailing_silence_are_ready_at_the_end(
+        guide: Guide, whisper: WhisperRecognizer) -> None:
+    # The second opinion the command pass may act on at once: the early decode's words, when done.
+    pcm, speech_end = clip("stop")
+    whisper.start()
+    whisper.commands_only()
+    whisper.accept(pcm[: (speech_end + 20) * FRAME_MS * SAMPLE_RATE // 1000 * 2])
+    assert whisper.command() == "stop" and whisper.ready() is None  # no decode begun yet
+    whisper.silence(True)
+    deadline = time.monotonic() + 30  # a generous bound on the decode, not a timing
+    while (ready := whisper.ready()) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ready is not None and ready.command == "stop"
+    # Whisper's reading of a lone "stop" here is "stah", its next best "stop": a second opinion still.
+    assert "stop" in (ready.text, *ready.alternatives)
+    assert second_opinion(guide.understander, ready)
+    assert whisper.finish() == ready
 
 
 def brief(whisper: WhisperRecognizer, pcm: bytes) -> str:

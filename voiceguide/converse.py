@@ -4,9 +4,10 @@ A :class:`Session` listens all the time, also while the guide speaks. Any
 understood utterance acts at once: a control ("stop", "pause", "slower")
 on the answer playing, a question by cutting it off and answering. While
 the guide speaks only "stop" and "pause" cut in (see BARGE_IN), acted on as
-soon as the engine's streaming command pass hears them (cuts_in_at_once): anything
-else is taken for the guide's own voice leaking into the microphone. Each turn can be logged as one JSON
-event: transcript, intent, answer, interrupted, latency_ms,
+soon as the engine's keyword spotter, or its streaming command pass with a
+second opinion, hears them (cuts_in_at_once): anything else is taken for the
+guide's own voice leaking into the microphone. Each turn can be logged as one
+JSON event: transcript, intent, answer, interrupted, latency_ms,
 trailing_silence_ms.
 """
 
@@ -25,7 +26,7 @@ from .audio import read_wav
 from .dialogue import Action, Conversation, Reply
 from .hearing import FRAME_BYTES, FRAME_MS, Listener, Utterance, frames_of
 from .playback import FramePlayer, Playback, StreamPlayer, earcon
-from .recognize import SAMPLE_RATE
+from .recognize import SAMPLE_RATE, Transcript
 from .speak import Sentence, Speech
 from .understand import Understander, Understanding, understand_heard
 
@@ -86,13 +87,36 @@ def cuts_in(understanding: Understanding) -> bool:
 
 
 def cuts_in_at_once(understander: Understander, utterance: Utterance) -> bool:
-    """The engine's streaming command pass alone heard "stop" or "pause" (one of the listener's
-    command phrases, exactly) in this utterance, or its keyword spotter heard one near its start
-    while it went on: while the guide speaks that is acted on at once, without waiting for the
-    engine's words (Whisper's take hundreds of milliseconds; seconds on a busy machine). The pass
-    hears only utterances short enough to be a command; anything else waits for the words."""
+    """Act on a stop or pause said over the guide now, without waiting for the engine's words
+    (Whisper's take hundreds of milliseconds; seconds on a busy machine): the keyword spotter heard it
+    said as a command while the utterance went on (reason "spotted": the listener's rule,
+    EndpointConfig.spot_*); or the utterance ended, the engine's streaming command pass heard "stop" or
+    "pause" (one of the listener's command phrases, exactly), and a second opinion agrees. The command
+    pass can hear nothing but commands, so alone it makes one of any short utterance ("how do you take
+    a blood culture" as "stop", "yeah, go on" as "hang on"); without a second opinion the words decide
+    (understood_over)."""
     heard = utterance.transcript
-    return cuts_in(understand_heard(understander, "", heard.command))
+    if not cuts_in(understand_heard(understander, "", heard.command)):
+        return False
+    return utterance.reason == "spotted" or second_opinion(understander, heard)
+
+
+def second_opinion(understander: Understander, heard: Transcript) -> bool:
+    """Something besides the command pass heard a stop or pause in the utterance: the keyword spotter
+    (any of its phrases, said as a command or not), or the engine's words, or one of their next-best
+    readings, when they are in ("stop" heard as "stah", next best "stop"). Chosen with bench/speech_in.py
+    --false-stops --facts and bench/stop_rules.py (dev): see README, "Stops spotted while said"."""
+    return bool(heard.spotted) or any(cuts_in(understander.understand(reading))
+                                      for reading in (heard.text, *heard.alternatives) if reading)
+
+
+def understood_over(understander: Understander, utterance: Utterance, over: bool) -> Understanding:
+    """What ``utterance`` is understood as; ``over``: it was said over the guide. There the command
+    pass's reading counts only with a second opinion (second_opinion): a short utterance the words leave
+    not understood is not taken for the command the pass made of it."""
+    heard = utterance.transcript
+    command = heard.command if utterance.early or not over or second_opinion(understander, heard) else ""
+    return understand_heard(understander, heard.text, command, heard.alternatives, heard.confidence)
 
 
 class Session:
@@ -178,7 +202,7 @@ class Session:
         return utterance
 
     def early(self, utterance: Utterance) -> bool:
-        """Decide ``utterance`` on the command pass's reading alone (Listener.feed): a stop or a
+        """Decide ``utterance`` without waiting for the engine's words (Listener.feed): a stop or a
         pause said over the guide, the only utterances that cut in then (see cuts_in_at_once)."""
         return self.over_the_guide(utterance) and cuts_in_at_once(self.conversation.guide.understander, utterance)
 
@@ -208,9 +232,8 @@ class Session:
     def turn(self, utterance: Utterance) -> Turn:
         """Decide what to do with one utterance (see DECISIONS), do it, and log it."""
         heard = utterance.transcript
-        understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
-                                         heard.alternatives, heard.confidence)
         over = self.over_the_guide(utterance)
+        understanding = understood_over(self.conversation.guide.understander, utterance, over)
         quick = self.began_after_guide(utterance)
         reply: Reply | None = None
         if over and cuts_in(understanding):

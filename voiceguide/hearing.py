@@ -14,7 +14,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -106,8 +106,9 @@ class Utterance:
     """"silence", "max_length", "end_of_input", or "spotted": decided while it went on, on a stop or
     pause the engine's keyword spotter heard (ended_at is then when that phrase was said)."""
     early: bool = False
-    """Decided on the engine's streaming command pass or keyword spotter alone, without waiting for
-    its words: the transcript holds that pass's reading and no words (see Listener.feed)."""
+    """Decided on the engine's streaming command pass or keyword spotter, without waiting for its words:
+    the transcript holds that pass's reading, the spotter's phrase, and the words only if they were
+    decoded already (see Listener.feed)."""
 
 
 def level_dbfs(frame: bytes) -> float:
@@ -173,9 +174,10 @@ class Listener:
         """Take one 10 ms frame; an Utterance when one has just ended.
 
         When one ends and the engine has a streaming command pass whose words come sooner than its
-        own (Recognizer.command), ``early`` is asked about the utterance as that pass heard it
-        (Utterance.early); if it says True, that is the utterance, and the engine's own decode
-        is dropped, not waited for. ``commands_only``: the guide is speaking, so an utterance that
+        own (Recognizer.command), ``early`` is asked about the utterance as that pass heard it, with
+        the spotter's last phrase and the engine's words if they are in already (Utterance.early,
+        Recognizer.ready); if it says True, that is the utterance, and the engine's own decode is
+        dropped, not waited for. ``commands_only``: the guide is speaking, so an utterance that
         begins now can only cut in as a stop or pause (Recognizer.commands_only); when the engine's
         keyword spotter hears one while it goes on, ``early`` is asked at once (reason "spotted"),
         and if it says True the rest of that utterance is heard to its end but not decoded."""
@@ -237,8 +239,8 @@ class Listener:
         now = self.clock()
         # When the person stopped: the end of the phrase, or of the words run on it before the quiet.
         said = now - (len(self._quiet) - (k + 1 - gap)) * frame_ms
-        heard = Utterance(Transcript("", 0.0, command=spot.phrase), spot.end_s, self._started_at, said,
-                          self._voiced_at, now, "spotted", early=True)
+        heard = Utterance(Transcript("", 0.0, command=spot.phrase, spotted=spot.phrase), spot.end_s,
+                          self._started_at, said, self._voiced_at, now, "spotted", early=True)
         if not early(heard):
             self._refused = spot
             return None
@@ -313,8 +315,13 @@ class Listener:
             log.debug("the rest of an utterance decided on a spotted stop: %.1f s", duration)
             return None
         if early is not None and (command := self.recognizer.command()) is not None:
-            heard = Utterance(Transcript("", 0.0, command=command), duration, self._started_at, ended,
-                              self._voiced_at, self.clock(), reason, early=True)
+            # What is known at once: the command pass's reading, the spotter's phrase, and the engine's
+            # words if an early decode has them already.
+            spot = self.recognizer.spotted()
+            now = self.recognizer.ready() or Transcript("", 0.0)
+            now = replace(now, command=command, spotted=spot.phrase if spot is not None else "")
+            heard = Utterance(now, duration, self._started_at, ended, self._voiced_at, self.clock(), reason,
+                              early=True)
             if early(heard):
                 self.recognizer.drop()
                 return heard

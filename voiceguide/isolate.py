@@ -165,6 +165,9 @@ class ProcessRecognizer(Recognizer):
     def command(self) -> str | None:
         return cast("str | None", self.call("command")) if self._sooner else None
 
+    def ready(self) -> Transcript | None:
+        return cast("Transcript | None", self.call("ready")) if self._sooner else None
+
     def drop(self) -> None:
         self._send("drop")
 

@@ -52,6 +52,9 @@ class Transcript:
     """What a second pass restricted to the listener's commands heard, if one ran."""
     alternatives: tuple[str, ...] = ()
     """The engine's next-best readings of the same audio, best first."""
+    spotted: str = ""
+    """The stop or pause phrase the engine's keyword spotter last heard in the utterance, said as a
+    command or not ("" when it heard none, or did not listen: see Recognizer.spotted)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,12 @@ class Recognizer(ABC):
         """End the utterance for a streaming command pass and return what it heard, at once, while
         the engine's own words may still be decoding; None when the engine has no such pass, or its
         words are no slower than the pass's (an engine that streams). finish() or drop() follows."""
+        return None
+
+    def ready(self) -> Transcript | None:
+        """After command(): the engine's words for the utterance just ended if they are decoded already
+        (an early decode, begun in its trailing silence, done; see silence), with the command pass's
+        reading; None when they are still to come. finish() or drop() follows."""
         return None
 
     def commands_only(self) -> None:  # noqa: B027 (optional: an engine may decode less for it)

@@ -250,6 +250,18 @@ class WhisperRecognizer(Recognizer):
             self._command = self._commands.finish()
         return self._command
 
+    def ready(self) -> Transcript | None:
+        job = self._speculation
+        if job is None or not job.done() or job.cancelled():
+            return None
+        text, confidence, alternatives = job.result()
+        return Transcript(text, confidence, command=self.command() or "", alternatives=alternatives,
+                          spotted=self._spotted())
+
+    def _spotted(self) -> str:
+        spot = self.spotted()
+        return spot.phrase if spot is not None else ""
+
     def drop(self) -> None:
         self.command()  # the command pass's utterance is ended either way
         if self._spotter is not None:
@@ -266,7 +278,7 @@ class WhisperRecognizer(Recognizer):
         if self._spotter is not None:
             self._spotter.stop()
         text, confidence, alternatives = job.result()
-        return Transcript(text, confidence, command=command, alternatives=alternatives)
+        return Transcript(text, confidence, command=command, alternatives=alternatives, spotted=self._spotted())
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
