@@ -63,9 +63,8 @@ def opinions(u: Understander) -> dict[str, Opinion | None]:
         "none: the command pass alone (before)": None,
         "the spotter": lambda t: bool(t.spotted),
         "the spotter, or the words": lambda t: bool(t.spotted) or stop(t.text),
-        "the spotter, or the words or a next-best reading (now)": lambda t: second_opinion(u, t),
-        "the spotter on the same intent, or the words or a next-best reading": lambda t: (
-            bool(t.spotted) and intent(u, t.spotted) == intent(u, t.command)) or readings(t),
+        "the spotter, or the words or a next-best reading": lambda t: bool(t.spotted) or readings(t),
+        "the spotter on the same intent, or the words or a next-best reading (now)": lambda t: second_opinion(u, t),
         "the words or a next-best reading": readings,
     }
 

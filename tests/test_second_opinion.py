@@ -119,6 +119,14 @@ def test_with_the_spotter_agreeing_the_command_pass_acts_at_once(app: App) -> No
     assert session.playing is not None and session.playing.paused
 
 
+def test_the_spotter_agrees_only_when_it_heard_the_same_command(app: App) -> None:
+    # In pink noise: the pass heard a pause ("hang on a moment"), the spotter a stop ("enough").
+    said = "tell us a bit more about that"
+    recognizer = Misheard(Room(), {said: "hang on a moment"}, spots={said: "enough"})
+    session, calls = over_the_guide(app, said, recognizer, seconds=1.2)
+    assert calls == ["commands_only", "command", "words"] and session.turns[-1].decision != "barge_in"
+
+
 def test_the_words_when_in_already_are_a_second_opinion_both_ways(app: App) -> None:
     # A stop the early decode has the words of: acted on at once. A question the pass made a stop of,
     # with its words in: not acted on, at once or after.
