@@ -12,7 +12,7 @@ pass's reading, the spotter's last phrase, the engine's words if decoded already
   utterance the words leave not understood (understand_heard);
 - the command pass only with a second opinion, in both: the spotter's phrase (any, or of the same
   intent), the words (when in, at once), their next-best readings, or some of these
-  (converse.second_opinion).
+  (converse.second_opinion); or with it at once, and alone for the words as before.
 
 The spotter's own rule while the phrase is said (EndpointConfig.spot_*) is the same in every rule
 here; bench/spotting.py weighs that one. "now" marks the rule the code applies (converse), and this
@@ -52,27 +52,35 @@ Opinion = Callable[[Transcript], bool]
 """A second opinion: does something besides the command pass hear a stop or pause in the utterance?"""
 
 
-def opinions(u: Understander) -> dict[str, Opinion | None]:
+def opinions(u: Understander) -> dict[str, tuple[Opinion | None, Opinion | None]]:
+    """Each rule: the second opinion the command pass needs at once, and the one it needs to count for
+    the words (None: none needed)."""
     def stop(reading: str) -> bool:
         return bool(reading) and cuts_in(u.understand(reading))
 
     def readings(t: Transcript) -> bool:
         return any(stop(r) for r in (t.text, *t.alternatives))
 
+    def now(t: Transcript) -> bool:
+        return second_opinion(u, t)
+
     return {
-        "none: the command pass alone (before)": None,
-        "the spotter": lambda t: bool(t.spotted),
-        "the spotter, or the words": lambda t: bool(t.spotted) or stop(t.text),
-        "the spotter, or the words or a next-best reading": lambda t: bool(t.spotted) or readings(t),
-        "the spotter on the same intent, or the words or a next-best reading (now)": lambda t: second_opinion(u, t),
-        "the words or a next-best reading": readings,
+        "none: the command pass alone (before)": (None, None),
+        "the spotter": (lambda t: bool(t.spotted),) * 2,
+        "the spotter, or the words": (lambda t: bool(t.spotted) or stop(t.text),) * 2,
+        "the spotter, or the words or a next-best reading": (lambda t: bool(t.spotted) or readings(t),) * 2,
+        "the spotter on the same intent, or the words or a next-best reading (now)": (now, now),
+        "the same at once; for the words the command pass alone, as before": (now, None),
+        "the words or a next-best reading": (readings, readings),
     }
 
 
-def taken(facts: list[dict], opinion: Opinion | None, understander: Understander) -> str | None:  # type: ignore[type-arg]
-    """What the guide would have acted on first with ``opinion``, and by which path: the spotter while it
-    was said; the command pass, with the opinion, at once when the utterance ended (the opinion's words
-    only if they were in by then); the words, the command pass counting only with the opinion."""
+def taken(facts: list[dict], rule: tuple[Opinion | None, Opinion | None],  # type: ignore[type-arg]
+          understander: Understander) -> str | None:
+    """What the guide would have acted on first by ``rule``, and by which path: the spotter while it was
+    said; the command pass, with the first opinion, at once when the utterance ended (the opinion's words
+    only if they were in by then); the words, the command pass counting only with the second."""
+    at_once, for_words = rule
     for fact in facts:
         x = utterance(fact)
         t = x.transcript
@@ -81,11 +89,11 @@ def taken(facts: list[dict], opinion: Opinion | None, understander: Understander
             if command:
                 return f"{t.command!r} (spotter)"
         elif x.early:
-            if command and (opinion is None or opinion(t)):
+            if command and (at_once is None or at_once(t)):
                 spotter = f", spotter {t.spotted!r}" if t.spotted else ""
                 return f"{t.command!r} (command pass{spotter})"
         else:
-            counts = opinion is None or opinion(t)
+            counts = for_words is None or for_words(t)
             if cuts_in(understand_heard(understander, t.text, t.command if counts else "", t.alternatives,
                                         t.confidence)):
                 return f"{t.text!r} (words)"
@@ -106,7 +114,7 @@ def main() -> int:
     clips = [json.loads(line) for path in args.facts for line in path.read_text(encoding="utf-8").splitlines()]
     conditions = sorted({c["condition"] for c in clips})
     mismatched = 0
-    for name, opinion in opinions(understander).items():
+    for name, rule in opinions(understander).items():
         print(f"second opinion: {name}")
         for condition in conditions:
             stops = others = n_stops = n_others = 0
@@ -114,7 +122,7 @@ def main() -> int:
             by_path: dict[str, int] = defaultdict(int)
             stop_paths: dict[str, int] = defaultdict(int)
             for clip in (c for c in clips if c["condition"] == condition):
-                got = taken(clip["heard"], opinion, understander)
+                got = taken(clip["heard"], rule, understander)
                 if name.endswith("(now)"):
                     mismatched += (got is None) != (clip["taken"] is None)
                 if clip["stop"]:
