@@ -131,23 +131,32 @@ def probe(items: list[bench.Item], index: int, voice: str, condition: str, thres
     return out
 
 
-def acts(heard: Heard, within: float, gap_ms: int, reach_ms: int, flags: str) -> tuple[str, float] | None:
-    """The first spot the rule acts on: (phrase, ms from the phrase's end to the decision), or None."""
+def acts(heard: Heard, within: float, gap_ms: int, reach_ms: int, flags: str,
+         began: float | None = None) -> tuple[str, float] | None:
+    """The first spot the rule acts on: (phrase, ms from the phrase's end to the decision), or None.
+    ``began``: a phrase that begins later than this after the onset is acted on only once speech
+    resumes after its quiet (EndpointConfig.spot_began_s); one that ends the utterance is not."""
     frames = heard.speech if flags == "speech" else heard.sounding
     gap, reach = gap_ms // FRAME_MS, reach_ms // FRAME_MS
     for phrase, start, end in heard.spots:
         if start - heard.onset_s > within:
             continue
+        after_words = began is not None and start - heard.onset_s > began
         last = round(end * 1000 / FRAME_MS)
         quiet = 0
         for k in range(last, min(len(frames), last + reach + gap)):
             quiet = 0 if frames[k] else quiet + 1
             if quiet >= gap:
-                return phrase, (k + 1 - last) * FRAME_MS
+                if not after_words:
+                    return phrase, (k + 1 - last) * FRAME_MS
+                resumed = next((j for j in range(k + 1, len(frames)) if frames[j]), None)
+                if resumed is not None:
+                    return phrase, (resumed + 1 - last) * FRAME_MS
+                break
             if k - last >= reach and quiet == 0:
                 break
         else:
-            if len(frames) - last <= reach + gap:  # the utterance ended first
+            if len(frames) - last <= reach + gap and not after_words:  # the utterance ended first
                 return phrase, (len(frames) - last) * FRAME_MS
     return None
 
@@ -198,12 +207,14 @@ def main() -> int:
         grid = [(f, w, g, r) for f in ("speech", "sounding") for w in (0.3, 0.5, 0.8, 1.2)
                 for g in (60, 80, 100, 150) for r in (0, 50, 100, 300)]
         grid.append(("sounding", 99.0, 0, 99999))  # any spot at all, for comparison
-        for flags, within, gap, reach in grid:
-            took = [(h, acts(h, within, gap, reach, flags)) for h in stops]
+        rules = [(*g, None) for g in grid] + [("speech", 0.5, 60, 50, b) for b in (0.05, 0.1, 0.2)]
+        for flags, within, gap, reach, began in rules:
+            took = [(h, acts(h, within, gap, reach, flags, began)) for h in stops]
             got = sorted(t[1] for _, t in took if t is not None)
-            wrong = [(h, t) for h in others if (t := acts(h, within, gap, reach, flags)) is not None]
+            wrong = [(h, t) for h in others if (t := acts(h, within, gap, reach, flags, began)) is not None]
             p95 = got[max(0, round(0.95 * len(got)) - 1)] if got else float("nan")
-            print(f"  {flags:8} within {within} s, gap {gap} ms, reach {reach} ms: "
+            after = f", after words only once speech resumes (began {began} s)" if began is not None else ""
+            print(f"  {flags:8} within {within} s, gap {gap} ms, reach {reach} ms{after}: "
                   f"{len(got)} stops (after {p95:.0f} ms at p95), {len(wrong)} others")
             if args.show and wrong:
                 for h, t in wrong:

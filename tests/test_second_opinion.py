@@ -32,12 +32,15 @@ class Misheard(CommandFirst):
     engine = "misheard"
 
     def __init__(self, room: Room, commands: dict[str, str], spots: dict[str, str] | None = None,
-                 ready: bool = False, words: dict[str, tuple[str, ...]] | None = None) -> None:
+                 ready: bool = False, words: dict[str, tuple[str, ...]] | None = None,
+                 placed: tuple[float, float] = (0.9, 1.2)) -> None:
         super().__init__(room)
         self.commands = commands
         self.spots = spots or {}
         self.words = words or {}
         """What the words make of what is said: the best reading, then the next-best ones."""
+        self.placed = placed
+        """Where the spotter places its phrase: start and end, in seconds into the utterance."""
         self.words_ready = ready
         self._over = False
 
@@ -65,7 +68,7 @@ class Misheard(CommandFirst):
 
     def spotted(self) -> Spot | None:
         phrase = self.spots.get(self._said()) if self._over else None
-        return Spot(phrase, 0.9, 1.2, 1.3) if phrase else None
+        return Spot(phrase, *self.placed, self.placed[1] + 0.1) if phrase else None
 
     def ready(self) -> Transcript | None:
         return self._transcript() if self.words_ready else None
@@ -148,3 +151,33 @@ def test_over_the_guide_the_command_pass_counts_for_unclear_words_only_with_the_
     assert cuts_in(understood_over(understander, heard(), over=False))
     assert not cuts_in(understood_over(understander, heard(), over=True))
     assert cuts_in(understood_over(understander, heard(spotted="enough"), over=True))
+
+
+# The utterance's audio begins 0.18 s before its speech (the pre-roll less the 120 ms that start it).
+
+
+def test_a_phrase_the_spotter_hears_at_the_end_of_a_short_utterance_is_only_a_second_opinion(app: App) -> None:
+    # "turn it up" heard as "... stop": after other words, and nothing said after it. The command pass
+    # heard "from the top": no stop, at once or after.
+    said = "turn it up"
+    recognizer = Misheard(Room(), {said: "from the top"}, spots={said: "stop"}, placed=(0.42, 0.78))
+    session, calls = over_the_guide(app, said, recognizer, seconds=0.6)
+    assert calls == ["commands_only", "command", "words"] and session.turns[-1].decision != "barge_in"
+
+
+def test_a_phrase_the_spotter_hears_after_other_words_is_acted_on_once_the_person_goes_on(app: App) -> None:
+    # "stop stop, that is enough": the second "stop" ends a clause, and the person goes on.
+    said = "stop stop that is enough"
+    recognizer = Misheard(Room(), {}, spots={said: "stop"}, placed=(0.4, 0.78))
+    session, calls = over_the_guide(app, said, recognizer, seconds=2.0)
+    assert calls == ["commands_only", "command", "words"]  # not yet: no gap in the speech
+    pausing = Misheard(Room(), {}, spots={said: "stop"}, placed=(0.4, 0.78))
+    clock = FrameClock()
+    player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
+    listener = Listener(pausing, EndpointConfig(), clock=clock)
+    session = app.session(app.conversation(home=False), listener, player)
+    session.run(pausing.room.frames([Say("what are the symptoms"),
+                                     Say(said, over_ms=800, seconds=2.0, pause=(0.6, 0.3))], player))
+    turn = session.turns[-1]
+    assert (turn.transcript, turn.decision) == ("stop", "barge_in")
+    assert pausing.calls[-2:] == ["commands_only", "drop"]
