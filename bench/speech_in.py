@@ -360,10 +360,11 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     """One clip through the endpointer and the engine, as the guide hears it: the reply, the words
     heard, when ``paced`` the latency ("question" or "stop", ms), and what the engine heard (the
     transcript as the understanding stage gets it, for --clips)."""
-    from voiceguide.converse import cuts_in_at_once, understood_over
+    from voiceguide.converse import cuts_in_at_once
     from voiceguide.dialogue import Conversation
     from voiceguide.hearing import Listener, frames_of
     from voiceguide.recognize import Transcript
+    from voiceguide.understand import understand_heard
 
     guide = run.guide
     listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
@@ -387,7 +388,8 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
         heard.append(utterance)
         if paced:  # what the guide would do now: understand, reply, synthesise the first sentence
             t = utterance.transcript
-            got = understood_over(guide.understander, utterance, stop_like)  # type: ignore[attr-defined]
+            got = understand_heard(guide.understander, t.text, t.command, t.alternatives,  # type: ignore[attr-defined]
+                                   t.confidence)
             answer = Conversation(guide, ask_back=False).respond(t.text, got)  # type: ignore[arg-type]
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
@@ -403,12 +405,9 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     text = " ".join(u.transcript.command if u.early else u.transcript.text for u in heard).strip()
     one = heard[0].transcript if len(heard) == 1 else None
     transcript = Transcript(text, min((u.transcript.confidence for u in heard), default=0.0),
-                            command=one.command if one else "", alternatives=one.alternatives if one else (),
-                            spotted=one.spotted if one else "")
-    # Understood as Session.turn understands it: a stop or pause as said over the guide.
-    understanding = understood_over(guide.understander,  # type: ignore[attr-defined]
-                                    dataclasses.replace(heard[0], transcript=transcript) if one else
-                                    _utterance(transcript), stop_like)
+                            command=one.command if one else "", alternatives=one.alternatives if one else ())
+    understanding = understand_heard(guide.understander, transcript.text, transcript.command,  # type: ignore[attr-defined]
+                                     transcript.alternatives, transcript.confidence)
     reply = Conversation(guide, ask_back=False).respond(text, understanding)  # type: ignore[arg-type]
     return reply, text, latency, transcript
 
@@ -417,11 +416,12 @@ def taken_for_stop(run: Run, clip: np.ndarray) -> tuple[str | None, list[dict]]:
     """Said over the guide, would this clip stop or pause it? Heard as Session.hear hears what is said
     while the guide speaks: the keyword spotter while it is said and the command pass with a second
     opinion when it ends (cuts_in_at_once), else the engine's (brief) words, understood as Session.turn
-    understands them (understood_over). What it was taken for and how, or None; and everything each
+    understands them. What it was taken for and how, or None; and everything each
     path heard (for --facts: bench/stop_rules.py weighs other rules on it). Every path is heard out:
     what the guide would have acted on is the first that cuts in."""
-    from voiceguide.converse import cuts_in, cuts_in_at_once, understood_over
+    from voiceguide.converse import cuts_in, cuts_in_at_once
     from voiceguide.hearing import Listener, frames_of
+    from voiceguide.understand import understand_heard
 
     understander = run.guide.understander  # type: ignore[attr-defined]
     asked: list = []  # type: ignore[type-arg]
@@ -436,7 +436,9 @@ def taken_for_stop(run: Run, clip: np.ndarray) -> tuple[str | None, list[dict]]:
             if not taken and cuts_in_at_once(understander, u):
                 taken.append(f"{u.transcript.command!r} ({'spotted' if u.reason == 'spotted' else 'command pass'}"
                              f"{', words ' + repr(u.transcript.text) if u.transcript.text else ''})")
-        if utterance is not None and not taken and cuts_in(understood_over(understander, utterance, True)):
+        t = utterance.transcript if utterance is not None else None
+        if t is not None and not taken and cuts_in(understand_heard(understander, t.text, t.command, t.alternatives,
+                                                                    t.confidence)):
             taken.append(f"{utterance.transcript.text!r} (words)")
         facts.extend(_fact(u) for u in [*asked, *([utterance] if utterance is not None else [])])
         asked.clear()
@@ -448,13 +450,6 @@ def taken_for_stop(run: Run, clip: np.ndarray) -> tuple[str | None, list[dict]]:
             decide(utterance)
     decide(listener.flush())
     return (taken[0] if taken else None), facts
-
-
-def _utterance(transcript):  # type: ignore[no-untyped-def]
-    """Several utterances (or none) as one, for understanding: their words joined."""
-    from voiceguide.hearing import Utterance
-
-    return Utterance(transcript, 0.0, 0.0, 0.0, 0.0, 0.0, "joined")
 
 
 def _fact(utterance) -> dict:  # type: ignore[no-untyped-def,type-arg]

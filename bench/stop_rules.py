@@ -69,8 +69,8 @@ def opinions(u: Understander) -> dict[str, tuple[Opinion | None, Opinion | None]
         "the spotter": (lambda t: bool(t.spotted),) * 2,
         "the spotter, or the words": (lambda t: bool(t.spotted) or stop(t.text),) * 2,
         "the spotter, or the words or a next-best reading": (lambda t: bool(t.spotted) or readings(t),) * 2,
-        "the spotter on the same intent, or the words or a next-best reading (now)": (now, now),
-        "the same at once; for the words the command pass alone, as before": (now, None),
+        "the spotter on the same intent, or the words or a next-best reading": (now, now),
+        "the same at once; for the words the command pass alone, as before (now)": (now, None),
         "the words or a next-best reading": (readings, readings),
     }
 

@@ -94,7 +94,8 @@ def cuts_in_at_once(understander: Understander, utterance: Utterance) -> bool:
     "pause" (one of the listener's command phrases, exactly), and a second opinion agrees. The command
     pass can hear nothing but commands, so alone it makes one of any short utterance ("how do you take
     a blood culture" as "stop", "yeah, go on" as "hang on"); without a second opinion the words decide
-    (understood_over)."""
+    (Session.turn; the pass's reading still stands in for a short utterance they leave not understood,
+    see understand_heard)."""
     heard = utterance.transcript
     if not cuts_in(understand_heard(understander, "", heard.command)):
         return False
@@ -107,7 +108,9 @@ def second_opinion(understander: Understander, heard: Transcript) -> bool:
     or one of their next-best readings, when they are in ("stop" heard as "stah", next best "stop").
     Chosen with bench/speech_in.py --false-stops --facts and bench/stop_rules.py (dev, every fourth
     other phrasing): the spotter hearing any stop or pause let "tell us a bit more about that" in pink
-    noise through as "hang on a moment" (the pass) and "enough" (the spotter); see README."""
+    noise through as "hang on a moment" (the pass) and "enough" (the spotter). Asking the same opinion
+    before the pass's reading may stand in for words not understood took no fewer other phrasings and
+    lost a lone "pause" Whisper heard as "fight"; see README."""
     spotter = bool(heard.spotted) and _barge_in(understander, heard.spotted) == _barge_in(understander, heard.command)
     return spotter or any(cuts_in(understander.understand(reading))
                           for reading in (heard.text, *heard.alternatives) if reading)
@@ -117,15 +120,6 @@ def _barge_in(understander: Understander, phrase: str) -> str | None:
     """The stop or pause intent ``phrase`` is, as one of the listener's commands exactly; else None."""
     got = understand_heard(understander, "", phrase)
     return got.intent.name if cuts_in(got) and got.intent is not None else None
-
-
-def understood_over(understander: Understander, utterance: Utterance, over: bool) -> Understanding:
-    """What ``utterance`` is understood as; ``over``: it was said over the guide. There the command
-    pass's reading counts only with a second opinion (second_opinion): a short utterance the words leave
-    not understood is not taken for the command the pass made of it."""
-    heard = utterance.transcript
-    command = heard.command if utterance.early or not over or second_opinion(understander, heard) else ""
-    return understand_heard(understander, heard.text, command, heard.alternatives, heard.confidence)
 
 
 class Session:
@@ -241,8 +235,9 @@ class Session:
     def turn(self, utterance: Utterance) -> Turn:
         """Decide what to do with one utterance (see DECISIONS), do it, and log it."""
         heard = utterance.transcript
+        understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
+                                         heard.alternatives, heard.confidence)
         over = self.over_the_guide(utterance)
-        understanding = understood_over(self.conversation.guide.understander, utterance, over)
         quick = self.began_after_guide(utterance)
         reply: Reply | None = None
         if over and cuts_in(understanding):
