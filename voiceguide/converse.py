@@ -104,7 +104,7 @@ def cuts_in_at_once(understander: Understander, utterance: Utterance) -> bool:
 
 def second_opinion(understander: Understander, heard: Transcript) -> bool:
     """Something besides the command pass heard a stop or pause in the utterance: the keyword spotter
-    the same one (a stop, or a pause, as the pass did), said as a command or not; or the engine's words,
+    heard the same one (a stop, or a pause, as the pass did), said as a command or not; or the engine's words,
     or one of their next-best readings, when they are in ("stop" heard as "stah", next best "stop").
     Chosen with bench/speech_in.py --false-stops --facts and bench/stop_rules.py (dev, every fourth
     other phrasing): the spotter hearing any stop or pause let "tell us a bit more about that" in pink
