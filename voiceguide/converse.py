@@ -107,10 +107,12 @@ def second_opinion(understander: Understander, heard: Transcript) -> bool:
     heard the same one (a stop, or a pause, as the pass did), said as a command or not; or the engine's words,
     or one of their next-best readings, when they are in ("stop" heard as "stah", next best "stop").
     Chosen with bench/speech_in.py --false-stops --facts and bench/stop_rules.py (dev, every fourth
-    other phrasing): the spotter hearing any stop or pause let "tell us a bit more about that" in pink
-    noise through as "hang on a moment" (the pass) and "enough" (the spotter). Asking the same opinion
-    before the pass's reading may stand in for words not understood took no fewer other phrasings and
-    lost a lone "pause" Whisper heard as "fight"; see README."""
+    other phrasing, clean and in pink noise): the spotter hearing any stop or pause let "tell us a bit
+    more about that" through as "hang on a moment" (the pass) and "enough" (the spotter). Asking the
+    same opinion before the pass's reading may stand in for words not understood took no fewer other
+    phrasings and lost a lone "pause" Whisper heard as "fight". The words alone, without the spotter,
+    took one fewer ("play the bit about the muscle damage", "wait" to both) but decided far fewer
+    stops at once: see README."""
     spotter = bool(heard.spotted) and _barge_in(understander, heard.spotted) == _barge_in(understander, heard.command)
     return spotter or any(cuts_in(understander.understand(reading))
                           for reading in (heard.text, *heard.alternatives) if reading)
