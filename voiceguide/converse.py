@@ -111,8 +111,9 @@ def second_opinion(understander: Understander, heard: Transcript) -> bool:
     more about that" through as "hang on a moment" (the pass) and "enough" (the spotter). Asking the
     same opinion before the pass's reading may stand in for words not understood took no fewer other
     phrasings and lost a lone "pause" Whisper heard as "fight". The words alone, without the spotter,
-    took one fewer ("play the bit about the muscle damage", "wait" to both) but decided far fewer
-    stops at once: see README."""
+    took 4 other phrasings of 916 in pink noise instead of 6 ("play the bit about the muscle damage",
+    "wait" to both passes) but decided 17 and 1 of the 90 stops at once, clean and in noise, instead
+    of 28 and 5: see README."""
     spotter = bool(heard.spotted) and _barge_in(understander, heard.spotted) == _barge_in(understander, heard.command)
     return spotter or any(cuts_in(understander.understand(reading))
                           for reading in (heard.text, *heard.alternatives) if reading)
