@@ -11,8 +11,10 @@ utterance heard is judged two ways: by the rule used while the guide speaks (onl
 in, converse.cuts_in) and by a lax rule (anything understood). With ``--echo-cancel`` the guide
 records through PulseAudio's echo canceller (soundserver.EchoCanceller, WebRTC).
 
-An utterance the command pass alone heard as "stop" or "pause" is acted on at once, as the session
-does while the guide speaks (converse.cuts_in_at_once), and counts as a false barge-in under both rules.
+Every utterance is fed as the session feeds one that begins while the guide speaks (Listener.feed's
+commands_only: the keyword spotter listens, Whisper decodes the first words). One the spotter or the
+command pass alone heard as "stop" or "pause" is acted on at once, as the session does while the guide
+speaks (converse.cuts_in_at_once), and counts as a false barge-in under both rules.
 
 It also counts output underruns, each an audible gap in the guide's voice: the ALSA library's
 "underrun occurred" lines on stderr, and the underflow flags PortAudio reports to the speaker's writer.
@@ -102,12 +104,13 @@ def main() -> int:
         for frame in microphone_frames("pulse", clock=capture):
             if not running:
                 return
-            # Every utterance is over the guide: decided as Session.early decides, on the command pass
-            # alone when that heard "stop" or "pause", else on the engine's words.
-            utterance = listener.feed(frame, early=at_once)
+            # Every utterance is over the guide: fed as Session.hear feeds it while the guide speaks
+            # (commands_only), decided as Session.early decides, on the keyword spotter or the command
+            # pass alone when that heard "stop" or "pause", else on the engine's words.
+            utterance = listener.feed(frame, early=at_once, commands_only=True)
             if utterance is not None and utterance.early:
                 heard.append((utterance.transcript.command, True, True))
-                print(f"  acted on from the command pass alone: {utterance.transcript.command!r}")
+                print(f"  acted on without the words ({utterance.reason}): {utterance.transcript.command!r}")
             elif utterance is not None and utterance.transcript.text:
                 t = utterance.transcript
                 got = understand_heard(guide.understander, t.text, t.command, t.alternatives)

@@ -3,7 +3,7 @@
 Usage: python bench/speech_in.py [--set test|dev] [--engines pocketsphinx,whisper,whisper-base]
                                  [--conditions clean,pink10,...] [--voices piper,en-us+f3,en-gb-x-rp]
                                  [--every N | --stops-only] [--rotate] [--latency-every N] [--json FILE]
-                                 [--failures] [--clips FILE]
+                                 [--failures] [--false-stops] [--clips FILE]
 
 Phrasings: the understanding writers' questions (bench/writers/, sets.yaml says which are the
 locked test sets and which are dev). Only dev sets may be tuned on, and --failures and --clips
@@ -29,10 +29,17 @@ and every stop and pause; --rotate speaks each in one voice, the voices taking t
 for every 4th phrasing (--latency-every) and every stop and pause, the clip is fed in real
 time, and the figure is the end-of-utterance decision to the first answer sample
 synthesised (questions), or to the decision (stop and pause: the player stops at its next 10 ms
-block, bench/speech_out.py). A stop or pause is heard as said while the guide speaks: decided on the
-engine's streaming command pass alone when that heard one (converse.cuts_in_at_once, as
-Session.early), else on the engine's words. Noise alone (pink, white, brown, hum, a cough, knocks) must get no
-words at all.
+block, bench/speech_out.py). A stop or pause is heard as said while the guide speaks
+(Listener.feed's commands_only, as Session.hear): decided on the engine's keyword spotter while
+it is said, or on its streaming command pass with a second opinion when the utterance ends
+(converse.cuts_in_at_once, as Session.early), else on the engine's words. A spotted stop's latency
+is counted from when the person stopped (the end of the spotted phrase, or of the words run on it before the quiet that
+confirmed it; see EndpointConfig.spot_*), the others' from the end-of-utterance decision.
+--false-stops also hears every other phrasing of the run as if said over the guide, unpaced, and
+counts those that would have stopped or paused it: by the spotter, the command pass, or the
+engine's words; and hears the stops and pauses the same way. --facts keeps what each path heard in
+each of those clips, for bench/stop_rules.py. Noise alone (pink, white, brown, hum, a cough, knocks)
+must get no words at all.
 """
 
 from __future__ import annotations
@@ -104,8 +111,18 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     stop_latencies: list[float] = field(default_factory=list)
     stop_early: list[float] = field(default_factory=list)
-    """Of stop_latencies, those of the stops and pauses decided on the command pass alone (no wait for
-    the words)."""
+    """Of stop_latencies, those of the stops and pauses decided on the command pass or the spotter alone
+    (no wait for the words)."""
+    stop_spotted: list[float] = field(default_factory=list)
+    """Of stop_early, those the keyword spotter decided while the stop was being said."""
+    false_stops: list[str] = field(default_factory=list)
+    """Other phrasings (--false-stops) that would have stopped or paused the guide, and how."""
+    false_heard: int = 0
+    """Other phrasings heard for --false-stops."""
+    stops_taken: int = 0
+    """Of the stops and pauses heard the same way (--false-stops), those that would have stopped or
+    paused the guide."""
+    stops_heard: int = 0
     waits: list[float] = field(default_factory=list)
     """Of each question's latency, the wait for the recogniser's transcript after the end was decided (ms)."""
 
@@ -365,7 +382,7 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
         if paced:  # at the pace of a real microphone, so that early decoding has the time it would have
             due += 0.01
             time.sleep(max(0.0, due - time.perf_counter()))
-        utterance = listener.feed(frame, early=early)
+        utterance = listener.feed(frame, early=early, commands_only=stop_like)
         if utterance is None:
             continue
         heard.append(utterance)
@@ -377,7 +394,8 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
             latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000,
-                       (utterance.decoded_at - utterance.ended_at) * 1000, utterance.early)
+                       (utterance.decoded_at - utterance.ended_at) * 1000, utterance.early,
+                       utterance.reason == "spotted")
             if frame_no * 160 >= speech_end:
                 break
     last = listener.flush()
@@ -392,6 +410,50 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
                                      transcript.alternatives, transcript.confidence)
     reply = Conversation(guide, ask_back=False).respond(text, understanding)  # type: ignore[arg-type]
     return reply, text, latency, transcript
+
+
+def taken_for_stop(run: Run, clip: np.ndarray) -> tuple[str | None, list[dict]]:  # type: ignore[type-arg]
+    """Said over the guide, would this clip stop or pause it? Heard as Session.hear hears what is said
+    while the guide speaks: the keyword spotter while it is said and the command pass with a second
+    opinion when it ends (cuts_in_at_once), else the engine's (brief) words, understood as Session.turn
+    understands them. What it was taken for and how, or None; and everything each
+    path heard (for --facts: bench/stop_rules.py weighs other rules on it). Every path is heard out:
+    what the guide would have acted on is the first that cuts in."""
+    from voiceguide.converse import cuts_in, cuts_in_at_once
+    from voiceguide.hearing import Listener, frames_of
+    from voiceguide.understand import understand_heard
+
+    understander = run.guide.understander  # type: ignore[attr-defined]
+    asked: list = []  # type: ignore[type-arg]
+    taken: list[str] = []
+
+    def early(utterance) -> bool:  # type: ignore[no-untyped-def]
+        asked.append(utterance)
+        return False
+
+    def decide(utterance) -> None:  # type: ignore[no-untyped-def]
+        for u in asked:
+            if not taken and cuts_in_at_once(understander, u):
+                taken.append(f"{u.transcript.command!r} ({'spotted' if u.reason == 'spotted' else 'command pass'}"
+                             f"{', words ' + repr(u.transcript.text) if u.transcript.text else ''})")
+        t = utterance.transcript if utterance is not None else None
+        if t is not None and not taken and cuts_in(understand_heard(understander, t.text, t.command, t.alternatives,
+                                                                    t.confidence)):
+            taken.append(f"{utterance.transcript.text!r} (words)")
+        facts.extend(_fact(u) for u in [*asked, *([utterance] if utterance is not None else [])])
+        asked.clear()
+
+    facts: list[dict] = []  # type: ignore[type-arg]
+    listener = Listener(run.recognizer, run.endpoint)  # type: ignore[arg-type]
+    for frame in frames_of(clip.tobytes()):
+        if (utterance := listener.feed(frame, early=early, commands_only=True)) is not None:
+            decide(utterance)
+    decide(listener.flush())
+    return (taken[0] if taken else None), facts
+
+
+def _fact(utterance) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {"reason": utterance.reason, "early": utterance.early, **dataclasses.asdict(utterance.transcript)}
 
 
 def run_engine(args: argparse.Namespace) -> int:
@@ -430,6 +492,7 @@ def run_engine(args: argparse.Namespace) -> int:
     pairs = spoken_pairs(items, chosen, args.voices.split(","), args.rotate, args.stops_only)
     results: dict[str, dict[str, object]] = {}
     clips = args.clips.open("a", encoding="utf-8") if args.clips else None
+    facts = args.facts.open("a", encoding="utf-8") if args.facts else None
     for condition in args.conditions.split(","):
         tallies: dict[str, Tally] = {"all": Tally()}
         for voice, index in pairs:
@@ -456,6 +519,8 @@ def run_engine(args: argparse.Namespace) -> int:
                         t.waits.append(latency[2])
                     elif latency[3]:
                         t.stop_early.append(latency[1])
+                        if latency[4]:
+                            t.stop_spotted.append(latency[1])
             if clips is not None:
                 clips.write(json.dumps({"engine": args.engine_run, "condition": condition, "voice": voice,
                                         "index": index, "item": dataclasses.asdict(item),
@@ -466,10 +531,38 @@ def run_engine(args: argparse.Namespace) -> int:
                       f"heard {text!r} -> {reply.intent}", file=sys.stderr)
             if args.failures and latency is not None and latency[1] > 600:
                 print(f"  SLOW {latency[1]:.0f} ms [{condition} {voice}] {item.text!r} heard {text!r}", file=sys.stderr)
+        if args.false_stops:
+            others = [(v, i) for v, i in spoken_pairs(items, chosen, args.voices.split(","), args.rotate)
+                      if not stop_or_pause(items[i])]
+            tally = tallies["all"]
+            for voice, index in others:
+                clip, _ = condition_clip(items, index, voice, condition)
+                tally.false_heard += 1
+                if tally.false_heard % 100 == 0:
+                    print(f"  [{condition}] {tally.false_heard} of {len(others)} heard for false stops, "
+                          f"{len(tally.false_stops)} taken", file=sys.stderr, flush=True)
+                taken, heard_facts = taken_for_stop(run, clip)
+                if taken is not None:
+                    tally.false_stops.append(f"{items[index].text!r} [{voice}] heard as {taken}")
+                    print(f"  FALSE STOP [{condition}] {tally.false_stops[-1]}", file=sys.stderr, flush=True)
+                if facts is not None:
+                    facts.write(json.dumps({"condition": condition, "voice": voice, "text": items[index].text,
+                                            "stop": False, "taken": taken, "heard": heard_facts}) + "\n")
+            # The stops and pauses themselves, heard the same way: what a rule keeps of them (--facts).
+            for voice, index in spoken_pairs(items, chosen, args.voices.split(","), args.rotate, True):
+                clip, _ = condition_clip(items, index, voice, condition)
+                taken, heard_facts = taken_for_stop(run, clip)
+                tally.stops_taken += taken is not None
+                tally.stops_heard += 1
+                if facts is not None:
+                    facts.write(json.dumps({"condition": condition, "voice": voice, "text": items[index].text,
+                                            "stop": True, "taken": taken, "heard": heard_facts}) + "\n")
         results[condition] = {key: _figures(t) for key, t in tallies.items()}
         print(f"  {args.engine_run} {condition}: {json.dumps(results[condition]['all'])}", file=sys.stderr)
     if clips is not None:
         clips.close()
+    if facts is not None:
+        facts.close()
     noise_heard = []
     if args.noise:
         for kind, clip in noise_clips():
@@ -519,7 +612,9 @@ def _figures(t: Tally) -> dict[str, object]:
         "stop_p95_ms": p95(t.stop_latencies), "stop_median_ms": float(np.median(t.stop_latencies))
         if t.stop_latencies else float("nan"), "stop_n": len(t.stop_latencies), "stop_early": len(t.stop_early),
         "stop_early_p95_ms": p95(t.stop_early), "stop_early_median_ms": float(np.median(t.stop_early))
-        if t.stop_early else float("nan"),
+        if t.stop_early else float("nan"), "stop_spotted": len(t.stop_spotted),
+        "stop_spotted_p95_ms": p95(t.stop_spotted), "false_stops": len(t.false_stops), "false_heard": t.false_heard,
+        "stops_taken": t.stops_taken, "stops_heard": t.stops_heard,
         "wait_p95_ms": p95(t.waits), "wait_median_ms": float(np.median(t.waits)) if t.waits else float("nan"),
     }
 
@@ -546,6 +641,10 @@ def main() -> int:
     parser.add_argument("--front-end", default="none", help="none, or webrtc1..webrtc4 noise suppression (dev set)")
     parser.add_argument("--no-noise", dest="noise", action="store_false", help="skip the noise-only clips")
     parser.add_argument("--failures", action="store_true", help="list each miss (dev set only)")
+    parser.add_argument("--false-stops", action="store_true",
+                        help="also count the other phrasings that would stop or pause the guide")
+    parser.add_argument("--facts", type=Path, help="with --false-stops: write what each path heard in each clip "
+                        "said over the guide, one JSON line a clip, for bench/stop_rules.py (dev set only)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--clips", type=Path, help="write what the engine heard in each clip to this file, one "
                         "JSON line a clip, for bench/speech_replay.py (dev set only)")
@@ -561,6 +660,10 @@ def main() -> int:
         parser.error("--failures lists misses: only on the dev set (the test set is locked)")
     if args.clips and args.set == "test":
         parser.error("--clips keeps what was heard in each clip: only on the dev set (the test set is locked)")
+    if args.facts and args.set == "test":
+        parser.error("--facts keeps what was heard in each clip: only on the dev set (the test set is locked)")
+    if args.facts and not args.engine_run:
+        args.facts.write_text("", encoding="utf-8")
     if args.clips and not args.engine_run:
         args.clips.write_text("", encoding="utf-8")  # each engine's run appends its clips
     if args.engine_run:
@@ -569,7 +672,8 @@ def main() -> int:
     chosen = chosen_items(every_item, args.every)
     items = [every_item[i] for i in chosen]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
-    render(every_item, spoken_pairs(every_item, chosen, voices, args.rotate, args.stops_only), conditions)
+    render(every_item, spoken_pairs(every_item, chosen, voices, args.rotate, args.stops_only and not args.false_stops),
+           conditions)
     if args.render_only:
         return 0
     spoken = f"the {sum(map(stop_or_pause, items))} stops and pauses" if args.stops_only else f"{len(items)} phrasings"
@@ -609,7 +713,10 @@ def print_engine(result: dict) -> None:  # type: ignore[type-arg]
               f"{f['latency_p95_ms']:.0f} ms ({f['latency_median_ms']:.0f}) [{f['wait_p95_ms']:.0f} "
               f"({f['wait_median_ms']:.0f})] n={f['latency_n']} | "
               f"{f['stop_p95_ms']:.0f} ms ({f['stop_median_ms']:.0f}) n={f['stop_n']}; on the command pass "
-              f"alone {f['stop_early']}, {f['stop_early_p95_ms']:.0f} ms ({f['stop_early_median_ms']:.0f}) |")
+              f"or spotter alone {f['stop_early']}, {f['stop_early_p95_ms']:.0f} ms ({f['stop_early_median_ms']:.0f}); "
+              f"spotted while said {f['stop_spotted']}, {f['stop_spotted_p95_ms']:.0f} ms |"
+              + (f" false stops {f['false_stops']} of {f['false_heard']}; stops and pauses heard the same way "
+                 f"taken {f.get('stops_taken')} of {f.get('stops_heard')} |" if f["false_heard"] else ""))
 
 
 if __name__ == "__main__":

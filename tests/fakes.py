@@ -73,6 +73,8 @@ class Say:
     over_ms: int | None = None
     """Instead, start this long after the guide began speaking, over it."""
     seconds: float = 0.6
+    pause: tuple[float, float] | None = None
+    """A quiet stretch within it, (from, seconds): "stop, ... I have had enough"."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class Room:
         t = np.arange(round(say.seconds * SAMPLE_RATE)) / SAMPLE_RATE
         # A buzz with a syllable rhythm: loud enough for the endpointer, nothing like the guide's voice.
         voice = 6000 * np.sign(np.sin(2 * np.pi * 140 * t)) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+        if say.pause is not None:
+            voice[(t >= say.pause[0]) & (t < say.pause[0] + say.pause[1])] = 0
         for start in range(0, len(voice), FRAME_SAMPLES):
             self.saying = say.text
             yield self._frame(voice[start : start + FRAME_SAMPLES])

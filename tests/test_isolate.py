@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,8 @@ def test_an_engine_that_cannot_open_is_one_clear_error(tmp_path: Path) -> None:
 def test_the_early_decode_and_the_command_pass_reach_the_child_too() -> None:
     """The listener's silence() reaches the engine in the child: what it decoded when the
     silence began stands, though more audio came after (see test_whisper). So does command():
-    the command pass's reading comes back at once, and after drop() the child serves on."""
+    the command pass's reading comes back at once, and ready(): the words, once that decode is done;
+    and after drop() the child serves on."""
     recognizer, _ = App(Config(engine="whisper")).recognizer(isolated=True)
     stop = spoken("stop").resampled(16000).to_bytes()
     try:
@@ -54,6 +56,10 @@ def test_the_early_decode_and_the_command_pass_reach_the_child_too() -> None:
         recognizer.accept(stop)
         recognizer.silence(True)
         assert recognizer.command() == "stop"
+        deadline = time.monotonic() + 30  # a generous bound on the early decode, not a timing
+        while (ready := recognizer.ready()) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready is not None and (ready.text, ready.command) == ("stop", "stop")  # the words, when in
         recognizer.drop()
         assert recognizer.recognize(stop).text == "stop"
     finally:

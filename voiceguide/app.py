@@ -21,7 +21,7 @@ from .guide import Guide, load_guide
 from .isolate import ProcessRecognizer
 from .normalize import words
 from .recognize import EnginePlan, ModelChoice, Recognizer, Vocabulary, choose_engine
-from .understand import command_phrases
+from .understand import command_phrases, spotting_phrases
 
 if TYPE_CHECKING:
     # Imported where used: they bring numpy and the sound libraries, which a typed question
@@ -142,6 +142,8 @@ class App:
 def listening_vocabulary(guide: Guide, *phrases: str) -> Vocabulary:
     """What the guide listens for, for any engine: its commands and ``phrases`` (a wake phrase),
     every word it says or listens for, the pronunciations it gives, and a domain prompt."""
+    from .converse import BARGE_IN
+
     content = guide.content
     said = {w for i in guide.intents.intents for s in i.sentences for w in s}
     for topic in content.topics:
@@ -150,7 +152,8 @@ def listening_vocabulary(guide: Guide, *phrases: str) -> Vocabulary:
         commands=tuple(dict.fromkeys([*command_phrases(guide.intents), *(p.lower() for p in phrases)])),
         words=tuple(sorted(said)),
         pronunciations=tuple(sorted(guide.intents.language.pronunciations.items())),
-        prompt=domain_prompt(guide))
+        prompt=domain_prompt(guide),
+        stops=tuple(spotting_phrases(guide.intents, BARGE_IN)))
 
 
 def domain_prompt(guide: Guide) -> str:

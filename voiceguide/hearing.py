@@ -14,14 +14,14 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
 from .audio import read_wav
-from .recognize import SAMPLE_RATE, Recognizer, Transcript
+from .recognize import SAMPLE_RATE, Recognizer, Spot, Transcript
 from .vad import speech_detector
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,35 @@ class EndpointConfig:
     speculate_after_ms: int = 200
     """Silence after which the recogniser may start decoding early (Recognizer.silence); shorter
     gaps between words do not count. Chosen with bench/speech_in.py on the dev writers."""
+    spot_within_s: float = 0.5
+    """A stop or pause the engine's keyword spotter hears (Recognizer.spotted) is acted on only when it
+    begins this soon after the speech does: where a person puts a command, while a question that
+    merely holds the word has it later ("do I need to stop my blood thinners")."""
+    spot_gap_ms: int = 60
+    """... and only once this much that is not speech (by the endpointer's own reading: Silero's, with
+    a trained detector) follows it: a command is said on its own or ends a clause, while a word the
+    spotter mistook ("what causes" for "pause", "quieter" for "quiet") runs on."""
+    spot_reach_ms: int = 50
+    """... beginning no later than this after the phrase's end as the spotter placed it.
+    The three chosen with bench/spotting.py (dev writers, every 8th phrasing and every stop and pause,
+    each in one of three voices in turn: 82 stops and pauses, 419 other phrasings; clean; one run):
+    the spotter (SPOT_THRESHOLD) heard a phrase in 45 stops and in 30 other phrasings; this rule acts
+    on 15 stops and none of the others, at most 110 ms after the phrase's end at p95. Judged by the
+    level instead (above the noise floor), gaps show sooner: 18 to 21 stops, but 2 of the others
+    ("speed it up, I haven't got all day" taken for "stop"); a longer reach (100 ms) 20 stops and 2
+    others; a window of 1.2 s, 3 others."""
+    spot_began_s: float = 0.1
+    """A phrase that begins later than this after the speech (after other words: "that's enough",
+    "stop stop") is acted on alone only once the person goes on after its quiet: it ended a clause.
+    One that ends a short utterance instead ("turn it up" heard as "... stop") is left to the end of
+    the utterance, where it is only a second opinion for the command pass (converse.second_opinion).
+    With bench/spotting.py (as above): phrases that begin the utterance are placed 0.15 s before to
+    0.04 s after Silero's onset, those after a word 0.21 s or more after it; this keeps 14 of the 15
+    stops (the last, "hang on pause", is left to the end), the slowest decided 190 ms after the
+    phrase's end instead of 110. Over the dev writers' other phrasings (every fourth, bench/speech_in.py
+    --false-stops, clean and in pink noise) the spotter alone took "turn it up" (clean) without this
+    rule and not with it; "where are we up to" in pink noise ("enough" in its middle, then "to") it
+    takes either way."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +115,12 @@ class Utterance:
     """When the transcript was ready (on a CaptureClock or FrameClock, the same as ended_at: the
     clock moves with the frames, not while decoding)."""
     reason: str
-    """"silence", "max_length" or "end_of_input"."""
+    """"silence", "max_length", "end_of_input", or "spotted": decided while it went on, on a stop or
+    pause the engine's keyword spotter heard (ended_at is then when that phrase was said)."""
     early: bool = False
-    """Decided on the engine's streaming command pass alone, without waiting for its words: the
-    transcript holds that pass's reading and no words (see Listener.feed)."""
+    """Decided on the engine's streaming command pass or keyword spotter, without waiting for its words:
+    the transcript holds that pass's reading, the spotter's phrase, and the words only if they were
+    decoded already (see Listener.feed)."""
 
 
 def level_dbfs(frame: bytes) -> float:
@@ -134,19 +165,34 @@ class Listener:
         self._voiced = 0
         self._started_at = 0.0
         self._voiced_at = 0.0
+        self._decided = False
+        """The utterance going on was decided on a spotted stop: the rest of it is not decoded."""
+        self._quiet: list[bool] = []
+        """For each frame heard since the utterance's start was noticed: not speech."""
+        self._noticed = 0
+        """Frames of the utterance before its start was noticed (its pre-roll)."""
+        self._onset = 0
+        """The frame of the utterance where its speech began (the run that started it)."""
+        self._refused: Spot | None = None
+        """The spotted phrase last found not to be a command (see _spot)."""
 
     @property
     def in_speech(self) -> bool:
         """An utterance has begun and not yet ended."""
         return self._in_speech
 
-    def feed(self, frame: bytes, early: Callable[[Utterance], bool] | None = None) -> Utterance | None:
+    def feed(self, frame: bytes, early: Callable[[Utterance], bool] | None = None,
+             commands_only: bool = False) -> Utterance | None:
         """Take one 10 ms frame; an Utterance when one has just ended.
 
         When one ends and the engine has a streaming command pass whose words come sooner than its
-        own (Recognizer.command), ``early`` is asked about the utterance as that pass heard it
-        (Utterance.early); if it says True, that is the utterance, and the engine's own decode
-        is dropped, not waited for."""
+        own (Recognizer.command), ``early`` is asked about the utterance as that pass heard it, with
+        the spotter's last phrase and the engine's words if they are in already (Utterance.early,
+        Recognizer.ready); if it says True, that is the utterance, and the engine's own decode is
+        dropped, not waited for. ``commands_only``: the guide is speaking, so an utterance that
+        begins now can only cut in as a stop or pause (Recognizer.commands_only); when the engine's
+        keyword spotter hears one while it goes on, ``early`` is asked at once (reason "spotted"),
+        and if it says True the rest of that utterance is heard to its end but not decoded."""
         level = level_dbfs(frame)
         sounding = self._is_voiced(level)
         voiced = sounding
@@ -156,29 +202,74 @@ class Listener:
             self._pre_roll.append((frame, sounding))
             self._run = self._run + 1 if voiced else 0
             if self._run * FRAME_MS >= self.config.min_speech_ms:
-                self._begin()
+                self._begin(commands_only)
             elif not voiced:
                 self._track_floor(level)
             return None
-        self.recognizer.accept(frame)
+        if not self._decided:
+            self.recognizer.accept(frame)
         self._frames += 1
         self._voiced += voiced
+        self._quiet.append(not voiced)
         if voiced:
             self._voiced_at = self.clock()
-            if self._silence * FRAME_MS >= self.config.speculate_after_ms:
+            if self._silence * FRAME_MS >= self.config.speculate_after_ms and not self._decided:
                 self.recognizer.silence(False)  # speech resumed: an early decode is stale
         self._silence = 0 if voiced else self._silence + 1
-        if self._silence * FRAME_MS == self.config.speculate_after_ms:
+        if self._silence * FRAME_MS == self.config.speculate_after_ms and not self._decided:
             self.recognizer.silence(True)
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
             return self._end("silence", early)
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:
             return self._end("max_length", early)
+        if early is not None and not self._decided:
+            return self._spot(early)
         return None
+
+    def _spot(self, early: Callable[[Utterance], bool]) -> Utterance | None:
+        """Act on what the engine's keyword spotter heard, once the rule of EndpointConfig.spot_*
+        holds: it began soon after the speech, and quiet followed it."""
+        spot = self.recognizer.spotted()
+        if spot is None or spot == self._refused:
+            return None
+        frame_ms = FRAME_MS / 1000
+        if spot.start_s - self._onset * frame_ms > self.config.spot_within_s:
+            self._refused = spot
+            return None
+        end = max(0, round(spot.end_s / frame_ms) - self._noticed)
+        gap, reach = self.config.spot_gap_ms // FRAME_MS, self.config.spot_reach_ms // FRAME_MS
+        quiet = k = 0
+        for k in range(end, len(self._quiet)):
+            quiet = quiet + 1 if self._quiet[k] else 0
+            if quiet >= gap:
+                break
+            if k - end >= reach and quiet == 0:  # no quiet began in reach: it runs on
+                self._refused = spot
+                return None
+        else:
+            return None  # not yet known
+        if spot.start_s - self._onset * frame_ms > self.config.spot_began_s and all(self._quiet[k + 1 :]):
+            return None  # after other words: only once the person goes on (see spot_began_s)
+        now = self.clock()
+        # When the person stopped: the end of the phrase, or of the words run on it before the quiet.
+        said = now - (len(self._quiet) - (k + 1 - gap)) * frame_ms
+        heard = Utterance(Transcript("", 0.0, command=spot.phrase, spotted=spot.phrase), spot.end_s,
+                          self._started_at, said, self._voiced_at, now, "spotted", early=True)
+        if not early(heard):
+            self._refused = spot
+            return None
+        self.recognizer.drop()
+        self._decided = True
+        return heard
 
     def flush(self) -> Utterance | None:
         """The input ended: close an utterance in progress, if any."""
         return self._end("end_of_input") if self._in_speech else None
+
+    @property
+    def decided(self) -> bool:
+        """The utterance going on was decided on a spotted stop or pause; its rest is not decoded."""
+        return self._decided
 
     def _is_voiced(self, level: float) -> bool:
         floor = self._floor if self._floor is not None else level
@@ -191,18 +282,24 @@ class Listener:
         else:
             self._floor += 0.02 * (level - self._floor)
 
-    def _begin(self) -> None:
+    def _begin(self, commands_only: bool = False) -> None:
         self._in_speech = True
+        self._decided = False
+        self._refused = None
+        self._quiet = []
         self._voiced_at = self.clock()
         self._started_at = self._voiced_at - self._run * FRAME_MS / 1000
         kept = list(self._pre_roll)
         first = max(0, len(kept) - self.config.pre_roll_ms // FRAME_MS)
         if self.detector is not None:  # it may have noticed late: begin where the sound began
             first = self._sound_began(kept, first)
-        self._frames = len(kept) - first
+        self._frames = self._noticed = len(kept) - first
+        self._onset = max(0, self._noticed - self._run)
         self._voiced = self._run
         self._silence = 0
         self.recognizer.start()
+        if commands_only:
+            self.recognizer.commands_only()
         for frame, _ in kept[first:]:
             self.recognizer.accept(frame)
         self._pre_roll.clear()
@@ -222,14 +319,23 @@ class Listener:
                     return start
         return start if len(kept) < (self._pre_roll.maxlen or 0) else first
 
-    def _end(self, reason: str, early: Callable[[Utterance], bool] | None = None) -> Utterance:
+    def _end(self, reason: str, early: Callable[[Utterance], bool] | None = None) -> Utterance | None:
         ended = self.clock()
         self._in_speech = False  # first: a failing decoder must not leave the listener mid-utterance
         self._run = 0
         duration = self._frames * FRAME_MS / 1000
+        if self._decided:  # already decided on a spotted stop, and dropped: nothing more to say
+            self._decided = False
+            log.debug("the rest of an utterance decided on a spotted stop: %.1f s", duration)
+            return None
         if early is not None and (command := self.recognizer.command()) is not None:
-            heard = Utterance(Transcript("", 0.0, command=command), duration, self._started_at, ended,
-                              self._voiced_at, self.clock(), reason, early=True)
+            # What is known at once: the command pass's reading, the spotter's phrase, and the engine's
+            # words if an early decode has them already.
+            spot = self.recognizer.spotted()
+            now = self.recognizer.ready() or Transcript("", 0.0)
+            now = replace(now, command=command, spotted=spot.phrase if spot is not None else "")
+            heard = Utterance(now, duration, self._started_at, ended, self._voiced_at, self.clock(), reason,
+                              early=True)
             if early(heard):
                 self.recognizer.drop()
                 return heard

@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable
 from typing import Any, cast
 
-from .recognize import Recognizer, RecognizerError, Transcript
+from .recognize import Recognizer, RecognizerError, Spot, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
     # Whether the engine hears commands sooner than its words: when not, command() needs no round trip.
     sooner = type(recognizer).command is not Recognizer.command
     conn.send(("ready", (recognizer.engine, which, sooner)))
+    utterance = 0
+    reported: Spot | None = None
     while True:
         try:
             message = conn.recv()
@@ -60,10 +62,18 @@ def _serve(factory: Factory, conn: multiprocessing.connection.Connection) -> Non
         try:
             if kind == "accept":
                 recognizer.accept(message[1])
+                # What the spotter heard goes up unasked, at once, whenever it changes (a later phrase,
+                # or one found to begin a longer word): the parent reads it between frames.
+                if (spot := recognizer.spotted()) != reported:
+                    conn.send(("spotted", (utterance, spot)))
+                    reported = spot
             elif kind == "silence":
                 recognizer.silence(message[1])
             elif kind == "start":
                 recognizer.start()
+                utterance, reported = utterance + 1, None
+            elif kind == "commands_only":
+                recognizer.commands_only()
             elif kind == "finish":
                 conn.send(("transcript", recognizer.finish()))
             elif kind == "drop":
@@ -91,15 +101,25 @@ class ProcessRecognizer(Recognizer):
             self.close()
             raise RecognizerError(str(value))
         self.engine, self.which, self._sooner = value
+        self._utterance = 0
+        self._spot: Spot | None = None
 
     def _receive(self, timeout: float) -> tuple[str, Any]:
-        if not self._conn.poll(timeout):
-            raise RecognizerError(f"the speech recogniser did not answer within {timeout:g} seconds")
-        try:
-            kind, value = self._conn.recv()
-        except (EOFError, OSError):
-            raise RecognizerError("the speech recogniser process ended") from None
-        return kind, value
+        while True:
+            if not self._conn.poll(timeout):
+                raise RecognizerError(f"the speech recogniser did not answer within {timeout:g} seconds")
+            try:
+                kind, value = self._conn.recv()
+            except (EOFError, OSError):
+                raise RecognizerError("the speech recogniser process ended") from None
+            if kind != "spotted":
+                return kind, value
+            self._spotted(value)
+
+    def _spotted(self, value: tuple[int, Spot | None]) -> None:
+        utterance, spot = value
+        if utterance == self._utterance:  # not one of an utterance already over
+            self._spot = spot
 
     def _send(self, *message: object) -> None:
         try:
@@ -109,6 +129,24 @@ class ProcessRecognizer(Recognizer):
 
     def start(self) -> None:
         self._send("start")
+        self._utterance += 1
+        self._spot = None
+
+    def commands_only(self) -> None:
+        self._send("commands_only")
+
+    def spotted(self) -> Spot | None:
+        """What the child has reported spotted so far; never waits for it."""
+        try:
+            while self._conn.poll(0):
+                kind, value = self._conn.recv()
+                if kind == "spotted":
+                    self._spotted(value)
+                else:  # nothing else comes unasked
+                    log.warning("the speech recogniser sent %r unasked", kind)
+        except (EOFError, OSError):
+            raise RecognizerError("the speech recogniser process ended") from None
+        return self._spot
 
     def accept(self, pcm: bytes) -> None:
         self._send("accept", pcm)
@@ -126,6 +164,9 @@ class ProcessRecognizer(Recognizer):
 
     def command(self) -> str | None:
         return cast("str | None", self.call("command")) if self._sooner else None
+
+    def ready(self) -> Transcript | None:
+        return cast("Transcript | None", self.call("ready")) if self._sooner else None
 
     def drop(self) -> None:
         self._send("drop")

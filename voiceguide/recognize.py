@@ -52,6 +52,23 @@ class Transcript:
     """What a second pass restricted to the listener's commands heard, if one ran."""
     alternatives: tuple[str, ...] = ()
     """The engine's next-best readings of the same audio, best first."""
+    spotted: str = ""
+    """The stop or pause phrase the engine's keyword spotter last heard in the utterance, said as a
+    command or not ("" when it heard none, or did not listen: see Recognizer.spotted)."""
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A stop or pause phrase a keyword spotter heard in an utterance still going on."""
+
+    phrase: str
+    """The phrase, one of Vocabulary.stops."""
+    start_s: float
+    """Where it began, in seconds from the utterance's first sample."""
+    end_s: float
+    """Where it ended, likewise: when it was said."""
+    heard_s: float
+    """How much of the utterance had been heard when it was spotted."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,9 @@ class Vocabulary:
     """Words a dictionary may lack, with their phones (CMU ARPAbet)."""
     prompt: str = ""
     """A sentence naming the guide's subject and its rare words, for an engine that takes a prompt."""
+    stops: tuple[str, ...] = ()
+    """The phrases that cut in while the guide speaks (stop, pause, hold on, ...), for a keyword
+    spotter that hears them anywhere in an utterance, before it ends."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +138,25 @@ class Recognizer(ABC):
         """End the utterance for a streaming command pass and return what it heard, at once, while
         the engine's own words may still be decoding; None when the engine has no such pass, or its
         words are no slower than the pass's (an engine that streams). finish() or drop() follows."""
+        return None
+
+    def ready(self) -> Transcript | None:
+        """After command(): the engine's words for the utterance just ended if they are decoded already
+        (an early decode, begun in its trailing silence, done; see silence), with the command pass's
+        reading; None when they are still to come. finish() or drop() follows."""
+        return None
+
+    def commands_only(self) -> None:  # noqa: B027 (optional: an engine may decode less for it)
+        """Only a stop or pause can matter in the utterance just started (it began while the guide
+        spoke): an engine may spot one as it is said (spotted) and decode no more of the words than
+        it takes to tell one."""
+
+    def spotted(self) -> Spot | None:
+        """The latest stop or pause phrase the engine's keyword spotter has heard in the utterance so
+        far, before its end is decided; None when it has heard none, or the engine has no spotter. It
+        may change as the utterance goes on (a later phrase; or none, when what was spotted turned out
+        to begin a longer word). Whether it was said as a command is the listener's to judge
+        (hearing.EndpointConfig.spot_*). The utterance goes on being fed; drop() or finish() ends it."""
         return None
 
     def drop(self) -> None:  # noqa: B027 (optional: only an engine with a command() has work to drop)
@@ -214,3 +253,26 @@ def words_of(text: str) -> str:
         cleaned = "".join(c for c in word.lower() if c.isalnum() or c in "'-").strip("'-")
         out.extend(p for p in cleaned.split("-") if p)
     return " ".join(out)
+
+
+LEAD_WORDS = frozenset({
+    "okay", "ok", "oh", "uh", "um", "umm", "er", "erm", "ah", "hmm", "so", "right", "alright", "well", "hey",
+    "no", "please", "sorry", "kindly", "just", "guide", "would", "could", "can", "will", "you", "that's", "that",
+    "is"})
+"""Words a person puts before a stop or pause ("okay guide, stop", "uh, that's enough", "would you
+pause"): courtesy, hesitation, the guide's name. Not "now" or "do": "now do not wait" is the guide's
+own safety text, heard back."""
+
+
+def leads_with(text: str, phrases: tuple[str, ...]) -> bool:
+    """``text`` (words_of) begins with one of ``phrases`` as whole words, after nothing but lead words
+    and the phrases' own words ("wait wait hold on", "uh that's that's enough")."""
+    said = text.split()
+    own = {w for p in phrases for w in p.split()}
+    for k in range(len(said)):
+        if any(said[k : k + len(p.split())] == p.split() for p in phrases):
+            return True
+        if said[k] not in LEAD_WORDS and said[k] not in own:
+            return False
+    return False
+

@@ -15,6 +15,7 @@ import difflib
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -565,6 +566,20 @@ def _command(understander: Understander, command: str) -> Understanding | None:
         return None
     got = understander.understand(command)
     return got if got.exact and got.intent is not None and got.intent.kind == "control" else None
+
+
+def spotting_phrases(intents: IntentSet, names: Iterable[str]) -> list[str]:
+    """The sentences of the intents ``names`` (the stop and pause that cut in over the guide) for a
+    keyword spotter: those that hold no shorter one ("stop" covers "stop talking please"), so
+    that each is spotted as soon as its first complete phrase has been said."""
+    wanted = set(names)
+    sentences = {s for i in intents.intents if i.name in wanted for s in i.sentences}
+
+    def holds(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+        return longer != shorter and any(longer[k : k + len(shorter)] == shorter
+                                         for k in range(len(longer) - len(shorter) + 1))
+
+    return sorted(" ".join(s) for s in sentences if not any(holds(s, other) for other in sentences))
 
 
 def command_phrases(intents: IntentSet, max_words: int = 4) -> list[str]:

@@ -27,16 +27,18 @@ from typing import Any
 
 import numpy as np
 
-from .pocketsphinx_engine import CommandPass
+from .pocketsphinx_engine import CommandPass, KeywordSpotter
 from .recognize import (
     SAMPLE_RATE,
     ModelChoice,
     Recognizer,
     RecognizerError,
+    Spot,
     Transcript,
     Unavailable,
     Vocabulary,
     installed,
+    leads_with,
     words_of,
 )
 
@@ -79,6 +81,12 @@ class WhisperOptions:
     min_logprob: float = -1.0
     """Average log probability below which (with a high no-speech probability) nothing was said."""
     compute_type: str = "int8"
+    brief_tokens: int = 8
+    """Tokens decoded of an utterance that began while the guide spoke (commands_only): only a stop or
+    pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me" is "hang on,
+    pause a sec," in eight). 0: decoded in full, as any other. Still a beam of ``readings``: decoded
+    greedily as well, 2 more of the 56 dev stops and pauses were lost clean ("stop" heard as "stah")
+    and 2 in pink noise (bench/speech_in.py --stops-only)."""
 
 
 class SpeechCheck:
@@ -159,6 +167,10 @@ class WhisperRecognizer(Recognizer):
         self._prompt = self._model.get_prompt(self._tokenizer, [], without_timestamps=True, hotwords=prompt)
         self._check = SpeechCheck(self.options.speech_check)
         self._commands = CommandPass(vocabulary.commands, vocabulary.pronunciations) if vocabulary.commands else None
+        self._spotter = KeywordSpotter(vocabulary.stops, vocabulary.pronunciations) if vocabulary.stops else None
+        self._brief = False
+        """The utterance began while the guide spoke (commands_only): spotted, and decoded briefly."""
+        self._stops = vocabulary.stops
         # One worker: decodes never overlap, and the detector's state is never shared.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._pcm = bytearray()
@@ -195,15 +207,30 @@ class WhisperRecognizer(Recognizer):
             self._speculation.cancel()
         self._speculation = None
         self._command = None
+        self._brief = False
         self._check.reset()
         if self._commands is not None:
             self._commands.start()
+        if self._spotter is not None:
+            self._spotter.stop()
+
+    def commands_only(self) -> None:
+        """Only a stop or pause can matter in this utterance: spot one as it is said, and decode
+        Whisper's first few words alone, greedily (WhisperOptions.brief_tokens)."""
+        self._brief = True
+        if self._spotter is not None:
+            self._spotter.start()
+
+    def spotted(self) -> Spot | None:
+        return self._spotter.spot if self._spotter is not None and self._brief else None
 
     def accept(self, pcm: bytes) -> None:
         self._pcm += pcm
         self._check.feed(pcm)
         if self._commands is not None:
             self._commands.accept(pcm)
+        if self._spotter is not None and self._brief:
+            self._spotter.accept(pcm)
 
     def silence(self, started: bool) -> None:
         stale, self._speculation = self._speculation, self._submit() if started else None
@@ -213,7 +240,7 @@ class WhisperRecognizer(Recognizer):
             stale.cancel()
 
     def _submit(self) -> Future[Heard]:
-        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms)
+        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms, self._brief)
 
     def command(self) -> str | None:
         """The command pass's reading, at once: Whisper's words come only when its decode is done."""
@@ -223,8 +250,22 @@ class WhisperRecognizer(Recognizer):
             self._command = self._commands.finish()
         return self._command
 
+    def ready(self) -> Transcript | None:
+        job = self._speculation
+        if job is None or not job.done() or job.cancelled():
+            return None
+        text, confidence, alternatives = job.result()
+        return Transcript(text, confidence, command=self.command() or "", alternatives=alternatives,
+                          spotted=self._spotted())
+
+    def _spotted(self) -> str:
+        spot = self.spotted()
+        return spot.phrase if spot is not None else ""
+
     def drop(self) -> None:
         self.command()  # the command pass's utterance is ended either way
+        if self._spotter is not None:
+            self._spotter.stop()
         # A decode not yet begun is dropped; one begun runs to its end (it cannot be interrupted) unread.
         if self._speculation is not None:
             self._speculation.cancel()
@@ -234,23 +275,34 @@ class WhisperRecognizer(Recognizer):
         job = self._speculation or self._submit()
         self._speculation = None
         command = self.command() or ""
+        if self._spotter is not None:
+            self._spotter.stop()
         text, confidence, alternatives = job.result()
-        return Transcript(text, confidence, command=command, alternatives=alternatives)
+        return Transcript(text, confidence, command=command, alternatives=alternatives, spotted=self._spotted())
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _decode(self, pcm: bytes, speech_ms: float) -> Heard:
+    def _decode(self, pcm: bytes, speech_ms: float, brief: bool = False) -> Heard:
         """The words of one utterance, Whisper's confidence and its next-best readings; nothing when too
         little of it was speech."""
         if speech_ms < self.options.min_speech_ms:
             return NOTHING
+        brief = brief and self.options.brief_tokens > 0
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         full = self._model.feature_extractor.nb_max_frames
         fit = math.ceil(len(audio) / HOP / 100 + 1) * 100
-        heard = self._generate(self._features(audio, min(full, max(fit, int(self.options.window_s * 100)))), audio)
+        features = self._features(audio, min(full, max(fit, int(self.options.window_s * 100))))
+        if brief:
+            heard, cut = self._generate(features, audio, brief)
+            # Cut off by the token budget, the words go on: they are a stop or pause only if they lead
+            # with one. Otherwise decoded in full, as any utterance: eight tokens of the guide's own
+            # "now, do not wait. This guide gives ..." were understood as "wait".
+            if not cut or leads_with(heard[0], self._stops):
+                return readings_once(heard)
+        heard, _ = self._generate(features, audio)
         if _loops(heard[0]):
-            heard = self._generate(self._features(audio, full), audio)
+            heard, _ = self._generate(self._features(audio, full), audio)
         return readings_once(heard)
 
     def _features(self, audio: Any, frames: int) -> Any:
@@ -262,11 +314,14 @@ class WhisperRecognizer(Recognizer):
         padded = np.pad(audio, (0, max(0, frames * HOP - len(audio))))
         return self._model.feature_extractor(padded)[:, :frames]
 
-    def _generate(self, features: Any, audio: Any) -> Heard:
+    def _generate(self, features: Any, audio: Any, brief: bool = False) -> tuple[Heard, bool]:
+        """What Whisper heard, and whether the token budget ran out before it ended."""
         encoded = self._model.encode(features)
         seconds = len(audio) / SAMPLE_RATE
         new_tokens = min(self._model.max_length - len(self._prompt), int(8 * seconds) + 10)
         readings = max(1, self.options.readings)
+        if brief:
+            new_tokens = min(new_tokens, self.options.brief_tokens)
         result = self._model.model.generate(
             encoded, [self._prompt], beam_size=readings, num_hypotheses=readings,
             max_length=len(self._prompt) + new_tokens, return_scores=True, return_no_speech_prob=True,
@@ -274,11 +329,11 @@ class WhisperRecognizer(Recognizer):
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > self.options.no_speech and avg_logprob < self.options.min_logprob:
-            return NOTHING
+            return NOTHING, False
         texts = [_once(words_of(_ANNOTATION.sub(" ", self._tokenizer.decode(ids)))) for ids in result.sequences_ids]
         text = texts[0]
         alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
-        return text, math.exp(avg_logprob) if text else 0.0, alternatives
+        return (text, math.exp(avg_logprob) if text else 0.0, alternatives), len(tokens) >= new_tokens
 
 
 def readings_once(heard: Heard) -> Heard:
