@@ -178,8 +178,22 @@ class RedFlagRules:
     happening now, so that "fever and back pain, this is sign of infection?" asks, while "my back
     is agony, is this a sign of infection?" reports."""
     personal: frozenset[str] = frozenset()
-    """Words that, within two words before a part of a sign (``inserts`` aside), make it someone's
-    own ("my legs", "I am burning up")."""
+    """Words that, within ``personal_reach`` words before or after a part of a sign (``inserts``
+    aside), make it someone's own ("my legs", "I am burning up", "a wound in my husband")."""
+    personal_reach: int = 2
+    """How many words from a part of a sign a ``personal`` word may stand."""
+    saying: frozenset[str] = frozenset()
+    """Words of saying, knowing or thinking: reading back for a ``personal`` word stops at one, since
+    who says or knows it is not who has it ("she says numbness down there is a sign")."""
+    foreseeing: frozenset[str] = frozenset()
+    """Words that look ahead to a sign passing ("will", "likely", "when"): only within three words
+    before ``passing`` words, and not denied ("won't go now" is happening now)."""
+    having: frozenset[str] = frozenset()
+    """Words that, before a ``classifying`` cue, say someone has the signs ("he has all the red
+    flags", "she is showing the danger signs"): that cue asks nothing."""
+    pointing: frozenset[str] = frozenset()
+    """Words that, right before a ``classifying`` cue after a sign, point back at what was just
+    told ("back agony, fever 39, this is sign of infection?"): that cue does not make it general."""
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -219,41 +233,85 @@ class RedFlagDetector:
                     return intent
         hits = self._affirmed(seq, hits)
         settled_spans = self._settled_spans(seq, hits)
-        if self._general(seq) and not self._now(seq, settled_spans):
+        now = self._now(seq, settled_spans)
+        # A sign asked about and then owned ("is that usual? Because that is what I have got") is told,
+        # someone's own and happening now, whatever general words it was asked with.
+        owned_from = max((pos for pos, _ in self._owning(seq)), default=-1)
+        general = self._general(seq) and not now
+        if general and owned_from < 0:
             return None
         settled = max((pos for pos, _ in settled_spans), default=-1)
-        classified = bool(_occurrences(seq, self._classifying_cues)) and not self._now(seq, settled_spans)
-        # A sign asked about and then owned ("is that usual? Because that is what I have got") is told.
-        owned_from = max((pos for pos, _ in self._owning(seq)), default=-1)
+        cues = [] if now else self._classifying(seq)
         for sign in self.rules.signs:
-            if any(max(h.end for h in combo) > settled
-                   and not (classified and not self._personal(seq, combo))
-                   and (self._reported(seq, combo) or owned_from >= max(h.end for h in combo))
-                   for combo in self._found(hits, sign.classes, sign.window, sign.ordered)):
-                return self.rules.report_intent
+            for combo in self._found(hits, sign.classes, sign.window, sign.ordered):
+                end = max(h.end for h in combo)
+                if end <= settled:
+                    continue
+                if owned_from >= end:
+                    return self.rules.report_intent
+                if general or (self._classified(seq, combo, cues) and not self._personal(seq, combo)):
+                    continue
+                if self._reported(seq, combo):
+                    return self.rules.report_intent
         return None
+
+    def _classifying(self, seq: list[str]) -> list[tuple[int, int]]:
+        """(start, end) of every ``classifying`` cue that asks, not one that says someone has the
+        signs ("he has all the red flags", "she is showing the danger signs")."""
+        rules = self.rules
+        out = []
+        for pos, end in _occurrences(seq, self._classifying_cues):
+            before = pos - 1
+            while before >= 0 and (seq[before] in rules.articles or seq[before] == "all"):
+                before -= 1
+            if before < 0 or seq[before] not in rules.having:
+                out.append((pos, end))
+        return out
+
+    def _classified(self, seq: list[str], combo: tuple[_Hit, ...], cues: list[tuple[int, int]]) -> bool:
+        """A cue asks what this sign is. One after the sign does only when the sign is its subject
+        ("leg numbness is a warning sign"), not as a tag pointing back at what was told ("legs numb
+        and weak, red flag?", "back agony, fever 39, this is sign of infection?")."""
+        end = max(h.end for h in combo)
+        for pos, _ in cues:
+            if pos < end:
+                return True
+            if seq[pos] in self.rules.openers and seq[pos - 1] not in self.rules.pointing:
+                return True
+        return False
 
     def _personal(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
         """A part of the sign is someone's own: a ``personal`` word stands within two words before it,
         ``inserts`` aside ("my legs", "I am burning up", "I had a little temperature")."""
         rules = self.rules
         for hit in combo:
-            seen = 0
-            for pos in range(hit.start - 1, -1, -1):
-                if seq[pos] in rules.inserts:
-                    continue
-                if seq[pos] in rules.personal:
-                    return True
-                seen += 1
-                if seen == 2:
-                    break
+            if seq[hit.start : hit.start + 2] in (["can", "not"], ["could", "not"]) and (
+                    hit.start == 0 or seq[hit.start - 1] not in rules.saying):
+                return True  # "can not pee" without a subject is said of oneself
+            for way in (range(hit.start - 1, -1, -1), range(hit.end, len(seq))):
+                seen = 0
+                for pos in way:
+                    if seq[pos] in rules.inserts:
+                        continue
+                    if seq[pos] in rules.saying:
+                        break
+                    # after the part, a subject starts a clause of its own ("back pain, why they are bad")
+                    if seq[pos] in rules.personal and not (pos > hit.start and seq[pos] in rules.subjects):
+                        return True
+                    seen += 1
+                    if seen == rules.personal_reach:
+                        break
         return False
 
     def _owning(self, seq: list[str]) -> list[tuple[int, int]]:
         """Where the speaker says they have a sign just asked about ("that is what I have got"); not
         when that is asked or supposed in turn ("if I have got that")."""
+        rules = self.rules
+        starts_now = {pos for pos, _ in _occurrences(seq, self._now_cues)}
         return [(pos, end) for pos, end in self._padded(seq, self._owning_cues)
-                if pos == 0 or seq[pos - 1] not in self.rules.inverting]
+                if (pos == 0 or seq[pos - 1] not in rules.inverting)
+                # the cue ends its clause: "that is what I have been told" owns nothing
+                and (end == len(seq) or seq[end] in rules.breaks or end in starts_now)]
 
     def _read(self, said: list[str]) -> list[str]:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
@@ -267,10 +325,24 @@ class RedFlagDetector:
         """Something is said to happen now; a cue right after words of passing looks ahead ("will
         that go away now"), and one inside a ``settled`` cue says it is over ("it is gone now"):
         neither counts."""
-        rules = self.rules
-        return any(not any(tuple(seq[pos - len(p) : pos]) == p for p in rules.passing)
+        return any(not self._looks_ahead(seq, pos, end)
                    and not any(s <= pos and end <= e for s, e in settled)
                    for pos, end in _occurrences(seq, self._now_cues))
+
+    def _looks_ahead(self, seq: list[str], pos: int, end: int) -> bool:
+        """The now cue at ``pos`` follows words of passing that are looked ahead to ("is that likely
+        to go away now"), not denied ("they won't settle now"). "since" always says now."""
+        rules = self.rules
+        if seq[pos:end] == ["since"]:
+            return False
+        for phrase in rules.passing:
+            start = pos - len(phrase)
+            if start < 0 or tuple(seq[start:pos]) != phrase:
+                continue
+            before = seq[max(0, start - 3) : start]
+            if "not" not in before and "never" not in before and rules.foreseeing.intersection(before):
+                return True
+        return False
 
     def _settled_spans(self, seq: list[str], hits: list[_Hit]) -> list[tuple[int, int]]:
         """(start, end) of every ``settled`` cue ("the nurse said it's fine") that no symptom
@@ -281,7 +353,29 @@ class RedFlagDetector:
         symptoms = [h for h in hits if h.cls in rules.negatable]
         return [(pos, end) for pos, end in self._padded(seq, self._settled_cues)
                 if not any(h.start < end and pos < h.end for h in symptoms)
-                and not any(h.start >= end for h in symptoms)]
+                and not any(h.start >= end for h in symptoms)
+                and not self._own_subject(seq, hits, pos)]
+
+    def _own_subject(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
+        """The all-clear at ``cue`` has a subject of its own that is no part of a sign ("the rash
+        she had last year is right as rain now"): it clears that, not a sign told before it."""
+        rules = self.rules
+        in_hit = {pos for h in hits for pos in range(h.start, h.end)}
+        # A body part or wound as subject ("the wound is fine now") is the sign's own.
+        in_part = {pos for h in hits if h.cls not in rules.negatable for pos in range(h.start, h.end)}
+        for det in range(cue - 2, max(cue - 2 - rules.lookback, -1), -1):
+            if seq[det] in rules.breaks:
+                return False
+            if not (seq[det] in rules.determiners or seq[det] in rules.articles) or det + 2 >= cue \
+                    or det + 1 in in_part or seq[det + 1] in rules.subjects:
+                continue
+            # "the rash she had": a subject of its own, not "the infection, it is gone now"; "the cough
+            # is better now", unless a symptom
+            copula = ("is", "are", "was", "were")
+            if (seq[det + 2] in rules.subjects and det + 3 < cue and seq[det + 3] not in copula) \
+                    or (seq[det + 2] in copula and det + 1 not in in_hit):
+                return True
+        return False
 
     def _padded(self, seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
         """(start, end) of every occurrence of the cues, also with ``inserts`` inside one of two
@@ -678,17 +772,17 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
         spoken=words_for("spoken"), possessive=words_for("possessive"), owned=single("owned"),
-        passing=phrases("passing"), asides=phrases("asides") if "asides" in doc else (),
-        owning=phrases("owning") if "owning" in doc else (),
-        classifying=phrases("classifying") if "classifying" in doc else (),
-        personal=single("personal") if "personal" in doc else frozenset())
+        passing=phrases("passing"), asides=phrases("asides"), owning=phrases("owning"),
+        classifying=phrases("classifying"),
+        personal=single("personal"), personal_reach=whole_number(doc, "personal_reach", 2),
+        saying=single("saying"), foreseeing=single("foreseeing"), having=single("having"), pointing=single("pointing"))
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
          "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
          "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing", "asides", "owning",
-         "classifying", "personal")
+         "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
