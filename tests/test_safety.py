@@ -556,8 +556,8 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("which is what he has, ", "", "can your legs go weak after an op? which is what he has", "safety.urgent"),
     # what a sign is, asked, unless the sign is someone's own
     ("                is sign of, are sign of,", "                are sign of,",
-     "fever and back pain, this is sign of infection?", None),
-    ("  personal: [my,", "  personal: [", "my legs have gone numb, is this a warning sign?", "safety.urgent"),
+     "numbness in the legs, this is sign of nerve damage?", None),
+    ("  personal: [my,", "  personal: [", "red flag, my legs have gone numb", "safety.urgent"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

@@ -191,6 +191,9 @@ class RedFlagRules:
     having: frozenset[str] = frozenset()
     """Words that, before a ``classifying`` cue, say someone has the signs ("he has all the red
     flags", "she is showing the danger signs"): that cue asks nothing."""
+    grouping: frozenset[str] = frozenset()
+    """Words that, just before a ``classifying`` cue after signs, gather them into a list asked about
+    ("numb legs and a fever, are those red flags?")."""
     pointing: frozenset[str] = frozenset()
     """Words that, right before a ``classifying`` cue after a sign, point back at what was just
     told ("back agony, fever 39, this is sign of infection?"): that cue does not make it general."""
@@ -270,14 +273,21 @@ class RedFlagDetector:
 
     def _classified(self, seq: list[str], combo: tuple[_Hit, ...], cues: list[tuple[int, int]]) -> bool:
         """A cue asks what this sign is. One after the sign does only when the sign is its subject
-        ("leg numbness is a warning sign"), not as a tag pointing back at what was told ("legs numb
-        and weak, red flag?", "back agony, fever 39, this is sign of infection?")."""
+        ("leg numbness is a warning sign") or named with an article, not as a tag pointing back at
+        what was told ("legs numb and weak, red flag?", "back agony, fever 39, this is sign of
+        infection?")."""
+        rules = self.rules
         end = max(h.end for h in combo)
+        # A sign named with an article ("numbness in the legs, this is symptom of ...?", "back pain
+        # with a fever, is that on the list?") is spoken of, not told: the tag asks about it.
+        named = any(h.start > 0 and seq[h.start - 1] in rules.articles for h in combo)
         for pos, _ in cues:
-            if pos < end:
+            if pos < end or named:
                 return True
-            if seq[pos] in self.rules.openers and seq[pos - 1] not in self.rules.pointing:
+            if seq[pos] in rules.openers and seq[pos - 1] not in rules.pointing:
                 return True
+            if rules.grouping.intersection(seq[max(0, pos - 2) : pos]):
+                return True  # "numb legs and a fever, are those red flags?": the list asked about
         return False
 
     def _personal(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
@@ -775,14 +785,15 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         passing=phrases("passing"), asides=phrases("asides"), owning=phrases("owning"),
         classifying=phrases("classifying"),
         personal=single("personal"), personal_reach=whole_number(doc, "personal_reach", 2),
-        saying=single("saying"), foreseeing=single("foreseeing"), having=single("having"), pointing=single("pointing"))
+        saying=single("saying"), foreseeing=single("foreseeing"), having=single("having"), pointing=single("pointing"),
+        grouping=single("grouping"))
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
          "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
          "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing", "asides", "owning",
-         "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing")
+         "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing", "grouping")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
