@@ -284,8 +284,13 @@ class RedFlagDetector:
         for pos, _ in cues:
             if pos < end or named:
                 return True
-            if seq[pos] in rules.openers and seq[pos - 1] not in rules.pointing:
-                return True
+            verb = pos
+            while verb > 0 and seq[verb - 1] in rules.articles:
+                verb -= 1  # "fever and back pain together are a red flag": the sign is its subject
+            if seq[verb] in rules.openers or (verb > 0 and seq[verb - 1] in rules.openers):
+                opener = verb if seq[verb] in rules.openers else verb - 1
+                if opener == 0 or seq[opener - 1] not in rules.pointing:
+                    return True
             if rules.grouping.intersection(seq[max(0, pos - 2) : pos]):
                 return True  # "numb legs and a fever, are those red flags?": the list asked about
         return False
