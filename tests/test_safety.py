@@ -618,6 +618,10 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("                is sign of, are sign of,", "                are sign of,",
      "numbness in the legs, this is sign of nerve damage?", None),
     ("  personal: [my,", "  personal: [", "red flag, my legs have gone numb", "safety.urgent"),
+    # who says it is not who has it; a tag points back at a sign told; someone has the signs
+    ("  saying: [say,", "  saying: [", "she says numbness down there is a sign of something bad", None),
+    ("  pointing: [this,", "  pointing: [", "back agony, fever 39, this is sign of infection?", "safety.urgent"),
+    ("  having: [got, have, has,", "  having: [", "he has all the red flags, numb legs, fever", "safety.urgent"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:
