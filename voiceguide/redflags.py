@@ -155,11 +155,11 @@ class RedFlagRules:
     alternatives: frozenset[str] = frozenset()
     """Words that join a second question to the first: an opening word right after one opens a
     question, as after a break ("would that be a worry, or is a bit of a temperature normal")."""
-    spoken: dict[str, str] = field(default_factory=dict)
-    """Spoken or dialect forms of small words, read as the standard word before anything else
-    ("meself": myself)."""
-    possessive: dict[str, str] = field(default_factory=dict)
-    """Words that many say for "my", read so only right before one of ``owned`` ("me legs", "me
+    spoken: tuple[tuple[str, str], ...] = ()
+    """(spoken, standard): spoken or dialect forms of small words, read as the standard word before
+    anything else ("meself": myself)."""
+    possessive: tuple[tuple[str, str], ...] = ()
+    """(word, "my"): words that many say for "my", read so only right before one of ``owned`` ("me legs", "me
     bits"), never elsewhere ("help me", "tell me a bit")."""
     owned: frozenset[str] = frozenset()
     """Nouns, the body's and what one wears or lies on, before which a ``possessive`` says "my"."""
@@ -224,6 +224,8 @@ class RedFlagDetector:
         self._aside_cues = _by_first_word(rules.asides)
         self._owning_cues = _by_first_word(rules.owning)
         self._classifying_cues = _by_first_word(rules.classifying)
+        self._spoken = dict(rules.spoken)
+        self._possessive = dict(rules.possessive)
 
     def detect(self, said: list[str]) -> str | None:
         """The red-flag intent for these normalised words (normalize.words), or None."""
@@ -332,8 +334,8 @@ class RedFlagDetector:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
         myself) and a possessive as "my" right before an owned noun ("me bits": my bits)."""
         rules = self.rules
-        seq = [rules.spoken.get(w, w) for w in (singular(w) for w in said)]
-        return [rules.possessive[w] if w in rules.possessive and pos + 1 < len(seq) and seq[pos + 1] in rules.owned
+        seq = [self._spoken.get(w, w) for w in (singular(w) for w in said)]
+        return [self._possessive[w] if w in self._possessive and pos + 1 < len(seq) and seq[pos + 1] in rules.owned
                 else w for pos, w in enumerate(seq)]
 
     def _now(self, seq: list[str], settled: Sequence[tuple[int, int]] = ()) -> bool:
@@ -758,16 +760,16 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
             problems.append(DataError(path, line_of(doc, key), f"'{key}' must list single words"))
         return frozenset(p[0] for p in found if len(p) == 1)
 
-    def words_for(key: str) -> dict[str, str]:
+    def words_for(key: str) -> tuple[tuple[str, str], ...]:
         """A mapping of single words to single words; optional."""
         raw = doc.get(key)
         if raw is None:
-            return {}
+            return ()
         pairs = [(_phrase(str(k)), _phrase(str(v))) for k, v in raw.items()] if isinstance(raw, LocatedDict) else []
         if not pairs or any(len(k) != 1 or len(v) != 1 for k, v in pairs):
             problems.append(DataError(path, line_of(doc, key), f"'{key}' must map single words to single words"))
-            return {}
-        return {k[0]: v[0] for k, v in pairs}
+            return ()
+        return tuple((k[0], v[0]) for k, v in pairs)
 
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
