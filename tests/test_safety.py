@@ -418,6 +418,8 @@ REPORTS_SECOND_REVIEW = [
     "he was fine this morning but now he's confused and burning up",
     "wife's wound is weeping and she's burning up, the rash she had last year is right as rain now",
     "my wife's legs have gone weak and she can't pee, the cough she had last week is right as rain now",
+    # a clause told after a sign-word question is told, not its object
+    "is this a warning sign, my legs have gone numb",
 ]
 GENERAL_SECOND_REVIEW = [
     # who says, knows or thinks it is not who has it
