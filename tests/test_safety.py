@@ -418,6 +418,7 @@ REPORTS_SECOND_REVIEW = [
     "he was fine this morning but now he's confused and burning up",
     "wife's wound is weeping and she's burning up, the rash she had last year is right as rain now",
     "my wife's legs have gone weak and she can't pee, the cough she had last week is right as rain now",
+    "my legs have gone numb and I can't wee. I had a bad back years ago but that's gone now",
     # a clause told after a sign-word question is told, not its object
     "is this a warning sign, my legs have gone numb",
 ]
@@ -439,6 +440,8 @@ GENERAL_SECOND_REVIEW = [
     "my legs feel different since the op, much stronger",
     "my feet look different, swollen maybe, is that normal after the op",
     "my leg wound looks different today",
+    # an all-clear of a sign told long ago
+    "my legs went numb years ago but that's gone now, can it come back",
     # pain that spikes is no fever
     "my back pain keeps spiking when I bend",
     "the pain keeps spiking in my hip",

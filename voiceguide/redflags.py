@@ -371,7 +371,25 @@ class RedFlagDetector:
         return [(pos, end) for pos, end in self._padded(seq, self._settled_cues)
                 if not any(h.start < end and pos < h.end for h in symptoms)
                 and not any(h.start >= end for h in symptoms)
-                and not self._own_subject(seq, hits, pos)]
+                and not self._own_subject(seq, hits, pos) and not self._past_clause(seq, hits, pos)]
+
+    def _past_clause(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
+        """A clause of its own about the past stands between the signs told and the all-clear at
+        ``cue`` ("my legs have gone numb and I can't wee. I had a bad back years ago but that's gone
+        now"): the all-clear is of that past, not of the signs."""
+        rules = self.rules
+        for start, _ in _occurrences(seq, self._general_cues):
+            if start >= cue:
+                continue
+            told = [h.end for h in hits if h.end <= start]
+            # a subject of its own, told ("I had a bad back", not "when I was in hospital"), with
+            # something of its own between it and the cue
+            if told and any(seq[pos] in rules.subjects and not self._inverted(seq, pos)
+                            and any(pos < h.start < start for h in hits)
+                            for pos in range(min(told), start)) \
+                    and not any(h.start >= start for h in hits if h.cls in rules.negatable):
+                return True
+        return False
 
     def _own_subject(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
         """The all-clear at ``cue`` has a subject of its own that is no part of a sign ("the rash
