@@ -384,9 +384,73 @@ GENERAL_ROUND_TEN = [
     "is it common for your legs to feel odd after spinal surgery",
 ]
 
+# The second review of rounds nine and ten: reports its cues silenced, and questions they alarmed.
+REPORTS_SECOND_REVIEW = [
+    # a denied passing word is no look ahead, and "since" always says now
+    "the numbness I had before the op won't go now, and I can't feel my bottom",
+    "before the op I had pins and needles and they won't settle now, I've wet myself",
+    "the tingling I had before surgery won't go away now and I can't feel my backside",
+    "can't go since lunch, bladder bursting, is this a red flag",
+    "I've not been since breakfast, bladder's bursting",
+    # said tersely or by a carer: a tag question points back at a sign told
+    "got the symptoms again, legs numb, can't wee",
+    "got the signs again, bum's numb, can't pee",
+    "she's showing the danger signs, numb down below, can't pee",
+    "he's got all the danger signs, can't feel his legs, can't wee",
+    "he has all the red flags, numb legs, can't pee, fever",
+    "can't pee, can't feel bum. danger sign?",
+    "can't wee, can't feel my bits. red flag?",
+    "tell me the signs again, numb down below and can't pee",
+    "back agony, fever 39, this is sign of infection?",
+    "fever and oozing wound in my husband, this is sign of infection?",
+    "mum's boiling hot and her wound is oozing, this is sign of infection?",
+    "Dad's legs went from under him, warning sign?",
+    "legs numb and weak, red flag?",
+    "the carer says nan is pyrexial and not herself, is this a red flag",
+    # owned after being asked about, whatever general words came with it
+    "is it common to have numbness round your bottom? because that is what I have got",
+    "is it normal for your bottom to go numb? because that is what he has got",
+    "is numbness round your bottom a red flag? that's what I've got",
+    "are numb legs one of the danger signs? that is what I have",
+    "is not being able to wee a warning sign? which is what he has",
+    # an all-clear of something else, or of the past, clears no sign told now
+    "he's confused and hot, he was fine yesterday, right as rain",
+    "he was fine this morning but now he's confused and burning up",
+    "wife's wound is weeping and she's burning up, the rash she had last year is right as rain now",
+    "my wife's legs have gone weak and she can't pee, the cough she had last week is right as rain now",
+    "my legs have gone numb and I can't wee. I had a bad back years ago but that's gone now",
+    # a clause told after a sign-word question is told, not its object
+    "is this a warning sign, my legs have gone numb",
+]
+GENERAL_SECOND_REVIEW = [
+    # who says, knows or thinks it is not who has it
+    "she says numbness down there is a sign of something bad",
+    "he says a fever with back pain is a sign of infection, is that true",
+    "I know leg numbness is a warning sign, what are the others",
+    "I reckon numb legs are a warning sign, what else should I look for",
+    "I think fever and back pain together are a red flag, is that right",
+    # owning only where its clause ends
+    "can your legs go numb after surgery? that's what I have been told",
+    "can legs go numb after an op? that's what I was told",
+    "is it bad if you can't pee after an op? I have got that booklet",
+    "so if my legs go numb I ring 999, I've got that now",
+    # a leg that feels funny or different is not one that feels peculiar
+    "my knee feels funny when I bend it, is that normal",
+    "my hip feels funny when I turn over, is that normal",
+    "my legs feel different since the op, much stronger",
+    "my feet look different, swollen maybe, is that normal after the op",
+    "my leg wound looks different today",
+    # an all-clear of a sign told long ago
+    "my legs went numb years ago but that's gone now, can it come back",
+    # pain that spikes is no fever
+    "my back pain keeps spiking when I bend",
+    "the pain keeps spiking in my hip",
+]
+
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
-                         + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW)
+                         + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
+                         + REPORTS_SECOND_REVIEW)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -394,7 +458,8 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
 
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
-                         + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW)
+                         + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
+                         + GENERAL_SECOND_REVIEW)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -556,8 +621,12 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("which is what he has, ", "", "can your legs go weak after an op? which is what he has", "safety.urgent"),
     # what a sign is, asked, unless the sign is someone's own
     ("                is sign of, are sign of,", "                are sign of,",
-     "fever and back pain, this is sign of infection?", None),
-    ("  personal: [my,", "  personal: [", "my legs have gone numb, is this a warning sign?", "safety.urgent"),
+     "numbness in the legs, this is sign of nerve damage?", None),
+    ("  personal: [my,", "  personal: [", "red flag, my legs have gone numb", "safety.urgent"),
+    # who says it is not who has it; a tag points back at a sign told; someone has the signs
+    ("  saying: [say,", "  saying: [", "she says numbness down there is a sign of something bad", None),
+    ("  pointing: [this,", "  pointing: [", "back agony, fever 39, this is sign of infection?", "safety.urgent"),
+    ("  having: [got, have, has,", "  having: [", "he has all the red flags, numb legs, fever", "safety.urgent"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

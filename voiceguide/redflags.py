@@ -155,11 +155,11 @@ class RedFlagRules:
     alternatives: frozenset[str] = frozenset()
     """Words that join a second question to the first: an opening word right after one opens a
     question, as after a break ("would that be a worry, or is a bit of a temperature normal")."""
-    spoken: dict[str, str] = field(default_factory=dict)
-    """Spoken or dialect forms of small words, read as the standard word before anything else
-    ("meself": myself)."""
-    possessive: dict[str, str] = field(default_factory=dict)
-    """Words that many say for "my", read so only right before one of ``owned`` ("me legs", "me
+    spoken: tuple[tuple[str, str], ...] = ()
+    """(spoken, standard): spoken or dialect forms of small words, read as the standard word before
+    anything else ("meself": myself)."""
+    possessive: tuple[tuple[str, str], ...] = ()
+    """(word, "my"): words that many say for "my", read so only right before one of ``owned`` ("me legs", "me
     bits"), never elsewhere ("help me", "tell me a bit")."""
     owned: frozenset[str] = frozenset()
     """Nouns, the body's and what one wears or lies on, before which a ``possessive`` says "my"."""
@@ -178,8 +178,25 @@ class RedFlagRules:
     happening now, so that "fever and back pain, this is sign of infection?" asks, while "my back
     is agony, is this a sign of infection?" reports."""
     personal: frozenset[str] = frozenset()
-    """Words that, within two words before a part of a sign (``inserts`` aside), make it someone's
-    own ("my legs", "I am burning up")."""
+    """Words that, within ``personal_reach`` words before or after a part of a sign (``inserts``
+    aside), make it someone's own ("my legs", "I am burning up", "a wound in my husband")."""
+    personal_reach: int = 2
+    """How many words from a part of a sign a ``personal`` word may stand."""
+    saying: frozenset[str] = frozenset()
+    """Words of saying, knowing or thinking: reading back for a ``personal`` word stops at one, since
+    who says or knows it is not who has it ("she says numbness down there is a sign")."""
+    foreseeing: frozenset[str] = frozenset()
+    """Words that look ahead to a sign passing ("will", "likely", "when"): only within three words
+    before ``passing`` words, and not denied ("won't go now" is happening now)."""
+    having: frozenset[str] = frozenset()
+    """Words that, before a ``classifying`` cue, say someone has the signs ("he has all the red
+    flags", "she is showing the danger signs"): that cue asks nothing."""
+    grouping: frozenset[str] = frozenset()
+    """Words that, just before a ``classifying`` cue after signs, gather them into a list asked about
+    ("numb legs and a fever, are those red flags?")."""
+    pointing: frozenset[str] = frozenset()
+    """Words that, right before a ``classifying`` cue after a sign, point back at what was just
+    told ("back agony, fever 39, this is sign of infection?"): that cue does not make it general."""
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -207,6 +224,8 @@ class RedFlagDetector:
         self._aside_cues = _by_first_word(rules.asides)
         self._owning_cues = _by_first_word(rules.owning)
         self._classifying_cues = _by_first_word(rules.classifying)
+        self._spoken = dict(rules.spoken)
+        self._possessive = dict(rules.possessive)
 
     def detect(self, said: list[str]) -> str | None:
         """The red-flag intent for these normalised words (normalize.words), or None."""
@@ -219,58 +238,128 @@ class RedFlagDetector:
                     return intent
         hits = self._affirmed(seq, hits)
         settled_spans = self._settled_spans(seq, hits)
-        if self._general(seq) and not self._now(seq, settled_spans):
+        now = self._now(seq, settled_spans)
+        # A sign asked about and then owned ("is that usual? Because that is what I have got") is told,
+        # someone's own and happening now, whatever general words it was asked with.
+        owned_from = max((pos for pos, _ in self._owning(seq)), default=-1)
+        general = self._general(seq) and not now
+        if general and owned_from < 0:
             return None
         settled = max((pos for pos, _ in settled_spans), default=-1)
-        classified = bool(_occurrences(seq, self._classifying_cues)) and not self._now(seq, settled_spans)
-        # A sign asked about and then owned ("is that usual? Because that is what I have got") is told.
-        owned_from = max((pos for pos, _ in self._owning(seq)), default=-1)
+        cues = [] if now else self._classifying(seq)
         for sign in self.rules.signs:
-            if any(max(h.end for h in combo) > settled
-                   and not (classified and not self._personal(seq, combo))
-                   and (self._reported(seq, combo) or owned_from >= max(h.end for h in combo))
-                   for combo in self._found(hits, sign.classes, sign.window, sign.ordered)):
-                return self.rules.report_intent
+            for combo in self._found(hits, sign.classes, sign.window, sign.ordered):
+                end = max(h.end for h in combo)
+                if end <= settled:
+                    continue
+                if owned_from >= end:
+                    return self.rules.report_intent
+                if general or (self._classified(seq, combo, cues) and not self._personal(seq, combo)):
+                    continue
+                if self._reported(seq, combo):
+                    return self.rules.report_intent
         return None
+
+    def _classifying(self, seq: list[str]) -> list[tuple[int, int]]:
+        """(start, end) of every ``classifying`` cue that asks, not one that says someone has the
+        signs ("he has all the red flags", "she is showing the danger signs")."""
+        rules = self.rules
+        out = []
+        for pos, end in _occurrences(seq, self._classifying_cues):
+            before = pos - 1
+            while before >= 0 and (seq[before] in rules.articles or seq[before] == "all"):
+                before -= 1
+            if before < 0 or seq[before] not in rules.having:
+                out.append((pos, end))
+        return out
+
+    def _classified(self, seq: list[str], combo: tuple[_Hit, ...], cues: list[tuple[int, int]]) -> bool:
+        """A cue asks what this sign is. One after the sign does only when the sign is its subject
+        ("leg numbness is a warning sign") or named with an article, not as a tag pointing back at
+        what was told ("legs numb and weak, red flag?", "back agony, fever 39, this is sign of
+        infection?")."""
+        rules = self.rules
+        end = max(h.end for h in combo)
+        # A sign named with an article ("numbness in the legs, this is symptom of ...?", "back pain
+        # with a fever, is that on the list?") is spoken of, not told: the tag asks about it.
+        named = any(h.start > 0 and seq[h.start - 1] in rules.articles for h in combo)
+        for pos, _ in cues:
+            if pos < end or named:
+                return True
+            verb = pos
+            while verb > 0 and seq[verb - 1] in rules.articles:
+                verb -= 1  # "fever and back pain together are a red flag": the sign is its subject
+            if seq[verb] in rules.openers or (verb > 0 and seq[verb - 1] in rules.openers):
+                opener = verb if seq[verb] in rules.openers else verb - 1
+                if opener == 0 or seq[opener - 1] not in rules.pointing:
+                    return True
+            if rules.grouping.intersection(seq[max(0, pos - 2) : pos]):
+                return True  # "numb legs and a fever, are those red flags?": the list asked about
+        return False
 
     def _personal(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
         """A part of the sign is someone's own: a ``personal`` word stands within two words before it,
         ``inserts`` aside ("my legs", "I am burning up", "I had a little temperature")."""
         rules = self.rules
         for hit in combo:
-            seen = 0
-            for pos in range(hit.start - 1, -1, -1):
-                if seq[pos] in rules.inserts:
-                    continue
-                if seq[pos] in rules.personal:
-                    return True
-                seen += 1
-                if seen == 2:
-                    break
+            if seq[hit.start : hit.start + 2] in (["can", "not"], ["could", "not"]) and (
+                    hit.start == 0 or seq[hit.start - 1] not in rules.saying):
+                return True  # "can not pee" without a subject is said of oneself
+            for way in (range(hit.start - 1, -1, -1), range(hit.end, len(seq))):
+                seen = 0
+                for pos in way:
+                    if seq[pos] in rules.inserts:
+                        continue
+                    if seq[pos] in rules.saying:
+                        break
+                    # after the part, a subject starts a clause of its own ("back pain, why they are bad")
+                    if seq[pos] in rules.personal and not (pos > hit.start and seq[pos] in rules.subjects):
+                        return True
+                    seen += 1
+                    if seen == rules.personal_reach:
+                        break
         return False
 
     def _owning(self, seq: list[str]) -> list[tuple[int, int]]:
         """Where the speaker says they have a sign just asked about ("that is what I have got"); not
         when that is asked or supposed in turn ("if I have got that")."""
+        rules = self.rules
+        starts_now = {pos for pos, _ in _occurrences(seq, self._now_cues)}
         return [(pos, end) for pos, end in self._padded(seq, self._owning_cues)
-                if pos == 0 or seq[pos - 1] not in self.rules.inverting]
+                if (pos == 0 or seq[pos - 1] not in rules.inverting)
+                # the cue ends its clause: "that is what I have been told" owns nothing
+                and (end == len(seq) or seq[end] in rules.breaks or end in starts_now)]
 
     def _read(self, said: list[str]) -> list[str]:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
         myself) and a possessive as "my" right before an owned noun ("me bits": my bits)."""
         rules = self.rules
-        seq = [rules.spoken.get(w, w) for w in (singular(w) for w in said)]
-        return [rules.possessive[w] if w in rules.possessive and pos + 1 < len(seq) and seq[pos + 1] in rules.owned
+        seq = [self._spoken.get(w, w) for w in (singular(w) for w in said)]
+        return [self._possessive[w] if w in self._possessive and pos + 1 < len(seq) and seq[pos + 1] in rules.owned
                 else w for pos, w in enumerate(seq)]
 
     def _now(self, seq: list[str], settled: Sequence[tuple[int, int]] = ()) -> bool:
         """Something is said to happen now; a cue right after words of passing looks ahead ("will
         that go away now"), and one inside a ``settled`` cue says it is over ("it is gone now"):
         neither counts."""
-        rules = self.rules
-        return any(not any(tuple(seq[pos - len(p) : pos]) == p for p in rules.passing)
+        return any(not self._looks_ahead(seq, pos, end)
                    and not any(s <= pos and end <= e for s, e in settled)
                    for pos, end in _occurrences(seq, self._now_cues))
+
+    def _looks_ahead(self, seq: list[str], pos: int, end: int) -> bool:
+        """The now cue at ``pos`` follows words of passing that are looked ahead to ("is that likely
+        to go away now"), not denied ("they won't settle now"). "since" always says now."""
+        rules = self.rules
+        if seq[pos:end] == ["since"]:
+            return False
+        for phrase in rules.passing:
+            start = pos - len(phrase)
+            if start < 0 or tuple(seq[start:pos]) != phrase:
+                continue
+            before = seq[max(0, start - 3) : start]
+            if "not" not in before and "never" not in before and rules.foreseeing.intersection(before):
+                return True
+        return False
 
     def _settled_spans(self, seq: list[str], hits: list[_Hit]) -> list[tuple[int, int]]:
         """(start, end) of every ``settled`` cue ("the nurse said it's fine") that no symptom
@@ -281,7 +370,47 @@ class RedFlagDetector:
         symptoms = [h for h in hits if h.cls in rules.negatable]
         return [(pos, end) for pos, end in self._padded(seq, self._settled_cues)
                 if not any(h.start < end and pos < h.end for h in symptoms)
-                and not any(h.start >= end for h in symptoms)]
+                and not any(h.start >= end for h in symptoms)
+                and not self._own_subject(seq, hits, pos) and not self._past_clause(seq, hits, pos)]
+
+    def _past_clause(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
+        """A clause of its own about the past stands between the signs told and the all-clear at
+        ``cue`` ("my legs have gone numb and I can't wee. I had a bad back years ago but that's gone
+        now"): the all-clear is of that past, not of the signs."""
+        rules = self.rules
+        for start, _ in _occurrences(seq, self._general_cues):
+            if start >= cue:
+                continue
+            told = [h.end for h in hits if h.end <= start]
+            # a subject of its own, told ("I had a bad back", not "when I was in hospital"), with
+            # something of its own between it and the cue
+            if told and any(seq[pos] in rules.subjects and not self._inverted(seq, pos)
+                            and any(pos < h.start < start for h in hits)
+                            for pos in range(min(told), start)) \
+                    and not any(h.start >= start for h in hits if h.cls in rules.negatable):
+                return True
+        return False
+
+    def _own_subject(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
+        """The all-clear at ``cue`` has a subject of its own that is no part of a sign ("the rash
+        she had last year is right as rain now"): it clears that, not a sign told before it."""
+        rules = self.rules
+        in_hit = {pos for h in hits for pos in range(h.start, h.end)}
+        # A body part or wound as subject ("the wound is fine now") is the sign's own.
+        in_part = {pos for h in hits if h.cls not in rules.negatable for pos in range(h.start, h.end)}
+        for det in range(cue - 2, max(cue - 2 - rules.lookback, -1), -1):
+            if seq[det] in rules.breaks:
+                return False
+            if not (seq[det] in rules.determiners or seq[det] in rules.articles) or det + 2 >= cue \
+                    or det + 1 in in_part or seq[det + 1] in rules.subjects:
+                continue
+            # "the rash she had": a subject of its own, not "the infection, it is gone now"; "the cough
+            # is better now", unless a symptom
+            copula = ("is", "are", "was", "were")
+            if (seq[det + 2] in rules.subjects and det + 3 < cue and seq[det + 3] not in copula) \
+                    or (seq[det + 2] in copula and det + 1 not in in_hit):
+                return True
+        return False
 
     def _padded(self, seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:
         """(start, end) of every occurrence of the cues, also with ``inserts`` inside one of two
@@ -649,16 +778,16 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
             problems.append(DataError(path, line_of(doc, key), f"'{key}' must list single words"))
         return frozenset(p[0] for p in found if len(p) == 1)
 
-    def words_for(key: str) -> dict[str, str]:
+    def words_for(key: str) -> tuple[tuple[str, str], ...]:
         """A mapping of single words to single words; optional."""
         raw = doc.get(key)
         if raw is None:
-            return {}
+            return ()
         pairs = [(_phrase(str(k)), _phrase(str(v))) for k, v in raw.items()] if isinstance(raw, LocatedDict) else []
         if not pairs or any(len(k) != 1 or len(v) != 1 for k, v in pairs):
             problems.append(DataError(path, line_of(doc, key), f"'{key}' must map single words to single words"))
-            return {}
-        return {k[0]: v[0] for k, v in pairs}
+            return ()
+        return tuple((k[0], v[0]) for k, v in pairs)
 
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
@@ -678,17 +807,18 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
         spoken=words_for("spoken"), possessive=words_for("possessive"), owned=single("owned"),
-        passing=phrases("passing"), asides=phrases("asides") if "asides" in doc else (),
-        owning=phrases("owning") if "owning" in doc else (),
-        classifying=phrases("classifying") if "classifying" in doc else (),
-        personal=single("personal") if "personal" in doc else frozenset())
+        passing=phrases("passing"), asides=phrases("asides"), owning=phrases("owning"),
+        classifying=phrases("classifying"),
+        personal=single("personal"), personal_reach=whole_number(doc, "personal_reach", 2),
+        saying=single("saying"), foreseeing=single("foreseeing"), having=single("having"), pointing=single("pointing"),
+        grouping=single("grouping"))
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
          "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
          "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing", "asides", "owning",
-         "classifying", "personal")
+         "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing", "grouping")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
