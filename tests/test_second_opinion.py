@@ -14,7 +14,7 @@ from voiceguide.hearing import EndpointConfig, Listener
 from voiceguide.recognize import Spot, Transcript
 
 from .fakes import FrameClock, FramePlayer, Room, Say
-from .test_session import CommandFirst
+from .test_spotting import Spotting
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def app() -> App:
     return App(Config())
 
 
-class Misheard(CommandFirst):
+class Misheard(Spotting):
     """A scripted engine whose command pass and keyword spotter mishear: ``commands`` maps what is said to
     what the pass makes of it, ``spots`` to the phrase the spotter hears in it (only over the guide, and
     late, past EndpointConfig.spot_within_s: never acted on alone, only a second opinion when the
@@ -43,14 +43,6 @@ class Misheard(CommandFirst):
         """Where the spotter places its phrase: start and end, in seconds into the utterance."""
         self.words_ready = ready
         self._over = False
-
-    def start(self) -> None:
-        super().start()
-        self._over = False
-
-    def commands_only(self) -> None:
-        self.calls.append("commands_only")
-        self._over = True
 
     def _said(self) -> str:
         return " ".join(self._heard)

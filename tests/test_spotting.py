@@ -11,7 +11,7 @@ import pytest
 from voiceguide.app import App, listening_vocabulary
 from voiceguide.audio import concat, silence
 from voiceguide.config import Config
-from voiceguide.converse import BARGE_IN, cuts_in, cuts_in_at_once, second_opinion
+from voiceguide.converse import BARGE_IN, Session, cuts_in, cuts_in_at_once, second_opinion
 from voiceguide.guide import Guide
 from voiceguide.hearing import FRAME_MS, EndpointConfig, Listener, Utterance, frames_of
 from voiceguide.pocketsphinx_engine import KeywordSpotter
@@ -230,13 +230,19 @@ class Spotting(CommandFirst):
         return Spot("stop", 0.2, 0.5, 0.6) if self._over and heard.startswith("stop") else None
 
 
-def test_a_session_acts_on_a_spotted_stop_over_the_guide_and_hears_the_rest_out() -> None:
+def _spotting_session() -> tuple[Session, Spotting, Room, FramePlayer]:
+    """A session over the scripted spotting engine, a room to speak in and the guide's player."""
     app = App(Config())
     clock = FrameClock()
     room = Room()
     recognizer = Spotting(room)
     player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
     session = app.session(app.conversation(home=False), Listener(recognizer, EndpointConfig(), clock=clock), player)
+    return session, recognizer, room, player
+
+
+def test_a_session_acts_on_a_spotted_stop_over_the_guide_and_hears_the_rest_out() -> None:
+    session, recognizer, room, player = _spotting_session()
     # "stop", a pause, and more words: the utterance begins 0.18 s before the speech (the pre-roll less
     # the 120 ms that start it), so the spotted phrase ends 0.5 s into it and the pause follows.
     stop = "stop sorry I have had enough of it"
@@ -257,12 +263,7 @@ def test_a_session_acts_on_a_spotted_stop_over_the_guide_and_hears_the_rest_out(
 
 
 def test_a_spotted_stop_that_runs_on_into_more_words_waits_for_the_words() -> None:
-    app = App(Config())
-    clock = FrameClock()
-    room = Room()
-    recognizer = Spotting(room)
-    player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
-    session = app.session(app.conversation(home=False), Listener(recognizer, EndpointConfig(), clock=clock), player)
+    session, recognizer, room, player = _spotting_session()
     # No quiet after the spotted phrase: "stopping" or "what's the parking like" for all the spotter knows.
     session.run(room.frames([Say("what are the symptoms"),
                              Say("stop talking please I have had enough of it", over_ms=800, seconds=2.5)], player))
