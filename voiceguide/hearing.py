@@ -332,9 +332,9 @@ class Listener:
             # What is known at once: the command pass's reading, the spotter's phrase, and the engine's
             # words if an early decode has them already.
             spot = self.recognizer.spotted()
-            now = self.recognizer.ready() or Transcript("", 0.0)
-            now = replace(now, command=command, spotted=spot.phrase if spot is not None else "")
-            heard = Utterance(now, duration, self._started_at, ended, self._voiced_at, self.clock(), reason,
+            known = self.recognizer.ready() or Transcript("", 0.0)
+            known = replace(known, command=command, spotted=spot.phrase if spot is not None else "")
+            heard = Utterance(known, duration, self._started_at, ended, self._voiced_at, self.clock(), reason,
                               early=True)
             if early(heard):
                 self.recognizer.drop()

@@ -298,8 +298,9 @@ class RedFlagDetector:
         return False
 
     def _personal(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
-        """A part of the sign is someone's own: a ``personal`` word stands within two words before it,
-        ``inserts`` aside ("my legs", "I am burning up", "I had a little temperature")."""
+        """A part of the sign is someone's own: a ``personal`` word stands within ``personal_reach``
+        words before or after it, ``inserts`` aside, with no word of ``saying`` between ("my legs",
+        "I am burning up", "I had a little temperature")."""
         rules = self.rules
         for hit in combo:
             if seq[hit.start : hit.start + 2] in (["can", "not"], ["could", "not"]) and (
