@@ -274,6 +274,17 @@ def test_a_word_broken_off_and_said_again_is_dropped(guide: Guide) -> None:
     assert stutter == intent_of(guide, "will reading this help me decide") and stutter != "safety.help"
 
 
+def test_scots_negatives_and_a_dropped_g_read_as_the_standard_words(guide: Guide) -> None:
+    """A transcriber types Scots as it is said ("I cannae feel", "he disnae"): each negative reads as
+    its standard form, so every rule that knows "can not" knows it; a dropped g ("breathin'") is put
+    back, but a word that ends in "in" is left alone."""
+    assert words("I cannae feel my legs and he disnae ken, we're gonnae phone") == words(
+        "I can not feel my legs and he does not ken, we are going to phone")
+    assert words("he's breathin' funny, somethin' is wrong") == words("he is breathing funny, something is wrong")
+    assert words("the skin, the pain, begin") == ["the", "skin", "the", "pain", "begin"]
+    assert intent_of(guide, "I cannae pee") == intent_of(guide, "I can't pee") == "safety.urgent"
+
+
 @pytest.mark.parametrize(("form", "listed"), [
     ("it mattered", "it matter"),  # a past tense no list had
     ("throbbed", "throbbing"),

@@ -19,6 +19,13 @@ _CONTRACTIONS = {
     "arent": "are not", "wasnt": "was not", "couldnt": "could not", "wouldnt": "would not",
     "shouldnt": "should not", "havent": "have not", "hasnt": "has not", "youre": "you are",
     "gonna": "going to", "wanna": "want to", "gotta": "got to", "y'all": "you",
+    # Scots negatives, as a transcriber types them ("I cannae feel my legs", "he disnae know")
+    "cannae": "can not", "canna": "can not", "dinnae": "do not", "dinna": "do not", "disnae": "does not",
+    "doesnae": "does not", "didnae": "did not", "isnae": "is not", "wasnae": "was not",
+    "wouldnae": "would not", "widnae": "would not", "couldnae": "could not", "cudnae": "could not",
+    "shouldnae": "should not", "willnae": "will not", "winnae": "will not", "havenae": "have not",
+    "havnae": "have not", "hivnae": "have not", "huvnae": "have not", "hasnae": "has not",
+    "arenae": "are not", "werenae": "were not", "mustnae": "must not", "gonnae": "going to",
 }
 _SUFFIXES = (("n't", " not"), ("'re", " are"), ("'ll", " will"), ("'ve", " have"),
              ("'m", " am"), ("'d", " would"))
@@ -36,6 +43,8 @@ def words(text: str) -> list[str]:
     text = _NON_WORD.sub(" ", text)
     out: list[str] = []
     for raw in text.split():
+        if raw.endswith("in'") and len(raw) > 4:
+            raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'", "breathin'")
         out.extend(_expand(raw.strip("'")))
     return [w for w in out if w]
 
