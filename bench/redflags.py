@@ -1,6 +1,6 @@
 """Red-flag benchmark: does the urgent message come first for reports, and only for them?
 
-Usage: python bench/redflags.py [--set dev|test|all] [--failures]
+Usage: python bench/redflags.py [--set dev|test|all] [--failures [--of r26,r28]]
 
 Per writer, labelled test (locked) or dev as bench/writers/sets.yaml says:
 - red-flag writers (r*): the share of `report` phrasings whose reply starts with the urgent message
@@ -65,10 +65,18 @@ def understanding_writer(guide: Guide, name: str, label: str, show: bool) -> tup
     return len(alarms), len(facts)
 
 
+def _listed(name: str, ids: str) -> bool:
+    """The writer is one of ``ids`` (comma-separated ids such as "u29"), or no ids were given."""
+    return not ids or name.split("-")[0] in ids.split(",")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--failures", action="store_true", help="list the misses of dev writers")
+    parser.add_argument("--of", default="", metavar="IDS",
+                        help="with --failures: only these dev writers' misses, by id (u29,u31), so a writer held out "
+                             "this round stays unread")
     args = parser.parse_args()
     sets = yaml.safe_load((WRITERS / "sets.yaml").read_text(encoding="utf-8"))
     guide = load_guide()
@@ -77,7 +85,7 @@ def main() -> int:
         for label in labels:
             totals = [0, 0, 0, 0]
             for name in sets[kind][label]:
-                got = run(guide, name, label, args.failures and label == "dev")
+                got = run(guide, name, label, args.failures and label == "dev" and _listed(name, args.of))
                 totals = [a + b for a, b in zip(totals, (*got, 0, 0), strict=False)]
             if kind == "redflags":
                 print(f"{'all ' + label:24} {label:4} reports {share(totals[0], totals[1])} | "

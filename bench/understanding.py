@@ -1,6 +1,6 @@
 """Understanding benchmark: the independent writers' questions, scored on the reply.
 
-Usage: python bench/understanding.py [--set dev|test|all] [--failures] [--no-classifier]
+Usage: python bench/understanding.py [--set dev|test|all] [--failures [--of u29,u31]] [--no-classifier]
 
 Ten writers, each briefed with the article and a persona only (writers/BRIEF-understanding.md),
 wrote questions tagged with the article sentences that answer them. writers/sets.yaml says which
@@ -155,10 +155,18 @@ def pct(right: int, total: int) -> str:
     return f"{right / total:.1%} ({right}/{total})" if total else "-"
 
 
+def _listed(name: str, ids: str) -> bool:
+    """The writer is one of ``ids`` (comma-separated ids such as "u29"), or no ids were given."""
+    return not ids or name.split("-")[0] in ids.split(",")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--failures", action="store_true", help="list the misses of dev writers")
+    parser.add_argument("--of", default="", metavar="IDS",
+                        help="with --failures: only these dev writers' misses, by id (u29,u31), so a writer held out "
+                             "this round stays unread")
     parser.add_argument("--no-classifier", action="store_true", help="the concept matcher alone, as a peer")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -174,7 +182,7 @@ def main() -> int:
         total = totals.setdefault(label, Score())
         for name in sets[label]:
             _, questions = load_writer(name)
-            got = score(guide, questions, keep_misses=args.failures and label == "dev")
+            got = score(guide, questions, keep_misses=args.failures and label == "dev" and _listed(name, args.of))
             total.add(got)
             print(f"| {name} | {label} | {pct(got.facts_right, got.facts)} | "
                   f"{pct(got.controls_right, got.controls)} | {pct(got.answered, got.in_scope)} | "
