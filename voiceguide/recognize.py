@@ -142,8 +142,9 @@ class Recognizer(ABC):
 
     def ready(self) -> Transcript | None:
         """After command(): the engine's words for the utterance just ended if they are decoded already
-        (an early decode, begun in its trailing silence, done; see silence), with the command pass's
-        reading; None when they are still to come. finish() or drop() follows."""
+        (an early decode, begun in its trailing silence, done; see silence), None when they are still
+        to come; the listener adds the command pass's reading and the spotter's phrase. finish() or
+        drop() follows."""
         return None
 
     def commands_only(self) -> None:  # noqa: B027 (optional: an engine may decode less for it)

@@ -255,8 +255,7 @@ class WhisperRecognizer(Recognizer):
         if job is None or not job.done() or job.cancelled():
             return None
         text, confidence, alternatives = job.result()
-        return Transcript(text, confidence, command=self.command() or "", alternatives=alternatives,
-                          spotted=self._spotted())
+        return Transcript(text, confidence, alternatives=alternatives)
 
     def _spotted(self) -> str:
         spot = self.spotted()
