@@ -453,10 +453,13 @@ REPORTS_ROUND_ELEVEN = [
     # an ending dropped without its apostrophe, and Scots small words
     "he's been tryin tae go aw mornin but nothin'll come oot",
     "he's draggin his left foot and keeps catchin it on the step",
+    "he cannae pish and his bahookie's gone numb",
+    "he's been greetin wi the pain aw nicht",
     # 'no' for 'not' between a verb and a verb form; before a noun it stays 'no'
     "he's no been for a pee since last night",
     "he's no makin any sense and he's runnin a temperature",
     "I've no control over my bladder",
+    "mum's bowels, there was no warning at all",  # after 'there' it is a noun's 'no'
     # 'wee' is the bladder's where nothing it describes follows
     "she hasnae had a wee since breakfast",
     "he's got a wee cut on his heel and he's burnin hot and shiverin",
@@ -484,6 +487,11 @@ REPORTS_ROUND_ELEVEN = [
     "my leg feels like it belongs to another person",
     # trying to go and nothing coming, told at length
     "he's tried and tried to go, the poor man, on and off all day, but nothing comes out",
+    # soiling oneself is a loss of control whoever it is; a wound gaping; numb as after the dentist
+    "she's messed herself again",
+    "he's pooed himself twice today",
+    "there's a gap in his wound since this morning",
+    "my bum feels like I've had an injection at the dentist",
 ]
 GENERAL_ROUND_ELEVEN = [
     # 'wee' is small before what it describes
@@ -497,6 +505,9 @@ GENERAL_ROUND_ELEVEN = [
     "my nan died from sepsis after her hip op, what are the chances with this one",
     "I had sepsis as a child, am I more likely to get it after this op",
     "my dad had sepsis after his knee op, could I get it too",
+    # when one should ring, or whether it would be an emergency, asked
+    "which symptoms mean I should phone the doctor",
+    "if I ever couldn't go for a wee, would it be an emergency",
 ]
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR

@@ -174,10 +174,10 @@ class RedFlagRules:
     the rules do not know is read with the full ending when that makes a word they know."""
     negative: tuple[tuple[str, str], ...] = ()
     """(word, "not"): a dialect's word for "not" that is "no" in the standard ("he is no been to the
-    toilet"), read so only right after one of ``auxiliary`` and right before a verb form ("been",
-    a word in "-ing"), never before a noun ("there is no fever")."""
+    toilet"), read so only after a subject and one of ``auxiliary`` and right before a verb form
+    ("been", a word in "-ing"), never before a noun ("there was no warning", "he is no fever")."""
     auxiliary: frozenset[str] = frozenset()
-    """The verbs after which a ``negative`` word may say "not" ("is", "has")."""
+    """The verbs after which, with a subject before them, a ``negative`` word may say "not" ("is")."""
     small: tuple[tuple[str, str], ...] = ()
     """(word, "little"): a dialect's word for "small" that is also a word of the rules ("wee"), read
     as small only after a determiner and before what it describes: one of ``described`` ("a wee
@@ -382,8 +382,9 @@ class RedFlagDetector:
             before = out[-1] if out else ""
             if word in self._possessive and after in rules.owned:
                 word = self._possessive[word]
-            elif word in self._negative and before in rules.auxiliary and (after == "been" or after.endswith("ing")):
-                word = self._negative[word]  # "he is no making sense"
+            elif (word in self._negative and before in rules.auxiliary and len(out) > 1 and out[-2] in rules.subjects
+                  and (after == "been" or after.endswith("ing"))):
+                word = self._negative[word]  # "he is no making sense", not "there was no warning"
             elif (word in self._small and (before in rules.determiners or before in rules.articles)
                   and (after in rules.described or ((after,) in self._classes and not after.endswith("ing")))):
                 word = self._small[word]  # "a wee bit numb", "a wee cut"; not "cannae wee", "the wee coming out"
