@@ -463,6 +463,7 @@ REPORTS_ROUND_ELEVEN = [
     # 'wee' is the bladder's where nothing it describes follows
     "she hasnae had a wee since breakfast",
     "he's got a wee cut on his heel and he's burnin hot and shiverin",
+    "he's had a wee accident in the bed",  # never small before the bladder's own words
     # legs that simply went, where the clause closes
     "his legs went and he's on the floor",
     "the right leg's gone, I can't do a thing with it",
@@ -472,11 +473,16 @@ REPORTS_ROUND_ELEVEN = [
     "my legs went from under me",
     "my legs went to jelly on the stairs",
     "my legs went a bit wobbly and I had to sit down",
+    "I was in bed, legs went",  # a place word with no determiner is no leg as a place
+    "I sat down, my legs went",
     # sepsis now, of someone living, whatever death was told before
     "my husband has sepsis",
     "I think he's got sepsis",
     "she's septic",
     "my brother died of sepsis last year and now my husband's septic",
+    # a repeat or a recent start is not long past
+    "he's wet himself, it's happened once before",
+    "it started not long ago, I can't feel my legs",
     # the past compared with, after a subject and its verb
     "I've a temperature of thirty nine and my back hurts worse than it did before the operation",
     # a correction asks nothing
@@ -500,6 +506,7 @@ GENERAL_ROUND_ELEVEN = [
     # a leg that went something is described, not gone; a leg that is where something went
     "my leg went a bit red after a hot bath, is that okay",
     "the ache in my leg's gone now, can I drive",
+    "the ache in my right leg's gone now, can I drive",
     # sepsis that someone died of, had long ago, or that one asks one's own risk of
     "my friend died of sepsis, could this operation cause it",
     "my nan died from sepsis after her hip op, what are the chances with this one",
@@ -700,6 +707,7 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     # 'wee' small before what it describes
     ("  small: {wee: little}", "  small: {weee: little}", "my scar's a wee bit numb, is that normal", None),
     ("  described: [bit,", "  described: [", "my scar's a wee bit numb, is that normal", None),
+    ("  undescribed: [loss,", "  undescribed: [bowel,", "he's had a wee leak", "safety.urgent"),
     # a terse phrase counts only where nothing describes the leg, and not of a leg that is a place
     ("  terse: [gave_way, gone]", "  terse: [gone]", "my leg went a bit red after a hot bath", None),
     ("  describing: [a, an,", "  describing: [an,", "my leg went a bit red after a hot bath", None),

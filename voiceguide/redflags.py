@@ -187,16 +187,18 @@ class RedFlagRules:
     """Classes whose phrases say all in few words ("my legs went"): they count only where nothing
     describes the leg after them ("my leg went a bit red": one of ``describing`` or a phrase of one of
     ``descriptions`` follows, unless it says now), nor where the leg is only where something is
-    ("the pain in my leg has gone": one of ``places`` within three words before)."""
+    ("the pain in my leg has gone": one of ``places`` and a determiner before it)."""
     describing: frozenset[str] = frozenset()
     """Words that, right after a ``terse`` phrase, say more of the leg ("a", "all", "into")."""
     descriptions: frozenset[str] = frozenset()
     """Classes whose one-word phrases, right after a ``terse`` phrase, say how the leg looks or
     feels ("red", "purple")."""
     places: frozenset[str] = frozenset()
-    """Words that, within three words before a ``terse`` phrase, make its leg a place ("in my leg")."""
+    """Words that, with a determiner, before a ``terse`` phrase make its leg a place ("in my leg")."""
     described: frozenset[str] = frozenset()
     """Words a ``small`` word describes that open no phrase of the classes ("bit", "while")."""
+    undescribed: frozenset[str] = frozenset()
+    """Classes before whose words a ``small`` word is never small ("a wee accident" is the bladder's)."""
     passing: tuple[Phrase, ...] = ()
     """Words that say a sign will pass or mend ("go away", "get better"): a ``now`` cue right after
     them looks ahead ("is that likely to go away now"), and says nothing is happening now."""
@@ -386,7 +388,8 @@ class RedFlagDetector:
                   and (after == "been" or after.endswith("ing"))):
                 word = self._negative[word]  # "he is no making sense", not "there was no warning"
             elif (word in self._small and (before in rules.determiners or before in rules.articles)
-                  and (after in rules.described or ((after,) in self._classes and not after.endswith("ing")))):
+                  and (after in rules.described or ((after,) in self._classes and not after.endswith("ing")
+                                                     and not self._classes[(after,)] & rules.undescribed))):
                 word = self._small[word]  # "a wee bit numb", "a wee cut"; not "cannae wee", "the wee coming out"
             out.append(word)
         return out
@@ -569,11 +572,25 @@ class RedFlagDetector:
         he stood up", "legs have gone this afternoon"), not more of the leg after it ("my leg went a
         bit red"), and its leg is no place of something else ("the pain in my leg has gone")."""
         rules = self.rules
-        if rules.places.intersection(seq[max(0, start - 3) : start]):
+        if self._place(seq, start):
             return False
         if end == len(seq) or any(pos == end for pos, _ in _occurrences(seq, self._now_cues)):
             return True
         return seq[end] not in rules.describing and not self._classes.get((seq[end],), frozenset()) & rules.descriptions
+
+    def _place(self, seq: list[str], start: int) -> bool:
+        """The leg at ``start`` is where something is: one of ``places`` and a determiner before it,
+        a word that describes it between ("the ache in my right leg"), not "I was in bed, legs went"."""
+        rules = self.rules
+        named = rules.determiners | rules.articles
+        pos = start - 1
+        if pos >= 0 and seq[pos] not in named:
+            pos -= 1  # "my right leg"
+        if pos < 0 or seq[pos] not in named:
+            return False
+        while pos >= 0 and seq[pos] in named:
+            pos -= 1
+        return pos >= 0 and seq[pos] in rules.places
 
     def _spans(self, seq: list[str], at: Sequence[int]) -> dict[tuple[int, int], frozenset[str]]:
         """(start, end) -> classes of every known phrase in ``seq``, whose words stand at
@@ -880,7 +897,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
     overriding = frozenset(_texts(path, doc, "overriding", problems))
     inflected = frozenset(_texts(path, doc, "inflected", problems)) if "inflected" in doc else frozenset()
     optional = {key: frozenset(_texts(path, doc, key, problems)) if key in doc else frozenset()
-                for key in ("terse", "descriptions", "mourned")}  # class names, kept as written
+                for key in ("terse", "descriptions", "mourned", "undescribed")}  # class names, kept as written
     for key, names in (("negatable", negatable), ("overriding", overriding), ("inflected", inflected),
                        *optional.items()):
         for name in sorted(names - known):
@@ -902,6 +919,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         clipped=words_for("clipped"), negative=words_for("negative"),
         auxiliary=single("auxiliary") if "auxiliary" in doc else frozenset(), small=words_for("small"),
         described=single("described") if "described" in doc else frozenset(),
+        undescribed=optional["undescribed"] & known,
         terse=optional["terse"] & known,
         describing=single("describing") if "describing" in doc else frozenset(),
         descriptions=optional["descriptions"] & known,
@@ -917,8 +935,8 @@ _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking
          "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins", "mourning",
          "mourned", "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
          "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "clipped", "negative",
-         "auxiliary", "small", "described", "terse", "describing", "descriptions", "places", "passing", "asides",
-         "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
+         "auxiliary", "small", "described", "undescribed", "terse", "describing", "descriptions", "places", "passing",
+         "asides", "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
          "grouping")
 
 
