@@ -479,6 +479,8 @@ REPORTS_ROUND_ELEVEN = [
     "my husband has sepsis",
     "I think he's got sepsis",
     "she's septic",
+    "my husband has sepsis, could I get it too",  # someone's now, whatever one asks of one's own risk
+    "my mum has sepsis, does it run in the family",
     "my brother died of sepsis last year and now my husband's septic",
     # a repeat or a recent start is not long past
     "he's wet himself, it's happened once before",
@@ -507,11 +509,12 @@ GENERAL_ROUND_ELEVEN = [
     "my leg went a bit red after a hot bath, is that okay",
     "the ache in my leg's gone now, can I drive",
     "the ache in my right leg's gone now, can I drive",
+    "my leg's gone back to normal, can I start running again",
+    "my leg's gone up like a balloon, is that the op",
     # sepsis that someone died of, had long ago, or that one asks one's own risk of
     "my friend died of sepsis, could this operation cause it",
     "my nan died from sepsis after her hip op, what are the chances with this one",
     "I had sepsis as a child, am I more likely to get it after this op",
-    "my dad had sepsis after his knee op, could I get it too",
     # when one should ring, or whether it would be an emergency, asked
     "which symptoms mean I should phone the doctor",
     "if I ever couldn't go for a wee, would it be an emergency",
@@ -711,6 +714,7 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     # a terse phrase counts only where nothing describes the leg, and not of a leg that is a place
     ("  terse: [gave_way, gone]", "  terse: [gone]", "my leg went a bit red after a hot bath", None),
     ("  describing: [a, an,", "  describing: [an,", "my leg went a bit red after a hot bath", None),
+    ("to, away, back, up,", "to, away, back,", "my leg's gone up like a balloon, is that the op", None),
     ("  descriptions: [wound_bad,", "  descriptions: [", "my leg went red after a hot bath", None),
     ("  places: [in, of,", "  places: [of,", "the ache in my leg's gone now, can I drive", None),
     # a death told of; the past compared with after a subject and its verb; a correction
