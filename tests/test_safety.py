@@ -447,10 +447,83 @@ GENERAL_SECOND_REVIEW = [
     "the pain keeps spiking in my hip",
 ]
 
+# Round eleven: Scots as typed (dropped endings, 'tae', 'oot', 'no' for 'not', 'wee' both small and the
+# bladder's), legs that simply went, a death or one's own risk told of sepsis, a comparison with the past.
+REPORTS_ROUND_ELEVEN = [
+    # an ending dropped without its apostrophe, and Scots small words
+    "he's been tryin tae go aw mornin but nothin'll come oot",
+    "he's draggin his left foot and keeps catchin it on the step",
+    "he cannae pish and his bahookie's gone numb",
+    "he's been greetin wi the pain aw nicht",
+    # 'no' for 'not' between a verb and a verb form; before a noun it stays 'no'
+    "he's no been for a pee since last night",
+    "he's no makin any sense and he's runnin a temperature",
+    "I've no control over my bladder",
+    "mum's bowels, there was no warning at all",  # after 'there' it is a noun's 'no'
+    # 'wee' is the bladder's where nothing it describes follows
+    "she hasnae had a wee since breakfast",
+    "he's got a wee cut on his heel and he's burnin hot and shiverin",
+    "he's had a wee accident in the bed",  # never small before the bladder's own words
+    # legs that simply went, where the clause closes
+    "his legs went and he's on the floor",
+    "the right leg's gone, I can't do a thing with it",
+    "my legs just went",
+    "stood up. legs went. down on the rug.",
+    "my legs went numb in the shower",
+    "my legs went from under me",
+    "my legs went to jelly on the stairs",
+    "my legs went a bit wobbly and I had to sit down",
+    "I was in bed, legs went",  # a place word with no determiner is no leg as a place
+    "I sat down, my legs went",
+    # sepsis now, of someone living, whatever death was told before
+    "my husband has sepsis",
+    "I think he's got sepsis",
+    "she's septic",
+    "my husband has sepsis, could I get it too",  # someone's now, whatever one asks of one's own risk
+    "my mum has sepsis, does it run in the family",
+    "my brother died of sepsis last year and now my husband's septic",
+    # a repeat or a recent start is not long past
+    "he's wet himself, it's happened once before",
+    "it started not long ago, I can't feel my legs",
+    # the past compared with, after a subject and its verb
+    "I've a temperature of thirty nine and my back hurts worse than it did before the operation",
+    # a correction asks nothing
+    "it's not his colour, I mean his lips are blue",
+    # what one sits on, a foot that will not press, a leg like someone else's
+    "since this morning I can't feel the chair under me",
+    "my right foot won't press the brake",
+    "my leg feels like it belongs to another person",
+    # trying to go and nothing coming, told at length
+    "he's tried and tried to go, the poor man, on and off all day, but nothing comes out",
+    # soiling oneself is a loss of control whoever it is; a wound gaping; numb as after the dentist
+    "she's messed herself again",
+    "he's pooed himself twice today",
+    "there's a gap in his wound since this morning",
+    "my bum feels like I've had an injection at the dentist",
+]
+GENERAL_ROUND_ELEVEN = [
+    # 'wee' is small before what it describes
+    "my scar's a wee bit numb, is that normal after keyhole surgery",
+    "he's had a wee bit of a temperature, is that the anaesthetic",
+    # a leg that went something is described, not gone; a leg that is where something went
+    "my leg went a bit red after a hot bath, is that okay",
+    "the ache in my leg's gone now, can I drive",
+    "the ache in my right leg's gone now, can I drive",
+    "my leg's gone back to normal, can I start running again",
+    "my leg's gone up like a balloon, is that the op",
+    # sepsis that someone died of, had long ago, or that one asks one's own risk of
+    "my friend died of sepsis, could this operation cause it",
+    "my nan died from sepsis after her hip op, what are the chances with this one",
+    "I had sepsis as a child, am I more likely to get it after this op",
+    # when one should ring, or whether it would be an emergency, asked
+    "which symptoms mean I should phone the doctor",
+    "if I ever couldn't go for a wee, would it be an emergency",
+]
+
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
                          + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
-                         + REPORTS_SECOND_REVIEW)
+                         + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -459,7 +532,7 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
                          + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
-                         + GENERAL_SECOND_REVIEW)
+                         + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -579,6 +652,10 @@ BROKEN_RULES = [
     ("  asides: [i suppose you would call it,", "  asides: [[i suppose],", "expected non-empty text"),
     ("  owning: [that is what i have got,", "  owning: that is what i have got\n  xowning: [",
      "'owning' must be a non-empty list"),
+    ("  clipped: {in: ing}", "  clipped: {in: i ng}", "'clipped' must map single words to single words"),
+    ("  auxiliary: [is,", "  auxiliary: [is not,", "'auxiliary' must list single words"),
+    ("  terse: [gave_way, gone]", "  terse: [gave_way, went]", "unknown class 'went'"),
+    ("  mourned: [sepsis,", "  mourned: [septic,", "unknown class 'septic'"),
 ]
 
 
@@ -627,6 +704,25 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("  saying: [say,", "  saying: [", "she says numbness down there is a sign of something bad", None),
     ("  pointing: [this,", "  pointing: [", "back agony, fever 39, this is sign of infection?", "safety.urgent"),
     ("  having: [got, have, has,", "  having: [", "he has all the red flags, numb legs, fever", "safety.urgent"),
+    # an ending dropped, put back to make a word of the rules; Scots 'no' for 'not' after a verb
+    ("  clipped: {in: ing}", "  clipped: {an: ing}", "he's draggin his left foot, keeps catchin it", "safety.urgent"),
+    ("  auxiliary: [is, am,", "  auxiliary: [am,", "he's no been for a pee since last night", "safety.urgent"),
+    # 'wee' small before what it describes
+    ("  small: {wee: little}", "  small: {weee: little}", "my scar's a wee bit numb, is that normal", None),
+    ("  described: [bit,", "  described: [", "my scar's a wee bit numb, is that normal", None),
+    ("  undescribed: [loss,", "  undescribed: [bowel,", "he's had a wee leak", "safety.urgent"),
+    # a terse phrase counts only where nothing describes the leg, and not of a leg that is a place
+    ("  terse: [gave_way, gone]", "  terse: [gone]", "my leg went a bit red after a hot bath", None),
+    ("  describing: [a, an,", "  describing: [an,", "my leg went a bit red after a hot bath", None),
+    ("to, away, back, up,", "to, away, back,", "my leg's gone up like a balloon, is that the op", None),
+    ("  descriptions: [wound_bad,", "  descriptions: [", "my leg went red after a hot bath", None),
+    ("  places: [in, of,", "  places: [of,", "the ache in my leg's gone now, can I drive", None),
+    # a death told of; the past compared with after a subject and its verb; a correction
+    ("  mourning: [died of,", "  mourning: [", "my friend died of sepsis, could this operation cause it", None),
+    ("  mourned: [sepsis,", "  mourned: [", "my friend died of sepsis, could this operation cause it", None),
+    ("  comparing: [than, as]", "  comparing: [as]",
+     "I've a temperature of thirty nine and my back hurts worse than it did before the operation", "safety.urgent"),
+    ("           i mean]", "           i meant]", "it's not his colour, I mean his lips are blue", "safety.urgent"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

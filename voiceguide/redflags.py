@@ -108,8 +108,9 @@ class RedFlagRules:
     now: tuple[Phrase, ...] = ()
     """Words that say something is happening now ("since", "this morning"); they outweigh ``general``."""
     comparing: frozenset[str] = frozenset()
-    """Words that, right before a ``general`` cue, compare the present with it ("worse than before
-    the operation"): that cue does not count."""
+    """Words that, right before a ``general`` cue or before a subject and its verb before it, compare
+    the present with it ("worse than before the operation", "worse than it did before the op"): that
+    cue does not count."""
     negators: tuple[Phrase, ...] = ()
     """Words that deny the symptom after them ("no fever", "not red", "without a temperature")."""
     negatable: frozenset[str] = frozenset()
@@ -118,6 +119,11 @@ class RedFlagRules:
     """Words that may stand between a negator and what it denies ("has not got a fever")."""
     joins: frozenset[str] = frozenset()
     """Words that carry a denial on to the next symptom ("not red or swollen")."""
+    mourning: tuple[Phrase, ...] = ()
+    """Words that tell of a death ("my friend died of sepsis"): one of ``mourned`` right after them
+    (``fillers`` aside) is no one's now, as if denied, though the pain one "nearly died of" is."""
+    mourned: frozenset[str] = frozenset()
+    """The classes that ``mourning`` words take: what people die of, not how much it hurts."""
     determiners: frozenset[str] = frozenset()
     """Words that open the subject of a clause told in its own right ("my", "the")."""
     finite: frozenset[str] = frozenset()
@@ -163,6 +169,36 @@ class RedFlagRules:
     bits"), never elsewhere ("help me", "tell me a bit")."""
     owned: frozenset[str] = frozenset()
     """Nouns, the body's and what one wears or lies on, before which a ``possessive`` says "my"."""
+    clipped: tuple[tuple[str, str], ...] = ()
+    """(clipped, full): word endings dropped in speech and in typing it ("draggin", "nothin"): a word
+    the rules do not know is read with the full ending when that makes a word they know."""
+    negative: tuple[tuple[str, str], ...] = ()
+    """(word, "not"): a dialect's word for "not" that is "no" in the standard ("he is no been to the
+    toilet"), read so only after a subject and one of ``auxiliary`` and right before a verb form
+    ("been", a word in "-ing"), never before a noun ("there was no warning", "he is no fever")."""
+    auxiliary: frozenset[str] = frozenset()
+    """The verbs after which, with a subject before them, a ``negative`` word may say "not" ("is")."""
+    small: tuple[tuple[str, str], ...] = ()
+    """(word, "little"): a dialect's word for "small" that is also a word of the rules ("wee"), read
+    as small only after a determiner and before what it describes: one of ``described`` ("a wee
+    bit") or a word that is a phrase of the classes and no verb in "-ing" ("a wee cut", but "the
+    wee coming out")."""
+    terse: frozenset[str] = frozenset()
+    """Classes whose phrases say all in few words ("my legs went"): they count only where nothing
+    describes the leg after them ("my leg went a bit red": one of ``describing`` or a phrase of one of
+    ``descriptions`` follows, unless it says now), nor where the leg is only where something is
+    ("the pain in my leg has gone": one of ``places`` and a determiner before it)."""
+    describing: frozenset[str] = frozenset()
+    """Words that, right after a ``terse`` phrase, say more of the leg ("a", "all", "into")."""
+    descriptions: frozenset[str] = frozenset()
+    """Classes whose one-word phrases, right after a ``terse`` phrase, say how the leg looks or
+    feels ("red", "purple")."""
+    places: frozenset[str] = frozenset()
+    """Words that, with a determiner, before a ``terse`` phrase make its leg a place ("in my leg")."""
+    described: frozenset[str] = frozenset()
+    """Words a ``small`` word describes that open no phrase of the classes ("bit", "while")."""
+    undescribed: frozenset[str] = frozenset()
+    """Classes before whose words a ``small`` word is never small ("a wee accident" is the bladder's)."""
     passing: tuple[Phrase, ...] = ()
     """Words that say a sign will pass or mend ("go away", "get better"): a ``now`` cue right after
     them looks ahead ("is that likely to go away now"), and says nothing is happening now."""
@@ -226,6 +262,12 @@ class RedFlagDetector:
         self._classifying_cues = _by_first_word(rules.classifying)
         self._spoken = dict(rules.spoken)
         self._possessive = dict(rules.possessive)
+        self._negative = dict(rules.negative)
+        self._small = dict(rules.small)
+        # Every word the rules know, so that a clipped ending is put back only to make one of them.
+        cues = (rules.general, rules.now, rules.settled, rules.asking, rules.asides, rules.owning,
+                rules.classifying, rules.passing, rules.negators, rules.knowing, rules.request_asking)
+        self._vocabulary = {w for phrase in (*self._classes, *(c for group in cues for c in group)) for w in phrase}
 
     def detect(self, said: list[str]) -> str | None:
         """The red-flag intent for these normalised words (normalize.words), or None."""
@@ -335,9 +377,34 @@ class RedFlagDetector:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
         myself) and a possessive as "my" right before an owned noun ("me bits": my bits)."""
         rules = self.rules
-        seq = [self._spoken.get(w, w) for w in (singular(w) for w in said)]
-        return [self._possessive[w] if w in self._possessive and pos + 1 < len(seq) and seq[pos + 1] in rules.owned
-                else w for pos, w in enumerate(seq)]
+        seq = [self._unclipped(self._spoken.get(w, w)) for w in (singular(w) for w in said)]
+        out: list[str] = []
+        for pos, word in enumerate(seq):
+            after = seq[pos + 1] if pos + 1 < len(seq) else ""
+            before = out[-1] if out else ""
+            if word in self._possessive and after in rules.owned:
+                word = self._possessive[word]
+            elif (word in self._negative and before in rules.auxiliary and len(out) > 1 and out[-2] in rules.subjects
+                  and (after == "been" or after.endswith("ing"))):
+                word = self._negative[word]  # "he is no making sense", not "there was no warning"
+            elif (word in self._small and (before in rules.determiners or before in rules.articles)
+                  and (after in rules.described or ((after,) in self._classes and not after.endswith("ing")
+                                                     and not self._classes[(after,)] & rules.undescribed))):
+                word = self._small[word]  # "a wee bit numb", "a wee cut"; not "cannae wee", "the wee coming out"
+            out.append(word)
+        return out
+
+    def _unclipped(self, word: str) -> str:
+        """The word with an ending dropped in speech put back ("draggin": dragging), when the rules
+        know it only so; a word they know as it is stays ("pin")."""
+        if word in self._vocabulary:
+            return word
+        for clipped, full in self.rules.clipped:
+            if word.endswith(clipped) and len(word) > len(clipped) + 1:
+                restored = word[: -len(clipped)] + full
+                if restored in self._vocabulary:
+                    return restored
+        return word
 
     def _now(self, seq: list[str], settled: Sequence[tuple[int, int]] = ()) -> bool:
         """Something is said to happen now; a cue right after words of passing looks ahead ("will
@@ -428,8 +495,14 @@ class RedFlagDetector:
     def _general(self, seq: list[str]) -> bool:
         """The utterance is about symptoms in general or long past; a cue compared with the
         present ("worse than before the operation") does not count."""
-        return any(pos == 0 or seq[pos - 1] not in self.rules.comparing
-                   for pos, _ in _occurrences(seq, self._general_cues))
+        return any(not self._compared(seq, pos) for pos, _ in _occurrences(seq, self._general_cues))
+
+    def _compared(self, seq: list[str], pos: int) -> bool:
+        """The cue at ``pos`` is what the present is compared with: a comparing word right before it
+        ("worse than before the op"), or before a subject and its verb ("worse than it did before the op")."""
+        rules = self.rules
+        return (pos > 0 and seq[pos - 1] in rules.comparing) or (
+            pos > 2 and seq[pos - 3] in rules.comparing and seq[pos - 2] in rules.subjects)
 
     def _affirmed(self, seq: list[str], hits: list[_Hit]) -> list[_Hit]:
         """The hits that are not denied. A symptom is denied by a negator before it, with only
@@ -442,19 +515,21 @@ class RedFlagDetector:
         kept: list[_Hit] = []
         for hit in hits:
             if (hit.cls in rules.negatable and own.isdisjoint(seq[hit.start : hit.end])
-                    and self._denied(seq, hit.start, denied_ends)):
+                    and self._denied(seq, hit.start, denied_ends)) or (
+                    hit.cls in rules.mourned and self._denied(seq, hit.start, set(), rules.mourning)):
                 denied_ends.add(hit.end)
                 continue
             kept.append(hit)
         return kept
 
-    def _denied(self, seq: list[str], start: int, denied_ends: set[int]) -> bool:
-        """Reading back from ``start`` over fillers, a negator comes first, or a join and then a
-        symptom already denied."""
+    def _denied(self, seq: list[str], start: int, denied_ends: set[int],
+                negators: tuple[Phrase, ...] | None = None) -> bool:
+        """Reading back from ``start`` over fillers, a negator (or one of ``negators``) comes first,
+        or a join and then a symptom already denied."""
         rules = self.rules
         joined = False
         for pos in range(start, 0, -1):
-            if any(n == tuple(seq[pos - len(n) : pos]) for n in rules.negators):
+            if any(n == tuple(seq[pos - len(n) : pos]) for n in (rules.negators if negators is None else negators)):
                 return True
             if joined and pos in denied_ends:
                 return True
@@ -482,12 +557,40 @@ class RedFlagDetector:
                 for (start, end), classes in self._spans([seq[p] for p in kept_at], kept_at).items():
                     if end - start <= rules.max_inserts + sum(1 for p in kept_at if start <= p < end):
                         spans.setdefault((start, end), classes)
+        if rules.terse:
+            spans = {span: classes for span, classes in spans.items()
+                     if not classes & rules.terse or self._closes(seq, *span)}
         kept = [(start, end) for start, end in spans
                 if not any(s <= start and end <= e and e - s > end - start for s, e in spans)]
         overriding = [(start, end) for start, end in kept if spans[(start, end)] & rules.overriding]
         kept = [(start, end) for start, end in kept if (start, end) in overriding
                 or not any(s < end and start < e for s, e in overriding)]
         return [_Hit(cls, start, end) for start, end in sorted(kept) for cls in sorted(spans[(start, end)])]
+
+    def _closes(self, seq: list[str], start: int, end: int) -> bool:
+        """The terse phrase from ``start`` to ``end`` says all ("my legs went.", "his legs just went as
+        he stood up", "legs have gone this afternoon"), not more of the leg after it ("my leg went a
+        bit red"), and its leg is no place of something else ("the pain in my leg has gone")."""
+        rules = self.rules
+        if self._place(seq, start):
+            return False
+        if end == len(seq) or any(pos == end for pos, _ in _occurrences(seq, self._now_cues)):
+            return True
+        return seq[end] not in rules.describing and not self._classes.get((seq[end],), frozenset()) & rules.descriptions
+
+    def _place(self, seq: list[str], start: int) -> bool:
+        """The leg at ``start`` is where something is: one of ``places`` and a determiner before it,
+        a word that describes it between ("the ache in my right leg"), not "I was in bed, legs went"."""
+        rules = self.rules
+        named = rules.determiners | rules.articles
+        pos = start - 1
+        if pos >= 0 and seq[pos] not in named:
+            pos -= 1  # "my right leg"
+        if pos < 0 or seq[pos] not in named:
+            return False
+        while pos >= 0 and seq[pos] in named:
+            pos -= 1
+        return pos >= 0 and seq[pos] in rules.places
 
     def _spans(self, seq: list[str], at: Sequence[int]) -> dict[tuple[int, int], frozenset[str]]:
         """(start, end) -> classes of every known phrase in ``seq``, whose words stand at
@@ -793,7 +896,10 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
     inflected = frozenset(_texts(path, doc, "inflected", problems)) if "inflected" in doc else frozenset()
-    for key, names in (("negatable", negatable), ("overriding", overriding), ("inflected", inflected)):
+    optional = {key: frozenset(_texts(path, doc, key, problems)) if key in doc else frozenset()
+                for key in ("terse", "descriptions", "mourned", "undescribed")}  # class names, kept as written
+    for key, names in (("negatable", negatable), ("overriding", overriding), ("inflected", inflected),
+                       *optional.items()):
         for name in sorted(names - known):
             problems.append(DataError(path, line_of(doc, key), f"unknown class '{name}'"))
     return RedFlagRules(
@@ -803,11 +909,21 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         openers=single("openers"), inverting=single("inverting"), breaks=single("breaks"),
         general=phrases("general"), now=phrases("now"), comparing=single("comparing"),
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
+        mourning=phrases("mourning") if "mourning" in doc else (),
+        mourned=optional["mourned"] & known,
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
         spoken=words_for("spoken"), possessive=words_for("possessive"), owned=single("owned"),
+        clipped=words_for("clipped"), negative=words_for("negative"),
+        auxiliary=single("auxiliary") if "auxiliary" in doc else frozenset(), small=words_for("small"),
+        described=single("described") if "described" in doc else frozenset(),
+        undescribed=optional["undescribed"] & known,
+        terse=optional["terse"] & known,
+        describing=single("describing") if "describing" in doc else frozenset(),
+        descriptions=optional["descriptions"] & known,
+        places=single("places") if "places" in doc else frozenset(),
         passing=phrases("passing"), asides=phrases("asides"), owning=phrases("owning"),
         classifying=phrases("classifying"),
         personal=single("personal"), personal_reach=whole_number(doc, "personal_reach", 2),
@@ -816,10 +932,12 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
-         "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins",
-         "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
-         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "passing", "asides", "owning",
-         "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing", "grouping")
+         "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins", "mourning",
+         "mourned", "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
+         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "clipped", "negative",
+         "auxiliary", "small", "described", "undescribed", "terse", "describing", "descriptions", "places", "passing",
+         "asides", "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
+         "grouping")
 
 
 def _texts(path: str, doc: Any, key: Any, problems: list[DataError]) -> list[str]:
