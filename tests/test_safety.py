@@ -500,8 +500,15 @@ REPORTS_ROUND_ELEVEN = [
     "he's pooed himself twice today",
     "there's a gap in his wound since this morning",
     "my bum feels like I've had an injection at the dentist",
+    # legs gone strange, as a lay speaker says it
+    "my legs went all funny",
+    "his legs have gone weird",
+    "her legs have gone funny, she can't explain it",
 ]
 GENERAL_ROUND_ELEVEN = [
+    "will my legs go funny after the operation",
+    "is it normal for your legs to feel funny after the op",
+    "my legs feel funny when I stretch them in bed, is that the healing",
     # 'wee' is small before what it describes
     "my scar's a wee bit numb, is that normal after keyhole surgery",
     "he's had a wee bit of a temperature, is that the anaesthetic",

@@ -280,6 +280,7 @@ def test_scots_negatives_and_a_dropped_g_read_as_the_standard_words(guide: Guide
     back, but a word that ends in "in" is left alone."""
     assert words("I cannae feel my legs and he disnae ken, we're gonnae phone") == words(
         "I can not feel my legs and he does not ken, we are going to phone")
+    assert words("it wisnae sore, he hadnae eaten") == words("it was not sore, he had not eaten")
     assert words("he's breathin' funny, somethin' is wrong") == words("he is breathing funny, something is wrong")
     assert words("the skin, the pain, begin") == ["the", "skin", "the", "pain", "begin"]
     assert intent_of(guide, "I cannae pee") == intent_of(guide, "I can't pee") == "safety.urgent"

@@ -21,7 +21,8 @@ _CONTRACTIONS = {
     "gonna": "going to", "wanna": "want to", "gotta": "got to", "y'all": "you",
     # Scots negatives, as a transcriber types them ("I cannae feel my legs", "he disnae know")
     "cannae": "can not", "canna": "can not", "dinnae": "do not", "dinna": "do not", "disnae": "does not",
-    "doesnae": "does not", "didnae": "did not", "isnae": "is not", "wasnae": "was not",
+    "doesnae": "does not", "didnae": "did not", "isnae": "is not", "wasnae": "was not", "wisnae": "was not",
+    "hadnae": "had not", "wernae": "were not", "wurnae": "were not",
     "wouldnae": "would not", "widnae": "would not", "couldnae": "could not", "cudnae": "could not",
     "shouldnae": "should not", "willnae": "will not", "winnae": "will not", "havenae": "have not",
     "havnae": "have not", "hivnae": "have not", "huvnae": "have not", "hasnae": "has not",
