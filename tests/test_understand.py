@@ -495,3 +495,85 @@ def test_lay_words_of_round_eights_held_out_writer_once_read(guide: Guide) -> No
     for other in ("could they do the keyhole thing on my hip too", "is the same done for a neck op"):
         got = guide.understander.understand(other)
         assert got.out_of_scope and not got.understood, (other, got.intent)
+
+
+def test_dialect_forms_are_read_as_the_standard_words(guide: Guide) -> None:
+    """language.yaml's spoken forms: a question in Scots or Caribbean English is read in the standard
+    words, a contraction after one kept ("whit's": what is); templates and the red-flag detector's
+    words are left as written."""
+    understander = guide.understander
+    spoken = guide.intents.language.spoken
+    assert understander.read("whit's the point o learnin aboot it") == words("what's the point of learning about it")
+    assert understander.read("wha dem use fi see inside?") == words("what them use for see inside")
+    assert words("a wee cut", spoken) == ["a", "small", "cut"] and words("a wee cut") == ["a", "wee", "cut"]
+    assert intent_of(guide, "whit dae they dae wi the infected bit") == "fact.debridement"
+    assert intent_of(guide, "mi haffi do physio after?") == "fact.rehabilitation"
+    assert intent_of(guide, "how lang will the scar be") == intent_of(guide, "how long will the scar be")
+    # a Caribbean negative, like a Scots one, is read by every rule, the red-flag detector's too
+    assert intent_of(guide, "I cyaan feel my legs") == intent_of(guide, "I can't feel my legs") == "safety.urgent"
+
+
+def test_a_dropped_g_is_put_back_only_on_a_word_known_with_it(guide: Guide) -> None:
+    read = guide.understander.read
+    assert read("knowin aboot it, gettin tae it") == ["knowing", "about", "it", "getting", "to", "it"]
+    assert read("the cabin and the margin") == ["the", "cabin", "and", "the", "margin"]
+
+
+@pytest.mark.parametrize(("text", "read_as"), [
+    ("can I no jist get up", "can i not just get up"),  # Scots 'no' after a verb that takes 'not'
+    ("when would they no dae it", "when would they not do it"),
+    ("I might no need it", "i might not need it"),
+    ("no so loud", "not so loud"),
+    ("no, that isn't what I meant", "no that is not what i meant"),  # the answer stays an answer
+    ("is there no other way", "is there no other way"),  # 'no' as 'none' stays
+    ("naw, no thanks", "no no thanks"),
+])
+def test_a_scots_no_that_says_not_is_read_as_not(guide: Guide, text: str, read_as: str) -> None:
+    assert guide.understander.read(text) == read_as.split()
+
+
+def test_a_word_said_again_after_a_hesitation_is_said_once(guide: Guide) -> None:
+    assert guide.understander.read("how does this, uh, this thing work") == words("how does this thing work")
+    assert intent_of(guide, "how does this, uh, this thing work") == "control.help"
+    # a hesitation between different words still ends a clause
+    assert guide.understander.read("it hurts um what should I do")[2] == "um"
+
+
+def test_a_clause_that_points_back_asks_about_the_subject_told_before_it(guide: Guide) -> None:
+    # "what is that part about", alone, is where the guide is; after a subject it asks about the subject
+    assert intent_of(guide, "what is that part about") == "control.where_am_i"
+    assert intent_of(guide, "it says something about nerve problems, what is that part about") == "fact.symptoms"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # round nine's lay words and question forms (from u29 and u31, u30 held out), phrased here anew
+    ("why do I need to know all that", "fact.informed_decisions"),  # why one should know at all
+    ("how come I have to know about this", "fact.informed_decisions"),
+    ("could the infection be why his back is so painful", "fact.untreated"),  # the cause of one's pain
+    ("will the traditional op mean more physio", "fact.open_tissue"),  # what open surgery means for rehab
+    ("what else is great about keyhole", "fact.lower_infection_risk"),  # the other advantage
+    ("would they harm anything else on the way to the spine", "fact.tools_purpose"),
+    ("couldn't I just go home after the op", "fact.aftercare"),  # just going on as before
+    ("do I have to go back to see the doctors afterwards", "fact.monitoring"),  # going back to be seen
+    ("if it's caught early, might I not need to be cut open", "fact.avoid_surgery"),
+    ("is keyhole worth it or not", "fact.summary"),  # the verdict, not the list of benefits
+    ("yeah, more about that", "control.more"),
+    ("you can start talking again", "control.resume"),  # talking again is no start over
+    ("tell me how the old operation is different from keyhole", "fact.open_surgery"),  # the old operation
+    ("are the exercises tailored to me", "fact.rehabilitation"),  # the therapy is tailored
+    ("does everybody get the same physio", "fact.rehabilitation"),
+    ("di exercise dem, wha dem for?", "fact.rehabilitation"),  # Caribbean English: the plural "dem"
+    ("how come they dinnae just dae the open yin", "fact.open_surgery"),
+])
+def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("can I have a wee dram after the op", "out_of_scope.diet"),  # whisky and its kin
+    ("will ma insurance pay fi dis?", "out_of_scope.insurance"),  # a subject said in dialect
+    ("whit aboot ma sick pay", "out_of_scope.costs"),
+])
+def test_round_nine_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject
