@@ -506,6 +506,7 @@ def test_dialect_forms_are_read_as_the_standard_words(guide: Guide) -> None:
     assert understander.read("whit's the point o learnin aboot it") == words("what's the point of learning about it")
     assert understander.read("wha dem use fi see inside?") == words("what them use for see inside")
     assert words("a wee cut", spoken) == ["a", "small", "cut"] and words("a wee cut") == ["a", "wee", "cut"]
+    assert words("is there wi-fi", spoken) == ["is", "there", "wi", "fi"]  # part of a hyphenated word stays
     assert intent_of(guide, "whit dae they dae wi the infected bit") == "fact.debridement"
     assert intent_of(guide, "mi haffi do physio after?") == "fact.rehabilitation"
     assert intent_of(guide, "how lang will the scar be") == intent_of(guide, "how long will the scar be")
@@ -564,6 +565,10 @@ def test_a_clause_that_points_back_asks_about_the_subject_told_before_it(guide: 
     ("does everybody get the same physio", "fact.rehabilitation"),
     ("di exercise dem, wha dem for?", "fact.rehabilitation"),  # Caribbean English: the plural "dem"
     ("how come they dinnae just dae the open yin", "fact.open_surgery"),
+    ("wha mi fi do fi help miself?", "fact.proactive"),  # 'miself' is myself
+    ("can I gan yem sooner", "fact.shorter_stay"),  # Northern English: go home
+    ("will they cut me open or is it a small hole job", "fact.open_surgery"),  # a 'job' that is no work
+    ("will I be aff ma feet for long efter", "topic.recovery"),  # off one's feet: laid up
 ])
 def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected

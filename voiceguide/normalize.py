@@ -44,15 +44,14 @@ def words(text: str, spoken: Mapping[str, str] | None = None) -> list[str]:
     dialect form to its standard words ("whit": "what"), read before a contraction is expanded,
     so that "whit's" is "what is"."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = _BROKEN_OFF.sub("", text).replace("-", " ")
-    text = _NON_WORD.sub(" ", text)
     out: list[str] = []
-    for raw in text.split():
-        if raw.endswith("in'") and len(raw) > 4:
-            raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'", "breathin'")
-        if spoken:
-            raw = _respelt(raw.strip("'"), spoken)
-        out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
+    for chunk in _BROKEN_OFF.sub("", text).split():
+        for raw in _NON_WORD.sub(" ", chunk.replace("-", " ")).split():
+            if raw.endswith("in'") and len(raw) > 4:
+                raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'", "breathin'")
+            if spoken and "-" not in chunk:  # part of a hyphenated word is no word of its own ("wi-fi")
+                raw = _respelt(raw.strip("'"), spoken)
+            out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
     return [w for w in out if w]
 
 
