@@ -569,6 +569,13 @@ def test_a_clause_that_points_back_asks_about_the_subject_told_before_it(guide: 
     ("can I gan yem sooner", "fact.shorter_stay"),  # Northern English: go home
     ("will they cut me open or is it a small hole job", "fact.open_surgery"),  # a 'job' that is no work
     ("will I be aff ma feet for long efter", "topic.recovery"),  # off one's feet: laid up
+    # and from a blind batch in plain English, written here
+    ("will I be alright after", "fact.aftercare"),  # all right afterwards, not what comes next
+    ("my gran's having it done, will she be in long", "fact.shorter_stay"),  # in hospital
+    ("what's so bad about the open surgery", "fact.open_surgery"),
+    ("can my mum have this done or is she too old", "fact.specialist"),  # having it done; too old
+    ("is this the future then", "fact.outlook"),
+    ("tell me everything about the recovery", "fact.aftercare"),  # about the recovery, not everything
 ])
 def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
