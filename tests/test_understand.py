@@ -576,6 +576,9 @@ def test_a_clause_that_points_back_asks_about_the_subject_told_before_it(guide: 
     ("can my mum have this done or is she too old", "fact.specialist"),  # having it done; too old
     ("is this the future then", "fact.outlook"),
     ("tell me everything about the recovery", "fact.aftercare"),  # about the recovery, not everything
+    ("will I still be able to skate after", "fact.normal_activities"),  # an activity asked about by name
+    ("what do they put in to hold it", "fact.stabilise"),  # what holds the spine, not "hold it"
+    ("hold it", "control.pause"),
 ])
 def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
@@ -585,6 +588,7 @@ def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, exp
     ("can I have a wee dram after the op", "out_of_scope.diet"),  # whisky and its kin
     ("will ma insurance pay fi dis?", "out_of_scope.insurance"),  # a subject said in dialect
     ("whit aboot ma sick pay", "out_of_scope.costs"),
+    ("will I still be able to drive after", "out_of_scope.driving"),  # an activity the guide does not cover
 ])
 def test_round_nine_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
