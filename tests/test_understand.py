@@ -507,6 +507,9 @@ def test_dialect_forms_are_read_as_the_standard_words(guide: Guide) -> None:
     assert understander.read("wha dem use fi see inside?") == words("what them use for see inside")
     assert words("a wee cut", spoken) == ["a", "small", "cut"] and words("a wee cut") == ["a", "wee", "cut"]
     assert words("is there wi-fi", spoken) == ["is", "there", "wi", "fi"]  # part of a hyphenated word stays
+    mapper = understander._mapper  # "wee" is small, but "a wee bit" is a little, no size
+    assert "small" in mapper.concepts(understander.read("a wee cut"))
+    assert mapper.concepts(understander.read("a wee bit sore")) == mapper.concepts(words("a bit sore"))
     assert intent_of(guide, "whit dae they dae wi the infected bit") == "fact.debridement"
     assert intent_of(guide, "mi haffi do physio after?") == "fact.rehabilitation"
     assert intent_of(guide, "how lang will the scar be") == intent_of(guide, "how long will the scar be")
