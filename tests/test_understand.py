@@ -582,6 +582,10 @@ def test_a_clause_that_points_back_asks_about_the_subject_told_before_it(guide: 
     ("will I still be able to skate after", "fact.normal_activities"),  # an activity asked about by name
     ("what do they put in to hold it", "fact.stabilise"),  # what holds the spine, not "hold it"
     ("hold it", "control.pause"),
+    ("will I be able to look after my garden again", "fact.normal_activities"),  # the garden, not monitoring
+    ("what kind of infections does this treat", "fact.infection_kinds"),
+    ("is it like a big deal if they catch it late", "fact.early_diagnosis"),  # late, said for early
+    ("yo what are the perks of the keyhole one", "topic.benefits"),
 ])
 def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
@@ -596,3 +600,9 @@ def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, exp
 def test_round_nine_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
     assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject
+
+
+def test_a_clause_read_alone_may_be_a_template_exactly(guide: Guide) -> None:
+    # the clause that asks is one of the templates, word for word: it counts as sure as a template
+    got = guide.understander.understand("will it be very painful afterwards, I don't cope well with pain")
+    assert got.intent is not None and got.intent.name == "fact.faster_healing" and got.confidence == 1.0

@@ -306,7 +306,8 @@ class Understander:
         # guide does not cover, so it never stands for the whole; and a subject the guide does
         # not cover, named anywhere, still makes the whole out of scope (above).
         asked = [part for part in self._clauses(text) if part[0] in QUESTION_OPENERS]
-        best = max((self._judge(text, part, asks_figure) for part in asked), key=lambda u: u.confidence, default=None)
+        best = max((self._exact_or_judged(text, part, asks_figure) for part in asked),
+                   key=lambda u: u.confidence, default=None)
         margin = self.thresholds.clause_margin if got.understood else 0.0
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
             if best.intent is not None and best.intent.kind == "control":
