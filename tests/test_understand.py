@@ -586,6 +586,8 @@ def test_a_clause_that_points_back_asks_about_the_subject_told_before_it(guide: 
     ("what kind of infections does this treat", "fact.infection_kinds"),
     ("is it like a big deal if they catch it late", "fact.early_diagnosis"),  # late, said for early
     ("yo what are the perks of the keyhole one", "topic.benefits"),
+    ("is it possible to have keyhole surgery for discitis", "fact.specialist"),  # 'is it possible to' asks 'can'
+    ("when is keyhole not possible", "fact.open_still_needed"),  # while 'not possible' stays
 ])
 def test_lay_words_and_question_forms_of_round_nine(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
