@@ -187,3 +187,11 @@ def test_dialect_forms_and_negations_load_and_bad_ones_are_named(tmp_path: Path)
     assert f"{path}:3: 'spoken' maps one word to its standard words: 'the noo'" in errors
     assert f"{path}:4: 'spoken' maps one word to its standard words: 'aff'" in errors
     assert f"{path}:5: a negation must hold 'no': 'can i not'" in errors
+
+
+def test_a_dialect_form_a_template_uses_is_named(tmp_path: Path) -> None:
+    # questions are read in standard words, templates as written: "ken" could never be asked as "ken"
+    write(tmp_path, "all.yaml", GOOD.replace("[repeat, say that again]", "[repeat, say that again, ken]")
+          + "  spoken: {ken: know}\n")
+    assert "'ken' is a dialect form in 'spoken', but a sentence of 'control.repeat' uses it: " \
+           "a question could never say it so" in " ".join(errors_of(tmp_path))

@@ -300,6 +300,12 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
     for topic in sorted(topic_ids - covered):
         got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
     cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
+    # A question is read in standard words, templates as written: a dialect form a template uses could
+    # never be said as the template has it. (The red-flag detector's templates read their own forms.)
+    used = {w: i.name for i in intents if i is not None and i.kind != "safety" for s in i.sentences for w in s}
+    for form in sorted(got.spoken.keys() & used.keys()):
+        got.problems.append(DataError("intents", None, f"'{form}' is a dialect form in 'spoken', but a sentence "
+                                      f"of '{used[form]}' uses it: a question could never say it so"))
     negations: set[tuple[str, ...]] = set()
     for tpl in got.negations:
         said = _expand(tpl, got)
