@@ -530,6 +530,8 @@ def test_a_dropped_g_is_put_back_only_on_a_word_known_with_it(guide: Guide) -> N
     ("no so loud", "not so loud"),
     ("no, that isn't what I meant", "no that is not what i meant"),  # the answer stays an answer
     ("is there no other way", "is there no other way"),  # 'no' as 'none' stays
+    ("there is no need for surgery", "there is no need for surgery"),
+    ("is it no better", "is it not better"),  # but a question's 'is it no' is 'is it not'
     ("naw, no thanks", "no no thanks"),
 ])
 def test_a_scots_no_that_says_not_is_read_as_not(guide: Guide, text: str, read_as: str) -> None:
