@@ -610,3 +610,17 @@ def test_a_clause_read_alone_may_be_a_template_exactly(guide: Guide) -> None:
     # the clause that asks is one of the templates, word for word: it counts as sure as a template
     got = guide.understander.understand("will it be very painful afterwards, I don't cope well with pain")
     assert got.intent is not None and got.intent.name == "fact.faster_healing" and got.confidence == 1.0
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("turn it doon", "control.quieter"),
+    ("haud on a minute", "control.pause"),
+    ("naw", "control.no"),
+    ("whit was that", "control.repeat"),
+    ("tell mi more bout dat", "control.more"),
+    ("slow doon", "control.slower"),
+    ("whit topics dae ye cover", "control.list_topics"),
+])
+def test_commands_said_in_dialect_are_the_commands(guide: Guide, text: str, expected: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is not None and got.intent.name == expected and got.exact  # word for word, once read
