@@ -128,7 +128,7 @@ def kind(feature: str) -> str:
 def train(guide: Guide, examples: list[tuple[str, str, float]], kinds: frozenset[str] = KINDS,
           c: float = C) -> Classifier:
     understander = guide.understander
-    rows = [[f for f in understander.features(words(text)) if kind(f) in kinds] for text, _, _ in examples]
+    rows = [[f for f in understander.features(understander.read(text)) if kind(f) in kinds] for text, _, _ in examples]
     vocabulary: dict[str, int] = {}
     for feats in rows:
         for f in feats:

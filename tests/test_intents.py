@@ -167,3 +167,31 @@ def test_bad_fillers_tags_and_interjections_name_file_and_line(
     line = GOOD.count("\n") + 1
     found = errors_of(tmp_path)
     assert any(e.startswith(f"{path}:{line}:") and message in e for e in found), found
+
+
+def test_dialect_forms_and_negations_load_and_bad_ones_are_named(tmp_path: Path) -> None:
+    write(tmp_path, "all.yaml", GOOD + """\
+  spoken: {whit: what, haffi: have to}
+  negations: ["(can | will) [i] no", "no so"]
+""")
+    language = load_intents(tmp_path, ["recovery"]).language
+    assert language.spoken == {"whit": "what", "haffi": "have to"}
+    assert set(language.negations) == {("can", "i", "no"), ("will", "i", "no"), ("can", "no"), ("will", "no"),
+                                       ("no", "so")}
+    assert language.negations[0] in {("can", "i", "no"), ("will", "i", "no")}  # longest first
+    bad = tmp_path / "bad"
+    path = write(bad, "x.yaml", "language:\n  spoken:\n    the noo: now\n    aff: off\n  negations: [can i not]\n")
+    write(bad, "ok.yaml", "intents:\n  topic.recovery:\n    topic: recovery\n    sentences: [recovery]\n")
+    errors = errors_of(bad)
+    # a phrase is no one word; unquoted 'off' is YAML's false, not a word
+    assert f"{path}:3: 'spoken' maps one word to its standard words: 'the noo'" in errors
+    assert f"{path}:4: 'spoken' maps one word to its standard words: 'aff'" in errors
+    assert f"{path}:5: a negation must hold 'no': 'can i not'" in errors
+
+
+def test_a_dialect_form_a_template_uses_is_named(tmp_path: Path) -> None:
+    # questions are read in standard words, templates as written: "ken" could never be asked as "ken"
+    write(tmp_path, "all.yaml", GOOD.replace("[repeat, say that again]", "[repeat, say that again, ken]")
+          + "  spoken: {ken: know}\n")
+    assert "'ken' is a dialect form in 'spoken', but a sentence of 'control.repeat' uses it: " \
+           "a question could never say it so" in " ".join(errors_of(tmp_path))

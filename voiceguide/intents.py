@@ -84,6 +84,12 @@ class Language:
     """Sounds that end a clause where speech has no commas ("tell me about spinal infections in
     general um i know next to nothing"): a recogniser writes no punctuation, so these are all its
     words have for the commas that let a typed question's clauses be read alone."""
+    spoken: dict[str, str] = field(default_factory=dict)
+    """Dialect form (one word) -> its standard words ("whit": "what", "cyaan": "can not"): a
+    question is read in the standard words before it is matched; templates are left as written."""
+    negations: tuple[tuple[str, ...], ...] = ()
+    """Word sequences in which "no" says "not", as Scots has it ("can I no just get up", "no so
+    loud"): in a question, the "no" of each is read as "not". Longest first."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ class _Collected:
     tags: set[str] = field(default_factory=set)
     hesitations: set[str] = field(default_factory=set)
     interjections: list[tuple[str, ...]] = field(default_factory=list)
+    spoken: dict[str, str] = field(default_factory=dict)
+    negations: list[_Template] = field(default_factory=list)
     red_flags: RedFlagRules | None = None
     problems: list[DataError] = field(default_factory=list)
 
@@ -261,6 +269,17 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
                 found.update(said[:1])
     if "interjections" in section:
         got.interjections.extend(tuple(words(text)) for text, _ in _text_list(name, section, "interjections", got))
+    spoken = _mapping(name, section.get("spoken"), "spoken", got)
+    for form in spoken or ():
+        value = spoken[form] if spoken is not None else None
+        said = words(str(form))
+        if len(said) != 1 or not isinstance(value, str) or not words(value):
+            got.problems.append(DataError(name, line_of(spoken, form),
+                                          f"'spoken' maps one word to its standard words: '{form}'"))
+            continue
+        got.spoken[said[0]] = " ".join(words(value))
+    if "negations" in section:
+        got.negations.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "negations", got))
     if "figure_cues" in section:
         got.cues.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "figure_cues", got))
 
@@ -281,10 +300,23 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
     for topic in sorted(topic_ids - covered):
         got.problems.append(DataError("intents", None, f"topic '{topic}' has no intent: it cannot be reached"))
     cues = tuple(s for tpl in got.cues for s in _expand(tpl, got))
+    # A question is read in standard words, templates as written: a dialect form a template uses could
+    # never be said as the template has it. (The red-flag detector's templates read their own forms.)
+    used = {w: i.name for i in intents if i is not None and i.kind != "safety" for s in i.sentences for w in s}
+    for form in sorted(got.spoken.keys() & used.keys()):
+        got.problems.append(DataError("intents", None, f"'{form}' is a dialect form in 'spoken', but a sentence "
+                                      f"of '{used[form]}' uses it: a question could never say it so"))
+    negations: set[tuple[str, ...]] = set()
+    for tpl in got.negations:
+        said = _expand(tpl, got)
+        if any("no" not in s for s in said):
+            got.problems.append(DataError(tpl.path, tpl.line, f"a negation must hold 'no': '{tpl.text}'"))
+        negations.update(said)
     language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations),
                         frozenset(got.uninflected), frozenset(got.fillers), frozenset(got.tags),
                         tuple(sorted(set(got.interjections), key=lambda p: (-len(p), p))),
-                        frozenset(got.hesitations))
+                        frozenset(got.hesitations), dict(got.spoken),
+                        tuple(sorted(negations, key=lambda p: (-len(p), p))))
     red_flags = got.red_flags or RedFlagRules()
     names = {i.name for i in intents if i is not None}
     for name in red_flags.intents:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 
 _CONTRACTIONS = {
     "can't": "can not", "cannot": "can not", "cant": "can not", "won't": "will not",
@@ -27,6 +28,8 @@ _CONTRACTIONS = {
     "shouldnae": "should not", "willnae": "will not", "winnae": "will not", "havenae": "have not",
     "havnae": "have not", "hivnae": "have not", "huvnae": "have not", "hasnae": "has not",
     "arenae": "are not", "werenae": "were not", "mustnae": "must not", "gonnae": "going to",
+    # and Caribbean English's ("I cyaan feel my legs")
+    "cyaan": "can not", "kyaan": "can not",
 }
 _SUFFIXES = (("n't", " not"), ("'re", " are"), ("'ll", " will"), ("'ve", " have"),
              ("'m", " am"), ("'d", " would"))
@@ -37,17 +40,30 @@ _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 _BROKEN_OFF = re.compile(r"\b([a-z]+)-\s+(?=\1)")
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words with contractions expanded and punctuation removed."""
+def words(text: str, spoken: Mapping[str, str] | None = None) -> list[str]:
+    """Lower-case words with contractions expanded and punctuation removed; ``spoken`` maps a
+    dialect form to its standard words ("whit": "what"), read before a contraction is expanded,
+    so that "whit's" is "what is"."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = _BROKEN_OFF.sub("", text).replace("-", " ")
-    text = _NON_WORD.sub(" ", text)
     out: list[str] = []
-    for raw in text.split():
-        if raw.endswith("in'") and len(raw) > 4:
-            raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'", "breathin'")
-        out.extend(_expand(raw.strip("'")))
+    for chunk in _BROKEN_OFF.sub("", text).split():
+        for raw in _NON_WORD.sub(" ", chunk.replace("-", " ")).split():
+            if raw.endswith("in'") and len(raw) > 4:
+                raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'", "breathin'")
+            if spoken and "-" not in chunk:  # part of a hyphenated word is no word of its own ("wi-fi")
+                raw = _respelt(raw.strip("'"), spoken)
+            out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
     return [w for w in out if w]
+
+
+def _respelt(word: str, spoken: Mapping[str, str]) -> str:
+    """``word`` in its standard spelling, an ending after an apostrophe kept ("ye're": "you're")."""
+    if word in spoken:
+        return spoken[word]
+    head, mark, tail = word.partition("'")
+    if mark and head in spoken:
+        return f"{spoken[head]}'{tail}"
+    return word
 
 
 # Memoised: building the understanding normalises about 50,000 template sentences made of a few

@@ -214,6 +214,11 @@ class Understander:
         self._out_of_scope_subjects = self._only_in(signatures, "out_of_scope") & subjects
         self._cues = intents.language.figure_cues
         self._red_flags = RedFlagDetector(intents.red_flags)
+        language = intents.language
+        # Every word the guide knows, as written or stemmed: a dropped g is put back only where the
+        # word is unknown and its full form is known ("knowin", but never "cabin").
+        self._words = frozenset(stem(w) for w in taken | language.stopwords
+                                | {w for phrase in language.synonyms for w in phrase})
 
     def _plain(self, said: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         """The words without fillers ("what bit are we on rn"), as exact matching compares them."""
@@ -241,12 +246,37 @@ class Understander:
                 kinds[concept] |= {n.split(".", 1)[0] for n in names}
         return frozenset(c for c, k in kinds.items() if k == {kind})
 
+    def read(self, text: str) -> list[str]:
+        """The words of ``text`` as the matcher reads them: dialect forms in their standard words
+        ("whit": what), a Scots "no" that says "not" as "not" ("can I no just get up"), a dropped
+        g put back on a word the guide knows only with it ("knowin", "gettin"), and a word said
+        again after a hesitation said once ("how does this, uh, this thing work")."""
+        language = self.intents.language
+        said: list[str] = []
+        for word in words(text, language.spoken):
+            if len(said) > 1 and said[-1] in language.hesitations and said[-2] == word:
+                said.pop()
+                continue
+            if len(word) > 4 and word.endswith("in") and stem(word) not in self._words \
+                    and stem(word + "g") in self._words:
+                word += "g"
+            said.append(word)
+        if "no" not in said:
+            return said
+        out = list(said)
+        for phrase in language.negations:
+            for start in range(len(said) - len(phrase) + 1):
+                if tuple(said[start : start + len(phrase)]) == phrase:
+                    out[start : start + len(phrase)] = ["not" if w == "no" else w for w in phrase]
+        return out
+
     def understand(self, text: str) -> Understanding:
         """The best intent for ``text``, with its confidence."""
-        said = words(text)
-        red_flag = self._red_flag_first(text, said)
+        # The red-flag detector reads its own dialect forms (safety.yaml), from the words as said.
+        red_flag = self._red_flag_first(text, words(text))
         if red_flag is not None:
             return red_flag
+        said = self.read(text)
         asks_figure = self._asks_figure(said)
         got = self._exact_or_judged(text, said, asks_figure)
         if got.exact:
@@ -275,10 +305,17 @@ class Understander:
         # A clause that tells ("it keeps buzzing", "he is diabetic") may hold the subject the
         # guide does not cover, so it never stands for the whole; and a subject the guide does
         # not cover, named anywhere, still makes the whole out of scope (above).
-        asked = [part for part in _clauses(text, self.intents.language.hesitations) if part[0] in QUESTION_OPENERS]
-        best = max((self._judge(text, part, asks_figure) for part in asked), key=lambda u: u.confidence, default=None)
+        asked = [part for part in self._clauses(text) if part[0] in QUESTION_OPENERS]
+        best = max((self._exact_or_judged(text, part, asks_figure) for part in asked),
+                   key=lambda u: u.confidence, default=None)
         margin = self.thresholds.clause_margin if got.understood else 0.0
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
+            if best.intent is not None and best.intent.kind == "control":
+                # "it says something about nerves, what is that part about": the clause that asks
+                # points back to the subject told before it, which is the question.
+                other = self._beside_command(text, said, best, asks_figure)
+                if other is not None:
+                    return other
             return best
         return got
 
@@ -296,7 +333,7 @@ class Understander:
         if "about" in said:
             # A command's words around one of the guide's subjects ("what was that about nerve
             # problems, I missed that bit"): what it is about, understood alone, is the question.
-            for part in _clauses(text, self.intents.language.hesitations):
+            for part in self._clauses(text):
                 if "about" in part[:-1]:
                     subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
                     if subject.understood and subject.intent is not None and subject.intent.kind != "control":
@@ -308,6 +345,25 @@ class Understander:
             if untagged.understood and untagged.intent is not None and untagged.intent.kind != "control":
                 return untagged
         return None
+
+    def _clauses(self, text: str) -> list[list[str]]:
+        """The clauses of ``text``, each as its words are read (``read``): split at punctuation that
+        ends a clause, at hesitations, and before CLAUSE_BREAKS; clauses of one word are left out."""
+        hesitations = self.intents.language.hesitations
+        out: list[list[str]] = []
+        for piece in re.split(r"[,;:.!?]+|\s-\s", text):
+            current: list[str] = []
+            for word in self.read(piece):
+                if word in hesitations:
+                    out.append(current)
+                    current = []
+                    continue
+                if word in CLAUSE_BREAKS and current:
+                    out.append(current)
+                    current = []
+                current.append(word)
+            out.append(current)
+        return [c for c in out if len(c) > 1]
 
     def _judge(self, text: str, said: list[str], asks_figure: bool) -> Understanding:
         """The best intent for the words ``said`` (all of ``text`` or one clause of it)."""
@@ -450,25 +506,6 @@ QUESTION_OPENERS = frozenset({
     "what", "why", "how", "when", "where", "who", "which", "is", "are", "was", "were", "can", "could", "will",
     "would", "do", "does", "did", "should", "shall", "may", "might", "has", "have", "tell", "explain"})
 """First words of a clause that asks (see Understander.understand)."""
-
-
-def _clauses(text: str, hesitations: frozenset[str]) -> list[list[str]]:
-    """The clauses of ``text``, each as normalised words: split at punctuation that ends a
-    clause, at ``hesitations``, and before CLAUSE_BREAKS; clauses of one word are left out."""
-    out: list[list[str]] = []
-    for piece in re.split(r"[,;:.!?]+|\s-\s", text):
-        current: list[str] = []
-        for word in words(piece):
-            if word in hesitations:
-                out.append(current)
-                current = []
-                continue
-            if word in CLAUSE_BREAKS and current:
-                out.append(current)
-                current = []
-            current.append(word)
-        out.append(current)
-    return [c for c in out if len(c) > 1]
 
 
 GRAMS = (4,)
