@@ -171,22 +171,28 @@ def test_bad_fillers_tags_and_interjections_name_file_and_line(
 
 def test_dialect_forms_and_negations_load_and_bad_ones_are_named(tmp_path: Path) -> None:
     write(tmp_path, "all.yaml", GOOD + """\
-  spoken: {whit: what, haffi: have to}
+  spoken: {whit: what, haffi: have to, wi fi: wifi, bout: about}
   negations: ["(can | will) [i] no", "no so"]
+  unnegated: [problem]
+  homographs: [bout]
+  determiners: [a, the]
 """)
     language = load_intents(tmp_path, ["recovery"]).language
-    assert language.spoken == {"whit": "what", "haffi": "have to"}
+    assert language.spoken == {"whit": "what", "haffi": "have to", "wi fi": "wifi", "bout": "about"}
     assert set(language.negations) == {("can", "i", "no"), ("will", "i", "no"), ("can", "no"), ("will", "no"),
                                        ("no", "so")}
-    assert language.negations[0] in {("can", "i", "no"), ("will", "i", "no")}  # longest first
+    assert language.unnegated == {"problem"} and language.homographs == {"bout"}
+    assert language.determiners == {"a", "the"}
     bad = tmp_path / "bad"
-    path = write(bad, "x.yaml", "language:\n  spoken:\n    the noo: now\n    aff: off\n  negations: [can i not]\n")
+    path = write(bad, "x.yaml", "language:\n  spoken:\n    the noo then: now\n    aff: off\n"
+                 "  negations: [can i not]\n  homographs: [ken]\n")
     write(bad, "ok.yaml", "intents:\n  topic.recovery:\n    topic: recovery\n    sentences: [recovery]\n")
     errors = errors_of(bad)
-    # a phrase is no one word; unquoted 'off' is YAML's false, not a word
-    assert f"{path}:3: 'spoken' maps one word to its standard words: 'the noo'" in errors
-    assert f"{path}:4: 'spoken' maps one word to its standard words: 'aff'" in errors
+    # three words are no one word (two may be said as one: "wi fi"); unquoted 'off' is YAML's false
+    assert f"{path}:3: 'spoken' maps one word (or two said as one) to its standard words: 'the noo then'" in errors
+    assert f"{path}:4: 'spoken' maps one word (or two said as one) to its standard words: 'aff'" in errors
     assert f"{path}:5: a negation must hold 'no': 'can i not'" in errors
+    assert "'homographs' names 'ken', which 'spoken' does not" in " ".join(errors)
 
 
 def test_a_dialect_form_a_template_uses_is_named(tmp_path: Path) -> None:
@@ -195,3 +201,11 @@ def test_a_dialect_form_a_template_uses_is_named(tmp_path: Path) -> None:
           + "  spoken: {ken: know}\n")
     assert "'ken' is a dialect form in 'spoken', but a sentence of 'control.repeat' uses it: " \
            "a question could never say it so" in " ".join(errors_of(tmp_path))
+
+
+def test_a_synonym_the_dialect_table_reads_as_other_words_is_named(tmp_path: Path) -> None:
+    # "wi fi" is read "wifi", "aye" is read "yes": a synonym written so could never be said as written
+    write(tmp_path, "all.yaml", GOOD.replace("  synonyms:\n", "  synonyms:\n    agree: [aye]\n")
+          + "  spoken: {aye: \"yes\"}\n")
+    assert "'aye', a synonym of 'agree', is read as other words by 'spoken': a question could never say it so" \
+           in " ".join(errors_of(tmp_path))

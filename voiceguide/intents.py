@@ -88,8 +88,17 @@ class Language:
     """Dialect form (one word) -> its standard words ("whit": "what", "cyaan": "can not"): a
     question is read in the standard words before it is matched; templates are left as written."""
     negations: tuple[tuple[str, ...], ...] = ()
-    """Word sequences in which "no" says "not", as Scots has it ("can I no just get up", "no so
-    loud"): in a question, the "no" of each is read as "not". Longest first."""
+    """Word sequences in which "no" says "not", as Scots has it ("can I no just get up", "I might no
+    need it", "no so loud"): the "no" of each, said within one stretch of words (never across
+    punctuation: "is it? no" is an answer), is read as "not" in every utterance."""
+    unnegated: frozenset[str] = frozenset()
+    """Words that "no" stands before as an answer or as "none", never as "not" ("I will no problem",
+    "nae bother"): a negation right before one is left as said."""
+    homographs: frozenset[str] = frozenset()
+    """Dialect forms in ``spoken`` that are also words of standard English ("bout", "ma", "mi"): after
+    one of ``determiners`` they are the English word ("a bout of flu", "my ma", "an MI")."""
+    determiners: frozenset[str] = frozenset()
+    """Words after which a form of ``homographs`` is the English word ("a", "the", "my")."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,9 @@ class _Collected:
     interjections: list[tuple[str, ...]] = field(default_factory=list)
     spoken: dict[str, str] = field(default_factory=dict)
     negations: list[_Template] = field(default_factory=list)
+    unnegated: set[str] = field(default_factory=set)
+    homographs: set[str] = field(default_factory=set)
+    determiners: set[str] = field(default_factory=set)
     red_flags: RedFlagRules | None = None
     problems: list[DataError] = field(default_factory=list)
 
@@ -260,7 +272,9 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
         got.pronunciations[str(word).lower()] = value.strip()
     if "uninflected" in section:
         got.uninflected.update(w for text, _ in _text_list(name, section, "uninflected", got) for w in words(text))
-    for key, found in (("fillers", got.fillers), ("tags", got.tags), ("hesitations", got.hesitations)):
+    for key, found in (("fillers", got.fillers), ("tags", got.tags), ("hesitations", got.hesitations),
+                       ("unnegated", got.unnegated), ("homographs", got.homographs),
+                       ("determiners", got.determiners)):
         if key in section:
             for text, line in _text_list(name, section, key, got):
                 said = words(text)
@@ -270,14 +284,13 @@ def _collect_language(name: str, doc: Any, got: _Collected) -> None:
     if "interjections" in section:
         got.interjections.extend(tuple(words(text)) for text, _ in _text_list(name, section, "interjections", got))
     spoken = _mapping(name, section.get("spoken"), "spoken", got)
-    for form in spoken or ():
-        value = spoken[form] if spoken is not None else None
+    for form, value in (spoken or {}).items():
         said = words(str(form))
-        if len(said) != 1 or not isinstance(value, str) or not words(value):
-            got.problems.append(DataError(name, line_of(spoken, form),
-                                          f"'spoken' maps one word to its standard words: '{form}'"))
+        if len(said) not in (1, 2) or not isinstance(value, str) or not words(value):
+            got.problems.append(DataError(name, line_of(spoken, form), "'spoken' maps one word (or two said "
+                                          f"as one) to its standard words: '{form}'"))
             continue
-        got.spoken[said[0]] = " ".join(words(value))
+        got.spoken[" ".join(said)] = " ".join(words(value))
     if "negations" in section:
         got.negations.extend(_Template("", t, name, ln) for t, ln in _text_list(name, section, "negations", got))
     if "figure_cues" in section:
@@ -306,6 +319,13 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
     for form in sorted(got.spoken.keys() & used.keys()):
         got.problems.append(DataError("intents", None, f"'{form}' is a dialect form in 'spoken', but a sentence "
                                       f"of '{used[form]}' uses it: a question could never say it so"))
+    # ... and so could no synonym phrase that the dialect table reads as other words ("aye", "wi fi").
+    for phrase, canonical in sorted(got.synonyms.items()):
+        if words(" ".join(phrase), got.spoken) != list(phrase):
+            got.problems.append(DataError("intents", None, f"'{' '.join(phrase)}', a synonym of '{canonical}', "
+                                          "is read as other words by 'spoken': a question could never say it so"))
+    for form in sorted(got.homographs - got.spoken.keys()):
+        got.problems.append(DataError("intents", None, f"'homographs' names '{form}', which 'spoken' does not"))
     negations: set[tuple[str, ...]] = set()
     for tpl in got.negations:
         said = _expand(tpl, got)
@@ -315,8 +335,8 @@ def _build(got: _Collected, topic_ids: set[str], unit_ids: set[str]) -> IntentSe
     language = Language(dict(got.synonyms), frozenset(got.stopwords), cues, dict(got.pronunciations),
                         frozenset(got.uninflected), frozenset(got.fillers), frozenset(got.tags),
                         tuple(sorted(set(got.interjections), key=lambda p: (-len(p), p))),
-                        frozenset(got.hesitations), dict(got.spoken),
-                        tuple(sorted(negations, key=lambda p: (-len(p), p))))
+                        frozenset(got.hesitations), dict(got.spoken), tuple(sorted(negations)),
+                        frozenset(got.unnegated), frozenset(got.homographs), frozenset(got.determiners))
     red_flags = got.red_flags or RedFlagRules()
     names = {i.name for i in intents if i is not None}
     for name in red_flags.intents:

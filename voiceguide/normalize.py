@@ -20,7 +20,9 @@ _CONTRACTIONS = {
     "arent": "are not", "wasnt": "was not", "couldnt": "could not", "wouldnt": "would not",
     "shouldnt": "should not", "havent": "have not", "hasnt": "has not", "youre": "you are",
     "gonna": "going to", "wanna": "want to", "gotta": "got to", "y'all": "you",
-    # Scots negatives, as a transcriber types them ("I cannae feel my legs", "he disnae know")
+    # Scots negatives, as a transcriber types them ("I cannae feel my legs", "he disnae know"). Kept here,
+    # not with the other dialect forms (language.yaml's `spoken`), because the red-flag detector reads
+    # the words as this module gives them and must hear "I cannae feel my legs" as "can not".
     "cannae": "can not", "canna": "can not", "dinnae": "do not", "dinna": "do not", "disnae": "does not",
     "doesnae": "does not", "didnae": "did not", "isnae": "is not", "wasnae": "was not", "wisnae": "was not",
     "hadnae": "had not", "wernae": "were not", "wurnae": "were not",
@@ -42,26 +44,41 @@ _BROKEN_OFF = re.compile(r"\b([a-z]+)-\s+(?=\1)")
 
 def words(text: str, spoken: Mapping[str, str] | None = None) -> list[str]:
     """Lower-case words with contractions expanded and punctuation removed; ``spoken`` maps a
-    dialect form to its standard words ("whit": "what"), read before a contraction is expanded,
-    so that "whit's" is "what is"."""
+    dialect form (one word, or two said as one: "wi fi") to its standard words ("whit": "what"),
+    read before a contraction is expanded, so that "whit's" is "what is"."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    tokens = [(raw, "-" in chunk) for chunk in _BROKEN_OFF.sub("", text).split()
+              for raw in _NON_WORD.sub(" ", chunk.replace("-", " ")).split()]
     out: list[str] = []
-    for chunk in _BROKEN_OFF.sub("", text).split():
-        for raw in _NON_WORD.sub(" ", chunk.replace("-", " ")).split():
-            if raw.endswith("in'") and len(raw) > 4:
-                raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'", "breathin'")
-            if spoken and "-" not in chunk:  # part of a hyphenated word is no word of its own ("wi-fi")
-                raw = _respelt(raw.strip("'"), spoken)
-            out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
+    index = 0
+    while index < len(tokens):
+        raw, hyphenated = tokens[index]
+        bare = raw.strip("'")
+        pair = f"{bare} {tokens[index + 1][0].strip(chr(39))}" if index + 1 < len(tokens) else ""
+        if spoken and pair in spoken:  # two words said as one ("wi fi" is no "with for")
+            raw = spoken[pair]
+            index += 1
+        elif spoken and not hyphenated and _respelt(bare, spoken) != bare:  # part of "wi-fi" is no word
+            raw = _respelt(bare, spoken)
+        elif raw.endswith("in'") and not raw.startswith("'") and len(raw) > 4:
+            raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'"), but never a quoted word ("'begin'")
+        out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
+        index += 1
     return [w for w in out if w]
 
 
+_ENDINGS = frozenset({"s", "re", "ll", "ve", "m", "d", "t"})
+"""What may follow an apostrophe in a contraction ("ye're", "whit's"), and so be kept after a dialect
+form; "o'clock" is no "of" and an ending."""
+
+
 def _respelt(word: str, spoken: Mapping[str, str]) -> str:
-    """``word`` in its standard spelling, an ending after an apostrophe kept ("ye're": "you're")."""
+    """``word`` in its standard spelling, a contraction's ending after an apostrophe kept
+    ("ye're": "you're")."""
     if word in spoken:
         return spoken[word]
     head, mark, tail = word.partition("'")
-    if mark and head in spoken:
+    if mark and head in spoken and tail in _ENDINGS:
         return f"{spoken[head]}'{tail}"
     return word
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from .classifier import REJECT, Classifier
-from .intents import Intent, IntentSet, Language
+from .intents import ANSWERS, Intent, IntentSet, Language
 from .morphology import with_variants
 from .normalize import singular, stem, words
 from .redflags import RedFlagDetector
@@ -119,6 +119,10 @@ class ConceptMapper:
             (key[0], key[1]): canonical for key, canonical in self._phrases.items()
             if len(key) == 2 and not set(key) & self.stopwords and canonical not in self.stopwords}
 
+    def phrases(self) -> list[tuple[str, ...]]:
+        """Every phrase the mapper knows, verb forms included, as looked up (plurals folded)."""
+        return list(self._phrases)
+
     def concepts(self, sentence: tuple[str, ...] | list[str]) -> list[str]:
         """Concepts in order of appearance."""
         sentence = [w for w in sentence if w not in self.fillers]
@@ -215,10 +219,14 @@ class Understander:
         self._cues = intents.language.figure_cues
         self._red_flags = RedFlagDetector(intents.red_flags)
         language = intents.language
-        # Every word the guide knows, as written or stemmed: a dropped g is put back only where the
-        # word is unknown and its full form is known ("knowin", but never "cabin").
-        self._words = frozenset(stem(w) for w in taken | language.stopwords
-                                | {w for phrase in language.synonyms for w in phrase})
+        # Every word the guide knows as written, the synonyms' verb forms too: a dropped g is put back
+        # only where the word is unknown and its full form is known ("knowin", "gettin"), never on a
+        # word whose first letters are a known word ("within", "cabin").
+        self._words = frozenset(taken | language.stopwords | {w for phrase in language.synonyms for w in phrase}
+                                | {w for phrase in self._mapper.phrases() for w in phrase})
+        # A dialect form that is also a word of standard English is read after a determiner as the
+        # English word (read); the rest in every place, by normalize.words.
+        self._spoken = {f: s for f, s in language.spoken.items() if f not in language.homographs}
 
     def _plain(self, said: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         """The words without fillers ("what bit are we on rn"), as exact matching compares them."""
@@ -248,26 +256,38 @@ class Understander:
 
     def read(self, text: str) -> list[str]:
         """The words of ``text`` as the matcher reads them: dialect forms in their standard words
-        ("whit": what), a Scots "no" that says "not" as "not" ("can I no just get up"), a dropped
-        g put back on a word the guide knows only with it ("knowin", "gettin"), and a word said
+        ("whit": what), but a form that is also an English word left as that word after a determiner
+        ("a bout of flu"); a Scots "no" that says "not" as "not" ("can I no just get up"); a dropped
+        g put back on a word the guide knows only with it ("knowin", "gettin"); and a word said
         again after a hesitation said once ("how does this, uh, this thing work")."""
         language = self.intents.language
         said: list[str] = []
-        for word in words(text, language.spoken):
-            if len(said) > 1 and said[-1] in language.hesitations and said[-2] == word:
-                said.pop()
-                continue
-            if len(word) > 4 and word.endswith("in") and stem(word) not in self._words \
-                    and stem(word + "g") in self._words:
-                word += "g"
-            said.append(word)
+        pieces: list[int] = []  # which stretch of text between punctuation each word was said in
+        for piece, stretch in enumerate(_PUNCTUATION.split(text)):
+            for word in words(stretch, self._spoken):
+                if len(said) > 1 and said[-1] in language.hesitations and said[-2] == word:
+                    said.pop()
+                    pieces.pop()
+                    continue
+                if len(word) > 4 and word.endswith("in") and word not in self._words and word + "g" in self._words:
+                    word += "g"
+                if word in language.homographs and not (said and said[-1] in language.determiners):
+                    standard = language.spoken[word].split()
+                else:
+                    standard = [word]
+                said.extend(standard)
+                pieces.extend(piece for _ in standard)
         if "no" not in said:
             return said
         out = list(said)
         for phrase in language.negations:
-            for start in range(len(said) - len(phrase) + 1):
-                if tuple(said[start : start + len(phrase)]) == phrase:
-                    out[start : start + len(phrase)] = ["not" if w == "no" else w for w in phrase]
+            size, at = len(phrase), phrase.index("no")
+            for start in range(len(said) - size + 1):
+                after = start + at + 1
+                if tuple(said[start : start + size]) == phrase and pieces[start] == pieces[start + size - 1] \
+                        and not (after < len(said) and pieces[after] == pieces[start]
+                                 and said[after] in language.unnegated):
+                    out[start : start + size] = ["not" if w == "no" else w for w in phrase]
         return out
 
     def understand(self, text: str) -> Understanding:
@@ -292,10 +312,21 @@ class Understander:
                         return rest
                     got = rest
                 break
+        if got.intent is not None and got.intent.name == "control.yes" and len(said) > 1 \
+                and self._exact.get(tuple(said[:1])) is got.intent:
+            # "aye, stop", "yes go back": the answer first, then a command word for word, which is the
+            # request; but "yes, go on" stays the yes a question asked for.
+            command = self._exact.get(self._plain(said[1:]))
+            if command is not None and command.kind == "control" and command.name not in GOING_ON:
+                return Understanding(text, command, 1.0, True, asks_figure, exact=True)
         if got.intent is not None and got.intent.kind == "control":
             other = self._beside_command(text, said, got, asks_figure)
             if other is not None:
                 return other
+        if not got.understood and len(said) > 3:
+            pointed = self._pointed_back(text, said, asks_figure)
+            if pointed is not None:
+                return pointed
         if got.out_of_scope or len(said) < 6 or got.confidence >= self.thresholds.whole:
             return got
         # A long question with a worry or an aside attached ("is it completely safe, because I
@@ -306,8 +337,8 @@ class Understander:
         # guide does not cover, so it never stands for the whole; and a subject the guide does
         # not cover, named anywhere, still makes the whole out of scope (above).
         asked = [part for part in self._clauses(text) if part[0] in QUESTION_OPENERS]
-        best = max((self._exact_or_judged(text, part, asks_figure) for part in asked),
-                   key=lambda u: u.confidence, default=None)
+        readings = [(self._exact_or_judged(text, part, asks_figure), part) for part in asked]
+        best, part = max(readings, key=lambda r: r[0].confidence, default=(None, []))
         margin = self.thresholds.clause_margin if got.understood else 0.0
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
             if best.intent is not None and best.intent.kind == "control":
@@ -316,8 +347,29 @@ class Understander:
                 other = self._beside_command(text, said, best, asks_figure)
                 if other is not None:
                     return other
+                if best.intent.name == "control.help" and said[: len(part)] != part and got.intent is not None \
+                        and got.intent.kind in ANSWERS and got.confidence >= self.thresholds.clarify:
+                    # "the scan showed discitis, what can I do": asking what one can do after telling
+                    # one's case asks about the case, not how to use the guide (which "what can I do"
+                    # alone asks); a command that moves about the guide ("..., can you go back") stands.
+                    return got
             return best
         return got
+
+    def _pointed_back(self, text: str, said: list[str], asks_figure: bool) -> Understanding | None:
+        """The subject told before a command that asks about what was said, unpunctuated as a recogniser
+        writes it ("it says something about nerve problems what is that part about"): the last words
+        from a question word on, read as such a command, point back to what follows "about" before them."""
+        for start in range(2, len(said) - 1):
+            if said[start] not in QUESTION_OPENERS or "about" not in said[: start - 1]:
+                continue
+            command = self._exact_or_judged(text, said[start:], asks_figure)
+            if command.understood and command.intent is not None and command.intent.name in POINTING:
+                told = said[:start]
+                subject = self._judge(text, told[told.index("about") + 1 :], asks_figure)
+                if subject.understood and subject.intent is not None and subject.intent.kind != "control":
+                    return subject
+        return None
 
     def _exact_or_judged(self, text: str, said: list[str], asks_figure: bool) -> Understanding:
         """The intent whose template the words are exactly, or else the best tolerant reading."""
@@ -330,7 +382,7 @@ class Understander:
                         asks_figure: bool) -> Understanding | None:
         """What a command's words stand beside, when that is the request: a subject after
         "about", or the question before a tag; or None."""
-        if "about" in said:
+        if "about" in said and got.intent is not None and got.intent.name in POINTING:
             # A command's words around one of the guide's subjects ("what was that about nerve
             # problems, I missed that bit"): what it is about, understood alone, is the question.
             for part in self._clauses(text):
@@ -351,7 +403,7 @@ class Understander:
         ends a clause, at hesitations, and before CLAUSE_BREAKS; clauses of one word are left out."""
         hesitations = self.intents.language.hesitations
         out: list[list[str]] = []
-        for piece in re.split(r"[,;:.!?]+|\s-\s", text):
+        for piece in _PUNCTUATION.split(text):
             current: list[str] = []
             for word in self.read(piece):
                 if word in hesitations:
@@ -497,6 +549,18 @@ VOICE_CONTROLS = frozenset({
     "control.quieter", "control.goodbye"})
 """Commands about the voice, which say nothing new of the guide's content: they still count beside a
 subject the guide does not cover (Understander._pick)."""
+
+POINTING = frozenset({"control.repeat", "control.where_am_i", "control.more", "control.list_topics", "control.help"})
+"""Commands that ask about what was said or what the guide holds ("what was that", "what is that part
+about", "tell me more", "what can you tell me about"): beside a subject ("it says something about nerve
+problems, what is that part about"), they ask about the subject. A command that moves about the guide or
+works the voice ("I know about discitis already, can you go back") never does."""
+
+GOING_ON = frozenset({"control.resume", "control.more"})
+"""Commands that agree with a yes said before them ("yes, go on"): the yes stands (Understander.understand)."""
+
+_PUNCTUATION = re.compile(r"[,;:.!?]+|\s-\s")
+"""What ends a stretch of words: a Scots "no" is read as "not" only within one ("is it? no" is an answer)."""
 
 CLAUSE_BREAKS = frozenset({"because", "cos", "cause", "coz", "but", "although", "though", "anyway"})
 """Words that start a clause of its own, where the text's punctuation may be missing."""
