@@ -658,6 +658,7 @@ def reading(guide: Guide, text: str) -> str | None:
     ("I am not worried about discitis, can you go back to the part on recovery", "control.previous", None),
     ("I have read about osteomyelitis, can you skip it", "control.next", None),
     ("go back to the bit about my back", "control.previous", None),
+    ("yes, tell me about recovery", "fact.aftercare", None),  # an answer beside a subject asks about it
     # while one that asks what was said points back to the subject, with or without a comma
     ("it says something about nerve problems what is that part about", "fact.symptoms", None),
     ("it says something about nerve problems, what is that part about", "fact.symptoms", None),

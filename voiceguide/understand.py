@@ -550,11 +550,13 @@ VOICE_CONTROLS = frozenset({
 """Commands about the voice, which say nothing new of the guide's content: they still count beside a
 subject the guide does not cover (Understander._pick)."""
 
-POINTING = frozenset({"control.repeat", "control.where_am_i", "control.more", "control.list_topics", "control.help"})
+POINTING = frozenset({"control.repeat", "control.where_am_i", "control.more", "control.list_topics", "control.help",
+                      "control.yes", "control.no"})
 """Commands that ask about what was said or what the guide holds ("what was that", "what is that part
-about", "tell me more", "what can you tell me about"): beside a subject ("it says something about nerve
-problems, what is that part about"), they ask about the subject. A command that moves about the guide or
-works the voice ("I know about discitis already, can you go back") never does."""
+about", "tell me more", "what can you tell me about"), and the answers ("yes, tell me about recovery"):
+beside a subject ("it says something about nerve problems, what is that part about"), they ask about the
+subject. A command that moves about the guide or works the voice ("I know about discitis already, can
+you go back") never does."""
 
 GOING_ON = frozenset({"control.resume", "control.more"})
 """Commands that agree with a yes said before them ("yes, go on"): the yes stands (Understander.understand)."""
