@@ -48,8 +48,8 @@ def words(text: str, spoken: Mapping[str, str] | None = None) -> list[str]:
     out: list[str] = []
     for chunk in _BROKEN_OFF.sub("", text).split():
         for raw in _NON_WORD.sub(" ", chunk.replace("-", " ")).split():
-            if raw.endswith("in'") and len(raw) > 4:
-                raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'", "breathin'")
+            if raw.endswith("in'") and len(raw) > 4 and not raw.startswith("'"):
+                raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'"), never a quote's end ("'groin'")
             if spoken and "-" not in chunk:  # part of a hyphenated word is no word of its own ("wi-fi")
                 raw = _respelt(raw.strip("'"), spoken)
             out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
