@@ -552,6 +552,7 @@ REPORTS_THIRD_REVIEW = [
     "my back is agony and I'm burning up, I had a kidney infection as a kid",
     "my legs have gone numb, I used to get sciatica",
     "had my op a month ago, can't feel my legs, can't pee",
+    "I've been burning up with back pain, used to get it years ago but not like this",
     # legs that went, whatever follows but a word that says how the leg is instead
     "my legs went a minute ago",
     "my legs went a second ago and I'm on the kitchen floor",

@@ -13,16 +13,20 @@ what it seems drops every phrase it overlaps ("help me decide" is no request,
 "very bad with pain" no distress). Then two kinds of rule:
 
 - a *request* for urgent help ("call an ambulance", "help me"): counts unless
-  asked about in general ("when should I call an ambulance");
+  asked about in general ("when should I call an ambulance", "would that be an
+  emergency"), never when the question points back at what was told ("she's
+  not herself, does that mean we should call an ambulance");
 - a *sign*, classes close together ("my legs have gone numb": *leg*, *numb*):
   counts when it is reported, not asked about. It must not follow a
   question's opening word ("is numbness in the legs a sign"), have a
   question word between its parts ("my wound might get infected"), or be
   framed by the words before it ("will I have weak legs", "if my legs felt
-  weak", "is it normal for your legs"); and the utterance must not be about
-  symptoms in general or the distant past ("in general", "years ago")
-  unless it also says something is happening now ("since last night"), or
-  compares the present with that past ("worse than before the operation").
+  weak", "is it normal for your legs"); the utterance must not be about
+  symptoms in general ("in general"), nor the sign's own clause be in the
+  distant past ("my legs went numb years ago", but not "I can't feel my legs,
+  I had the op years ago"), unless it also says something is happening now
+  ("since last night"), or compares the present with that past ("worse than
+  before the operation").
   Words that ask what a sign is ("this is sign of infection?") count only
   for a sign that is no one's own ("my back is agony, is this a sign of
   infection?" reports). An aside ("I suppose you'd call it") asks nothing,
@@ -702,14 +706,13 @@ class RedFlagDetector:
     def _place(self, seq: list[str], start: int) -> bool:
         """The leg of the terse phrase at ``start`` is where something is: one of ``places`` and a
         determiner before it, a word that describes it between ("the ache in my right leg", "the
-        swelling on my leg has gone"), not "I was in bed, legs went". A phrase of ``gone`` starts after
-        its leg ("have gone"), so up to two words before it are read over as one is before a leg."""
+        swelling on my leg has gone"), not "I was in bed, legs went". A phrase that starts with its verb
+        ("have gone") is read from the leg before it, as one that starts with its leg ("leg went")."""
         rules = self.rules
         named = rules.determiners | rules.articles
-        pos = start - 1
-        for _ in range(2):
-            if pos >= 0 and seq[pos] not in named:
-                pos -= 1  # "my right leg", "my leg have gone"
+        pos = start - 2 if seq[start] in rules.finite else start - 1
+        if pos >= 0 and seq[pos] not in named:
+            pos -= 1  # "my right leg"
         if pos < 0 or seq[pos] not in named:
             return False
         while pos >= 0 and seq[pos] in named:
