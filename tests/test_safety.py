@@ -527,10 +527,120 @@ GENERAL_ROUND_ELEVEN = [
     "if I ever couldn't go for a wee, would it be an emergency",
 ]
 
+# A third fresh-eyes review, of round eleven: its new cues silenced reports caught before, and its new words
+# alarmed on questions. The review's sentences, then ours in the same vein; each failed before the fix.
+# A supposition's cue reaches a request only as its complement, and not when it points back at what was told
+# (requests, so they are heard by the emergency requests' test).
+REQUESTS_THIRD_REVIEW = [
+    "would it be possible to send an ambulance",
+    "could that be a stroke? get me an ambulance",
+    "could that be the infection? I need a doctor now",
+    "she's really not herself, does that mean we should call an ambulance",
+    "would it be possible to get an ambulance out to us",
+]
+REPORTS_THIRD_REVIEW = [
+    # the long past makes only the signs of its own clause past
+    "I can't feel my bum or my legs, I had a spinal op a decade ago",
+    "I can't feel my bum or my legs, I had a spinal op a long time ago.",
+    "I'm shaking and burning up and my back is agony, same as the sepsis I had as a child",
+    "my wound is oozing pus and hot, I had the same thing as a teenager",
+    "my legs are numb, i had polio as a child",
+    "he's talking nonsense and burning up, calling for his mum like when he was little",
+    "I took paracetamol a long time ago but I'm still burning up and my back's killing me",
+    "had the op years ago, legs numb, can't pee",
+    "I can't pee and my bum is numb, I had a bad back years ago",
+    "my back is agony and I'm burning up, I had a kidney infection as a kid",
+    "my legs have gone numb, I used to get sciatica",
+    "had my op a month ago, can't feel my legs, can't pee",
+    "I've been burning up with back pain, used to get it years ago but not like this",
+    # legs that went, whatever follows but a word that says how the leg is instead
+    "my legs went a minute ago",
+    "my legs went a second ago and I'm on the kitchen floor",
+    "his legs have gone a bit this morning",
+    "he stood up and his legs went a bit and he fell",
+    "my legs went very suddenly and I'm on the floor",
+    "my legs went really suddenly",
+    "mum's legs have gone to nothing",
+    "my legs went to pieces",
+    "my legs have gone off",
+    "my legs went a while ago and I'm still on the floor",
+    "my legs have gone a bit since lunch",
+    # legs gone strange, however it is padded
+    "my legs went a bit funny",
+    "my legs have gone all funny and I'm scared",
+    "my legs went kind of funny",
+    "his legs went kind of weird and he dropped",
+    # a death happening now, or survived
+    "I think he's just died of a heart attack",
+    "I think she's died from a seizure",
+    "I nearly died of sepsis last time and I've got it again now",
+    "she nearly died of blood poisoning and she's got it again",
+    "I think my dad has just died of a heart attack",
+    "he nearly died of sepsis last year and he's got the same shivers now",
+    "I think she has just died of sepsis",
+    "I think he's just died from blood poisoning",
+    # Scots 'wee': the bladder's when what 'a wee bit' describes is, or when it ends a phrase ('had a wee')
+    "I've had a wee bit of an accident",
+    "I had a wee bit of a leak",
+    "she hasn't had a wee, confused and hot",
+    "there's been a wee bit of an accident",
+    "he hasn't had a wee, confused and sweating",
+    # a closing quote is no dropped g
+    "I can't feel my 'groin'",
+    "she says her 'groin' has gone numb",
+    "his 'groin' feels dead",
+    # Scots 'no' after 'have' and before a participle, a noun subject; 'himsel', 'pished', 'tae' for a toe
+    "I've no been able tae wee",
+    "he's no had a pee all day",
+    "my dad's no making sense",
+    "he's wet himsel",
+    "he's pished himsel",
+    "my big tae's gone numb",
+    "my mum's no been tae the toilet since yesterday",
+    "he's no had a drink or a wee all day",
+]
+GENERAL_THIRD_REVIEW = [
+    # a gap is the wound's only close to the wound, never its covering's
+    "is it normal for there to be a gap in the wound",
+    "the scar has a wee gap but it's dry and healing",
+    "my wound is healing well but there's a gap in the tape",
+    "there's a small gap in the dressing, is that ok",
+    "there's a gap between the plasters, does that matter",
+    "is it normal for there to be a small gap in the scar",
+    "there's a wee gap in the dressing, is that alright",
+    # numb like a dentist's injection, not a visit to the dentist
+    "I was at the dentist this morning, my leg's fine",
+    "I was at the dentist and then had to rush to the toilet",
+    # legs that went or have gone strange, not feet that go funny, a joint, or what a leg got
+    "my feet go funny in the cold",
+    "my leg got a weird rash",
+    "my leg got a strange bruise on it",
+    "my ankle went weird when I twisted it last week",
+    "my knee is going funny on the stairs, is that normal",
+    "my knee went funny when I knelt on it",
+    # what is on a leg has gone, a leg gone down or better
+    "my leg's gone down now",
+    "the swelling on my leg's gone",
+    "the bruise on his leg's gone",
+    "my leg's gone much better",
+    "the rash on my leg's gone",
+    "my leg's gone down a lot since yesterday",
+    # an aside uses up none of the words read back for a question
+    "what are the chances, I mean, of my legs going numb",
+    "the numbness, I mean in the legs, does that mean something bad",
+    "what are the chances, so to speak, of my legs going numb after surgery",
+    "the numbness, I suppose you'd call it, in the legs, does that mean something bad",
+    # advice is no weak leg; what one sits on that feels different is the seat's
+    "I would not push my legs too hard after the op",
+    "I would not push the leg exercises too hard",
+    "the seat under me feels different since they changed the cushion",
+    "the chair under me feels different since the new cushion",
+]
+
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
                          + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
-                         + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN)
+                         + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -539,7 +649,7 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
                          + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
-                         + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN)
+                         + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -555,7 +665,7 @@ def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide
 @pytest.mark.parametrize("text", ["call 999", "call an ambulance", "please call 911 for me", "ring one one two",
                                   "call the emergency number for me",
                                   "I need a doctor right now", "can you phone an ambulance", "get me a doctor",
-                                  "can you get someone here"])
+                                  "can you get someone here", *REQUESTS_THIRD_REVIEW])
 def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
         ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)
@@ -717,19 +827,29 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     # 'wee' small before what it describes
     ("  small: {wee: little}", "  small: {weee: little}", "my scar's a wee bit numb, is that normal", None),
     ("  described: [bit,", "  described: [", "my scar's a wee bit numb, is that normal", None),
-    ("  undescribed: [loss,", "  undescribed: [bowel,", "he's had a wee leak", "safety.urgent"),
+    ("  undescribed: [loss,", "  undescribed: [bowel,", "he's got a wee leak", "safety.urgent"),
     # a terse phrase counts only where nothing describes the leg, and not of a leg that is a place
     ("  terse: [gave_way, gone]", "  terse: [gone]", "my leg went a bit red after a hot bath", None),
     ("  describing: [a, an,", "  describing: [an,", "my leg went a bit red after a hot bath", None),
-    ("to, away, back, up,", "to, away, back,", "my leg's gone up like a balloon, is that the op", None),
+    ("  states: [back, up,", "  states: [back,", "my leg's gone up like a balloon, is that the op", None),
     ("  descriptions: [wound_bad,", "  descriptions: [", "my leg went red after a hot bath", None),
     ("  places: [in, of,", "  places: [of,", "the ache in my leg's gone now, can I drive", None),
     # a death told of; the past compared with after a subject and its verb; a correction
     ("  mourning: [died of,", "  mourning: [", "my friend died of sepsis, could this operation cause it", None),
     ("  mourned: [sepsis,", "  mourned: [", "my friend died of sepsis, could this operation cause it", None),
-    ("  comparing: [than, as]", "  comparing: [as]",
+    ("  comparing: [than, as, like]", "  comparing: [as, like]",
      "I've a temperature of thirty nine and my back hurts worse than it did before the operation", "safety.urgent"),
     ("           i mean]", "           i meant]", "it's not his colour, I mean his lips are blue", "safety.urgent"),
+    # the third review's: a request named right after a supposition's cue, the past of one clause, a cue that
+    # closes its clause, a death survived, how a leg is after a terse phrase, a Scots noun after a determiner
+    ("  request_naming: [would that be,", "  request_naming: [would that bee,", "would that be an emergency", None),
+    ("         as a child, as a kid,", "         as a chyld, as a kid,",
+     "my legs went numb as a child, could it come back", None),
+    ("  closing: [ago]", "  closing: [agoo]", "had the op years ago, legs numb, can't pee", "safety.urgent"),
+    ("  surviving: [nearly,", "  surviving: [", "I nearly died of sepsis last time and I've got it again now",
+     "safety.urgent"),
+    ("white, gone down]", "white]", "my leg's gone down now", None),
+    ("  spoken_nouns: {tae: toe}", "  spoken_nouns: {tay: toe}", "my big tae's gone numb", "safety.urgent"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

@@ -13,16 +13,20 @@ what it seems drops every phrase it overlaps ("help me decide" is no request,
 "very bad with pain" no distress). Then two kinds of rule:
 
 - a *request* for urgent help ("call an ambulance", "help me"): counts unless
-  asked about in general ("when should I call an ambulance");
+  asked about in general ("when should I call an ambulance", "would that be an
+  emergency"), never when the question points back at what was told ("she's
+  not herself, does that mean we should call an ambulance");
 - a *sign*, classes close together ("my legs have gone numb": *leg*, *numb*):
   counts when it is reported, not asked about. It must not follow a
   question's opening word ("is numbness in the legs a sign"), have a
   question word between its parts ("my wound might get infected"), or be
   framed by the words before it ("will I have weak legs", "if my legs felt
-  weak", "is it normal for your legs"); and the utterance must not be about
-  symptoms in general or the distant past ("in general", "years ago")
-  unless it also says something is happening now ("since last night"), or
-  compares the present with that past ("worse than before the operation").
+  weak", "is it normal for your legs"); the utterance must not be about
+  symptoms in general ("in general"), nor the sign's own clause be in the
+  distant past ("my legs went numb years ago", but not "I can't feel my legs,
+  I had the op years ago"), unless it also says something is happening now
+  ("since last night"), or compares the present with that past ("worse than
+  before the operation").
   Words that ask what a sign is ("this is sign of infection?") count only
   for a sign that is no one's own ("my back is agony, is this a sign of
   infection?" reports). An aside ("I suppose you'd call it") asks nothing,
@@ -92,7 +96,13 @@ class RedFlagRules:
     lookback: int = 6
     """How many words before a sign are read for a question or a supposition."""
     request_asking: tuple[Phrase, ...] = ()
-    """Words that, before a request, ask about it in general ("when should i call")."""
+    """Words that, before a request, ask about it in general ("when should i call"), or suppose it ("if
+    I get a fever, then I should call the doctor"); not right after a word that points back at what was
+    told ("does that mean we should call an ambulance" asks about now)."""
+    request_naming: tuple[Phrase, ...] = ()
+    """Words that ask about a request only as their complement, right after them (articles aside):
+    "would that be an emergency" asks, "would it be possible to send an ambulance" and "could that
+    be a stroke? get me an ambulance" do not."""
     asking: tuple[Phrase, ...] = ()
     """Words that, just before a sign, ask about it or suppose it ("will i have", "if", "your")."""
     subjects: frozenset[str] = frozenset()
@@ -105,6 +115,14 @@ class RedFlagRules:
     """Words that start a new clause; reading back stops there ("but")."""
     general: tuple[Phrase, ...] = ()
     """Words that make the whole utterance general or long past ("in general", "years ago")."""
+    past: tuple[Phrase, ...] = ()
+    """Words that put the signs of their clause in the long past ("my legs went numb years ago", "I
+    had sepsis as a child"), not a sign told in a clause of its own ("I can't feel my legs, I had the
+    op a decade ago"); like ``general``, outweighed by ``now``, and not when compared with."""
+    closing: frozenset[str] = frozenset()
+    """Last words of a ``past`` cue that end its clause ("years ago"): it reaches forward only when a
+    subject or a determiner opens a clause right after it ("years ago my legs went numb"), not over
+    what follows ("had the op years ago, legs numb, can't pee")."""
     now: tuple[Phrase, ...] = ()
     """Words that say something is happening now ("since", "this morning"); they outweigh ``general``."""
     comparing: frozenset[str] = frozenset()
@@ -121,9 +139,14 @@ class RedFlagRules:
     """Words that carry a denial on to the next symptom ("not red or swollen")."""
     mourning: tuple[Phrase, ...] = ()
     """Words that tell of a death ("my friend died of sepsis"): one of ``mourned`` right after them
-    (``fillers`` aside) is no one's now, as if denied, though the pain one "nearly died of" is."""
+    (``fillers`` aside) is no one's now, as if denied; not after one of ``surviving``."""
     mourned: frozenset[str] = frozenset()
-    """The classes that ``mourning`` words take: what people die of, not how much it hurts."""
+    """The classes that ``mourning`` words take: what people die of (sepsis, a heart attack), so that
+    only those can be no one's now, never how much it hurts."""
+    surviving: frozenset[str] = frozenset()
+    """Words that, within three words before ``mourning`` words, say the death is happening now or did
+    not happen ("I think he's just died of a heart attack", "I nearly died of sepsis and I've got it
+    again"): what follows is a sign like any other."""
     determiners: frozenset[str] = frozenset()
     """Words that open the subject of a clause told in its own right ("my", "the")."""
     finite: frozenset[str] = frozenset()
@@ -164,6 +187,9 @@ class RedFlagRules:
     spoken: tuple[tuple[str, str], ...] = ()
     """(spoken, standard): spoken or dialect forms of small words, read as the standard word before
     anything else ("meself": myself)."""
+    spoken_nouns: tuple[tuple[str, str], ...] = ()
+    """(spoken, noun): dialect forms that are a noun right after a determiner or one word after it ("my
+    big tae": toe), and the ``spoken`` word elsewhere ("tryin tae go")."""
     possessive: tuple[tuple[str, str], ...] = ()
     """(word, "my"): words that many say for "my", read so only right before one of ``owned`` ("me legs", "me
     bits"), never elsewhere ("help me", "tell me a bit")."""
@@ -172,10 +198,14 @@ class RedFlagRules:
     clipped: tuple[tuple[str, str], ...] = ()
     """(clipped, full): word endings dropped in speech and in typing it ("draggin", "nothin"): a word
     the rules do not know is read with the full ending when that makes a word they know."""
+    whole: frozenset[str] = frozenset()
+    """Words that only look clipped ("thin", "puffin"): never read with an ending put back."""
     negative: tuple[tuple[str, str], ...] = ()
     """(word, "not"): a dialect's word for "not" that is "no" in the standard ("he is no been to the
-    toilet"), read so only after a subject and one of ``auxiliary`` and right before a verb form
-    ("been", a word in "-ing"), never before a noun ("there was no warning", "he is no fever")."""
+    toilet"), read so only after a subject (a pronoun, a word of ``personal`` or a noun after a
+    determiner) and one of ``auxiliary``, or after such a noun whose "'s" was dropped ("my dad's no
+    making sense"), and right before a verb form ("been", a word in "-ing", a past participle of
+    ``done`` or in "-ed"), never before a noun ("there was no warning", "he is no fever")."""
     auxiliary: frozenset[str] = frozenset()
     """The verbs after which, with a subject before them, a ``negative`` word may say "not" ("is")."""
     small: tuple[tuple[str, str], ...] = ()
@@ -184,15 +214,20 @@ class RedFlagRules:
     bit") or a word that is a phrase of the classes and no verb in "-ing" ("a wee cut", but "the
     wee coming out")."""
     terse: frozenset[str] = frozenset()
-    """Classes whose phrases say all in few words ("my legs went"): they count only where nothing
-    describes the leg after them ("my leg went a bit red": one of ``describing`` or a phrase of one of
-    ``descriptions`` follows, unless it says now), nor where the leg is only where something is
-    ("the pain in my leg has gone": one of ``places`` and a determiner before it)."""
+    """Classes whose phrases say all in few words ("my legs went"): they count unless what follows says
+    how the leg is instead ("my leg went a bit red", "my leg's gone back to normal": a phrase of one of
+    ``descriptions`` or one of ``states``, only ``describing`` words between), or the leg is only where
+    something is ("the pain in my leg has gone": one of ``places`` and a determiner before it). Anything
+    else after them leaves them a sign ("my legs went a minute ago", "went very suddenly")."""
     describing: frozenset[str] = frozenset()
-    """Words that, right after a ``terse`` phrase, say more of the leg ("a", "all", "into")."""
+    """Words that may stand between a ``terse`` phrase and what says how the leg is ("a", "bit", "very")."""
     descriptions: frozenset[str] = frozenset()
-    """Classes whose one-word phrases, right after a ``terse`` phrase, say how the leg looks or
-    feels ("red", "purple")."""
+    """Classes whose one-word phrases, after a ``terse`` phrase, say how the leg looks or feels ("red",
+    "purple")."""
+    states: tuple[Phrase, ...] = ()
+    """Words that, after a ``terse`` phrase, say how the leg is rather than that it went ("back", "up",
+    "better"); one of two words counts only after a phrase that ends with its first ("gone down": the
+    swelling, while "legs went. down on the rug." is a fall)."""
     places: frozenset[str] = frozenset()
     """Words that, with a determiner, before a ``terse`` phrase make its leg a place ("in my leg")."""
     described: frozenset[str] = frozenset()
@@ -255,12 +290,15 @@ class RedFlagDetector:
         self._classes = _with_forms(rules.classes, rules.inflected)
         self._longest = max((len(p) for p in self._classes), default=1)
         self._general_cues = _by_first_word(rules.general)
+        self._past_cues = _by_first_word(rules.past)
+        self._long_ago = _by_first_word(rules.general + rules.past)
         self._settled_cues = _by_first_word(rules.settled)
         self._now_cues = _by_first_word(rules.now)
         self._aside_cues = _by_first_word(rules.asides)
         self._owning_cues = _by_first_word(rules.owning)
         self._classifying_cues = _by_first_word(rules.classifying)
         self._spoken = dict(rules.spoken)
+        self._nouns = dict(rules.spoken_nouns)
         self._possessive = dict(rules.possessive)
         self._negative = dict(rules.negative)
         self._small = dict(rules.small)
@@ -289,6 +327,8 @@ class RedFlagDetector:
             return None
         settled = max((pos for pos, _ in settled_spans), default=-1)
         cues = [] if now else self._classifying(seq)
+        past = [] if now else [(pos, end) for pos, end in _occurrences(seq, self._past_cues)
+                               if not self._compared(seq, pos)]
         for sign in self.rules.signs:
             for combo in self._found(hits, sign.classes, sign.window, sign.ordered):
                 end = max(h.end for h in combo)
@@ -297,6 +337,8 @@ class RedFlagDetector:
                 if owned_from >= end:
                     return self.rules.report_intent
                 if general or (self._classified(seq, combo, cues) and not self._personal(seq, combo)):
+                    continue
+                if any(self._in_past(seq, combo, cue) for cue in past):
                     continue
                 if self._reported(seq, combo):
                     return self.rules.report_intent
@@ -377,27 +419,64 @@ class RedFlagDetector:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
         myself) and a possessive as "my" right before an owned noun ("me bits": my bits)."""
         rules = self.rules
-        seq = [self._unclipped(self._spoken.get(w, w)) for w in (singular(w) for w in said)]
+        folded = [singular(w) for w in said]
+        seq = [self._unclipped(self._nouns[w] if w in self._nouns and rules.determiners.intersection(
+                   folded[max(0, pos - 2) : pos]) else self._spoken.get(w, w))
+               for pos, w in enumerate(folded)]
         out: list[str] = []
         for pos, word in enumerate(seq):
             after = seq[pos + 1] if pos + 1 < len(seq) else ""
             before = out[-1] if out else ""
             if word in self._possessive and after in rules.owned:
                 word = self._possessive[word]
-            elif (word in self._negative and before in rules.auxiliary and len(out) > 1 and out[-2] in rules.subjects
-                  and (after == "been" or after.endswith("ing"))):
+            elif word in self._negative and self._has_subject(out) and (
+                    after == "been" or after.endswith("ing") or after in rules.done
+                    or (after.endswith("ed") and len(after) > 4)):
                 word = self._negative[word]  # "he is no making sense", not "there was no warning"
             elif (word in self._small and (before in rules.determiners or before in rules.articles)
-                  and (after in rules.described or ((after,) in self._classes and not after.endswith("ing")
-                                                     and not self._classes[(after,)] & rules.undescribed))):
+                  and self._describes(out, word, seq[pos + 1 :])):
                 word = self._small[word]  # "a wee bit numb", "a wee cut"; not "cannae wee", "the wee coming out"
             out.append(word)
         return out
 
+    def _has_subject(self, out: list[str]) -> bool:
+        """The words read so far end with a subject and a verb of ``auxiliary`` ("he is", "my dad is"),
+        or with a noun subject whose "'s" was dropped ("my dad", "mum")."""
+        rules = self.rules
+
+        def subject(at: int) -> bool:
+            return at >= 0 and (out[at] in rules.subjects or (out[at] in rules.personal
+                                                              and out[at] not in rules.determiners)
+                                or (at > 0 and out[at - 1] in rules.determiners))
+        if out and out[-1] in rules.auxiliary:
+            return subject(len(out) - 2)
+        return bool(out) and out[-1] not in rules.subjects and subject(len(out) - 1)
+
+    def _describes(self, out: list[str], word: str, rest: list[str]) -> bool:
+        """A ``small`` word after a determiner describes what follows: one of ``described`` that is
+        no part of the bladder's own ("a wee bit of a temperature", not "a wee bit of an accident"),
+        or a word that is a phrase of the classes, no verb form, and not the bladder's ("a wee cut";
+        not "a wee leak", "the wee coming out", nor "had a wee, confused", a phrase with the word
+        before)."""
+        rules = self.rules
+        if not rest:
+            return False
+        after = rest[0]
+        if after in rules.described:
+            head = 1
+            while head < len(rest) and (rest[head] == "of" or rest[head] in rules.articles):
+                head += 1  # "a wee bit of an accident": the accident is the bladder's
+            return head == len(rest) or not self._classes.get((rest[head],), frozenset()) & rules.undescribed
+        if (after,) not in self._classes or after.endswith("ing") or (after.endswith("ed") and len(after) > 4):
+            return False
+        if any((*out[-n:], word) in self._classes for n in (2, 3) if len(out) >= n):
+            return False  # "had a wee", "go for a wee"
+        return not self._classes[(after,)] & rules.undescribed
+
     def _unclipped(self, word: str) -> str:
         """The word with an ending dropped in speech put back ("draggin": dragging), when the rules
         know it only so; a word they know as it is stays ("pin")."""
-        if word in self._vocabulary:
+        if word in self._vocabulary or word in self.rules.whole:
             return word
         for clipped, full in self.rules.clipped:
             if word.endswith(clipped) and len(word) > len(clipped) + 1:
@@ -446,7 +525,7 @@ class RedFlagDetector:
         ``cue`` ("my legs have gone numb and I can't wee. I had a bad back years ago but that's gone
         now"): the all-clear is of that past, not of the signs."""
         rules = self.rules
-        for start, _ in _occurrences(seq, self._general_cues):
+        for start, _ in _occurrences(seq, self._long_ago):
             if start >= cue:
                 continue
             told = [h.end for h in hits if h.end <= start]
@@ -458,6 +537,33 @@ class RedFlagDetector:
                     and not any(h.start >= start for h in hits if h.cls in rules.negatable):
                 return True
         return False
+
+    def _in_past(self, seq: list[str], combo: tuple[_Hit, ...], cue: tuple[int, int]) -> bool:
+        """The sign is in the clause of the ``past`` cue at ``cue``: no new clause between them. After
+        the sign, a clause starts at a break, a subject that no question word comes before, or a
+        finite verb ("I can't feel my legs, I had the op years ago", "my legs are numb, had the op years
+        ago"); "it" and "that" point back at the sign ("it was years ago"). Before the sign, the cue reaches
+        over a break or a second subject only, and a cue that closes its clause ("years ago") only when a
+        subject or a determiner follows it ("years ago my legs went numb")."""
+        rules = self.rules
+        start, end = min(h.start for h in combo), max(h.end for h in combo)
+        pos, cue_end = cue
+        if pos < end and start < cue_end:
+            return True
+        if cue_end <= start:
+            opens = cue_end < len(seq) and (seq[cue_end] in rules.subjects or seq[cue_end] in rules.determiners)
+            if seq[cue_end - 1] in rules.closing and not opens:
+                return False
+            return not any(seq[k] in rules.breaks or (seq[k] in rules.subjects and not self._inverted(seq, k)
+                                                      and seq[k] not in rules.pointing)
+                           for k in range(cue_end + (1 if opens else 0), start))
+        for k in range(end, pos):
+            if seq[k] in rules.breaks or (seq[k] in rules.subjects and seq[k] not in rules.pointing
+                                          and not self._inverted(seq, k)):
+                return False
+            if seq[k] in rules.finite and not (k > 0 and seq[k - 1] in rules.pointing):
+                return False
+        return True
 
     def _own_subject(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
         """The all-clear at ``cue`` has a subject of its own that is no part of a sign ("the rash
@@ -516,11 +622,24 @@ class RedFlagDetector:
         for hit in hits:
             if (hit.cls in rules.negatable and own.isdisjoint(seq[hit.start : hit.end])
                     and self._denied(seq, hit.start, denied_ends)) or (
-                    hit.cls in rules.mourned and self._denied(seq, hit.start, set(), rules.mourning)):
+                    hit.cls in rules.mourned and self._mourned(seq, hit.start)):
                 denied_ends.add(hit.end)
                 continue
             kept.append(hit)
         return kept
+
+    def _mourned(self, seq: list[str], start: int) -> bool:
+        """The hit at ``start`` is what someone died of ("my friend died of sepsis"), not what someone
+        "nearly died of" or "has just died of"."""
+        rules = self.rules
+        for pos in range(start, 0, -1):
+            for cue in rules.mourning:
+                if cue == tuple(seq[pos - len(cue) : pos]):
+                    first = pos - len(cue)
+                    return not rules.surviving.intersection(seq[max(0, first - 3) : first])
+            if seq[pos - 1] not in rules.fillers:
+                return False
+        return False
 
     def _denied(self, seq: list[str], start: int, denied_ends: set[int],
                 negators: tuple[Phrase, ...] | None = None) -> bool:
@@ -574,16 +693,24 @@ class RedFlagDetector:
         rules = self.rules
         if self._place(seq, start):
             return False
-        if end == len(seq) or any(pos == end for pos, _ in _occurrences(seq, self._now_cues)):
+        pos = end
+        while pos < len(seq) and pos - end < 3 and seq[pos] in rules.describing:
+            pos += 1  # "went a bit red", "gone much better"
+        if pos == len(seq):
             return True
-        return seq[end] not in rules.describing and not self._classes.get((seq[end],), frozenset()) & rules.descriptions
+        word = seq[pos]
+        if (word,) in rules.states or (seq[end - 1], word) in rules.states:
+            return False
+        return not self._classes.get((word,), frozenset()) & rules.descriptions
 
     def _place(self, seq: list[str], start: int) -> bool:
-        """The leg at ``start`` is where something is: one of ``places`` and a determiner before it,
-        a word that describes it between ("the ache in my right leg"), not "I was in bed, legs went"."""
+        """The leg of the terse phrase at ``start`` is where something is: one of ``places`` and a
+        determiner before it, a word that describes it between ("the ache in my right leg", "the
+        swelling on my leg has gone"), not "I was in bed, legs went". A phrase that starts with its verb
+        ("have gone") is read from the leg before it, as one that starts with its leg ("leg went")."""
         rules = self.rules
         named = rules.determiners | rules.articles
-        pos = start - 1
+        pos = start - 2 if seq[start] in rules.finite else start - 1
         if pos >= 0 and seq[pos] not in named:
             pos -= 1  # "my right leg"
         if pos < 0 or seq[pos] not in named:
@@ -619,9 +746,21 @@ class RedFlagDetector:
                 and not (ordered and any(a.start > b.start for a, b in pairwise(combo)))]
 
     def _request_asked(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
-        """A request is asked about in general ("when should I call an ambulance")."""
+        """A request is asked about in general ("when should I call an ambulance"): a cue of
+        ``request_asking`` before it, not pointing back at what was told ("she's not
+        herself, does that mean we should call an ambulance"), or one of ``request_naming`` right
+        before it ("would that be an emergency")."""
+        rules = self.rules
         start, end = min(h.start for h in combo), max(h.end for h in combo)
-        return any(self._cue_at(seq, pos, end, self.rules.request_asking) for pos in range(start))
+        for pos in range(start):
+            if not (pos > 0 and seq[pos - 1] in rules.pointing) and self._cue_at(seq, pos, end, rules.request_asking):
+                return True
+            for cue_end in self._cue_ends(seq, pos, end, rules.request_naming):
+                while cue_end < start and seq[cue_end] in rules.articles:
+                    cue_end += 1
+                if cue_end == start:
+                    return True
+        return False
 
     def _reported(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
         """The sign is told, not asked about or supposed: it does not follow a question word
@@ -629,12 +768,20 @@ class RedFlagDetector:
         parts ("my wound might get infected", "a fever after the op, or is a temperature normal"),
         and some part of it is not framed by the words before it."""
         rules = self.rules
+        # An aside ("I suppose you would call it", "I mean") asks nothing about the sign around it, and
+        # is read over as if unsaid, so the words before it are as near as without it ("what are the
+        # chances, I mean, of my legs going numb").
+        in_combo = {pos for h in combo for pos in range(h.start, h.end)}
+        aside = {pos for s, e in self._padded(seq, self._aside_cues) for pos in range(s, e)} - in_combo
+        if aside:
+            kept = [pos for pos in range(len(seq)) if pos not in aside]
+            at = {pos: index for index, pos in enumerate(kept)}
+            seq = [seq[pos] for pos in kept]
+            combo = tuple(_Hit(h.cls, at[h.start], at[h.end - 1] + 1) for h in combo)
         start, end = min(h.start for h in combo), max(h.end for h in combo)
         if self._question_opens(seq, start):
             return False
         covered = {pos for h in combo for pos in range(h.start, h.end)}
-        # An aside ("I suppose you would call it") asks nothing about the sign around it.
-        covered |= {pos for s, e in self._padded(seq, self._aside_cues) for pos in range(s, e)}
         for pos in range(start + 1, end):
             if pos in covered:
                 continue
@@ -732,7 +879,13 @@ class RedFlagDetector:
         """One of ``cues`` starts at ``pos`` and ends by ``limit``. A question word after a
         subject ("i can feel"), before "not" ("can not", "would not") or after a word of knowing
         ("I don't know what is happening") does not count: those report."""
+        return bool(self._cue_ends(seq, pos, limit, cues, covered))
+
+    def _cue_ends(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
+                  covered: set[int] | None = None) -> list[int]:
+        """Where each of ``cues`` that counts at ``pos`` (see ``_cue_at``) ends."""
         rules = self.rules
+        out = []
         for cue in cues:
             end = pos + len(cue)
             if end > limit or tuple(seq[pos:end]) != cue or _negated(seq, end):
@@ -744,8 +897,8 @@ class RedFlagDetector:
             if any(k == tuple(seq[pos - len(k) : pos]) for k in rules.knowing):
                 continue
             if covered is None or not covered.intersection(range(pos, end)):
-                return True
-        return False
+                out.append(end)
+        return out
 
 
 def _negated(seq: list[str], pos: int) -> bool:
@@ -905,17 +1058,24 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
     return RedFlagRules(
         classes={p: frozenset(c) for p, c in classes.items()}, requests=tuple(requests),
         report_intent=report_intent, signs=signs, window=window, lookback=lookback,
-        request_asking=phrases("request_asking"), asking=phrases("asking"), subjects=single("subjects"),
+        request_asking=phrases("request_asking"),
+        request_naming=phrases("request_naming") if "request_naming" in doc else (), asking=phrases("asking"),
+        subjects=single("subjects"),
         openers=single("openers"), inverting=single("inverting"), breaks=single("breaks"),
-        general=phrases("general"), now=phrases("now"), comparing=single("comparing"),
+        general=phrases("general"), past=phrases("past") if "past" in doc else (),
+        closing=single("closing") if "closing" in doc else frozenset(), now=phrases("now"),
+        comparing=single("comparing"),
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
         mourning=phrases("mourning") if "mourning" in doc else (),
         mourned=optional["mourned"] & known,
+        surviving=single("surviving") if "surviving" in doc else frozenset(),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
-        spoken=words_for("spoken"), possessive=words_for("possessive"), owned=single("owned"),
+        spoken=words_for("spoken"), spoken_nouns=words_for("spoken_nouns"),
+        whole=single("whole") if "whole" in doc else frozenset(), possessive=words_for("possessive"),
+        owned=single("owned"),
         clipped=words_for("clipped"), negative=words_for("negative"),
         auxiliary=single("auxiliary") if "auxiliary" in doc else frozenset(), small=words_for("small"),
         described=single("described") if "described" in doc else frozenset(),
@@ -923,6 +1083,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         terse=optional["terse"] & known,
         describing=single("describing") if "describing" in doc else frozenset(),
         descriptions=optional["descriptions"] & known,
+        states=phrases("states") if "states" in doc else (),
         places=single("places") if "places" in doc else frozenset(),
         passing=phrases("passing"), asides=phrases("asides"), owning=phrases("owning"),
         classifying=phrases("classifying"),
@@ -931,12 +1092,13 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         grouping=single("grouping"))
 
 
-_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "asking", "subjects", "openers",
-         "inverting", "breaks", "general", "now", "comparing", "negators", "negatable", "fillers", "joins", "mourning",
-         "mourned", "knowing", "determiners", "finite", "complements", "settled", "overriding", "inserts", "inflected",
-         "done", "able", "articles", "alternatives", "spoken", "possessive", "owned", "clipped", "negative",
-         "auxiliary", "small", "described", "undescribed", "terse", "describing", "descriptions", "places", "passing",
-         "asides", "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
+_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "asking",
+         "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
+         "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
+         "complements", "settled", "overriding", "inserts", "inflected", "done", "able", "articles", "alternatives",
+         "spoken", "spoken_nouns", "whole", "possessive", "owned", "clipped", "negative", "auxiliary", "small",
+         "described", "undescribed", "terse", "describing", "descriptions", "states", "places", "passing", "asides",
+         "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
          "grouping")
 
 
