@@ -637,10 +637,52 @@ GENERAL_THIRD_REVIEW = [
     "the chair under me feels different since the new cushion",
 ]
 
+REPORTS_ROUND_TWELVE = [
+    # speech gone slurry, or like drink taken by someone who has had none
+    "his speech has gone all slurry and he's sat there staring",
+    "she sounds like she's had a drink and she never touches the stuff",
+    "he's talking like he's been drinking but he's not had a drop",
+    # numbness told of intimate parts
+    "it's gone numb, you know, intimately, since this morning",
+    "I can't feel a thing intimately any more",
+    # a wound looked at, and what was seen told after how
+    "my husband's dressing, I took it off to have a look with the big mirror, it's weeping",
+]
+# Still caught: the new cues reach no further than their own clause, supposition or words.
+REPORTS_ROUND_TWELVE_KEPT = [
+    "I can't feel my legs. The headache came and then went away.",
+    "I can't wee. The kids were off school and then got better",
+    "my legs went numb and then got better but now I can't wee",
+    "temperature of 37 and my back is agony",
+    "his temperature was 37 this morning and now he's shivering and sweating buckets",
+    "I don't want to ring the nurse but I've wet myself and can't feel it",
+]
+REQUESTS_ROUND_TWELVE = [
+    "he's gone all floppy and won't answer me, is this an emergency?",
+    "I don't want to call an ambulance for nothing",
+    "if you ask me this is an emergency, please",
+]
+GENERAL_ROUND_TWELVE = [
+    # whether it is an emergency, asked of a supposition
+    "if someone can't feel their legs after back surgery is it an emergency, just asking for the future",
+    # a call one does not want to make
+    "I don't like to ring the GP for every little ache, how much pain is normal",
+    "I didn't want to phone the nurse, is some swelling normal",
+    # help to do a thing
+    "my husband can't help me wash my hair with the dressing on, is that ok to do myself",
+    "the district nurse will help me check the scar, what should it look like",
+    # a temperature below a fever's
+    "his temperature was 37 this morning, is that a fever or not",
+    # a past spell that ended, its subject unsaid
+    "her feet were tingly for two days after the surgery and then went away, was that normal",
+    "the wound leaked a bit for a few days and then settled, should I be worried",
+]
+
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
                          + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
-                         + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW)
+                         + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW
+                         + REPORTS_ROUND_TWELVE + REPORTS_ROUND_TWELVE_KEPT)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -649,7 +691,8 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
                          + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
-                         + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW)
+                         + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW
+                         + GENERAL_ROUND_TWELVE)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -665,7 +708,8 @@ def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide
 @pytest.mark.parametrize("text", ["call 999", "call an ambulance", "please call 911 for me", "ring one one two",
                                   "call the emergency number for me",
                                   "I need a doctor right now", "can you phone an ambulance", "get me a doctor",
-                                  "can you get someone here", *REQUESTS_THIRD_REVIEW])
+                                  "can you get someone here", *REQUESTS_THIRD_REVIEW,
+                                  *REQUESTS_ROUND_TWELVE])
 def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
         ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)

@@ -14,8 +14,9 @@ what it seems drops every phrase it overlaps ("help me decide" is no request,
 
 - a *request* for urgent help ("call an ambulance", "help me"): counts unless
   asked about in general ("when should I call an ambulance", "would that be an
-  emergency"), never when the question points back at what was told ("she's
-  not herself, does that mean we should call an ambulance");
+  emergency", and "is that an emergency" after a supposition: "if someone can
+  not pee, is that an emergency"), never when the question points back at what
+  was told ("she's not herself, does that mean we should call an ambulance");
 - a *sign*, classes close together ("my legs have gone numb": *leg*, *numb*):
   counts when it is reported, not asked about. It must not follow a
   question's opening word ("is numbness in the legs a sign"), have a
@@ -41,7 +42,9 @@ word after "I don't know" is no question ("I don't know what is happening").
 A symptom that is denied ("no fever", "it's not red or anything", "he
 doesn't have a temperature") is no part of a sign, and a sign told before
 words that say it was seen to or has gone ("but the nurse said it's fine")
-counts only if a symptom follows them. Each sign may have its own window:
+counts only if a symptom follows them; a spell that ended, its subject unsaid
+("her legs felt weak for a few days and then got better"), clears only the sign
+whose clause it continues. Each sign may have its own window:
 the parts of "he don't pee" belong together only when close, but a rambling
 report of pain may say it is unbearable a dozen words later.
 
@@ -103,6 +106,12 @@ class RedFlagRules:
     """Words that ask about a request only as their complement, right after them (articles aside):
     "would that be an emergency" asks, "would it be possible to send an ambulance" and "could that
     be a stroke? get me an ambulance" do not."""
+    request_supposed: tuple[Phrase, ...] = ()
+    """Words that ask about a request as their complement (articles aside) only after a supposition of
+    ``supposing`` ("if someone can not pee, is that an emergency"); after what was told they point back at
+    it ("he has gone floppy, is this an emergency" pleads)."""
+    supposing: frozenset[str] = frozenset()
+    """Words that suppose what is asked about after them ("if", "suppose")."""
     asking: tuple[Phrase, ...] = ()
     """Words that, just before a sign, ask about it or suppose it ("will i have", "if", "your")."""
     subjects: frozenset[str] = frozenset()
@@ -160,6 +169,10 @@ class RedFlagRules:
     settled: tuple[Phrase, ...] = ()
     """Words that say a sign told before them has been seen to or has gone ("the nurse said
     it's fine", "it's gone now"); ``inserts`` may stand inside them as inside a phrase."""
+    ended: tuple[Phrase, ...] = ()
+    """Words that end a spell told in the same clause, its subject left unsaid ("her legs felt weak
+    for a few days and then got better"): they clear only a sign they continue, with no subject, break
+    or symptom between ("I can't feel my legs. The headache came and then went away" reports)."""
     inflected: frozenset[str] = frozenset()
     """Classes whose phrases count in every verb form ("buckle": buckles, buckled, buckling);
     only classes that are one part of a sign of two, so that no new form alone is a sign."""
@@ -293,6 +306,7 @@ class RedFlagDetector:
         self._past_cues = _by_first_word(rules.past)
         self._long_ago = _by_first_word(rules.general + rules.past)
         self._settled_cues = _by_first_word(rules.settled)
+        self._ended_cues = _by_first_word(rules.ended)
         self._now_cues = _by_first_word(rules.now)
         self._aside_cues = _by_first_word(rules.asides)
         self._owning_cues = _by_first_word(rules.owning)
@@ -326,13 +340,14 @@ class RedFlagDetector:
         if general and owned_from < 0:
             return None
         settled = max((pos for pos, _ in settled_spans), default=-1)
+        ended = self._ended(seq, hits)
         cues = [] if now else self._classifying(seq)
         past = [] if now else [(pos, end) for pos, end in _occurrences(seq, self._past_cues)
                                if not self._compared(seq, pos)]
         for sign in self.rules.signs:
             for combo in self._found(hits, sign.classes, sign.window, sign.ordered):
                 end = max(h.end for h in combo)
-                if end <= settled:
+                if end <= settled or any(end <= pos for pos in ended if self._continues(seq, hits, end, pos)):
                     continue
                 if owned_from >= end:
                     return self.rules.report_intent
@@ -519,6 +534,22 @@ class RedFlagDetector:
                 if not any(h.start < end and pos < h.end for h in symptoms)
                 and not any(h.start >= end for h in symptoms)
                 and not self._own_subject(seq, hits, pos) and not self._past_clause(seq, hits, pos)]
+
+    def _ended(self, seq: list[str], hits: list[_Hit]) -> list[int]:
+        """Where each ``ended`` cue starts that no symptom follows ("and then got better", not "... and
+        then got better, but now he can not stand")."""
+        symptoms = [h for h in hits if h.cls in self.rules.negatable]
+        return [pos for pos, end in self._padded(seq, self._ended_cues)
+                if not any(h.start >= end for h in symptoms)]
+
+    def _continues(self, seq: list[str], hits: list[_Hit], end: int, cue: int) -> bool:
+        """The ``ended`` cue at ``cue`` continues the clause of a sign ending at ``end``: no subject, break
+        or symptom of its own between them, nor a verb of a clause of its own ("I can not wee. The kids were
+        off school and then got better")."""
+        rules = self.rules
+        return not any(seq[k] in rules.subjects or seq[k] in rules.breaks or seq[k] in rules.finite
+                       for k in range(end, cue)) \
+            and not any(end <= h.start < cue for h in hits if h.cls in rules.negatable)
 
     def _past_clause(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
         """A clause of its own about the past stands between the signs told and the all-clear at
@@ -749,7 +780,8 @@ class RedFlagDetector:
         """A request is asked about in general ("when should I call an ambulance"): a cue of
         ``request_asking`` before it, not pointing back at what was told ("she's not
         herself, does that mean we should call an ambulance"), or one of ``request_naming`` right
-        before it ("would that be an emergency")."""
+        before it ("would that be an emergency"), or one of ``request_supposed`` right before it after a
+        supposition ("if someone can not pee, is that an emergency")."""
         rules = self.rules
         start, end = min(h.start for h in combo), max(h.end for h in combo)
         for pos in range(start):
@@ -760,6 +792,12 @@ class RedFlagDetector:
                     cue_end += 1
                 if cue_end == start:
                     return True
+            if rules.supposing.intersection(seq[:pos]):
+                for cue_end in self._cue_ends(seq, pos, end, rules.request_supposed):
+                    while cue_end < start and seq[cue_end] in rules.articles:
+                        cue_end += 1
+                    if cue_end == start:
+                        return True
         return False
 
     def _reported(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
@@ -1060,6 +1098,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         report_intent=report_intent, signs=signs, window=window, lookback=lookback,
         request_asking=phrases("request_asking"),
         request_naming=phrases("request_naming") if "request_naming" in doc else (), asking=phrases("asking"),
+        request_supposed=phrases("request_supposed") if "request_supposed" in doc else (),
+        supposing=single("supposing") if "supposing" in doc else frozenset(),
         subjects=single("subjects"),
         openers=single("openers"), inverting=single("inverting"), breaks=single("breaks"),
         general=phrases("general"), past=phrases("past") if "past" in doc else (),
@@ -1070,7 +1110,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         mourned=optional["mourned"] & known,
         surviving=single("surviving") if "surviving" in doc else frozenset(),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
-        complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
+        complements=single("complements"), settled=phrases("settled"),
+        ended=phrases("ended") if "ended" in doc else (), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
         spoken=words_for("spoken"), spoken_nouns=words_for("spoken_nouns"),
@@ -1092,10 +1133,12 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         grouping=single("grouping"))
 
 
-_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "asking",
+_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming",
+         "request_supposed", "supposing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
-         "complements", "settled", "overriding", "inserts", "inflected", "done", "able", "articles", "alternatives",
+         "complements", "settled", "ended", "overriding", "inserts", "inflected", "done", "able", "articles",
+         "alternatives",
          "spoken", "spoken_nouns", "whole", "possessive", "owned", "clipped", "negative", "auxiliary", "small",
          "described", "undescribed", "terse", "describing", "descriptions", "states", "places", "passing", "asides",
          "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
