@@ -647,6 +647,8 @@ REPORTS_ROUND_TWELVE = [
     "I can't feel a thing intimately any more",
     # a wound looked at, and what was seen told after how
     "my husband's dressing, I took it off to have a look with the big mirror, it's weeping",
+    # words that will not come, of someone else
+    "he keeps trying to tell me something but he can't get his words out",
 ]
 # Still caught: the new cues reach no further than their own clause, supposition or words.
 REPORTS_ROUND_TWELVE_KEPT = [
@@ -656,6 +658,8 @@ REPORTS_ROUND_TWELVE_KEPT = [
     "temperature of 37 and my back is agony",
     "his temperature was 37 this morning and now he's shivering and sweating buckets",
     "I don't want to ring the nurse but I've wet myself and can't feel it",
+    # a polite "if" supposes no sign, so the emergency asked after it is not general
+    "if it's not too much trouble, is this an emergency? my husband can't get his words out",
 ]
 REQUESTS_ROUND_TWELVE = [
     "he's gone all floppy and won't answer me, is this an emergency?",

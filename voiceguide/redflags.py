@@ -327,7 +327,7 @@ class RedFlagDetector:
         hits = self._hits(seq)
         for intent, sets in self.rules.requests:
             for classes in sets:
-                if any(not self._request_asked(seq, combo)
+                if any(not self._request_asked(seq, combo, hits)
                        for combo in self._found(hits, classes, self.rules.window)):
                     return intent
         hits = self._affirmed(seq, hits)
@@ -776,12 +776,13 @@ class RedFlagDetector:
                 and len({(h.cls, h.start) for h in combo}) == len(combo)
                 and not (ordered and any(a.start > b.start for a, b in pairwise(combo)))]
 
-    def _request_asked(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
+    def _request_asked(self, seq: list[str], combo: tuple[_Hit, ...], hits: list[_Hit]) -> bool:
         """A request is asked about in general ("when should I call an ambulance"): a cue of
         ``request_asking`` before it, not pointing back at what was told ("she's not
         herself, does that mean we should call an ambulance"), or one of ``request_naming`` right
         before it ("would that be an emergency"), or one of ``request_supposed`` right before it after a
-        supposition ("if someone can not pee, is that an emergency")."""
+        supposition of a whole sign ("if someone can not pee, is that an emergency"; not "if it is
+        not too much trouble, is this an emergency")."""
         rules = self.rules
         start, end = min(h.start for h in combo), max(h.end for h in combo)
         for pos in range(start):
@@ -792,13 +793,20 @@ class RedFlagDetector:
                     cue_end += 1
                 if cue_end == start:
                     return True
-            if rules.supposing.intersection(seq[:pos]):
+            supposed = max((k for k in range(pos) if seq[k] in rules.supposing), default=-1)
+            if supposed >= 0 and self._supposes_sign(hits, supposed, pos):
                 for cue_end in self._cue_ends(seq, pos, end, rules.request_supposed):
                     while cue_end < start and seq[cue_end] in rules.articles:
                         cue_end += 1
                     if cue_end == start:
                         return True
         return False
+
+    def _supposes_sign(self, hits: list[_Hit], start: int, end: int) -> bool:
+        """A whole sign stands between the supposition at ``start`` and ``end`` ("if someone can not pee"),
+        not a part only ("if it is not too much trouble")."""
+        inside = [h for h in hits if start < h.start and h.end <= end]
+        return any(self._found(inside, sign.classes, sign.window, sign.ordered) for sign in self.rules.signs)
 
     def _reported(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
         """The sign is told, not asked about or supposed: it does not follow a question word
