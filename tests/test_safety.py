@@ -637,10 +637,76 @@ GENERAL_THIRD_REVIEW = [
     "the chair under me feels different since the new cushion",
 ]
 
+# A fourth fresh-eyes review, of the third review's fixes: they silenced reports and raised false alarms. The
+# review's sentences, then ours in the same vein; each failed before the fix.
+REPORTS_FOURTH_REVIEW = [
+    # a state after legs that went counts only at the end or before what goes on saying how the leg is:
+    # punctuation is gone, so anything else may be a new sentence
+    "mum's legs have gone, down on the floor",
+    "his legs have gone, better come quick",
+    "his legs have gone, up all night with him",
+    "dad's legs have gone, down in the hallway",
+    "my legs have gone, better sit down",
+    "his legs went stiff and he fell",
+    # legs going strange now
+    "my legs are going funny",
+    "my legs keep going funny",
+    "mum's legs are going all weird",
+    "my feet are going funny",
+    "his legs are going all strange",
+    # numb likened to the dentist's, however the likening is said
+    "my bottom feels like when you've been to the dentist",
+    "down below feels like you get at the dentist",
+    "my privates feel as if I'd been to the dentist",
+    "my bum feels as though I've been to the dentist",
+    "my legs feel as if I have had the dentist",
+]
+GENERAL_FOURTH_REVIEW = [
+    # legs that have gone only right after the leg word: what was in or on the leg has gone
+    "my leg pain has gone",
+    "my foot pain has gone",
+    "the pain down my leg has gone",
+    "my leg pain has gone completely since the surgery, is that normal",
+    "his leg numbness has gone now",
+    "my leg has gone much stronger",
+    "my leg has gone on the mend",
+    "my leg cast has gone",
+    "his leg ulcer has gone",
+    "the ache down my leg has gone",
+    "my leg swelling has gone",
+    "my leg has gone much stronger since the op",
+    # a death told, or guessed at, is no one's now
+    "my friend has died of sepsis, could this operation cause it",
+    "I think my grandad died of sepsis, is it hereditary",
+    "my aunt probably died of sepsis, should I worry about the op",
+    "maybe she died of sepsis, I was never told",
+    "my brother could have died of sepsis, the doctors said",
+    "my uncle has died from sepsis after a back op, how likely is that",
+    "my nan has died of sepsis, does it run in families",
+    "my cousin may have died of sepsis, nobody knows",
+    # a request supposed after it, or named as what it would be classed as
+    "would it be worth calling an ambulance if my legs go numb",
+    "would it be sensible to ring 999 if I get a fever",
+    "would it be wise to call an ambulance if the wound opens",
+    "if I couldn't wee would that be classed as an emergency",
+    "would that be something I should ring 999 about",
+    "would it be best to ring 999 if his wound opens up",
+    "would that be classed as an emergency if I couldn't pee",
+    # 'like' compares with the long past only, never before a general cue
+    "signs like for example numb legs",
+    "what are the symptoms like for example fever and back pain",
+    "it's like they say, fever and back pain together",
+    "symptoms like for instance a fever and a bad back",
+    # the edges of a covering are no wound
+    "the tape is coming apart at the edges",
+    "the tape's coming apart at the edges, should I replace it",
+]
+
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
                          + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
-                         + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW)
+                         + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW
+                         + REPORTS_FOURTH_REVIEW)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -649,7 +715,8 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
 @pytest.mark.parametrize("text", GENERAL + GENERAL_ROUND_TWO + GENERAL_ROUND_THREE + GENERAL_ROUND_FOUR
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
                          + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
-                         + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW)
+                         + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW
+                         + GENERAL_FOURTH_REVIEW)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -837,7 +904,7 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     # a death told of; the past compared with after a subject and its verb; a correction
     ("  mourning: [died of,", "  mourning: [", "my friend died of sepsis, could this operation cause it", None),
     ("  mourned: [sepsis,", "  mourned: [", "my friend died of sepsis, could this operation cause it", None),
-    ("  comparing: [than, as, like]", "  comparing: [as, like]",
+    ("  comparing: [than, as]", "  comparing: [as]",
      "I've a temperature of thirty nine and my back hurts worse than it did before the operation", "safety.urgent"),
     ("           i mean]", "           i meant]", "it's not his colour, I mean his lips are blue", "safety.urgent"),
     # the third review's: a request named right after a supposition's cue, the past of one clause, a cue that

@@ -77,6 +77,9 @@ class Sign:
     ordered: bool = False
     """The classes occur in the order listed: a denial before passing urine ("he has not peed"),
     not after it ("peeing fine, no problems there")."""
+    adjacent: bool = False
+    """Each class right after the one before, in the order listed, only ``inserts`` between ("my legs have
+    gone", not "my leg pain has gone")."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,16 @@ class RedFlagRules:
     I get a fever, then I should call the doctor"); not right after a word that points back at what was
     told ("does that mean we should call an ambulance" asks about now)."""
     request_naming: tuple[Phrase, ...] = ()
-    """Words that ask about a request only as their complement, right after them (articles aside):
-    "would that be an emergency" asks, "would it be possible to send an ambulance" and "could that
-    be a stroke? get me an ambulance" do not."""
+    """Words that ask about a request only as their complement, right after them (articles and ``naming``
+    aside): "would that be an emergency" asks, "would it be possible to send an ambulance" and "could that
+    be a stroke? get me an ambulance" do not; nor one that a ``supposing`` word follows ("would it be worth
+    calling an ambulance if my legs go numb")."""
+    naming: tuple[Phrase, ...] = ()
+    """Words between a ``request_naming`` cue and its complement that keep it a question ("would that be
+    classed as an emergency")."""
+    supposing: tuple[Phrase, ...] = ()
+    """Words that, after a request with a ``request_naming`` cue anywhere before it, suppose it ("would it
+    be sensible to ring 999 if I get a fever"); not before "you" ("if you can")."""
     asking: tuple[Phrase, ...] = ()
     """Words that, just before a sign, ask about it or suppose it ("will i have", "if", "your")."""
     subjects: frozenset[str] = frozenset()
@@ -129,6 +139,9 @@ class RedFlagRules:
     """Words that, right before a ``general`` cue or before a subject and its verb before it, compare
     the present with it ("worse than before the operation", "worse than it did before the op"): that
     cue does not count."""
+    resembling: frozenset[str] = frozenset()
+    """Words that compare like ``comparing`` before a ``past`` cue only ("like when he was little"), never
+    before a ``general`` one ("signs like for example numb legs")."""
     negators: tuple[Phrase, ...] = ()
     """Words that deny the symptom after them ("no fever", "not red", "without a temperature")."""
     negatable: frozenset[str] = frozenset()
@@ -147,6 +160,11 @@ class RedFlagRules:
     """Words that, within three words before ``mourning`` words, say the death is happening now or did
     not happen ("I think he's just died of a heart attack", "I nearly died of sepsis and I've got it
     again"): what follows is a sign like any other."""
+    fearing: frozenset[str] = frozenset()
+    """Words that, within three words before one of ``perfect`` right before ``mourning`` words, say a
+    death is feared now ("I think she's died from a seizure"), not told ("my friend has died of sepsis")."""
+    perfect: frozenset[str] = frozenset()
+    """Verbs of the perfect ("has", "is" as "she's" is read) that ``fearing`` needs right before a death."""
     determiners: frozenset[str] = frozenset()
     """Words that open the subject of a clause told in its own right ("my", "the")."""
     finite: frozenset[str] = frozenset()
@@ -226,10 +244,20 @@ class RedFlagRules:
     "purple")."""
     states: tuple[Phrase, ...] = ()
     """Words that, after a ``terse`` phrase, say how the leg is rather than that it went ("back", "up",
-    "better"); one of two words counts only after a phrase that ends with its first ("gone down": the
-    swelling, while "legs went. down on the rug." is a fall)."""
+    "better"); one of two words whose first is a verb counts only after a phrase that ends with it ("gone
+    down": the swelling, while "legs went. down on the rug." is a fall). Only at the end or before one of
+    ``state_ends`` or a ``now`` cue that ends the utterance ("gone down a lot", "gone down now"): anything
+    else may be a new sentence ("legs have gone, down on the floor", "legs have gone, better come quick")."""
+    state_ends: tuple[Phrase, ...] = ()
+    """Words after which a state still says how the leg is ("gone down a lot", "gone back to normal")."""
     places: frozenset[str] = frozenset()
-    """Words that, with a determiner, before a ``terse`` phrase make its leg a place ("in my leg")."""
+    """Words that, with a determiner, before a ``terse`` phrase make its leg a place ("in my leg"), unless
+    one of ``faculties`` comes right before them ("the feeling in my legs has gone" is a sign)."""
+    passages: frozenset[str] = frozenset()
+    """Words that make a leg a place like ``places`` only right after a symptom ("the pain down my leg has
+    gone"), never after a verb ("I sat down, my legs went")."""
+    faculties: frozenset[str] = frozenset()
+    """What a leg can lose ("strength", "feeling"): before one of ``places``, the leg is no mere place."""
     described: frozenset[str] = frozenset()
     """Words a ``small`` word describes that open no phrase of the classes ("bit", "while")."""
     undescribed: frozenset[str] = frozenset()
@@ -328,9 +356,9 @@ class RedFlagDetector:
         settled = max((pos for pos, _ in settled_spans), default=-1)
         cues = [] if now else self._classifying(seq)
         past = [] if now else [(pos, end) for pos, end in _occurrences(seq, self._past_cues)
-                               if not self._compared(seq, pos)]
+                               if not self._compared(seq, pos, self.rules.comparing | self.rules.resembling)]
         for sign in self.rules.signs:
-            for combo in self._found(hits, sign.classes, sign.window, sign.ordered):
+            for combo in self._found(hits, sign.classes, sign.window, sign.ordered, seq if sign.adjacent else None):
                 end = max(h.end for h in combo)
                 if end <= settled:
                     continue
@@ -603,12 +631,14 @@ class RedFlagDetector:
         present ("worse than before the operation") does not count."""
         return any(not self._compared(seq, pos) for pos, _ in _occurrences(seq, self._general_cues))
 
-    def _compared(self, seq: list[str], pos: int) -> bool:
-        """The cue at ``pos`` is what the present is compared with: a comparing word right before it
-        ("worse than before the op"), or before a subject and its verb ("worse than it did before the op")."""
+    def _compared(self, seq: list[str], pos: int, comparing: frozenset[str] | None = None) -> bool:
+        """The cue at ``pos`` is what the present is compared with: a comparing word (``comparing``
+        unless others are given) right before it ("worse than before the op"), or before a subject and
+        its verb ("worse than it did before the op")."""
         rules = self.rules
-        return (pos > 0 and seq[pos - 1] in rules.comparing) or (
-            pos > 2 and seq[pos - 3] in rules.comparing and seq[pos - 2] in rules.subjects)
+        words = rules.comparing if comparing is None else comparing
+        return (pos > 0 and seq[pos - 1] in words) or (
+            pos > 2 and seq[pos - 3] in words and seq[pos - 2] in rules.subjects)
 
     def _affirmed(self, seq: list[str], hits: list[_Hit]) -> list[_Hit]:
         """The hits that are not denied. A symptom is denied by a negator before it, with only
@@ -636,6 +666,9 @@ class RedFlagDetector:
             for cue in rules.mourning:
                 if cue == tuple(seq[pos - len(cue) : pos]):
                     first = pos - len(cue)
+                    if first > 0 and seq[first - 1] in rules.perfect \
+                            and rules.fearing.intersection(seq[max(0, first - 4) : first - 1]):
+                        return False  # "I think she's died from a seizure": feared now
                     return not rules.surviving.intersection(seq[max(0, first - 3) : first])
             if seq[pos - 1] not in rules.fillers:
                 return False
@@ -699,8 +732,16 @@ class RedFlagDetector:
         if pos == len(seq):
             return True
         word = seq[pos]
-        if (word,) in rules.states or (seq[end - 1], word) in rules.states:
-            return False
+        for state in rules.states:
+            if tuple(seq[pos : pos + len(state)]) == state:
+                after = pos + len(state)
+            elif len(state) == 2 and (seq[end - 1], word) == state:
+                after = pos + 1  # "gone down", after a phrase that ends with "gone"
+            else:
+                continue
+            if after == len(seq) or any(tuple(seq[after : after + len(e)]) == e for e in rules.state_ends) \
+                    or any(at == after and cue_end == len(seq) for at, cue_end in _occurrences(seq, self._now_cues)):
+                return False
         return not self._classes.get((word,), frozenset()) & rules.descriptions
 
     def _place(self, seq: list[str], start: int) -> bool:
@@ -717,7 +758,13 @@ class RedFlagDetector:
             return False
         while pos >= 0 and seq[pos] in named:
             pos -= 1
-        return pos >= 0 and seq[pos] in rules.places
+        if pos < 0:
+            return False
+        before = seq[pos - 1] if pos > 0 else ""
+        if seq[pos] in rules.places:
+            return before not in rules.faculties  # "the feeling in my legs has gone" is a sign
+        # "the pain down my leg has gone", not "I sat down, my legs went"
+        return seq[pos] in rules.passages and bool(self._classes.get((before,), frozenset()) & rules.negatable)
 
     def _spans(self, seq: list[str], at: Sequence[int]) -> dict[tuple[int, int], frozenset[str]]:
         """(start, end) -> classes of every known phrase in ``seq``, whose words stand at
@@ -732,18 +779,22 @@ class RedFlagDetector:
                     out[(at[start], at[end - 1] + 1)] = classes
         return out
 
-    @staticmethod
-    def _found(hits: list[_Hit], classes: tuple[str, ...], window: int,
-               ordered: bool = False) -> list[tuple[_Hit, ...]]:
+    def _found(self, hits: list[_Hit], classes: tuple[str, ...], window: int, ordered: bool = False,
+               adjacent: list[str] | None = None) -> list[tuple[_Hit, ...]]:
         """Every way the classes occur together within the window, one hit each; in the order
-        listed when ``ordered``."""
+        listed when ``ordered``; each right after the one before, only ``inserts`` between, when
+        ``adjacent`` (the utterance's words) is given."""
         by_class = [[h for h in hits if h.cls == c] for c in classes]
         if not all(by_class):
             return []
+        inserts = self.rules.inserts
         return [combo for combo in product(*by_class)
                 if max(h.end for h in combo) - min(h.start for h in combo) <= window
                 and len({(h.cls, h.start) for h in combo}) == len(combo)
-                and not (ordered and any(a.start > b.start for a, b in pairwise(combo)))]
+                and not (ordered and any(a.start > b.start for a, b in pairwise(combo)))
+                and not (adjacent is not None and any(
+                    a.end > b.start or any(w not in inserts for w in adjacent[a.end : b.start])
+                    for a, b in pairwise(combo)))]
 
     def _request_asked(self, seq: list[str], combo: tuple[_Hit, ...]) -> bool:
         """A request is asked about in general ("when should I call an ambulance"): a cue of
@@ -752,10 +803,20 @@ class RedFlagDetector:
         before it ("would that be an emergency")."""
         rules = self.rules
         start, end = min(h.start for h in combo), max(h.end for h in combo)
+        supposed = any(seq[pos : pos + len(s)] == list(s) and pos + len(s) < len(seq) and seq[pos + len(s)] != "you"
+                       for pos in range(end, len(seq)) for s in rules.supposing)
         for pos in range(start):
             if not (pos > 0 and seq[pos - 1] in rules.pointing) and self._cue_at(seq, pos, end, rules.request_asking):
                 return True
             for cue_end in self._cue_ends(seq, pos, end, rules.request_naming):
+                if supposed:
+                    return True  # "would it be worth calling an ambulance if my legs go numb"
+                while cue_end < start and seq[cue_end] in rules.articles:
+                    cue_end += 1
+                for name in rules.naming:  # "would that be classed as an emergency"
+                    if tuple(seq[cue_end : cue_end + len(name)]) == name:
+                        cue_end += len(name)
+                        break
                 while cue_end < start and seq[cue_end] in rules.articles:
                     cue_end += 1
                 if cue_end == start:
@@ -996,17 +1057,19 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         out = []
         for index, item in enumerate(items):
             if isinstance(item, LocatedDict):
-                extra = [k for k in item if k not in ("classes", "window", "ordered")]
+                extra = [k for k in item if k not in ("classes", "window", "ordered", "adjacent")]
                 if extra:
                     problems.append(DataError(path, line_of(item, extra[0]), f"unknown sign field '{extra[0]}'"))
                     continue
                 names = class_list(item.get("classes"), line_of(item, "classes"))
-                ordered = item.get("ordered", False)
-                if not isinstance(ordered, bool):
-                    problems.append(DataError(path, line_of(item, "ordered"), "'ordered' must be true or false"))
+                ordered, adjacent = item.get("ordered", False), item.get("adjacent", False)
+                flag = next((k for k, v in (("ordered", ordered), ("adjacent", adjacent)) if not isinstance(v, bool)),
+                            None)
+                if flag is not None:
+                    problems.append(DataError(path, line_of(item, flag), f"'{flag}' must be true or false"))
                     continue
                 if names is not None:
-                    out.append(Sign(names, whole_number(item, "window", window), ordered))
+                    out.append(Sign(names, whole_number(item, "window", window), ordered, adjacent))
             elif (names := class_list(item, line_of(items, index))) is not None:
                 out.append(Sign(names, window))
         return tuple(out)
@@ -1060,15 +1123,20 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         report_intent=report_intent, signs=signs, window=window, lookback=lookback,
         request_asking=phrases("request_asking"),
         request_naming=phrases("request_naming") if "request_naming" in doc else (), asking=phrases("asking"),
+        naming=phrases("naming") if "naming" in doc else (),
+        supposing=phrases("supposing") if "supposing" in doc else (),
         subjects=single("subjects"),
         openers=single("openers"), inverting=single("inverting"), breaks=single("breaks"),
         general=phrases("general"), past=phrases("past") if "past" in doc else (),
         closing=single("closing") if "closing" in doc else frozenset(), now=phrases("now"),
         comparing=single("comparing"),
+        resembling=single("resembling") if "resembling" in doc else frozenset(),
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
         mourning=phrases("mourning") if "mourning" in doc else (),
         mourned=optional["mourned"] & known,
         surviving=single("surviving") if "surviving" in doc else frozenset(),
+        fearing=single("fearing") if "fearing" in doc else frozenset(),
+        perfect=single("perfect") if "perfect" in doc else frozenset(),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
@@ -1084,7 +1152,10 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         describing=single("describing") if "describing" in doc else frozenset(),
         descriptions=optional["descriptions"] & known,
         states=phrases("states") if "states" in doc else (),
+        state_ends=phrases("state_ends") if "state_ends" in doc else (),
         places=single("places") if "places" in doc else frozenset(),
+        passages=single("passages") if "passages" in doc else frozenset(),
+        faculties=single("faculties") if "faculties" in doc else frozenset(),
         passing=phrases("passing"), asides=phrases("asides"), owning=phrases("owning"),
         classifying=phrases("classifying"),
         personal=single("personal"), personal_reach=whole_number(doc, "personal_reach", 2),
@@ -1092,7 +1163,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         grouping=single("grouping"))
 
 
-_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "asking",
+_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming",
+         "supposing", "resembling", "fearing", "perfect", "state_ends", "passages", "faculties", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
          "complements", "settled", "overriding", "inserts", "inflected", "done", "able", "articles", "alternatives",
