@@ -660,6 +660,27 @@ REPORTS_FOURTH_REVIEW = [
     "my privates feel as if I'd been to the dentist",
     "my bum feels as though I've been to the dentist",
     "my legs feel as if I have had the dentist",
+    # the long past makes past only the symptoms of its own clause, told in a past tense, that nothing
+    # later says go on ("and I still can't"); a clause with a present verb, or none, is now
+    "I had my op last month and my legs are numb",
+    "I had the op years ago, my legs are numb",
+    "had surgery last month, can't feel my legs",
+    "he had surgery last month, his legs have gone",
+    "last year I had surgery, my legs have gone numb",
+    "before the op I could walk, my legs have gone",
+    "I've had numb feet for years and my bum's gone numb",
+    "I was in hospital for weeks with the infection and my wound is leaking pus",
+    "I've had back pain for weeks and I've got a temperature",
+    "back pain for weeks and a fever",
+    "my back has hurt for a few weeks, I've got a fever",
+    "I've had a bad back for years and I'm running a temperature",
+    "my legs used to go numb but I can't feel them at all",
+    "my legs were weak before the op and they're worse",
+    "I couldn't feel my legs before the operation and I still can't",
+    "had my op a month ago, my legs are weak",
+    "I've had a bad back for weeks and I'm shivering",
+    "my legs went numb before the op and they still are",
+    "sciatica for months and a temperature",
 ]
 GENERAL_FOURTH_REVIEW = [
     # legs that have gone only right after the leg word: what was in or on the leg has gone
@@ -905,14 +926,14 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("  mourning: [died of,", "  mourning: [", "my friend died of sepsis, could this operation cause it", None),
     ("  mourned: [sepsis,", "  mourned: [", "my friend died of sepsis, could this operation cause it", None),
     ("  comparing: [than, as]", "  comparing: [as]",
-     "I've a temperature of thirty nine and my back hurts worse than it did before the operation", "safety.urgent"),
+     "I was burning up and shaking, worse than it was before the operation", "safety.urgent"),
     ("           i mean]", "           i meant]", "it's not his colour, I mean his lips are blue", "safety.urgent"),
     # the third review's: a request named right after a supposition's cue, the past of one clause, a cue that
     # closes its clause, a death survived, how a leg is after a terse phrase, a Scots noun after a determiner
     ("  request_naming: [would that be,", "  request_naming: [would that bee,", "would that be an emergency", None),
     ("         as a child, as a kid,", "         as a chyld, as a kid,",
      "my legs went numb as a child, could it come back", None),
-    ("  closing: [ago]", "  closing: [agoo]", "had the op years ago, legs numb, can't pee", "safety.urgent"),
+    ("  closing: [ago]", "  closing: [agoo]", "had the op years ago, legs numb", "safety.urgent"),
     ("  surviving: [nearly,", "  surviving: [", "I nearly died of sepsis last time and I've got it again now",
      "safety.urgent"),
     ("white, gone down]", "white]", "my leg's gone down now", None),

@@ -130,9 +130,21 @@ class RedFlagRules:
     had sepsis as a child"), not a sign told in a clause of its own ("I can't feel my legs, I had the
     op a decade ago"); like ``general``, outweighed by ``now``, and not when compared with."""
     closing: frozenset[str] = frozenset()
-    """Last words of a ``past`` cue that end its clause ("years ago"): it reaches forward only when a
-    subject or a determiner opens a clause right after it ("years ago my legs went numb"), not over
-    what follows ("had the op years ago, legs numb, can't pee")."""
+    """Last words of a ``past`` cue that end its clause ("had the op years ago, legs numb, can't pee"),
+    unless the cue opens it ("years ago my legs went numb")."""
+    past_tense: frozenset[str] = frozenset()
+    """Verbs of a past tense ("had", "went"; words in "-ed" count unlisted): a ``past`` cue makes past only
+    the signs of a clause told so."""
+    present_tense: frozenset[str] = frozenset()
+    """Verbs of the present ("is", "can"): in a clause, unless after "to", a modal or a past verb ("used to
+    have", "could not feel"), they keep its signs now whatever ``past`` cue it has."""
+    questions: frozenset[str] = frozenset()
+    """Verbs that, before a subject or a word that points back, open a question and so a clause ("is that
+    normal", "am I at risk")."""
+    persisting: frozenset[str] = frozenset()
+    """Words that, in a clause told after a past one, say its sign goes on now ("and I still can't")."""
+    continuing: frozenset[str] = frozenset()
+    """Words that, right after a ``closing`` cue, go on with its clause ("years ago after my gallbladder")."""
     now: tuple[Phrase, ...] = ()
     """Words that say something is happening now ("since", "this morning"); they outweigh ``general``."""
     comparing: frozenset[str] = frozenset()
@@ -567,31 +579,120 @@ class RedFlagDetector:
         return False
 
     def _in_past(self, seq: list[str], combo: tuple[_Hit, ...], cue: tuple[int, int]) -> bool:
-        """The sign is in the clause of the ``past`` cue at ``cue``: no new clause between them. After
-        the sign, a clause starts at a break, a subject that no question word comes before, or a
-        finite verb ("I can't feel my legs, I had the op years ago", "my legs are numb, had the op years
-        ago"); "it" and "that" point back at the sign ("it was years ago"). Before the sign, the cue reaches
-        over a break or a second subject only, and a cue that closes its clause ("years ago") only when a
-        subject or a determiner follows it ("years ago my legs went numb")."""
-        rules = self.rules
-        start, end = min(h.start for h in combo), max(h.end for h in combo)
+        """Every symptom of the sign (every part when it has none) is told in the clause of the ``past`` cue
+        at ``cue``, and that clause is told in a past tense ("my legs went numb years ago", "I had pins and
+        needles for weeks"), with no later clause that says it goes on now ("... and I still can't", "...
+        and they're worse"); a symptom asked in a question of its own ("..., is fever one of the symptoms")
+        tells nothing. A symptom in a clause of its own ("I had the op years ago, my legs are numb"), or in
+        one with a present verb ("had surgery last month, can't feel my legs") or none ("back pain for
+        weeks and a fever") is not past: when in doubt, the sign counts."""
         pos, cue_end = cue
-        if pos < end and start < cue_end:
-            return True
-        if cue_end <= start:
-            opens = cue_end < len(seq) and (seq[cue_end] in rules.subjects or seq[cue_end] in rules.determiners)
-            if seq[cue_end - 1] in rules.closing and not opens:
+        starts, asked = self._clause_starts(seq)
+        if pos == 0 or pos in starts or seq[pos - 1] in self.rules.breaks:
+            starts.discard(cue_end)  # "last year I had surgery", "years ago my legs went numb": its own clause
+        ends = []
+        # The symptoms decide, not where they are ("I had a temperature last month, my back feels fine").
+        symptoms = [h for h in combo if h.cls in self.rules.negatable] or list(combo)
+        for hit in symptoms:
+            lo = max((b for b in starts if b <= hit.start), default=0)
+            hi = min((b for b in starts if b >= hit.end), default=len(seq))
+            if lo in asked and not (lo <= pos and cue_end <= hi):
+                continue  # asked in a question of its own ("..., is fever one of the symptoms")
+            if not (lo <= pos and cue_end <= hi) or not self._past_tense(seq, lo, hi):
                 return False
-            return not any(seq[k] in rules.breaks or (seq[k] in rules.subjects and not self._inverted(seq, k)
-                                                      and seq[k] not in rules.pointing)
-                           for k in range(cue_end + (1 if opens else 0), start))
-        for k in range(end, pos):
-            if seq[k] in rules.breaks or (seq[k] in rules.subjects and seq[k] not in rules.pointing
-                                          and not self._inverted(seq, k)):
-                return False
-            if seq[k] in rules.finite and not (k > 0 and seq[k - 1] in rules.pointing):
-                return False
-        return True
+            ends.append(hi)
+        # every symptom asked in a question of its own, with the past told: nothing told now
+        return not ends or not self._persists(seq, max(ends))
+
+    def _clause_starts(self, seq: list[str]) -> tuple[set[int], set[int]]:
+        """Where a clause starts, punctuation being gone: at a break; at a subject no question word comes
+        before ("it" and "that" point back, so "it was years ago" goes on the clause before); at a
+        determiner whose noun has a verb ("my legs are", "my bum's gone"); at a question ("is that normal",
+        "am I at risk"); and after a ``past`` cue that closes its clause ("had the op years ago, legs numb"). Also
+        the starts that open a question."""
+        rules = self.rules
+        starts: set[int] = set()
+        asked: set[int] = set()  # the starts that open a question
+        in_cue = {k for pos, end in _occurrences(seq, self._past_cues) for k in range(pos, end)}
+
+        def question(k: int) -> bool:
+            after = seq[k + 1] if k + 1 < len(seq) else ""
+            if seq[k] in rules.questions and k > 1 and seq[k - 1] in rules.pointing and self._past_verb(seq[k - 2]):
+                return True  # "that's how they found it. Is fever one of the symptoms": "it" is an object
+            return seq[k] in rules.questions and (after in rules.subjects or after in rules.pointing) \
+                and not (k > 0 and seq[k - 1] in rules.subjects)
+        for k, word in enumerate(seq):
+            if word in rules.breaks or (
+                    word in rules.subjects and word not in rules.pointing and not self._inverted(seq, k)):
+                starts.add(k)
+            elif word in rules.pointing and k + 1 < len(seq) and seq[k + 1] in rules.present_tense \
+                    and not self._inverted(seq, k) and not (k > 0 and self._past_verb(seq[k - 1])):
+                starts.add(k)  # "that's why they found it", "it will go away": about the sign, not of it
+            elif question(k):
+                starts.add(k)
+                asked.add(k)
+            elif word in rules.questions and word in rules.present_tense and k > 0 \
+                    and seq[k - 1] not in rules.subjects and seq[k - 1] not in rules.pointing \
+                    and k + 1 < len(seq) and (seq[k + 1] in rules.articles or seq[k + 1] in rules.determiners):
+                starts.add(k)  # "my temperature was high last month, is the infection back": maybe told
+            elif word in rules.determiners and k not in in_cue:  # not "before the op is that normal"
+                for verb in range(k + 1, min(k + 5, len(seq))):
+                    if seq[verb] in rules.subjects or seq[verb] in rules.pointing or seq[verb] in rules.breaks \
+                            or question(verb):
+                        break
+                    # a participle after the noun is a verb whose "'s" was dropped ("my bum's gone numb")
+                    if (seq[verb] in rules.finite or seq[verb] in rules.done) and verb > k + 1:
+                        starts.add(k)
+                        break
+        for _, end in _occurrences(seq, self._past_cues):
+            if seq[end - 1] in rules.closing and end < len(seq) and seq[end] not in rules.continuing:
+                starts.add(end)  # not "years ago after my gallbladder, it went hot and red"
+        return starts, asked
+
+    def _past_tense(self, seq: list[str], lo: int, hi: int) -> bool:
+        """The clause from ``lo`` to ``hi`` has a verb in a past tense or the perfect ("had", "went",
+        "have had") and none in the present ("is", "can", "have", not after "to" or a modal: "used to
+        have", "could not feel")."""
+        rules = self.rules
+        past = present = False
+        for k in range(lo, hi):
+            word = seq[k]
+            after = seq[k + 1] if k + 1 < hi else ""
+            if after == "not" and k + 2 < hi:
+                after = seq[k + 2]
+            perfect = word in rules.perfect and (after in rules.done or after == "been"
+                                                  or (after.endswith("ed") and len(after) > 4))
+            if perfect or self._past_verb(word):
+                past = True
+            elif word in rules.present_tense:
+                before = k - 1
+                while before >= lo and (seq[before] == "not" or seq[before] in rules.inserts):
+                    before -= 1
+                if before < lo or (seq[before] != "to" and seq[before] not in rules.past_tense
+                                   and seq[before] not in rules.questions):
+                    present = True
+        return past and not present
+
+    def _past_verb(self, word: str) -> bool:
+        """A verb of a past tense, or a participle told as one ("my back's been killing me": the "'s" is
+        dropped)."""
+        rules = self.rules
+        return word in rules.past_tense or word in rules.done or (word.endswith("ed") and len(word) > 4)
+
+    def _persists(self, seq: list[str], start: int) -> bool:
+        """After ``start``, a clause told now says the sign goes on: a subject, then only verbs of the
+        present, "not" or ``inserts`` before one of ``persisting`` ("and I still can't", "and they're
+        worse")."""
+        rules = self.rules
+        for k in range(start, len(seq)):
+            if seq[k] not in rules.subjects or self._inverted(seq, k):
+                continue
+            for word in seq[k + 1 : k + 4]:
+                if word in rules.persisting:
+                    return True
+                if not (word in rules.present_tense or word == "not" or word in rules.inserts):
+                    break
+        return False
 
     def _own_subject(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
         """The all-clear at ``cue`` has a subject of its own that is no part of a sign ("the rash
@@ -1129,6 +1230,11 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         openers=single("openers"), inverting=single("inverting"), breaks=single("breaks"),
         general=phrases("general"), past=phrases("past") if "past" in doc else (),
         closing=single("closing") if "closing" in doc else frozenset(), now=phrases("now"),
+        past_tense=single("past_tense") if "past_tense" in doc else frozenset(),
+        present_tense=single("present_tense") if "present_tense" in doc else frozenset(),
+        questions=single("questions") if "questions" in doc else frozenset(),
+        persisting=single("persisting") if "persisting" in doc else frozenset(),
+        continuing=single("continuing") if "continuing" in doc else frozenset(),
         comparing=single("comparing"),
         resembling=single("resembling") if "resembling" in doc else frozenset(),
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
@@ -1164,7 +1270,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming",
-         "supposing", "resembling", "fearing", "perfect", "state_ends", "passages", "faculties", "asking",
+         "supposing", "resembling", "fearing", "perfect", "state_ends", "passages", "faculties", "past_tense",
+         "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
          "complements", "settled", "overriding", "inserts", "inflected", "done", "able", "articles", "alternatives",
