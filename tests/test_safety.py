@@ -637,6 +637,12 @@ GENERAL_THIRD_REVIEW = [
     "the chair under me feels different since the new cushion",
 ]
 
+# A fourth fresh-eyes review: a word with a doctor asked for urgently is a request.
+REQUESTS_FOURTH_REVIEW = [
+    "I need to speak to a doctor urgently",
+    "can I speak to a doctor right now please",
+    "I need to talk to a nurse straight away",
+]
 # A fourth fresh-eyes review, of the third review's fixes: they silenced reports and raised false alarms. The
 # review's sentences, then ours in the same vein; each failed before the fix.
 REPORTS_FOURTH_REVIEW = [
@@ -681,6 +687,25 @@ REPORTS_FOURTH_REVIEW = [
     "I've had a bad back for weeks and I'm shivering",
     "my legs went numb before the op and they still are",
     "sciatica for months and a temperature",
+    # not being able is 'can not'; what a leg loses makes it no mere place; legs gone stiff or into spasm
+    # before a fall; Scots 'ma' as 'my' before a noun
+    "I haven't been able to feel my legs",
+    "I haven't been able to move my legs",
+    "I have been unable to feel my legs",
+    "I'm not able to stand",
+    "he's not been able to feel his bum",
+    "she's not able to feel her feet",
+    "I'm not able to move my legs",
+    "the strength in my legs has gone",
+    "the power in his legs has gone",
+    "the sensation in my feet has gone",
+    "the feeling in my legs has gone",
+    "the use of his legs has gone",
+    "legs went stiff, he fell",
+    "his legs went into a spasm, he's on the floor",
+    "ma man's no makin sense",
+    "I cannae feel ma tae",
+    "ma da's no makin sense",
 ]
 GENERAL_FOURTH_REVIEW = [
     # legs that have gone only right after the leg word: what was in or on the leg has gone
@@ -753,7 +778,7 @@ def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide
 @pytest.mark.parametrize("text", ["call 999", "call an ambulance", "please call 911 for me", "ring one one two",
                                   "call the emergency number for me",
                                   "I need a doctor right now", "can you phone an ambulance", "get me a doctor",
-                                  "can you get someone here", *REQUESTS_THIRD_REVIEW])
+                                  "can you get someone here", *REQUESTS_THIRD_REVIEW, *REQUESTS_FOURTH_REVIEW])
 def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
         ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)
@@ -938,6 +963,19 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
      "safety.urgent"),
     ("white, gone down]", "white]", "my leg's gone down now", None),
     ("  spoken_nouns: {tae: toe}", "  spoken_nouns: {tay: toe}", "my big tae's gone numb", "safety.urgent"),
+    # the fourth review's: the tense of a past cue's clause, a sign that goes on, where a state ends, what a
+    # leg loses, a symptom's passage, not being able, a death feared, a supposition after a request
+    ("  present_tense: [is, are, am, can,", "  present_tense: [is, are, am,",
+     "had surgery last month, can't feel my legs", "safety.urgent"),
+    ("  persisting: [still,", "  persisting: [stilll,",
+     "I couldn't feel my legs before the operation and I still can't", "safety.urgent"),
+    ("  state_ends: [a lot,", "  state_ends: [a lott,", "my leg's gone down a lot", None),
+    ("  faculties: [strength,", "  faculties: [strengthh,", "the strength in my legs has gone", "safety.urgent"),
+    ("  passages: [down,", "  passages: [", "the pain down my leg has gone", None),
+    ("  read_as: {not able to: can not,", "  read_as: {not able too: can not,", "I'm not able to stand",
+     "safety.urgent"),
+    ("  fearing: [think,", "  fearing: [thinkk,", "I think she's died from a seizure", "safety.urgent"),
+    ("  supposing: [if,", "  supposing: [iff,", "would it be worth calling an ambulance if my legs go numb", None),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

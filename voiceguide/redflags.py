@@ -22,9 +22,10 @@ what it seems drops every phrase it overlaps ("help me decide" is no request,
   question word between its parts ("my wound might get infected"), or be
   framed by the words before it ("will I have weak legs", "if my legs felt
   weak", "is it normal for your legs"); the utterance must not be about
-  symptoms in general ("in general"), nor the sign's own clause be in the
-  distant past ("my legs went numb years ago", but not "I can't feel my legs,
-  I had the op years ago"), unless it also says something is happening now
+  symptoms in general ("in general"), nor the sign's own clause be told in a
+  past tense of the distant past ("my legs went numb years ago", but not "I
+  can't feel my legs, I had the op years ago" nor "back pain for weeks and a
+  fever"), unless it also says something is happening now
   ("since last night"), or compares the present with that past ("worse than
   before the operation").
   Words that ask what a sign is ("this is sign of infection?") count only
@@ -217,6 +218,9 @@ class RedFlagRules:
     spoken: tuple[tuple[str, str], ...] = ()
     """(spoken, standard): spoken or dialect forms of small words, read as the standard word before
     anything else ("meself": myself)."""
+    read_as: tuple[tuple[Phrase, Phrase], ...] = ()
+    """(phrase, meant): phrases read as the words they mean before anything else ("not able to": can not,
+    "I haven't been able to feel my legs")."""
     spoken_nouns: tuple[tuple[str, str], ...] = ()
     """(spoken, noun): dialect forms that are a noun right after a determiner or one word after it ("my
     big tae": toe), and the ``spoken`` word elsewhere ("tryin tae go")."""
@@ -459,9 +463,9 @@ class RedFlagDetector:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
         myself) and a possessive as "my" right before an owned noun ("me bits": my bits)."""
         rules = self.rules
-        folded = [singular(w) for w in said]
-        seq = [self._unclipped(self._nouns[w] if w in self._nouns and rules.determiners.intersection(
-                   folded[max(0, pos - 2) : pos]) else self._spoken.get(w, w))
+        folded = self._read_as([singular(w) for w in said])
+        seq = [self._unclipped(self._nouns[w] if w in self._nouns and self._noun_at(folded, pos)
+                               else self._spoken.get(w, w))
                for pos, w in enumerate(folded)]
         out: list[str] = []
         for pos, word in enumerate(seq):
@@ -479,6 +483,32 @@ class RedFlagDetector:
             out.append(word)
         return out
 
+    def _read_as(self, seq: list[str]) -> list[str]:
+        """The words with each phrase of ``read_as`` put as the words it means ("not able to": can not)."""
+        out: list[str] = []
+        pos = 0
+        while pos < len(seq):
+            for phrase, meant in self.rules.read_as:
+                if tuple(seq[pos : pos + len(phrase)]) == phrase:
+                    out.extend(meant)
+                    pos += len(phrase)
+                    break
+            else:
+                out.append(seq[pos])
+                pos += 1
+        return out
+
+    def _noun_at(self, folded: list[str], pos: int) -> bool:
+        """The word at ``pos`` stands where a noun does: right after a determiner or a word that says
+        "my" ("ma tae"), or one word after one with a verb or nothing after it ("my big tae's gone numb",
+        not "the doctor tae come")."""
+        rules = self.rules
+        owners = rules.determiners | self._possessive.keys()
+        after = folded[pos + 1] if pos + 1 < len(folded) else ""
+        return (pos > 0 and folded[pos - 1] in owners) or (
+            pos > 1 and folded[pos - 2] in owners
+            and (not after or after in rules.finite or after in rules.done or after in rules.auxiliary))
+
     def _has_subject(self, out: list[str]) -> bool:
         """The words read so far end with a subject and a verb of ``auxiliary`` ("he is", "my dad is"),
         or with a noun subject whose "'s" was dropped ("my dad", "mum")."""
@@ -487,7 +517,8 @@ class RedFlagDetector:
         def subject(at: int) -> bool:
             return at >= 0 and (out[at] in rules.subjects or (out[at] in rules.personal
                                                               and out[at] not in rules.determiners)
-                                or (at > 0 and out[at - 1] in rules.determiners))
+                                or (at > 0 and (out[at - 1] in rules.determiners
+                                                or out[at - 1] in self._possessive)))  # "ma man's no"
         if out and out[-1] in rules.auxiliary:
             return subject(len(out) - 2)
         return bool(out) and out[-1] not in rules.subjects and subject(len(out) - 1)
@@ -1210,6 +1241,17 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
             return ()
         return tuple((k[0], v[0]) for k, v in pairs)
 
+    def phrases_for(key: str) -> tuple[tuple[Phrase, Phrase], ...]:
+        """A mapping of phrases to phrases; optional."""
+        raw = doc.get(key)
+        if raw is None:
+            return ()
+        pairs = [(_phrase(str(k)), _phrase(str(v))) for k, v in raw.items()] if isinstance(raw, LocatedDict) else []
+        if not pairs or any(not k or not v for k, v in pairs):
+            problems.append(DataError(path, line_of(doc, key), f"'{key}' must map phrases to phrases"))
+            return ()
+        return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
     inflected = frozenset(_texts(path, doc, "inflected", problems)) if "inflected" in doc else frozenset()
@@ -1247,7 +1289,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         complements=single("complements"), settled=phrases("settled"), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
-        spoken=words_for("spoken"), spoken_nouns=words_for("spoken_nouns"),
+        spoken=words_for("spoken"), spoken_nouns=words_for("spoken_nouns"), read_as=phrases_for("read_as"),
         whole=single("whole") if "whole" in doc else frozenset(), possessive=words_for("possessive"),
         owned=single("owned"),
         clipped=words_for("clipped"), negative=words_for("negative"),
@@ -1270,8 +1312,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming",
-         "supposing", "resembling", "fearing", "perfect", "state_ends", "passages", "faculties", "past_tense",
-         "present_tense", "questions", "persisting", "continuing", "asking",
+         "supposing", "resembling", "read_as", "fearing", "perfect", "state_ends", "passages", "faculties",
+         "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
          "complements", "settled", "overriding", "inserts", "inflected", "done", "able", "articles", "alternatives",
