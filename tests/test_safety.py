@@ -706,6 +706,7 @@ REPORTS_FOURTH_REVIEW = [
     "ma man's no makin sense",
     "I cannae feel ma tae",
     "ma da's no makin sense",
+    "my legs have both gone",
 ]
 GENERAL_FOURTH_REVIEW = [
     # legs that have gone only right after the leg word: what was in or on the leg has gone
