@@ -680,13 +680,123 @@ GENERAL_ROUND_TWELVE = [
     # a past spell that ended, its subject unsaid
     "her feet were tingly for two days after the surgery and then went away, was that normal",
     "the wound leaked a bit for a few days and then settled, should I be worried",
+# A fourth fresh-eyes review: a word with a doctor asked for urgently is a request.
+REQUESTS_FOURTH_REVIEW = [
+    "I need to speak to a doctor urgently",
+    "can I speak to a doctor right now please",
+    "I need to talk to a nurse straight away",
+]
+# A fourth fresh-eyes review, of the third review's fixes: they silenced reports and raised false alarms. The
+# review's sentences, then ours in the same vein; each failed before the fix.
+REPORTS_FOURTH_REVIEW = [
+    # a state after legs that went counts only at the end or before what goes on saying how the leg is:
+    # punctuation is gone, so anything else may be a new sentence
+    "mum's legs have gone, down on the floor",
+    "his legs have gone, better come quick",
+    "his legs have gone, up all night with him",
+    "dad's legs have gone, down in the hallway",
+    "my legs have gone, better sit down",
+    "his legs went stiff and he fell",
+    # legs going strange now
+    "my legs are going funny",
+    "my legs keep going funny",
+    "mum's legs are going all weird",
+    "my feet are going funny",
+    "his legs are going all strange",
+    # numb likened to the dentist's, however the likening is said
+    "my bottom feels like when you've been to the dentist",
+    "down below feels like you get at the dentist",
+    "my privates feel as if I'd been to the dentist",
+    "my bum feels as though I've been to the dentist",
+    "my legs feel as if I have had the dentist",
+    # the long past makes past only the symptoms of its own clause, told in a past tense, that nothing
+    # later says go on ("and I still can't"); a clause with a present verb, or none, is now
+    "I had my op last month and my legs are numb",
+    "I had the op years ago, my legs are numb",
+    "had surgery last month, can't feel my legs",
+    "he had surgery last month, his legs have gone",
+    "last year I had surgery, my legs have gone numb",
+    "before the op I could walk, my legs have gone",
+    "I've had numb feet for years and my bum's gone numb",
+    "I was in hospital for weeks with the infection and my wound is leaking pus",
+    "I've had back pain for weeks and I've got a temperature",
+    "back pain for weeks and a fever",
+    "my back has hurt for a few weeks, I've got a fever",
+    "I've had a bad back for years and I'm running a temperature",
+    "my legs used to go numb but I can't feel them at all",
+    "my legs were weak before the op and they're worse",
+    "I couldn't feel my legs before the operation and I still can't",
+    "had my op a month ago, my legs are weak",
+    "I've had a bad back for weeks and I'm shivering",
+    "my legs went numb before the op and they still are",
+    "sciatica for months and a temperature",
+    # not being able is 'can not'; what a leg loses makes it no mere place; legs gone stiff or into spasm
+    # before a fall; Scots 'ma' as 'my' before a noun
+    "I haven't been able to feel my legs",
+    "I haven't been able to move my legs",
+    "I have been unable to feel my legs",
+    "I'm not able to stand",
+    "he's not been able to feel his bum",
+    "she's not able to feel her feet",
+    "I'm not able to move my legs",
+    "the strength in my legs has gone",
+    "the power in his legs has gone",
+    "the sensation in my feet has gone",
+    "the feeling in my legs has gone",
+    "the use of his legs has gone",
+    "legs went stiff, he fell",
+    "his legs went into a spasm, he's on the floor",
+    "ma man's no makin sense",
+    "I cannae feel ma tae",
+    "ma da's no makin sense",
+    "my legs have both gone",
+]
+GENERAL_FOURTH_REVIEW = [
+    # legs that have gone only right after the leg word: what was in or on the leg has gone
+    "my leg pain has gone",
+    "my foot pain has gone",
+    "the pain down my leg has gone",
+    "my leg pain has gone completely since the surgery, is that normal",
+    "his leg numbness has gone now",
+    "my leg has gone much stronger",
+    "my leg has gone on the mend",
+    "my leg cast has gone",
+    "his leg ulcer has gone",
+    "the ache down my leg has gone",
+    "my leg swelling has gone",
+    "my leg has gone much stronger since the op",
+    # a death told, or guessed at, is no one's now
+    "my friend has died of sepsis, could this operation cause it",
+    "I think my grandad died of sepsis, is it hereditary",
+    "my aunt probably died of sepsis, should I worry about the op",
+    "maybe she died of sepsis, I was never told",
+    "my brother could have died of sepsis, the doctors said",
+    "my uncle has died from sepsis after a back op, how likely is that",
+    "my nan has died of sepsis, does it run in families",
+    "my cousin may have died of sepsis, nobody knows",
+    # a request supposed after it, or named as what it would be classed as
+    "would it be worth calling an ambulance if my legs go numb",
+    "would it be sensible to ring 999 if I get a fever",
+    "would it be wise to call an ambulance if the wound opens",
+    "if I couldn't wee would that be classed as an emergency",
+    "would that be something I should ring 999 about",
+    "would it be best to ring 999 if his wound opens up",
+    "would that be classed as an emergency if I couldn't pee",
+    # 'like' compares with the long past only, never before a general cue
+    "signs like for example numb legs",
+    "what are the symptoms like for example fever and back pain",
+    "it's like they say, fever and back pain together",
+    "symptoms like for instance a fever and a bad back",
+    # the edges of a covering are no wound
+    "the tape is coming apart at the edges",
+    "the tape's coming apart at the edges, should I replace it",
 ]
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
                          + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
                          + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW
-                         + REPORTS_ROUND_TWELVE + REPORTS_ROUND_TWELVE_KEPT)
+                         + REPORTS_ROUND_TWELVE + REPORTS_ROUND_TWELVE_KEPT + REPORTS_FOURTH_REVIEW)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -696,7 +806,7 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
                          + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
                          + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW
-                         + GENERAL_ROUND_TWELVE)
+                         + GENERAL_ROUND_TWELVE + GENERAL_FOURTH_REVIEW)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -713,7 +823,7 @@ def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide
                                   "call the emergency number for me",
                                   "I need a doctor right now", "can you phone an ambulance", "get me a doctor",
                                   "can you get someone here", *REQUESTS_THIRD_REVIEW,
-                                  *REQUESTS_ROUND_TWELVE])
+                                  *REQUESTS_ROUND_TWELVE, *REQUESTS_FOURTH_REVIEW])
 def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
         ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)
@@ -885,19 +995,32 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     # a death told of; the past compared with after a subject and its verb; a correction
     ("  mourning: [died of,", "  mourning: [", "my friend died of sepsis, could this operation cause it", None),
     ("  mourned: [sepsis,", "  mourned: [", "my friend died of sepsis, could this operation cause it", None),
-    ("  comparing: [than, as, like]", "  comparing: [as, like]",
-     "I've a temperature of thirty nine and my back hurts worse than it did before the operation", "safety.urgent"),
+    ("  comparing: [than, as]", "  comparing: [as]",
+     "I was burning up and shaking, worse than it was before the operation", "safety.urgent"),
     ("           i mean]", "           i meant]", "it's not his colour, I mean his lips are blue", "safety.urgent"),
     # the third review's: a request named right after a supposition's cue, the past of one clause, a cue that
     # closes its clause, a death survived, how a leg is after a terse phrase, a Scots noun after a determiner
     ("  request_naming: [would that be,", "  request_naming: [would that bee,", "would that be an emergency", None),
     ("         as a child, as a kid,", "         as a chyld, as a kid,",
      "my legs went numb as a child, could it come back", None),
-    ("  closing: [ago]", "  closing: [agoo]", "had the op years ago, legs numb, can't pee", "safety.urgent"),
+    ("  closing: [ago]", "  closing: [agoo]", "had the op years ago, legs numb", "safety.urgent"),
     ("  surviving: [nearly,", "  surviving: [", "I nearly died of sepsis last time and I've got it again now",
      "safety.urgent"),
     ("white, gone down]", "white]", "my leg's gone down now", None),
     ("  spoken_nouns: {tae: toe}", "  spoken_nouns: {tay: toe}", "my big tae's gone numb", "safety.urgent"),
+    # the fourth review's: the tense of a past cue's clause, a sign that goes on, where a state ends, what a
+    # leg loses, a symptom's passage, not being able, a death feared, a supposition after a request
+    ("  present_tense: [is, are, am, can,", "  present_tense: [is, are, am,",
+     "had surgery last month, can't feel my legs", "safety.urgent"),
+    ("  persisting: [still,", "  persisting: [stilll,",
+     "I couldn't feel my legs before the operation and I still can't", "safety.urgent"),
+    ("  state_ends: [a lot,", "  state_ends: [a lott,", "my leg's gone down a lot", None),
+    ("  faculties: [strength,", "  faculties: [strengthh,", "the strength in my legs has gone", "safety.urgent"),
+    ("  passages: [down,", "  passages: [", "the pain down my leg has gone", None),
+    ("  read_as: {not able to: can not,", "  read_as: {not able too: can not,", "I'm not able to stand",
+     "safety.urgent"),
+    ("  fearing: [think,", "  fearing: [thinkk,", "I think she's died from a seizure", "safety.urgent"),
+    ("  supposing: [if,", "  supposing: [iff,", "would it be worth calling an ambulance if my legs go numb", None),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

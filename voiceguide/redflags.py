@@ -23,9 +23,10 @@ what it seems drops every phrase it overlaps ("help me decide" is no request,
   question word between its parts ("my wound might get infected"), or be
   framed by the words before it ("will I have weak legs", "if my legs felt
   weak", "is it normal for your legs"); the utterance must not be about
-  symptoms in general ("in general"), nor the sign's own clause be in the
-  distant past ("my legs went numb years ago", but not "I can't feel my legs,
-  I had the op years ago"), unless it also says something is happening now
+  symptoms in general ("in general"), nor the sign's own clause be told in a
+  past tense of the distant past ("my legs went numb years ago", but not "I
+  can't feel my legs, I had the op years ago" nor "back pain for weeks and a
+  fever"), unless it also says something is happening now
   ("since last night"), or compares the present with that past ("worse than
   before the operation").
   Words that ask what a sign is ("this is sign of infection?") count only
@@ -80,6 +81,9 @@ class Sign:
     ordered: bool = False
     """The classes occur in the order listed: a denial before passing urine ("he has not peed"),
     not after it ("peeing fine, no problems there")."""
+    adjacent: bool = False
+    """Each class right after the one before, in the order listed, only ``inserts`` between ("my legs have
+    gone", not "my leg pain has gone")."""
 
 
 @dataclass(frozen=True)
@@ -103,15 +107,22 @@ class RedFlagRules:
     I get a fever, then I should call the doctor"); not right after a word that points back at what was
     told ("does that mean we should call an ambulance" asks about now)."""
     request_naming: tuple[Phrase, ...] = ()
-    """Words that ask about a request only as their complement, right after them (articles aside):
-    "would that be an emergency" asks, "would it be possible to send an ambulance" and "could that
-    be a stroke? get me an ambulance" do not."""
+    """Words that ask about a request only as their complement, right after them (articles and ``naming``
+    aside): "would that be an emergency" asks, "would it be possible to send an ambulance" and "could that
+    be a stroke? get me an ambulance" do not; nor one that a ``supposing`` word follows ("would it be worth
+    calling an ambulance if my legs go numb")."""
+    naming: tuple[Phrase, ...] = ()
+    """Words between a ``request_naming`` cue and its complement that keep it a question ("would that be
+    classed as an emergency")."""
+    supposing: tuple[Phrase, ...] = ()
+    """Words that, after a request with a ``request_naming`` cue anywhere before it, suppose it ("would it
+    be sensible to ring 999 if I get a fever"); not before "you" ("if you can")."""
     request_supposed: tuple[Phrase, ...] = ()
     """Words that ask about a request as their complement (articles aside) only after a supposition of
-    ``supposing`` ("if someone can not pee, is that an emergency"); after what was told they point back at
+    ``supposition`` ("if someone can not pee, is that an emergency"); after what was told they point back at
     it ("he has gone floppy, is this an emergency" pleads)."""
-    supposing: frozenset[str] = frozenset()
-    """Words that suppose what is asked about after them ("if", "suppose")."""
+    supposition: frozenset[str] = frozenset()
+    """Words that suppose what is asked about after them ("if", "suppose"), for ``request_supposed``."""
     asking: tuple[Phrase, ...] = ()
     """Words that, just before a sign, ask about it or suppose it ("will i have", "if", "your")."""
     subjects: frozenset[str] = frozenset()
@@ -129,15 +140,30 @@ class RedFlagRules:
     had sepsis as a child"), not a sign told in a clause of its own ("I can't feel my legs, I had the
     op a decade ago"); like ``general``, outweighed by ``now``, and not when compared with."""
     closing: frozenset[str] = frozenset()
-    """Last words of a ``past`` cue that end its clause ("years ago"): it reaches forward only when a
-    subject or a determiner opens a clause right after it ("years ago my legs went numb"), not over
-    what follows ("had the op years ago, legs numb, can't pee")."""
+    """Last words of a ``past`` cue that end its clause ("had the op years ago, legs numb, can't pee"),
+    unless the cue opens it ("years ago my legs went numb")."""
+    past_tense: frozenset[str] = frozenset()
+    """Verbs of a past tense ("had", "went"; words in "-ed" count unlisted): a ``past`` cue makes past only
+    the signs of a clause told so."""
+    present_tense: frozenset[str] = frozenset()
+    """Verbs of the present ("is", "can"): in a clause, unless after "to", a modal or a past verb ("used to
+    have", "could not feel"), they keep its signs now whatever ``past`` cue it has."""
+    questions: frozenset[str] = frozenset()
+    """Verbs that, before a subject or a word that points back, open a question and so a clause ("is that
+    normal", "am I at risk")."""
+    persisting: frozenset[str] = frozenset()
+    """Words that, in a clause told after a past one, say its sign goes on now ("and I still can't")."""
+    continuing: frozenset[str] = frozenset()
+    """Words that, right after a ``closing`` cue, go on with its clause ("years ago after my gallbladder")."""
     now: tuple[Phrase, ...] = ()
     """Words that say something is happening now ("since", "this morning"); they outweigh ``general``."""
     comparing: frozenset[str] = frozenset()
     """Words that, right before a ``general`` cue or before a subject and its verb before it, compare
     the present with it ("worse than before the operation", "worse than it did before the op"): that
     cue does not count."""
+    resembling: frozenset[str] = frozenset()
+    """Words that compare like ``comparing`` before a ``past`` cue only ("like when he was little"), never
+    before a ``general`` one ("signs like for example numb legs")."""
     negators: tuple[Phrase, ...] = ()
     """Words that deny the symptom after them ("no fever", "not red", "without a temperature")."""
     negatable: frozenset[str] = frozenset()
@@ -156,6 +182,11 @@ class RedFlagRules:
     """Words that, within three words before ``mourning`` words, say the death is happening now or did
     not happen ("I think he's just died of a heart attack", "I nearly died of sepsis and I've got it
     again"): what follows is a sign like any other."""
+    fearing: frozenset[str] = frozenset()
+    """Words that, within three words before one of ``perfect`` right before ``mourning`` words, say a
+    death is feared now ("I think she's died from a seizure"), not told ("my friend has died of sepsis")."""
+    perfect: frozenset[str] = frozenset()
+    """Verbs of the perfect ("has", "is" as "she's" is read) that ``fearing`` needs right before a death."""
     determiners: frozenset[str] = frozenset()
     """Words that open the subject of a clause told in its own right ("my", "the")."""
     finite: frozenset[str] = frozenset()
@@ -200,6 +231,9 @@ class RedFlagRules:
     spoken: tuple[tuple[str, str], ...] = ()
     """(spoken, standard): spoken or dialect forms of small words, read as the standard word before
     anything else ("meself": myself)."""
+    read_as: tuple[tuple[Phrase, Phrase], ...] = ()
+    """(phrase, meant): phrases read as the words they mean before anything else ("not able to": can not,
+    "I haven't been able to feel my legs")."""
     spoken_nouns: tuple[tuple[str, str], ...] = ()
     """(spoken, noun): dialect forms that are a noun right after a determiner or one word after it ("my
     big tae": toe), and the ``spoken`` word elsewhere ("tryin tae go")."""
@@ -239,10 +273,20 @@ class RedFlagRules:
     "purple")."""
     states: tuple[Phrase, ...] = ()
     """Words that, after a ``terse`` phrase, say how the leg is rather than that it went ("back", "up",
-    "better"); one of two words counts only after a phrase that ends with its first ("gone down": the
-    swelling, while "legs went. down on the rug." is a fall)."""
+    "better"); one of two words whose first is a verb counts only after a phrase that ends with it ("gone
+    down": the swelling, while "legs went. down on the rug." is a fall). Only at the end or before one of
+    ``state_ends`` or a ``now`` cue that ends the utterance ("gone down a lot", "gone down now"): anything
+    else may be a new sentence ("legs have gone, down on the floor", "legs have gone, better come quick")."""
+    state_ends: tuple[Phrase, ...] = ()
+    """Words after which a state still says how the leg is ("gone down a lot", "gone back to normal")."""
     places: frozenset[str] = frozenset()
-    """Words that, with a determiner, before a ``terse`` phrase make its leg a place ("in my leg")."""
+    """Words that, with a determiner, before a ``terse`` phrase make its leg a place ("in my leg"), unless
+    one of ``faculties`` comes right before them ("the feeling in my legs has gone" is a sign)."""
+    passages: frozenset[str] = frozenset()
+    """Words that make a leg a place like ``places`` only right after a symptom ("the pain down my leg has
+    gone"), never after a verb ("I sat down, my legs went")."""
+    faculties: frozenset[str] = frozenset()
+    """What a leg can lose ("strength", "feeling"): before one of ``places``, the leg is no mere place."""
     described: frozenset[str] = frozenset()
     """Words a ``small`` word describes that open no phrase of the classes ("bit", "while")."""
     undescribed: frozenset[str] = frozenset()
@@ -343,9 +387,9 @@ class RedFlagDetector:
         ended = self._ended(seq, hits)
         cues = [] if now else self._classifying(seq)
         past = [] if now else [(pos, end) for pos, end in _occurrences(seq, self._past_cues)
-                               if not self._compared(seq, pos)]
+                               if not self._compared(seq, pos, self.rules.comparing | self.rules.resembling)]
         for sign in self.rules.signs:
-            for combo in self._found(hits, sign.classes, sign.window, sign.ordered):
+            for combo in self._found(hits, sign.classes, sign.window, sign.ordered, seq if sign.adjacent else None):
                 end = max(h.end for h in combo)
                 if end <= settled or any(end <= pos for pos in ended if self._continues(seq, hits, end, pos)):
                     continue
@@ -434,9 +478,9 @@ class RedFlagDetector:
         """The words folded to their singular, with spoken forms read as standard ones ("meself":
         myself) and a possessive as "my" right before an owned noun ("me bits": my bits)."""
         rules = self.rules
-        folded = [singular(w) for w in said]
-        seq = [self._unclipped(self._nouns[w] if w in self._nouns and rules.determiners.intersection(
-                   folded[max(0, pos - 2) : pos]) else self._spoken.get(w, w))
+        folded = self._read_as([singular(w) for w in said])
+        seq = [self._unclipped(self._nouns[w] if w in self._nouns and self._noun_at(folded, pos)
+                               else self._spoken.get(w, w))
                for pos, w in enumerate(folded)]
         out: list[str] = []
         for pos, word in enumerate(seq):
@@ -454,6 +498,32 @@ class RedFlagDetector:
             out.append(word)
         return out
 
+    def _read_as(self, seq: list[str]) -> list[str]:
+        """The words with each phrase of ``read_as`` put as the words it means ("not able to": can not)."""
+        out: list[str] = []
+        pos = 0
+        while pos < len(seq):
+            for phrase, meant in self.rules.read_as:
+                if tuple(seq[pos : pos + len(phrase)]) == phrase:
+                    out.extend(meant)
+                    pos += len(phrase)
+                    break
+            else:
+                out.append(seq[pos])
+                pos += 1
+        return out
+
+    def _noun_at(self, folded: list[str], pos: int) -> bool:
+        """The word at ``pos`` stands where a noun does: right after a determiner or a word that says
+        "my" ("ma tae"), or one word after one with a verb or nothing after it ("my big tae's gone numb",
+        not "the doctor tae come")."""
+        rules = self.rules
+        owners = rules.determiners | self._possessive.keys()
+        after = folded[pos + 1] if pos + 1 < len(folded) else ""
+        return (pos > 0 and folded[pos - 1] in owners) or (
+            pos > 1 and folded[pos - 2] in owners
+            and (not after or after in rules.finite or after in rules.done or after in rules.auxiliary))
+
     def _has_subject(self, out: list[str]) -> bool:
         """The words read so far end with a subject and a verb of ``auxiliary`` ("he is", "my dad is"),
         or with a noun subject whose "'s" was dropped ("my dad", "mum")."""
@@ -462,7 +532,8 @@ class RedFlagDetector:
         def subject(at: int) -> bool:
             return at >= 0 and (out[at] in rules.subjects or (out[at] in rules.personal
                                                               and out[at] not in rules.determiners)
-                                or (at > 0 and out[at - 1] in rules.determiners))
+                                or (at > 0 and (out[at - 1] in rules.determiners
+                                                or out[at - 1] in self._possessive)))  # "ma man's no"
         if out and out[-1] in rules.auxiliary:
             return subject(len(out) - 2)
         return bool(out) and out[-1] not in rules.subjects and subject(len(out) - 1)
@@ -570,31 +641,120 @@ class RedFlagDetector:
         return False
 
     def _in_past(self, seq: list[str], combo: tuple[_Hit, ...], cue: tuple[int, int]) -> bool:
-        """The sign is in the clause of the ``past`` cue at ``cue``: no new clause between them. After
-        the sign, a clause starts at a break, a subject that no question word comes before, or a
-        finite verb ("I can't feel my legs, I had the op years ago", "my legs are numb, had the op years
-        ago"); "it" and "that" point back at the sign ("it was years ago"). Before the sign, the cue reaches
-        over a break or a second subject only, and a cue that closes its clause ("years ago") only when a
-        subject or a determiner follows it ("years ago my legs went numb")."""
-        rules = self.rules
-        start, end = min(h.start for h in combo), max(h.end for h in combo)
+        """Every symptom of the sign (every part when it has none) is told in the clause of the ``past`` cue
+        at ``cue``, and that clause is told in a past tense ("my legs went numb years ago", "I had pins and
+        needles for weeks"), with no later clause that says it goes on now ("... and I still can't", "...
+        and they're worse"); a symptom asked in a question of its own ("..., is fever one of the symptoms")
+        tells nothing. A symptom in a clause of its own ("I had the op years ago, my legs are numb"), or in
+        one with a present verb ("had surgery last month, can't feel my legs") or none ("back pain for
+        weeks and a fever") is not past: when in doubt, the sign counts."""
         pos, cue_end = cue
-        if pos < end and start < cue_end:
-            return True
-        if cue_end <= start:
-            opens = cue_end < len(seq) and (seq[cue_end] in rules.subjects or seq[cue_end] in rules.determiners)
-            if seq[cue_end - 1] in rules.closing and not opens:
+        starts, asked = self._clause_starts(seq)
+        if pos == 0 or pos in starts or seq[pos - 1] in self.rules.breaks:
+            starts.discard(cue_end)  # "last year I had surgery", "years ago my legs went numb": its own clause
+        ends = []
+        # The symptoms decide, not where they are ("I had a temperature last month, my back feels fine").
+        symptoms = [h for h in combo if h.cls in self.rules.negatable] or list(combo)
+        for hit in symptoms:
+            lo = max((b for b in starts if b <= hit.start), default=0)
+            hi = min((b for b in starts if b >= hit.end), default=len(seq))
+            if lo in asked and not (lo <= pos and cue_end <= hi):
+                continue  # asked in a question of its own ("..., is fever one of the symptoms")
+            if not (lo <= pos and cue_end <= hi) or not self._past_tense(seq, lo, hi):
                 return False
-            return not any(seq[k] in rules.breaks or (seq[k] in rules.subjects and not self._inverted(seq, k)
-                                                      and seq[k] not in rules.pointing)
-                           for k in range(cue_end + (1 if opens else 0), start))
-        for k in range(end, pos):
-            if seq[k] in rules.breaks or (seq[k] in rules.subjects and seq[k] not in rules.pointing
-                                          and not self._inverted(seq, k)):
-                return False
-            if seq[k] in rules.finite and not (k > 0 and seq[k - 1] in rules.pointing):
-                return False
-        return True
+            ends.append(hi)
+        # every symptom asked in a question of its own, with the past told: nothing told now
+        return not ends or not self._persists(seq, max(ends))
+
+    def _clause_starts(self, seq: list[str]) -> tuple[set[int], set[int]]:
+        """Where a clause starts, punctuation being gone: at a break; at a subject no question word comes
+        before ("it" and "that" point back, so "it was years ago" goes on the clause before); at a
+        determiner whose noun has a verb ("my legs are", "my bum's gone"); at a question ("is that normal",
+        "am I at risk"); and after a ``past`` cue that closes its clause ("had the op years ago, legs numb"). Also
+        the starts that open a question."""
+        rules = self.rules
+        starts: set[int] = set()
+        asked: set[int] = set()  # the starts that open a question
+        in_cue = {k for pos, end in _occurrences(seq, self._past_cues) for k in range(pos, end)}
+
+        def question(k: int) -> bool:
+            after = seq[k + 1] if k + 1 < len(seq) else ""
+            if seq[k] in rules.questions and k > 1 and seq[k - 1] in rules.pointing and self._past_verb(seq[k - 2]):
+                return True  # "that's how they found it. Is fever one of the symptoms": "it" is an object
+            return seq[k] in rules.questions and (after in rules.subjects or after in rules.pointing) \
+                and not (k > 0 and seq[k - 1] in rules.subjects)
+        for k, word in enumerate(seq):
+            if word in rules.breaks or (
+                    word in rules.subjects and word not in rules.pointing and not self._inverted(seq, k)):
+                starts.add(k)
+            elif word in rules.pointing and k + 1 < len(seq) and seq[k + 1] in rules.present_tense \
+                    and not self._inverted(seq, k) and not (k > 0 and self._past_verb(seq[k - 1])):
+                starts.add(k)  # "that's why they found it", "it will go away": about the sign, not of it
+            elif question(k):
+                starts.add(k)
+                asked.add(k)
+            elif word in rules.questions and word in rules.present_tense and k > 0 \
+                    and seq[k - 1] not in rules.subjects and seq[k - 1] not in rules.pointing \
+                    and k + 1 < len(seq) and (seq[k + 1] in rules.articles or seq[k + 1] in rules.determiners):
+                starts.add(k)  # "my temperature was high last month, is the infection back": maybe told
+            elif word in rules.determiners and k not in in_cue:  # not "before the op is that normal"
+                for verb in range(k + 1, min(k + 5, len(seq))):
+                    if seq[verb] in rules.subjects or seq[verb] in rules.pointing or seq[verb] in rules.breaks \
+                            or question(verb):
+                        break
+                    # a participle after the noun is a verb whose "'s" was dropped ("my bum's gone numb")
+                    if (seq[verb] in rules.finite or seq[verb] in rules.done) and verb > k + 1:
+                        starts.add(k)
+                        break
+        for _, end in _occurrences(seq, self._past_cues):
+            if seq[end - 1] in rules.closing and end < len(seq) and seq[end] not in rules.continuing:
+                starts.add(end)  # not "years ago after my gallbladder, it went hot and red"
+        return starts, asked
+
+    def _past_tense(self, seq: list[str], lo: int, hi: int) -> bool:
+        """The clause from ``lo`` to ``hi`` has a verb in a past tense or the perfect ("had", "went",
+        "have had") and none in the present ("is", "can", "have", not after "to" or a modal: "used to
+        have", "could not feel")."""
+        rules = self.rules
+        past = present = False
+        for k in range(lo, hi):
+            word = seq[k]
+            after = seq[k + 1] if k + 1 < hi else ""
+            if after == "not" and k + 2 < hi:
+                after = seq[k + 2]
+            perfect = word in rules.perfect and (after in rules.done or after == "been"
+                                                  or (after.endswith("ed") and len(after) > 4))
+            if perfect or self._past_verb(word):
+                past = True
+            elif word in rules.present_tense:
+                before = k - 1
+                while before >= lo and (seq[before] == "not" or seq[before] in rules.inserts):
+                    before -= 1
+                if before < lo or (seq[before] != "to" and seq[before] not in rules.past_tense
+                                   and seq[before] not in rules.questions):
+                    present = True
+        return past and not present
+
+    def _past_verb(self, word: str) -> bool:
+        """A verb of a past tense, or a participle told as one ("my back's been killing me": the "'s" is
+        dropped)."""
+        rules = self.rules
+        return word in rules.past_tense or word in rules.done or (word.endswith("ed") and len(word) > 4)
+
+    def _persists(self, seq: list[str], start: int) -> bool:
+        """After ``start``, a clause told now says the sign goes on: a subject, then only verbs of the
+        present, "not" or ``inserts`` before one of ``persisting`` ("and I still can't", "and they're
+        worse")."""
+        rules = self.rules
+        for k in range(start, len(seq)):
+            if seq[k] not in rules.subjects or self._inverted(seq, k):
+                continue
+            for word in seq[k + 1 : k + 4]:
+                if word in rules.persisting:
+                    return True
+                if not (word in rules.present_tense or word == "not" or word in rules.inserts):
+                    break
+        return False
 
     def _own_subject(self, seq: list[str], hits: list[_Hit], cue: int) -> bool:
         """The all-clear at ``cue`` has a subject of its own that is no part of a sign ("the rash
@@ -634,12 +794,14 @@ class RedFlagDetector:
         present ("worse than before the operation") does not count."""
         return any(not self._compared(seq, pos) for pos, _ in _occurrences(seq, self._general_cues))
 
-    def _compared(self, seq: list[str], pos: int) -> bool:
-        """The cue at ``pos`` is what the present is compared with: a comparing word right before it
-        ("worse than before the op"), or before a subject and its verb ("worse than it did before the op")."""
+    def _compared(self, seq: list[str], pos: int, comparing: frozenset[str] | None = None) -> bool:
+        """The cue at ``pos`` is what the present is compared with: a comparing word (``comparing``
+        unless others are given) right before it ("worse than before the op"), or before a subject and
+        its verb ("worse than it did before the op")."""
         rules = self.rules
-        return (pos > 0 and seq[pos - 1] in rules.comparing) or (
-            pos > 2 and seq[pos - 3] in rules.comparing and seq[pos - 2] in rules.subjects)
+        words = rules.comparing if comparing is None else comparing
+        return (pos > 0 and seq[pos - 1] in words) or (
+            pos > 2 and seq[pos - 3] in words and seq[pos - 2] in rules.subjects)
 
     def _affirmed(self, seq: list[str], hits: list[_Hit]) -> list[_Hit]:
         """The hits that are not denied. A symptom is denied by a negator before it, with only
@@ -667,6 +829,9 @@ class RedFlagDetector:
             for cue in rules.mourning:
                 if cue == tuple(seq[pos - len(cue) : pos]):
                     first = pos - len(cue)
+                    if first > 0 and seq[first - 1] in rules.perfect \
+                            and rules.fearing.intersection(seq[max(0, first - 4) : first - 1]):
+                        return False  # "I think she's died from a seizure": feared now
                     return not rules.surviving.intersection(seq[max(0, first - 3) : first])
             if seq[pos - 1] not in rules.fillers:
                 return False
@@ -730,8 +895,16 @@ class RedFlagDetector:
         if pos == len(seq):
             return True
         word = seq[pos]
-        if (word,) in rules.states or (seq[end - 1], word) in rules.states:
-            return False
+        for state in rules.states:
+            if tuple(seq[pos : pos + len(state)]) == state:
+                after = pos + len(state)
+            elif len(state) == 2 and (seq[end - 1], word) == state:
+                after = pos + 1  # "gone down", after a phrase that ends with "gone"
+            else:
+                continue
+            if after == len(seq) or any(tuple(seq[after : after + len(e)]) == e for e in rules.state_ends) \
+                    or any(at == after and cue_end == len(seq) for at, cue_end in _occurrences(seq, self._now_cues)):
+                return False
         return not self._classes.get((word,), frozenset()) & rules.descriptions
 
     def _place(self, seq: list[str], start: int) -> bool:
@@ -748,7 +921,13 @@ class RedFlagDetector:
             return False
         while pos >= 0 and seq[pos] in named:
             pos -= 1
-        return pos >= 0 and seq[pos] in rules.places
+        if pos < 0:
+            return False
+        before = seq[pos - 1] if pos > 0 else ""
+        if seq[pos] in rules.places:
+            return before not in rules.faculties  # "the feeling in my legs has gone" is a sign
+        # "the pain down my leg has gone", not "I sat down, my legs went"
+        return seq[pos] in rules.passages and bool(self._classes.get((before,), frozenset()) & rules.negatable)
 
     def _spans(self, seq: list[str], at: Sequence[int]) -> dict[tuple[int, int], frozenset[str]]:
         """(start, end) -> classes of every known phrase in ``seq``, whose words stand at
@@ -763,18 +942,22 @@ class RedFlagDetector:
                     out[(at[start], at[end - 1] + 1)] = classes
         return out
 
-    @staticmethod
-    def _found(hits: list[_Hit], classes: tuple[str, ...], window: int,
-               ordered: bool = False) -> list[tuple[_Hit, ...]]:
+    def _found(self, hits: list[_Hit], classes: tuple[str, ...], window: int, ordered: bool = False,
+               adjacent: list[str] | None = None) -> list[tuple[_Hit, ...]]:
         """Every way the classes occur together within the window, one hit each; in the order
-        listed when ``ordered``."""
+        listed when ``ordered``; each right after the one before, only ``inserts`` between, when
+        ``adjacent`` (the utterance's words) is given."""
         by_class = [[h for h in hits if h.cls == c] for c in classes]
         if not all(by_class):
             return []
+        inserts = self.rules.inserts
         return [combo for combo in product(*by_class)
                 if max(h.end for h in combo) - min(h.start for h in combo) <= window
                 and len({(h.cls, h.start) for h in combo}) == len(combo)
-                and not (ordered and any(a.start > b.start for a, b in pairwise(combo)))]
+                and not (ordered and any(a.start > b.start for a, b in pairwise(combo)))
+                and not (adjacent is not None and any(
+                    a.end > b.start or any(w not in inserts for w in adjacent[a.end : b.start])
+                    for a, b in pairwise(combo)))]
 
     def _request_asked(self, seq: list[str], combo: tuple[_Hit, ...], hits: list[_Hit]) -> bool:
         """A request is asked about in general ("when should I call an ambulance"): a cue of
@@ -785,16 +968,26 @@ class RedFlagDetector:
         not too much trouble, is this an emergency")."""
         rules = self.rules
         start, end = min(h.start for h in combo), max(h.end for h in combo)
+        supposed = any(seq[pos : pos + len(s)] == list(s) and pos + len(s) < len(seq) and seq[pos + len(s)] != "you"
+                       for pos in range(end, len(seq)) for s in rules.supposing)
         for pos in range(start):
             if not (pos > 0 and seq[pos - 1] in rules.pointing) and self._cue_at(seq, pos, end, rules.request_asking):
                 return True
             for cue_end in self._cue_ends(seq, pos, end, rules.request_naming):
+                if supposed:
+                    return True  # "would it be worth calling an ambulance if my legs go numb"
+                while cue_end < start and seq[cue_end] in rules.articles:
+                    cue_end += 1
+                for name in rules.naming:  # "would that be classed as an emergency"
+                    if tuple(seq[cue_end : cue_end + len(name)]) == name:
+                        cue_end += len(name)
+                        break
                 while cue_end < start and seq[cue_end] in rules.articles:
                     cue_end += 1
                 if cue_end == start:
                     return True
-            supposed = max((k for k in range(pos) if seq[k] in rules.supposing), default=-1)
-            if supposed >= 0 and self._supposes_sign(hits, supposed, pos):
+            supposed_at = max((k for k in range(pos) if seq[k] in rules.supposition), default=-1)
+            if supposed_at >= 0 and self._supposes_sign(hits, supposed_at, pos):
                 for cue_end in self._cue_ends(seq, pos, end, rules.request_supposed):
                     while cue_end < start and seq[cue_end] in rules.articles:
                         cue_end += 1
@@ -1042,17 +1235,19 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         out = []
         for index, item in enumerate(items):
             if isinstance(item, LocatedDict):
-                extra = [k for k in item if k not in ("classes", "window", "ordered")]
+                extra = [k for k in item if k not in ("classes", "window", "ordered", "adjacent")]
                 if extra:
                     problems.append(DataError(path, line_of(item, extra[0]), f"unknown sign field '{extra[0]}'"))
                     continue
                 names = class_list(item.get("classes"), line_of(item, "classes"))
-                ordered = item.get("ordered", False)
-                if not isinstance(ordered, bool):
-                    problems.append(DataError(path, line_of(item, "ordered"), "'ordered' must be true or false"))
+                ordered, adjacent = item.get("ordered", False), item.get("adjacent", False)
+                flag = next((k for k, v in (("ordered", ordered), ("adjacent", adjacent)) if not isinstance(v, bool)),
+                            None)
+                if flag is not None:
+                    problems.append(DataError(path, line_of(item, flag), f"'{flag}' must be true or false"))
                     continue
                 if names is not None:
-                    out.append(Sign(names, whole_number(item, "window", window), ordered))
+                    out.append(Sign(names, whole_number(item, "window", window), ordered, adjacent))
             elif (names := class_list(item, line_of(items, index))) is not None:
                 out.append(Sign(names, window))
         return tuple(out)
@@ -1092,6 +1287,17 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
             return ()
         return tuple((k[0], v[0]) for k, v in pairs)
 
+    def phrases_for(key: str) -> tuple[tuple[Phrase, Phrase], ...]:
+        """A mapping of phrases to phrases; optional."""
+        raw = doc.get(key)
+        if raw is None:
+            return ()
+        pairs = [(_phrase(str(k)), _phrase(str(v))) for k, v in raw.items()] if isinstance(raw, LocatedDict) else []
+        if not pairs or any(not k or not v for k, v in pairs):
+            problems.append(DataError(path, line_of(doc, key), f"'{key}' must map phrases to phrases"))
+            return ()
+        return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
     negatable = frozenset(_texts(path, doc, "negatable", problems))  # class names, kept as written
     overriding = frozenset(_texts(path, doc, "overriding", problems))
     inflected = frozenset(_texts(path, doc, "inflected", problems)) if "inflected" in doc else frozenset()
@@ -1107,22 +1313,32 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         request_asking=phrases("request_asking"),
         request_naming=phrases("request_naming") if "request_naming" in doc else (), asking=phrases("asking"),
         request_supposed=phrases("request_supposed") if "request_supposed" in doc else (),
-        supposing=single("supposing") if "supposing" in doc else frozenset(),
+        supposition=single("supposition") if "supposition" in doc else frozenset(),
+        naming=phrases("naming") if "naming" in doc else (),
+        supposing=phrases("supposing") if "supposing" in doc else (),
         subjects=single("subjects"),
         openers=single("openers"), inverting=single("inverting"), breaks=single("breaks"),
         general=phrases("general"), past=phrases("past") if "past" in doc else (),
         closing=single("closing") if "closing" in doc else frozenset(), now=phrases("now"),
+        past_tense=single("past_tense") if "past_tense" in doc else frozenset(),
+        present_tense=single("present_tense") if "present_tense" in doc else frozenset(),
+        questions=single("questions") if "questions" in doc else frozenset(),
+        persisting=single("persisting") if "persisting" in doc else frozenset(),
+        continuing=single("continuing") if "continuing" in doc else frozenset(),
         comparing=single("comparing"),
+        resembling=single("resembling") if "resembling" in doc else frozenset(),
         negators=phrases("negators"), negatable=negatable & known, fillers=single("fillers"), joins=single("joins"),
         mourning=phrases("mourning") if "mourning" in doc else (),
         mourned=optional["mourned"] & known,
         surviving=single("surviving") if "surviving" in doc else frozenset(),
+        fearing=single("fearing") if "fearing" in doc else frozenset(),
+        perfect=single("perfect") if "perfect" in doc else frozenset(),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"),
         ended=phrases("ended") if "ended" in doc else (), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
-        spoken=words_for("spoken"), spoken_nouns=words_for("spoken_nouns"),
+        spoken=words_for("spoken"), spoken_nouns=words_for("spoken_nouns"), read_as=phrases_for("read_as"),
         whole=single("whole") if "whole" in doc else frozenset(), possessive=words_for("possessive"),
         owned=single("owned"),
         clipped=words_for("clipped"), negative=words_for("negative"),
@@ -1133,7 +1349,10 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         describing=single("describing") if "describing" in doc else frozenset(),
         descriptions=optional["descriptions"] & known,
         states=phrases("states") if "states" in doc else (),
+        state_ends=phrases("state_ends") if "state_ends" in doc else (),
         places=single("places") if "places" in doc else frozenset(),
+        passages=single("passages") if "passages" in doc else frozenset(),
+        faculties=single("faculties") if "faculties" in doc else frozenset(),
         passing=phrases("passing"), asides=phrases("asides"), owning=phrases("owning"),
         classifying=phrases("classifying"),
         personal=single("personal"), personal_reach=whole_number(doc, "personal_reach", 2),
@@ -1141,8 +1360,9 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         grouping=single("grouping"))
 
 
-_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming",
-         "request_supposed", "supposing", "asking",
+_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming", "request_supposed", "supposition",
+         "supposing", "resembling", "read_as", "fearing", "perfect", "state_ends", "passages", "faculties",
+         "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
          "complements", "settled", "ended", "overriding", "inserts", "inflected", "done", "able", "articles",
