@@ -680,6 +680,7 @@ GENERAL_ROUND_TWELVE = [
     # a past spell that ended, its subject unsaid
     "her feet were tingly for two days after the surgery and then went away, was that normal",
     "the wound leaked a bit for a few days and then settled, should I be worried",
+]
 # A fourth fresh-eyes review: a word with a doctor asked for urgently is a request.
 REQUESTS_FOURTH_REVIEW = [
     "I need to speak to a doctor urgently",
@@ -791,6 +792,7 @@ GENERAL_FOURTH_REVIEW = [
     "the tape is coming apart at the edges",
     "the tape's coming apart at the edges, should I replace it",
 ]
+
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT

@@ -1360,7 +1360,8 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         grouping=single("grouping"))
 
 
-_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming", "request_supposed", "supposition",
+_KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming",
+         "request_supposed", "supposition",
          "supposing", "resembling", "read_as", "fearing", "perfect", "state_ends", "passages", "faculties",
          "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
