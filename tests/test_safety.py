@@ -675,8 +675,6 @@ GENERAL_ROUND_TWELVE = [
     # help to do a thing
     "my husband can't help me wash my hair with the dressing on, is that ok to do myself",
     "the district nurse will help me check the scar, what should it look like",
-    # a temperature below a fever's
-    "his temperature was 37 this morning, is that a fever or not",
     # a past spell that ended, its subject unsaid
     "her feet were tingly for two days after the surgery and then went away, was that normal",
     "the wound leaked a bit for a few days and then settled, should I be worried",
@@ -792,13 +790,49 @@ GENERAL_FOURTH_REVIEW = [
     "the tape is coming apart at the edges",
     "the tape's coming apart at the edges, should I replace it",
 ]
+# A fifth fresh-eyes review, of round twelve and the fourth review's fixes: each failed before its fix.
+REPORTS_FIFTH_REVIEW = [
+    # no temperature is below a fever's: "37.8" reaches the rules as "37 8"
+    "She's got a temperature of 37.8 and back pain",
+    "My temp is 37.6 and my back is really sore",
+    "temperature of thirty seven point eight, back pain",
+    "Temperature 37 and a half and back pain",
+    # "have got" is now; a past cue after a likeness or the operation dates that, not the sign
+    "I've got numbness down below like when I had the epidural years ago",
+    "My legs have gone numb like when I had the spinal years ago",
+    "She's gone blue like when she had sepsis last year",
+    "My legs have gone numb, the same as when I had the op years ago",
+    "I've got a fever and back pain after the op last month",
+    "He's got a fever and back pain after his op a month ago",
+    "My legs have gone numb after the op last month",
+    "I've wet myself after my op a month ago",
+    "I've got a hot oozing wound from the op last month",
+]
+# a supposition after a request that points back, or tells a state, is none: the request stands
+REQUESTS_FIFTH_REVIEW = [
+    "Could that be sepsis? Call an ambulance in case it is.",
+    "Would that be a stroke? Call 999 if so",
+    "Could that be cauda equina? I need an ambulance if that's what it is",
+    "Would it be alright to get an ambulance if she's gone blue?",
+    "Would it be OK to call an ambulance if he's confused and hot",
+]
+GENERAL_FIFTH_REVIEW = [
+    # 'quickly' is no urgency; slurry is speech only
+    "Can I talk to someone quickly about the article?",
+    "Can I talk to someone quickly before my op?",
+    "The mud outside is all slurry",
+    # a supposition that is one still asks
+    "would it be worth calling an ambulance if my legs go numb",
+    "would it be wise to call an ambulance if the wound opens",
+]
 
 
 @pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
                          + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
                          + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW
-                         + REPORTS_ROUND_TWELVE + REPORTS_ROUND_TWELVE_KEPT + REPORTS_FOURTH_REVIEW)
+                         + REPORTS_ROUND_TWELVE + REPORTS_ROUND_TWELVE_KEPT + REPORTS_FOURTH_REVIEW
+                         + REPORTS_FIFTH_REVIEW)
 def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert reply.intent == "safety.urgent" and reply.text == urgent_message(guide.content), text
@@ -808,7 +842,7 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
                          + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
                          + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW
-                         + GENERAL_ROUND_TWELVE + GENERAL_FOURTH_REVIEW)
+                         + GENERAL_ROUND_TWELVE + GENERAL_FOURTH_REVIEW + GENERAL_FIFTH_REVIEW)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text
@@ -825,7 +859,7 @@ def test_a_report_and_a_general_question_through_ask_json(ask: Ask, guide: Guide
                                   "call the emergency number for me",
                                   "I need a doctor right now", "can you phone an ambulance", "get me a doctor",
                                   "can you get someone here", *REQUESTS_THIRD_REVIEW,
-                                  *REQUESTS_ROUND_TWELVE, *REQUESTS_FOURTH_REVIEW])
+                                  *REQUESTS_ROUND_TWELVE, *REQUESTS_FOURTH_REVIEW, *REQUESTS_FIFTH_REVIEW])
 def test_every_emergency_request_hears_the_urgent_message_then_that_the_guide_cannot_call(
         ask: Ask, guide: Guide, text: str) -> None:
     got = ask(text)
@@ -1005,7 +1039,7 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("  request_naming: [would that be,", "  request_naming: [would that bee,", "would that be an emergency", None),
     ("         as a child, as a kid,", "         as a chyld, as a kid,",
      "my legs went numb as a child, could it come back", None),
-    ("  closing: [ago]", "  closing: [agoo]", "had the op years ago, legs numb", "safety.urgent"),
+    ("  closing: [ago]", "  closing: [agoo]", "had a fall years ago, legs numb", "safety.urgent"),
     ("  surviving: [nearly,", "  surviving: [", "I nearly died of sepsis last time and I've got it again now",
      "safety.urgent"),
     ("white, gone down]", "white]", "my leg's gone down now", None),
@@ -1013,7 +1047,7 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     # the fourth review's: the tense of a past cue's clause, a sign that goes on, where a state ends, what a
     # leg loses, a symptom's passage, not being able, a death feared, a supposition after a request
     ("  present_tense: [is, are, am, can,", "  present_tense: [is, are, am,",
-     "had surgery last month, can't feel my legs", "safety.urgent"),
+     "had a fall last month, can't feel my legs", "safety.urgent"),
     ("  persisting: [still,", "  persisting: [stilll,",
      "I couldn't feel my legs before the operation and I still can't", "safety.urgent"),
     ("  state_ends: [a lot,", "  state_ends: [a lott,", "my leg's gone down a lot", None),

@@ -649,6 +649,8 @@ class RedFlagDetector:
         one with a present verb ("had surgery last month, can't feel my legs") or none ("back pain for
         weeks and a fever") is not past: when in doubt, the sign counts."""
         pos, cue_end = cue
+        if self._dates_other(seq, combo, pos):
+            return False
         starts, asked = self._clause_starts(seq)
         if pos == 0 or pos in starts or seq[pos - 1] in self.rules.breaks:
             starts.discard(cue_end)  # "last year I had surgery", "years ago my legs went numb": its own clause
@@ -665,6 +667,17 @@ class RedFlagDetector:
             ends.append(hi)
         # every symptom asked in a question of its own, with the past told: nothing told now
         return not ends or not self._persists(seq, max(ends))
+
+    def _dates_other(self, seq: list[str], combo: tuple[_Hit, ...], pos: int) -> bool:
+        """The ``past`` cue at ``pos`` dates something other than the sign told before it: a likeness ("my
+        legs have gone numb like when I had the spinal years ago", "the same as when ...") or the operation
+        ("a fever and back pain after the op last month")."""
+        rules = self.rules
+        end = max(h.end for h in combo)
+        if end <= pos and any(seq[k] in rules.resembling or seq[k : k + 2] == ["same", "as"] for k in range(end, pos)):
+            return True
+        before = [w for w in seq[max(0, pos - 3) : pos] if w not in rules.determiners and w not in rules.articles]
+        return bool(before) and "surgery" in self._classes.get((before[-1],), frozenset())
 
     def _clause_starts(self, seq: list[str]) -> tuple[set[int], set[int]]:
         """Where a clause starts, punctuation being gone: at a break; at a subject no question word comes
@@ -722,6 +735,9 @@ class RedFlagDetector:
             after = seq[k + 1] if k + 1 < hi else ""
             if after == "not" and k + 2 < hi:
                 after = seq[k + 2]
+            if (word in rules.perfect and after == "got") or (word == "got" and k > lo and seq[k - 1] in rules.perfect):
+                present = True  # "I have got a fever" is now, not the perfect
+                continue
             perfect = word in rules.perfect and (after in rules.done or after == "been"
                                                   or (after.endswith("ed") and len(after) > 4))
             if perfect or self._past_verb(word):
@@ -968,7 +984,7 @@ class RedFlagDetector:
         not too much trouble, is this an emergency")."""
         rules = self.rules
         start, end = min(h.start for h in combo), max(h.end for h in combo)
-        supposed = any(seq[pos : pos + len(s)] == list(s) and pos + len(s) < len(seq) and seq[pos + len(s)] != "you"
+        supposed = any(seq[pos : pos + len(s)] == list(s) and self._supposes(seq, pos + len(s))
                        for pos in range(end, len(seq)) for s in rules.supposing)
         for pos in range(start):
             if not (pos > 0 and seq[pos - 1] in rules.pointing) and self._cue_at(seq, pos, end, rules.request_asking):
@@ -994,6 +1010,15 @@ class RedFlagDetector:
                     if cue_end == start:
                         return True
         return False
+
+    def _supposes(self, seq: list[str], after: int) -> bool:
+        """The words from ``after`` suppose something ("if my legs go numb"), not "you" ("if you can"), nor
+        what was just said ("if so", "in case it is") or a state told with "is" or "has" ("if she's gone
+        blue", "if he's confused and hot"): that is happening, and the request with it stands."""
+        rules = self.rules
+        if after >= len(seq) or seq[after] == "you" or seq[after] in rules.pointing or seq[after] == "so":
+            return False
+        return not {"is", "are", "am", "has", "have"}.intersection(seq[after : after + 3])
 
     def _supposes_sign(self, hits: list[_Hit], start: int, end: int) -> bool:
         """A whole sign stands between the supposition at ``start`` and ``end`` ("if someone can not pee"),
