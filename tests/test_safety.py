@@ -1057,6 +1057,8 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
      "safety.urgent"),
     ("  fearing: [think,", "  fearing: [thinkk,", "I think she's died from a seizure", "safety.urgent"),
     ("  supposing: [if,", "  supposing: [iff,", "would it be worth calling an ambulance if my legs go numb", None),
+    ("  stating: [is,", "  stating: [iss,", "Would it be OK to call an ambulance if he's confused and hot",
+     "safety.emergency"),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

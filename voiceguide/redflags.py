@@ -123,6 +123,9 @@ class RedFlagRules:
     it ("he has gone floppy, is this an emergency" pleads)."""
     supposition: frozenset[str] = frozenset()
     """Words that suppose what is asked about after them ("if", "suppose"), for ``request_supposed``."""
+    stating: frozenset[str] = frozenset()
+    """Words that, within three words after a ``supposing`` word, tell a state that is so ("if she's gone
+    blue", "if he's confused"): no supposition, and the request before it stands."""
     asking: tuple[Phrase, ...] = ()
     """Words that, just before a sign, ask about it or suppose it ("will i have", "if", "your")."""
     subjects: frozenset[str] = frozenset()
@@ -1018,7 +1021,7 @@ class RedFlagDetector:
         rules = self.rules
         if after >= len(seq) or seq[after] == "you" or seq[after] in rules.pointing or seq[after] == "so":
             return False
-        return not {"is", "are", "am", "has", "have"}.intersection(seq[after : after + 3])
+        return not rules.stating.intersection(seq[after : after + 3])
 
     def _supposes_sign(self, hits: list[_Hit], start: int, end: int) -> bool:
         """A whole sign stands between the supposition at ``start`` and ``end`` ("if someone can not pee"),
@@ -1339,6 +1342,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         request_naming=phrases("request_naming") if "request_naming" in doc else (), asking=phrases("asking"),
         request_supposed=phrases("request_supposed") if "request_supposed" in doc else (),
         supposition=single("supposition") if "supposition" in doc else frozenset(),
+        stating=single("stating") if "stating" in doc else frozenset(),
         naming=phrases("naming") if "naming" in doc else (),
         supposing=phrases("supposing") if "supposing" in doc else (),
         subjects=single("subjects"),
@@ -1386,7 +1390,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming",
-         "request_supposed", "supposition",
+         "request_supposed", "supposition", "stating",
          "supposing", "resembling", "read_as", "fearing", "perfect", "state_ends", "passages", "faculties",
          "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
