@@ -807,6 +807,9 @@ REPORTS_FIFTH_REVIEW = [
     "My legs have gone numb after the op last month",
     "I've wet myself after my op a month ago",
     "I've got a hot oozing wound from the op last month",
+    # a bare 'slurry' is speech, however said ('he's slurry'), and 'quickly' asks for help quickly
+    "he's slurry and sleepy",
+    "her words are slurry",
 ]
 # a supposition after a request that points back, or tells a state, is none: the request stands
 REQUESTS_FIFTH_REVIEW = [
@@ -815,12 +818,17 @@ REQUESTS_FIFTH_REVIEW = [
     "Could that be cauda equina? I need an ambulance if that's what it is",
     "Would it be alright to get an ambulance if she's gone blue?",
     "Would it be OK to call an ambulance if he's confused and hot",
+    "I need to speak to a doctor quickly",
+    "I need to speak to a doctor as quickly as possible",
 ]
 GENERAL_FIFTH_REVIEW = [
-    # 'quickly' is no urgency; slurry is speech only
-    "Can I talk to someone quickly about the article?",
-    "Can I talk to someone quickly before my op?",
-    "The mud outside is all slurry",
+    # a supposition that looks ahead or is anyone's stays one, "is" or "has" in it or not
+    "would it be worth ringing the doctor if I have a temperature next week",
+    "would it be right to call the doctor if I have a fever after the op",
+    "would it be worth calling 999 if a patient has numb legs",
+    "would it be worth calling an ambulance if it happens again",
+    # a temperature of 36, whatever follows, is below a fever's
+    "my temperature was 36.5 this morning and my back is sore",
     # a supposition that is one still asks
     "would it be worth calling an ambulance if my legs go numb",
     "would it be wise to call an ambulance if the wound opens",
@@ -1059,6 +1067,8 @@ def _rules_edited(tmp_path: Path, old: str, new: str) -> RedFlagDetector:
     ("  supposing: [if,", "  supposing: [iff,", "would it be worth calling an ambulance if my legs go numb", None),
     ("  stating: [is,", "  stating: [iss,", "Would it be OK to call an ambulance if he's confused and hot",
      "safety.emergency"),
+    ("  later: [after the op,", "  later: [after the opp,",
+     "would it be right to call the doctor if I have a fever after the op", None),
 ])
 def test_the_word_lists_of_the_rules_come_from_the_rules_file(
         tmp_path: Path, guide: Guide, old: str, new: str, text: str, shipped: str | None) -> None:

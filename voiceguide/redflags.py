@@ -123,6 +123,9 @@ class RedFlagRules:
     it ("he has gone floppy, is this an emergency" pleads)."""
     supposition: frozenset[str] = frozenset()
     """Words that suppose what is asked about after them ("if", "suppose"), for ``request_supposed``."""
+    later: tuple[Phrase, ...] = ()
+    """Words that, in a clause after a ``supposing`` word, keep it a supposition whatever ``stating`` word
+    it has: it looks ahead or is anyone's ("if I have a fever after the op", "if a patient has numb legs")."""
     stating: frozenset[str] = frozenset()
     """Words that, within three words after a ``supposing`` word, tell a state that is so ("if she's gone
     blue", "if he's confused"): no supposition, and the request before it stands."""
@@ -358,6 +361,7 @@ class RedFlagDetector:
         self._aside_cues = _by_first_word(rules.asides)
         self._owning_cues = _by_first_word(rules.owning)
         self._classifying_cues = _by_first_word(rules.classifying)
+        self._later_cues = _by_first_word(rules.later)
         self._spoken = dict(rules.spoken)
         self._nouns = dict(rules.spoken_nouns)
         self._possessive = dict(rules.possessive)
@@ -1015,13 +1019,18 @@ class RedFlagDetector:
         return False
 
     def _supposes(self, seq: list[str], after: int) -> bool:
-        """The words from ``after`` suppose something ("if my legs go numb"), not "you" ("if you can"), nor
-        what was just said ("if so", "in case it is") or a state told with "is" or "has" ("if she's gone
-        blue", "if he's confused and hot"): that is happening, and the request with it stands."""
+        """The words from ``after`` suppose something ("if my legs go numb", "if it happens again"), not
+        "you" ("if you can"), nor what was just said ("if so", "in case it is") or a state told with "is"
+        or "has" ("if she's gone blue", "if he's confused and hot"): that is happening, and the request
+        with it stands; unless the clause looks ahead or is anyone's ("if I have a fever after the op",
+        "if a patient has numb legs": ``later``)."""
         rules = self.rules
-        if after >= len(seq) or seq[after] == "you" or seq[after] in rules.pointing or seq[after] == "so":
+        if after >= len(seq) or seq[after] in ("you", "so"):
             return False
-        return not rules.stating.intersection(seq[after : after + 3])
+        if seq[after] in rules.pointing and (after + 1 == len(seq) or seq[after + 1] in rules.stating):
+            return False
+        clause = seq[after : after + 10]
+        return not rules.stating.intersection(clause[:3]) or bool(_occurrences(clause, self._later_cues))
 
     def _supposes_sign(self, hits: list[_Hit], start: int, end: int) -> bool:
         """A whole sign stands between the supposition at ``start`` and ``end`` ("if someone can not pee"),
@@ -1343,6 +1352,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         request_supposed=phrases("request_supposed") if "request_supposed" in doc else (),
         supposition=single("supposition") if "supposition" in doc else frozenset(),
         stating=single("stating") if "stating" in doc else frozenset(),
+        later=phrases("later") if "later" in doc else (),
         naming=phrases("naming") if "naming" in doc else (),
         supposing=phrases("supposing") if "supposing" in doc else (),
         subjects=single("subjects"),
@@ -1390,7 +1400,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
 
 
 _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking", "request_naming", "naming",
-         "request_supposed", "supposition", "stating",
+         "request_supposed", "supposition", "stating", "later",
          "supposing", "resembling", "read_as", "fearing", "perfect", "state_ends", "passages", "faculties",
          "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
