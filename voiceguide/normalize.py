@@ -55,11 +55,12 @@ def words(text: str, spoken: Mapping[str, str] | None = None) -> list[str]:
         raw, hyphenated = tokens[index]
         bare = raw.strip("'")
         pair = f"{bare} {tokens[index + 1][0].strip(chr(39))}" if index + 1 < len(tokens) else ""
+        respelt = _respelt(bare, spoken) if spoken and not hyphenated else bare  # part of "wi-fi" is no word
         if spoken and pair in spoken:  # two words said as one ("wi fi" is no "with for")
             raw = spoken[pair]
             index += 1
-        elif spoken and not hyphenated and _respelt(bare, spoken) != bare:  # part of "wi-fi" is no word
-            raw = _respelt(bare, spoken)
+        elif respelt != bare:
+            raw = respelt
         elif raw.endswith("in'") and not raw.startswith("'") and len(raw) > 4:
             raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'"), but never a quoted word ("'begin'")
         out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
