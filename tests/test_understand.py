@@ -772,3 +772,15 @@ def test_a_wee_thing_is_small_and_a_wee_alone_passing_water(guide: Guide) -> Non
     assert "small" in concepts(understander.read("the wee keyhole op"))
     assert "bladder" in concepts(understander.read("does it hurt to wee"))
     assert "bladder" not in concepts(understander.read("the cut's that wee"))
+
+
+def test_a_dropped_ending_is_put_back_only_to_make_a_known_word() -> None:
+    from voiceguide.normalize import unclipped
+    known = {"knowing", "pin", "ping", "thing", "doing"}
+    assert unclipped("knowin", known) == "knowing"
+    assert unclipped("pin", known) == "pin"  # a word known as it is stays
+    assert unclipped("cabin", known) == "cabin"  # "cabing" is no word
+    assert unclipped("thin", known, kept={"thin"}) == "thin"
+    assert unclipped("doin", known) == "doing"
+    assert unclipped("doin", known, longer_than=4) == "doin"
+    assert unclipped("draggin", {"dragging"}, endings=(("in", "ing"),)) == "dragging"

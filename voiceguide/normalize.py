@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 _CONTRACTIONS = {
     "can't": "can not", "cannot": "can not", "cant": "can not", "won't": "will not",
@@ -66,6 +66,21 @@ def words(text: str, spoken: Mapping[str, str] | None = None) -> list[str]:
         out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
         index += 1
     return [w for w in out if w]
+
+
+def unclipped(word: str, known: Collection[str], endings: Iterable[tuple[str, str]] = (("in", "ing"),),
+              kept: Collection[str] = (), longer_than: int = 0) -> str:
+    """``word`` with an ending dropped in speech put back ("knowin": knowing), when only its full form
+    is ``known``: a known word stays as it is ("pin"), as does one of ``kept`` ("thin"), and a word
+    of ``longer_than`` letters or fewer (a stem that short is rarely a word clipped)."""
+    if word in known or word in kept or len(word) <= longer_than:
+        return word
+    for clipped, full in endings:
+        if word.endswith(clipped) and len(word) > len(clipped) + 1:
+            restored = word[: -len(clipped)] + full
+            if restored in known:
+                return restored
+    return word
 
 
 _ENDINGS = frozenset({"s", "re", "ll", "ve", "m", "d", "t"})

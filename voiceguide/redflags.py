@@ -63,7 +63,7 @@ from typing import Any
 
 from .errors import DataError
 from .morphology import phrase_variants
-from .normalize import singular, words
+from .normalize import singular, unclipped, words
 from .yamlfile import LocatedDict, LocatedList, line_of
 
 Phrase = tuple[str, ...]
@@ -569,14 +569,7 @@ class RedFlagDetector:
     def _unclipped(self, word: str) -> str:
         """The word with an ending dropped in speech put back ("draggin": dragging), when the rules
         know it only so; a word they know as it is stays ("pin")."""
-        if word in self._vocabulary or word in self.rules.whole:
-            return word
-        for clipped, full in self.rules.clipped:
-            if word.endswith(clipped) and len(word) > len(clipped) + 1:
-                restored = word[: -len(clipped)] + full
-                if restored in self._vocabulary:
-                    return restored
-        return word
+        return unclipped(word, self._vocabulary, self.rules.clipped, self.rules.whole)
 
     def _now(self, seq: list[str], settled: Sequence[tuple[int, int]] = ()) -> bool:
         """Something is said to happen now; a cue right after words of passing looks ahead ("will

@@ -22,7 +22,7 @@ from itertools import pairwise
 from .classifier import REJECT, Classifier
 from .intents import ANSWERS, Intent, IntentSet, Language
 from .morphology import with_variants
-from .normalize import singular, stem, words
+from .normalize import singular, stem, unclipped, words
 from .redflags import RedFlagDetector
 
 Concepts = frozenset[str]
@@ -269,8 +269,7 @@ class Understander:
                     said.pop()
                     pieces.pop()
                     continue
-                if len(word) > 4 and word.endswith("in") and word not in self._words and word + "g" in self._words:
-                    word += "g"
+                word = unclipped(word, self._words, longer_than=4)
                 if word in language.homographs and not (said and said[-1] in language.determiners):
                     standard = language.spoken[word].split()
                 else:
