@@ -279,4 +279,5 @@ def test_no_microphone_is_one_clear_line_and_exit_2() -> None:
     done = run_cli("ask", "--mic", "--input-device", "no-such-microphone")
     err = done.stderr.decode().strip().splitlines()
     assert done.returncode == 2 and "no microphone 'no-such-microphone'" in err[-1]
+    assert len(err) == 1  # found before an engine loads (seconds), so not even the engine's line
     assert "Traceback" not in done.stderr.decode()
