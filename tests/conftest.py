@@ -66,6 +66,23 @@ def guide(user_folders: Path) -> Guide:
         return load_guide()
 
 
+@pytest.fixture(scope="session")
+def guide_without_classifier(user_folders: Path, tmp_path_factory: pytest.TempPathFactory) -> Guide:
+    """The shipped guide from a copy of its data without the trained classifier's file: the concept matcher
+    decides alone. Built once a run, as ``guide`` is (a full build: seconds of CPU), and kept in the run's
+    cache, where every worker's copy of the same data finds it."""
+    from voiceguide.guide import CLASSIFIER
+
+    folder = tmp_path_factory.mktemp("without_classifier")
+    content, intents = folder / "content", folder / "intents"
+    shutil.copytree(shipped_dir("content"), content)
+    shutil.copytree(shipped_dir("intents"), intents)
+    (intents / CLASSIFIER).unlink()
+    with (user_folders / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return load_guide(content, intents)
+
+
 @pytest.fixture
 def conversation(guide: Guide) -> Conversation:
     return Conversation(guide)

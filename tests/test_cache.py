@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -221,21 +222,39 @@ def test_the_command_answers_from_the_cache(warm: Path) -> None:
 
 HEAVY = ("numpy", "soxr", "sounddevice", "pocketsphinx", "vosk", "pyttsx3", "soundfile", "faster_whisper",
          "ctranslate2")
+SOUNDLESS = [["topics"], ["ask", "how long is recovery"], ["ask", "--json", "what is miss"], ["devices", "--help"],
+             ["stats", "--help"]]
 
 
-@pytest.mark.parametrize("argv", [["topics"], ["ask", "how long is recovery"], ["ask", "--json", "what is miss"],
-                                  ["devices", "--help"], ["stats", "--help"]])
-def test_commands_without_sound_import_no_sound_libraries(argv: list[str], guide: Guide) -> None:
-    # guide: the run's cache is warm, as a user's is after the first question.
+@pytest.fixture(scope="module")
+def soundless_runs(guide: Guide, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    """Each command without sound run in turn in one fresh process (one start, not one a command, each
+    about half a second), with its exit status and the heavy libraries imported so far after each. So far:
+    a library the first commands imported would be in every later one's list too, so an empty list
+    after each says that none of them imported one. guide: the run's cache is warm, as a user's is after
+    the first question."""
+    results = tmp_path_factory.mktemp("soundless") / "results.jsonl"
     script = "\n".join([
-        "import sys",
+        "import json, sys",
         "from voiceguide.cli import main",
-        "try:",
-        "    code = main(sys.argv[1:])",
-        "except SystemExit as end:",  # --help
-        "    code = end.code",
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)",
-        "sys.exit(code)"])
-    done = _run("-c", script, *argv, cache_home=Path(os.environ["XDG_CACHE_HOME"]))
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines()[-1] == "[]"
+        "for argv in json.loads(sys.argv[1]):",
+        "    try:",
+        "        code = main(argv)",
+        "    except SystemExit as end:",  # --help
+        "        code = end.code",
+        f"    heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)",
+        "    with open(sys.argv[2], 'a') as out:",
+        "        print(json.dumps({'argv': ' '.join(argv), 'code': code, 'heavy': heavy}), file=out)"])
+    done = _run("-c", script, json.dumps(SOUNDLESS), str(results), cache_home=Path(os.environ["XDG_CACHE_HOME"]))
+    runs = {run["argv"]: {**run, "stderr": done.stderr} for run in map(json.loads, results.read_text().splitlines())}
+    assert list(runs) == [" ".join(argv) for argv in SOUNDLESS], done.stderr
+    return runs
+
+
+@pytest.mark.xdist_group("soundless")  # one worker, one process for all
+@pytest.mark.parametrize("argv", SOUNDLESS)
+def test_commands_without_sound_import_no_sound_libraries(argv: list[str],
+                                                          soundless_runs: dict[str, dict[str, object]]) -> None:
+    run = soundless_runs[" ".join(argv)]
+    assert run["code"] == 0, run["stderr"]
+    assert run["heavy"] == []

@@ -10,7 +10,7 @@ import pytest
 
 from voiceguide.classifier import REJECT, from_matrix, load_classifier
 from voiceguide.errors import DataError, DataErrors
-from voiceguide.guide import CLASSIFIER, load_guide
+from voiceguide.guide import CLASSIFIER, Guide, load_guide
 
 
 def test_saved_and_loaded_it_scores_the_same(tmp_path: Path) -> None:
@@ -43,10 +43,8 @@ def test_a_classifier_trained_for_other_intents_is_refused(data_copy: tuple[Path
                for e in caught.value.errors)
 
 
-def test_without_a_classifier_file_the_matcher_decides_alone(data_copy: tuple[Path, Path]) -> None:
-    content, intents = data_copy
-    (intents / CLASSIFIER).unlink()
-    guide = load_guide(content, intents)
+def test_without_a_classifier_file_the_matcher_decides_alone(guide_without_classifier: Guide) -> None:
+    guide = guide_without_classifier  # loaded from a copy of the data without the file (conftest.py)
     assert guide.understander.classifier is None
     assert guide.understander.understand("what are the symptoms").intent is not None
 

@@ -96,23 +96,35 @@ def test_ask_audio_answers_several_files_in_order(tmp_path: Path) -> None:
     assert done.stderr.decode().count("speech recognition: Whisper") == 1  # auto: the best ranked, loaded once
 
 
-def test_stereo_44k_file_is_resampled(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def stereo_then_stdin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Audio, list[dict[str, object]]]:
+    """One ``ask --json --audio STEREO.wav -``: a 44.1 kHz stereo file, then raw PCM on stdin, the same
+    question in each; the engine loads once for the two (alone, each loaded Whisper again). Returns the
+    file, the audio written to it, and the answers in order."""
     audio = spoken("what are the symptoms").resampled(44100)
-    path = tmp_path / "stereo.wav"
+    path = tmp_path_factory.mktemp("stereo") / "stereo.wav"
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(2)
         wav.setsampwidth(2)
         wav.setframerate(44100)
         wav.writeframes(np.repeat(audio.samples, 2).astype("<i2").tobytes())
+    done = voiceguide("ask", "--json", "--audio", str(path), "-", stdin=pcm(spoken("what are the symptoms")))
+    assert done.returncode == 0, done.stderr
+    return path, audio, [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.mark.xdist_group("stereo_then_stdin")
+def test_stereo_44k_file_is_resampled(stereo_then_stdin: tuple[Path, Audio, list[dict[str, object]]]) -> None:
+    path, audio, answers = stereo_then_stdin
     back = read_wav(path, SAMPLE_RATE)
     assert back.rate == SAMPLE_RATE and back.duration == pytest.approx(audio.duration, abs=0.01)
-    done = voiceguide("ask", "--json", "--audio", str(path))
-    assert json.loads(done.stdout)["intent"] == "fact.symptoms"
+    assert len(answers) == 2 and answers[0]["intent"] == "fact.symptoms"
 
 
-def test_raw_pcm_on_stdin() -> None:
-    done = voiceguide("ask", "--json", "--audio", "-", stdin=pcm(spoken("what are the symptoms")))
-    assert done.returncode == 0 and json.loads(done.stdout)["intent"] == "fact.symptoms"
+@pytest.mark.xdist_group("stereo_then_stdin")
+def test_raw_pcm_on_stdin(stereo_then_stdin: tuple[Path, Audio, list[dict[str, object]]]) -> None:
+    *_, answers = stereo_then_stdin  # the fixture asserts the exit status 0
+    assert len(answers) == 2 and answers[1]["intent"] == "fact.symptoms"
 
 
 def test_bad_audio_files_are_one_clear_line(tmp_path: Path) -> None:
@@ -267,4 +279,5 @@ def test_no_microphone_is_one_clear_line_and_exit_2() -> None:
     done = run_cli("ask", "--mic", "--input-device", "no-such-microphone")
     err = done.stderr.decode().strip().splitlines()
     assert done.returncode == 2 and "no microphone 'no-such-microphone'" in err[-1]
+    assert len(err) == 1  # found before an engine loads (seconds), so not even the engine's line
     assert "Traceback" not in done.stderr.decode()

@@ -499,6 +499,8 @@ def _ask_spoken(args: argparse.Namespace, app: App) -> int:
     from .audio import AudioError
     from .understand import understand_heard
 
+    if args.mic:
+        _microphone(app)  # no such microphone: said at once, as listen says it, not after the engine loads
     recognizer = _recognizer(app)
     unreadable = 0
     for transcript in _heard(args, app, recognizer):
