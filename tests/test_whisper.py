@@ -39,7 +39,7 @@ from voiceguide.recognize import (
 )
 from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
 from voiceguide.understand import understand_heard
-from voiceguide.whisper_engine import WhisperOptions, WhisperRecognizer
+from voiceguide.whisper_engine import WhisperOptions, WhisperRecognizer, near_stretch
 from voiceguide.whisper_models import (
     PACKAGE_MODEL_SHA256,
     find_whisper,
@@ -590,3 +590,68 @@ def test_a_spoken_stop_over_the_guide_stops_it(
             turns.append(session.turn(utterance))
     assert [(t.intent, t.decision) for t in turns] == [("control.stop", "barge_in")]
     assert answer.done and answer.interrupted
+
+
+def over_babble(speech: bytes, snr_db: float, around_s: float = 1.0) -> tuple[np.ndarray, int, int]:
+    """Speech in a waiting room's babble (six other phrases in another voice, each said over and over
+    from before it until after it), mixed at a true SNR (the speech's power over its active frames);
+    the clip, and where the speech's words begin and end (samples)."""
+    voice = np.frombuffer(speech, dtype="<i2").astype(np.float64)
+    lead = int(around_s * SAMPLE_RATE)
+    total = len(voice) + 2 * lead
+    babble = np.zeros(total)
+    others = ["the car park is full again today", "did you see the match last night", "my appointment is at ten",
+              "she said the bus was late", "is there a cafe in this building", "they called my name twice"]
+    for k, text in enumerate(others):
+        other = np.frombuffer(pcm(spoken(text, "espeak", pad=0.1)), dtype="<i2").astype(np.float64)
+        other /= np.sqrt(np.mean(other**2))
+        start = k * SAMPLE_RATE // 13
+        while start < total:
+            part = other[: total - start]
+            babble[start : start + len(part)] += part
+            start += len(part)
+    # The speech's active frames: 10 ms frames within 30 dB of its loudest, as bench/speech_in.py takes them.
+    count = len(voice) // 160
+    power = (voice[: count * 160].reshape(count, 160) ** 2).mean(axis=1)
+    active = np.repeat(power >= power.max() / 1000, 160)
+    under = babble[lead : lead + count * 160][active]
+    gain = np.sqrt(np.mean(voice[: count * 160][active] ** 2) / np.mean(under**2) / 10 ** (snr_db / 10))
+    clip = gain * babble
+    clip[lead : lead + len(voice)] += voice
+    words = np.flatnonzero(np.abs(voice) > 0.05 * np.abs(voice).max())
+    return clip / max(1.0, np.abs(clip).max() / 32000), lead + int(words[0]), lead + int(words[-1])
+
+
+def test_over_other_voices_whisper_hears_the_near_voice_only(said: dict[str, bytes]) -> None:
+    """The utterance runs from before the person spoke to after (the detector takes the other voices
+    for speech too): what is decoded is the stretch where the near voice stands out."""
+    clip, began, ended = over_babble(said["is discitis a kind of spinal infection"], 5.0)
+    kept = near_stretch(clip / 32768, 4.0)
+    assert began - 0.35 * SAMPLE_RATE <= kept.start <= began  # the other voices before it cut, its first sound kept
+    assert ended <= kept.stop <= ended + 0.35 * SAMPLE_RATE
+    assert kept.stop - kept.start < len(clip) - 1.2 * SAMPLE_RATE
+
+
+def test_in_a_quiet_room_or_steady_noise_the_endpointers_cut_stands(said: dict[str, bytes]) -> None:
+    speech = said["is discitis a kind of spinal infection"]
+    quiet = np.frombuffer(speech, dtype="<i2") / 32768
+    assert near_stretch(quiet, 4.0) == slice(0, len(quiet))
+    noisy, _ = with_pink_noise(speech, 30.0)
+    assert near_stretch(np.frombuffer(noisy, dtype="<i2") / 32768, 4.0) == slice(0, len(noisy) // 2)
+
+
+@pytest.mark.slow  # a second Whisper
+def test_the_trimmed_question_keeps_its_words(guide: Guide, tiny: Path) -> None:
+    """What is cut is the others' talk, not the question: its rare last word is still heard."""
+    clip, _, _ = over_babble(pcm(spoken("what is debridement")), 5.0)
+    recognizer = WhisperRecognizer(listening_vocabulary(guide), tiny)
+    assert recognizer.options.trim_rise_db > 0
+    try:
+        recognizer.start()
+        for frame in frames_of(clip.astype("<i2").tobytes()):
+            recognizer.accept(frame)
+        transcript = recognizer.finish()
+    finally:
+        recognizer.close()
+    got = understand_heard(guide.understander, transcript.text, "", transcript.alternatives, transcript.confidence)
+    assert got.intent is not None and got.intent.name == "fact.debridement", transcript
