@@ -584,12 +584,46 @@ def front_end(kind: str, frames: Iterator[bytes]) -> Iterator[bytes]:
     if kind == "none":
         yield from frames
         return
+    if kind == "rnnoise":
+        yield from _rnnoise(frames)
+        return
     from webrtc_noise_gain import AudioProcessor
 
     level = int(kind.removeprefix("webrtc") or 2)  # webrtc1 .. webrtc4: suppression strength
     processor = AudioProcessor(0, level)
     for frame in frames:
         yield processor.Process10ms(frame).audio
+
+
+def _rnnoise(frames: Iterator[bytes]) -> Iterator[bytes]:
+    """RNNoise (pyrnnoise's library, 48 kHz), resampled to and from the guide's 16 kHz as it streams."""
+    import soxr
+    from pyrnnoise import rnnoise
+
+    state = rnnoise.create()
+    up = soxr.ResampleStream(RATE, rnnoise.SAMPLE_RATE, 1, dtype="float32")
+    down = soxr.ResampleStream(rnnoise.SAMPLE_RATE, RATE, 1, dtype="float32")
+    held = np.zeros(0, dtype=np.float32)
+    out = np.zeros(0, dtype=np.float32)
+    try:
+        for frame in frames:
+            samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+            held = np.concatenate([held, up.resample_chunk(samples)])
+            while len(held) >= rnnoise.FRAME_SIZE:
+                piece, held = held[:rnnoise.FRAME_SIZE], held[rnnoise.FRAME_SIZE:]
+                buf = np.ascontiguousarray(piece, dtype=np.float32)
+                clean = np.empty_like(buf)
+                floats = rnnoise.ctypes.POINTER(rnnoise.ctypes.c_float)
+                rnnoise.lib.rnnoise_process_frame(state, clean.ctypes.data_as(floats), buf.ctypes.data_as(floats))
+                out = np.concatenate([out, down.resample_chunk(clean)])
+            # The same 10 ms out as in, the resamplers' and RNNoise's delay made up with zeros at the start.
+            if len(out) >= len(samples):
+                piece, out = out[:len(samples)], out[len(samples):]
+            else:
+                piece = np.zeros(len(samples), dtype=np.float32)
+            yield np.clip(piece, -32768, 32767).astype(np.int16).tobytes()
+    finally:
+        rnnoise.destroy(state)
 
 
 def _option(pair: str) -> tuple[str, object]:
@@ -638,7 +672,8 @@ def main() -> int:
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a WhisperOptions field, for tuning on the dev set")
     parser.add_argument("--prompt", help="a Whisper prompt to try instead of the guide's (dev set)")
-    parser.add_argument("--front-end", default="none", help="none, or webrtc1..webrtc4 noise suppression (dev set)")
+    parser.add_argument("--front-end", default="none",
+                        help="none, rnnoise, or webrtc1..webrtc4 noise suppression (dev set)")
     parser.add_argument("--no-noise", dest="noise", action="store_false", help="skip the noise-only clips")
     parser.add_argument("--failures", action="store_true", help="list each miss (dev set only)")
     parser.add_argument("--false-stops", action="store_true",
