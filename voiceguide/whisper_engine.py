@@ -82,13 +82,13 @@ class WhisperOptions:
     """Average log probability below which (with a high no-speech probability) nothing was said."""
     compute_type: str = "int8"
     trim_rise_db: float = 4.0
-    """Over a loud background (other voices), the talk before and after the near voice is not decoded:
-    it begins and ends where most frames of 200 ms stand this far above the background (near_stretch);
-    0: the endpointer's cut stands. On the dev writers (bench/speech_in.py --set dev --every 32
-    --rotate, 225 questions and 20 out of scope a condition, one run each) babble at 5 dB was answered
-    38.7% against 32.0% without it, out of scope rejected 15 of 20 against 17; at 6 dB 36.9% and 17.
-    A rule that kept only the stretch standing most above (the largest sum of excess) answered 40.4%,
-    but cut questions in two at a pause, even in pink noise at 10 dB (a review's clips)."""
+    """Over a loud background (other voices, or noise within LOUD_BACKGROUND_DB of the voice), the talk
+    before and after the near voice is not decoded: it begins and ends where most frames of 200 ms
+    stand this far above the background (near_stretch); 0: the endpointer's cut stands. Chosen on the
+    dev writers (bench/speech_in.py --set dev --engines whisper --every 32 --rotate, 225 questions and
+    20 out of scope a condition, one run each; README, Speech in): DEV_FIGURES. A rule that kept only
+    the stretch standing most above (the largest sum of excess) answered 40.4% in babble, but cut
+    questions in two at a pause, even in pink noise at 10 dB (a review's clips)."""
     brief_tokens: int = 8
     """Tokens decoded of an utterance that began while the guide spoke (commands_only): only a stop or
     pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me" is "hang on,
@@ -368,14 +368,17 @@ SUSTAINED_FRAMES = 20
 burst of the others' voices rarely holds that long."""
 
 
-def near_stretch(audio: Any, rise_db: float, margin_s: float = 0.2) -> slice:
-    """Where in an utterance heard over a loud background the near voice speaks: from the first to the
-    last SUSTAINED_FRAMES in which most frames stand ``rise_db`` above the background (the 20th
-    percentile of the utterance's 10 ms frame levels), widened by ``margin_s``; ``audio`` is float
-    samples in ±1. Only the others' talk before and after is cut: a pause inside the question,
-    however long, is kept with the words either side of it. Where the room is quiet, the whole
-    utterance. With other voices all round, the trained detector takes them for speech too, so the
-    utterance runs from before the person spoke to after, and Whisper transcribes the others as well."""
+def near_stretch(audio: Any, rise_db: float, before_s: float = 0.2, after_s: float = 0.5) -> slice:
+    """Where in an utterance heard over a loud background (other voices, or noise within
+    LOUD_BACKGROUND_DB of the voice) the near voice speaks: from the first to the last
+    SUSTAINED_FRAMES in which most frames stand ``rise_db`` above the background (the 20th percentile
+    of the utterance's 10 ms frame levels), from ``before_s`` before to ``after_s`` after; ``audio``
+    is float samples in ±1. Only the talk before and after is cut: whatever lies between two parts
+    that stand out is kept, a pause however long. A word that does not stand out, before the first
+    such part or after the last, is lost: the wider margin after is for a question that trails off.
+    Where the room is quiet, the whole utterance. With other voices all round, the trained detector
+    takes them for speech too, so the utterance runs from before the person spoke to after, and
+    Whisper transcribes the others as well."""
     hop = SAMPLE_RATE // 100
     count = len(audio) // hop
     whole = slice(0, len(audio))
@@ -391,8 +394,7 @@ def near_stretch(audio: Any, rise_db: float, margin_s: float = 0.2) -> slice:
     where = np.flatnonzero(held)
     if not len(where):
         return whole
-    margin = int(margin_s * 100)
-    first, last = max(0, where[0] - margin), where[-1] + margin + 1
+    first, last = max(0, where[0] - int(before_s * 100)), where[-1] + int(after_s * 100) + 1
     return slice(first * hop, len(audio) if last >= count else last * hop)
 
 
