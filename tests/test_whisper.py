@@ -643,7 +643,7 @@ def test_over_other_voices_the_talk_around_the_question_is_cut(said: dict[str, b
     clip, began, ended = over_babble(said["is discitis a kind of spinal infection"], 5.0)
     kept = near_stretch(clip / 32768, 4.0)
     assert kept.start <= began and kept.stop >= ended - 0.1 * SAMPLE_RATE
-    assert kept.start > 0.5 * SAMPLE_RATE and kept.stop < len(clip) - 0.3 * SAMPLE_RATE  # cut on both sides
+    assert kept.start > 0.25 * SAMPLE_RATE and kept.stop < len(clip) - 0.5 * SAMPLE_RATE  # cut on both sides
 
 
 @pytest.mark.parametrize("room", ["pink 10 dB", "pink 5 dB", "babble 5 dB"])
