@@ -86,10 +86,10 @@ class WhisperOptions:
     before and after the near voice is not decoded: it begins and ends where most frames of 200 ms
     stand this far above the background (near_stretch); 0: the endpointer's cut stands. Chosen on the
     dev writers (bench/speech_in.py --set dev --engines whisper --every 32 --rotate, 225 questions and
-    20 out of scope a condition, one run each; README, Speech in): in babble at 5 dB 38.7% answered against
-    32.0% without it, out of scope rejected 16 of 20 against 17; at 6 dB (0.2 s kept after) 36.9%. A rule that kept only
-    the stretch standing most above (the largest sum of excess) answered 40.4% in babble, but cut
-    questions in two at a pause, even in pink noise at 10 dB (a review's clips)."""
+    20 out of scope a condition, one run each; README, Speech in): in babble at 5 dB 38.7% answered
+    against 32.0% without it, out of scope rejected 16 of 20 against 17; 36.9% at 6 dB. A rule that
+    kept only the stretch standing most above (the largest sum of excess) answered 40.4% in babble,
+    but cut questions in two at a pause, even in pink noise at 10 dB (a review's clips)."""
     brief_tokens: int = 8
     """Tokens decoded of an utterance that began while the guide spoke (commands_only): only a stop or
     pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me" is "hang on,
