@@ -499,11 +499,11 @@ def _ask_spoken(args: argparse.Namespace, app: App) -> int:
     from .audio import AudioError
     from .understand import understand_heard
 
-    if args.mic:
-        _microphone(app)  # no such microphone: said at once, as listen says it, not after the engine loads
+    # No such microphone: said at once, as listen says it, not after the engine loads.
+    microphone = _microphone(app) if args.mic else None
     recognizer = _recognizer(app)
     unreadable = 0
-    for transcript in _heard(args, app, recognizer):
+    for transcript in _heard(args, app, recognizer, microphone):
         if isinstance(transcript, AudioError):
             # In the bad file's place, so that the answers still line up with the files given.
             unreadable += 1
@@ -525,15 +525,16 @@ def _recognizer(app: App, *phrases: str, isolated: bool = False) -> Recognizer:
     return recognizer
 
 
-def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer) -> Iterator[Transcript | AudioError]:
+def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer,
+           microphone: Microphone | None) -> Iterator[Transcript | AudioError]:
     """The transcript of each spoken question: one per file, or one from the microphone. A file that
     cannot be read gives its error in its place, and the files after it are still heard."""
     from .audio import AudioError
     from .hearing import first_utterance, raw_frames, wav_frames
     from .recognize import Transcript
 
-    if args.mic:
-        with _microphone(app) as mic:
+    if microphone is not None:
+        with microphone as mic:
             # The microphone going silent for as long as the timeout also ends the wait.
             utterance = first_utterance(app.listener(recognizer), mic.frames(args.timeout), args.timeout)
         if utterance is None:
