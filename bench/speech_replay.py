@@ -7,8 +7,10 @@ heard (its words, confidence, command pass and next-best readings). Each is unde
 again with the guide as it is now, and scored as the benchmark scores it, so a change to the
 understanding stage is measured on the same transcripts in seconds instead of decoding every clip
 again. The recorded verdicts are the "before": --changes lists every clip whose verdict changed.
-Whisper's readings are first cleaned as the engine now cleans them (whisper_engine.readings_once), so
-that a change there is measured too.
+Whisper's readings are first cleaned as the engine now cleans them (whisper_engine.readings_once, and
+its prompt said back left out, PromptEcho), so that a change there is measured too; the clips hold no
+levels, so for PromptEcho the noisy conditions (pink noise, babble, the room) stand for a loud
+background, and clean speech and the tempo changes for a quiet room.
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ def main() -> int:
     parser.add_argument("clips", type=Path)
     parser.add_argument("--changes", action="store_true", help="list every clip whose verdict changed")
     args = parser.parse_args()
+    from voiceguide.app import listening_vocabulary
     from voiceguide.dialogue import Conversation
     from voiceguide.guide import load_guide
     from voiceguide.recognize import Transcript
     from voiceguide.understand import understand_heard
-    from voiceguide.whisper_engine import readings_once
+    from voiceguide.whisper_engine import PromptEcho, readings_once
 
     guide = load_guide()
+    echo = PromptEcho.of(listening_vocabulary(guide).prompt)
     units = {u.id: u for u in guide.content.units}
     tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for line in args.clips.read_text(encoding="utf-8").splitlines():
@@ -45,8 +49,10 @@ def main() -> int:
         item = Item(**{**clip["item"], "sentences": tuple(clip["item"]["sentences"])})
         heard = Transcript(**{**clip["heard"], "alternatives": tuple(clip["heard"]["alternatives"])})
         if clip["engine"].startswith("whisper"):  # its readings as the engine now gives them
-            text, _, alternatives = readings_once((heard.text, heard.confidence, heard.alternatives))
-            heard = dataclasses.replace(heard, text=text, alternatives=alternatives)
+            once = readings_once((heard.text, heard.confidence, heard.alternatives))
+            loud = clip["condition"].startswith(("pink", "babble", "room"))
+            text, confidence, alternatives = echo.dropped(once, loud=loud)
+            heard = dataclasses.replace(heard, text=text, confidence=confidence, alternatives=alternatives)
         understanding = understand_heard(guide.understander, heard.text, heard.command, heard.alternatives,
                                          heard.confidence)
         reply = Conversation(guide, ask_back=False).respond(heard.text, understanding)

@@ -39,7 +39,7 @@ from voiceguide.recognize import (
 )
 from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
 from voiceguide.understand import understand_heard
-from voiceguide.whisper_engine import WhisperOptions, WhisperRecognizer, near_stretch
+from voiceguide.whisper_engine import PromptEcho, WhisperOptions, WhisperRecognizer, loud_background, near_stretch
 from voiceguide.whisper_models import (
     PACKAGE_MODEL_SHA256,
     find_whisper,
@@ -686,3 +686,44 @@ def test_the_trimmed_question_keeps_its_words(guide: Guide, tiny: Path) -> None:
         recognizer.close()
     got = understand_heard(guide.understander, transcript.text, "", transcript.alternatives, transcript.confidence)
     assert got.intent is not None and got.intent.name == "fact.debridement", transcript
+
+
+def test_the_prompt_said_back_is_not_taken_for_words(guide: Guide) -> None:
+    """The guide's own prompt: a stretch of it that is more than the subject is Whisper saying it
+    back; a rare word alone is taken as said only in a quiet room."""
+    echo = PromptEcho.of(listening_vocabulary(guide).prompt)
+    for text in ("what you need to know", "you need to know", "infections what you need to know",
+                 "osteomyelitis discitis retractors debridement"):
+        assert echo.echoed(text, loud=False), text
+    for text in ("spinal infections", "minimally invasive spine surgery", "what is osteomyelitis",
+                 "what do i need to know"):
+        assert not echo.echoed(text, loud=True), text
+    assert not echo.echoed("osteomyelitis", loud=False) and echo.echoed("osteomyelitis", loud=True)
+    assert not echo.echoed("what", loud=True)  # not understood anyway: the person hears they were not caught
+    kept = echo.dropped(("what is discitis", 0.8, ("osteomyelitis discitis", "what is this")), loud=True)
+    assert kept == ("what is discitis", 0.8, ("what is this",))
+    # The best reading said back: no words, but a red flag among the others still comes first.
+    readings = ("you need to know", "what is discitis", "my legs have gone numb")
+    heard = echo.dropped(("what you need to know", 0.6, readings), loud=True)
+    assert heard == ("", 0.0, readings[1:])
+    got = understand_heard(guide.understander, heard[0], "", heard[2], heard[1])
+    assert got.intent is not None and got.intent.kind == "safety"
+    # A clause of the subject is kept wherever it also stands alone; other punctuation ends a clause too.
+    assert not PromptEcho.of("Discitis: a guide. Discitis, osteomyelitis.").echoed("discitis", loud=True)
+    assert PromptEcho.of("Spinal infections: what you need to know").echoed("what you need to know", loud=False)
+
+
+def test_whisper_drops_the_prompt_said_back(whisper: WhisperRecognizer) -> None:
+    """Through the engine: said in a quiet room, the prompt's subtitle gets no words, while a rare word
+    alone is heard; over steady noise a rare word alone is dropped too."""
+    subtitle, rare = pcm(spoken("what you need to know")), pcm(spoken("debridement"))
+
+    def audio(clip: bytes) -> np.ndarray:
+        return np.frombuffer(clip, dtype="<i2").astype(np.float32) / 32768.0
+
+    assert whisper._heard(audio(subtitle), brief=False)[0] == "what you need to know"  # heard, then:
+    assert [t.text for t in heard(whisper, subtitle)] == [""]
+    assert [t.text for t in heard(whisper, rare)] == ["debridement"]
+    noisy, _ = with_pink_noise(rare, 15.0)
+    assert loud_background(audio(noisy)) and whisper._heard(audio(noisy), brief=False)[0] == "debridement"
+    assert [t.text for t in heard(whisper, noisy)] == [""]

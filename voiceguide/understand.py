@@ -635,7 +635,7 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     the general model mishears single command words ("the bike" for
     "goodbye", "wallace" for "pause"), while the command pass cannot hear
     anything else. Failing that, the first next-best reading understood with
-    confidence RESCUE or more stands in. Chosen by measurement: letting every
+    confidence RESCUE or more stands in (a red flag among them first). Chosen by measurement: letting every
     reading compete, or the command pass overrule the general one, answered
     fewer dev phrasings or accepted more out-of-scope ones; trying next-best
     readings before the command pass turned "goodbye" into "go back". An
@@ -662,11 +662,11 @@ def understand_heard(understander: Understander, text: str, command: str = "",
         return heard_command
     if got.out_of_scope:  # the next-best readings never turn it into guide content
         return got
-    for reading in alternatives:
-        alternative = understander.understand(reading)
-        if alternative.confidence >= RESCUE and (alternative.understood or alternative.out_of_scope):
-            return alternative
-    return got
+    rescues = [alternative for alternative in map(understander.understand, alternatives)
+               if alternative.confidence >= RESCUE and (alternative.understood or alternative.out_of_scope)]
+    # A red flag among them comes first, wherever the beam put it.
+    return next((a for a in rescues if a.intent is not None and a.intent.kind == "safety"), rescues[0]) \
+        if rescues else got
 
 
 def _kept(got: Understanding) -> bool:
