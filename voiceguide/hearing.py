@@ -31,6 +31,18 @@ FRAME_BYTES = SAMPLE_RATE * FRAME_MS // 1000 * 2
 QUIET_BEFORE_MS = 100
 """Quiet this long before the sound marks where an utterance began (see EndpointConfig.reach_back_ms);
 shorter quiet is a gap between words."""
+ROOM_S = 3.0
+"""How much of what was heard before an utterance tells whether the room was talking and how loud
+(EndpointConfig.others_talk_end_ms)."""
+ROOM_TALKING = 0.9
+"""The room was talking before an utterance when the detector called this share of those frames
+speech. Other voices all round: 0.98 to 1.0 in bench/waiting_room.py's babble. After an utterance
+that ended on trailing silence it is at most (ROOM_S - 0.5) / ROOM_S, 0.83: so a quiet room, steady
+noise or a reverberant room, where every utterance ends on silence, never arms the rule."""
+LEVEL_FRAMES = 20
+"""Frames (10 ms) over which the level is averaged for standing out above the others: one loud
+syllable of theirs rarely holds it (six talkers, 200 ms: their level's 99th percentile 1.8 dB over
+its median; a question at 5 dB SNR 3.7 dB over it at the median, at 10 dB 7.0)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,18 @@ class EndpointConfig:
     Piper's voice, each at all 16 alignments; one run): the audio given to the recogniser began after
     the first sound in 34 of 2384 runs with the pre-roll alone (up to 0.16 s cut off), and in none
     reaching back 0.5 s (0.3 s still cut some, on an earlier ad hoc run of every 8th)."""
+    others_talk_end_ms: int = 1200
+    """With a trained detector, in a room where others talk all the time (the detector called speech in
+    ROOM_TALKING of the ROOM_S before the utterance began), the utterance also ends after this long in
+    which the level (averaged over LEVEL_FRAMES) stood no more than others_talk_rise_db above the room's
+    level before it began; and it is passed over, not decoded, when nothing in it ever did (the others'
+    talk alone). The detector takes the others' voices for speech, so without this the utterance never
+    ends on silence: it ran to max_utterance_s, the person waited 12 s for an answer, and a question
+    could be cut in two there. Longer than trailing_silence_ms, so a pause inside a question is kept.
+    0: off. Chosen with bench/waiting_room.py (dev writers): see README, Speech in a waiting room."""
+    others_talk_rise_db: float = 3.5
+    """How far above the room's level before the utterance (the median of the averaged level over the
+    ROOM_S before it began, frozen for the utterance) the near voice stands out."""
     above_floor_db: float = 9.0
     """How far above the noise floor a frame must be to count as speech."""
     min_level_dbfs: float = -50.0
@@ -115,8 +139,9 @@ class Utterance:
     """When the transcript was ready (on a CaptureClock or FrameClock, the same as ended_at: the
     clock moves with the frames, not while decoding)."""
     reason: str
-    """"silence", "max_length", "end_of_input", or "spotted": decided while it went on, on a stop or
-    pause the engine's keyword spotter heard (ended_at is then when that phrase was said)."""
+    """"silence", "max_length", "end_of_input", "others" (nothing stood out above the others' talk for
+    EndpointConfig.others_talk_end_ms), or "spotted": decided while it went on, on a stop or pause the
+    engine's keyword spotter heard (ended_at is then when that phrase was said)."""
     early: bool = False
     """Decided on the engine's streaming command pass or keyword spotter, without waiting for its words:
     the transcript holds that pass's reading, the spotter's phrase, and the words only if they were
@@ -175,6 +200,22 @@ class Listener:
         """The frame of the utterance where its speech began (the run that started it)."""
         self._refused: Spot | None = None
         """The spotted phrase last found not to be a command (see _spot)."""
+        self._powers: deque[float] = deque(maxlen=LEVEL_FRAMES)
+        self._room: deque[tuple[float, bool, bool]] = deque(maxlen=round(ROOM_S * 1000) // FRAME_MS)
+        """Every recent frame's averaged level (dB), whether the detector called it speech (not while the
+        guide spoke), and whether it stood out above the others' talk, in an utterance or not: what the
+        room was doing before the next one (EndpointConfig.others_talk_*)."""
+        self._others: float | None = None
+        """The room's level before the utterance going on, when others were talking then: the
+        utterance also ends when nothing stands out above it. None: the rule is off for it."""
+        self._level_since = 0
+        """Frames since the averaged level last stood out above the others (or the utterance began)."""
+        self._stood_out = 0
+        """Frames of the utterance in which it did."""
+        self._tail: deque[tuple[bytes, bool]] = deque(maxlen=max(1, self.config.pre_roll_ms // FRAME_MS))
+        """The utterance's latest frames: the pre-roll of the next one when it ends on the others' talk."""
+        self.passed_over: list[float] = []
+        """The duration (s) of every utterance passed over as the others' talk alone, not decoded."""
 
     @property
     def in_speech(self) -> bool:
@@ -198,6 +239,9 @@ class Listener:
         voiced = sounding
         if self.detector is not None:  # fed every frame: it keeps state
             voiced = self.detector(frame) and level >= self.config.min_level_dbfs
+        averaged = self._averaged(level)
+        # While the guide speaks what the detector hears may be its own voice's echo, not others talking.
+        self._room.append((averaged, voiced and not commands_only, False))
         if not self._in_speech:
             self._pre_roll.append((frame, sounding))
             self._run = self._run + 1 if voiced else 0
@@ -206,6 +250,7 @@ class Listener:
             elif not voiced:
                 self._track_floor(level)
             return None
+        self._tail.append((frame, sounding))
         if not self._decided:
             self.recognizer.accept(frame)
         self._frames += 1
@@ -220,6 +265,15 @@ class Listener:
             self.recognizer.silence(True)
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
             return self._end("silence", early)
+        if self._others is not None:
+            if averaged >= self._others + self.config.others_talk_rise_db:
+                self._level_since = 0
+                self._stood_out += 1
+                self._room[-1] = (averaged, voiced, True)
+            else:
+                self._level_since += 1
+            if self._level_since * FRAME_MS >= self.config.others_talk_end_ms:
+                return self._end_on_others(early)
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:
             return self._end("max_length", early)
         if early is not None and not self._decided:
@@ -263,8 +317,14 @@ class Listener:
         return heard
 
     def flush(self) -> Utterance | None:
-        """The input ended: close an utterance in progress, if any."""
-        return self._end("end_of_input") if self._in_speech else None
+        """The input ended: close an utterance in progress, if any (passed over when it is the others'
+        talk alone, as when it ends on it: see EndpointConfig.others_talk_end_ms)."""
+        if not self._in_speech:
+            return None
+        if self._others_alone():
+            self._pass_over()
+            return None
+        return self._end("end_of_input")
 
     @property
     def decided(self) -> bool:
@@ -274,6 +334,51 @@ class Listener:
     def _is_voiced(self, level: float) -> bool:
         floor = self._floor if self._floor is not None else level
         return level >= self.config.min_level_dbfs and level >= floor + self.config.above_floor_db
+
+    def _averaged(self, level: float) -> float:
+        """The level over the last LEVEL_FRAMES frames (dB): power averaged, so one loud syllable of the
+        others' talk counts for little."""
+        self._powers.append(10 ** (level / 10))
+        return 10 * math.log10(sum(self._powers) / len(self._powers))
+
+    def _room_level(self, before: int) -> float | None:
+        """The room's level before the last ``before`` frames, if others were talking all through it
+        (see ROOM_TALKING): the median of the averaged level, leaving out what stood out above them
+        (the person's words of an utterance just ended, or the level would rise to theirs and the rest
+        of a question cut in two would not stand out). None when they were not talking, or when too
+        little was heard yet to tell (a listener just begun)."""
+        heard = list(self._room)[: max(0, len(self._room) - before)]
+        if len(heard) < (self._room.maxlen or 0) * 2 // 3:
+            return None
+        if sum(voiced for _, voiced, _ in heard) < ROOM_TALKING * len(heard):
+            return None
+        theirs = [averaged for averaged, _, above in heard if not above]
+        return float(np.median(theirs)) if len(theirs) >= len(heard) // 3 else None
+
+    def _end_on_others(self, early: Callable[[Utterance], bool] | None) -> Utterance | None:
+        """End the utterance: nothing stood out above the others' talk for others_talk_end_ms. When
+        nothing ever did, it was their talk alone: passed over, not decoded (the guide does not answer
+        the room). Its last frames are the next utterance's pre-roll: the person may have begun there."""
+        tail = list(self._tail)
+        if self._others_alone():
+            self._pass_over()
+            utterance = None
+        else:
+            utterance = self._end("others", early)
+        self._pre_roll.extend(tail)
+        return utterance
+
+    def _others_alone(self) -> bool:
+        """Nothing in the utterance going on stood out above the others' talk (for as long as a
+        burst must last to be speech): it was theirs alone."""
+        return self._others is not None and not self._decided and \
+            self._stood_out * FRAME_MS < self.config.min_speech_ms
+
+    def _pass_over(self) -> None:
+        self._in_speech = False
+        self._run = 0
+        self.passed_over.append(self._frames * FRAME_MS / 1000)
+        self.recognizer.drop()
 
     def _track_floor(self, level: float) -> None:
         # The floor follows quiet frames quickly down and slowly up, so steady noise raises it.
@@ -297,6 +402,11 @@ class Listener:
         self._onset = max(0, self._noticed - self._run)
         self._voiced = self._run
         self._silence = 0
+        # Over the guide's own voice the room's level is its echo: not the others' talk.
+        others = self.detector is not None and self.config.others_talk_end_ms > 0 and not commands_only
+        self._others = self._room_level(self._run) if others else None
+        self._level_since = self._stood_out = 0
+        self._tail.clear()
         self.recognizer.start()
         if commands_only:
             self.recognizer.commands_only()
