@@ -734,6 +734,31 @@ def test_in_a_waiting_room_a_pause_inside_the_question_is_kept(whisper: WhisperR
     assert ended / SAMPLE_RATE < question.ended_at < ended / SAMPLE_RATE + 1.6
 
 
+@pytest.mark.slow  # about as long as the tests above
+def test_in_a_waiting_room_a_question_just_after_an_answer_ends_soon(guide: Guide,
+                                                                      whisper: WhisperRecognizer) -> None:
+    """The guide answers for 3.5 s while the others talk on (what begins then is heard for a stop or pause
+    only, and is no sign of the room); a question asked half a second after it stopped is heard whole,
+    ends soon after its last word and is understood: it is not held in the utterance begun on the
+    others' talk over the guide, which ran on to the maximum."""
+    clip, began, ended = over_babble(pcm(spoken("what is debridement")), 5.0, around_s=AROUND_S + 6.0)
+    speaking = (began / SAMPLE_RATE - 4.0, began / SAMPLE_RATE - 0.5)
+    now = 0.0
+    listener = Listener(whisper, WAITING_ROOM, clock=lambda: now)
+    heard = []
+    for n, frame in enumerate(frames_of(clip.astype("<i2").tobytes())):
+        now = (n + 1) / 100
+        utterance = listener.feed(frame, commands_only=speaking[0] <= now < speaking[1])
+        if utterance is not None:
+            heard.append(utterance)
+    (question,) = holding(heard, began / SAMPLE_RATE, ended / SAMPLE_RATE)
+    assert question.reason == "others" and question.ended_at - question.duration <= began / SAMPLE_RATE
+    assert ended / SAMPLE_RATE < question.ended_at < ended / SAMPLE_RATE + 1.6
+    t = question.transcript
+    got = understand_heard(guide.understander, t.text, t.command, t.alternatives, t.confidence)
+    assert got.intent is not None and got.intent.name == "fact.debridement", t
+
+
 @pytest.mark.parametrize("room", ["quiet", "pink 10 dB"])
 def test_where_no_one_else_talks_the_waiting_room_rule_changes_nothing(said: dict[str, bytes], room: str) -> None:
     """Two questions, the second asked softer as soon as the first ended: the audio before the second is

@@ -75,10 +75,18 @@ class EndpointConfig:
     talk alone). The detector takes the others' voices for speech, so without this the utterance never
     ends on silence: it ran to max_utterance_s, the person waited 12 s for an answer, and a question
     could be cut in two there. Longer than trailing_silence_ms, so a pause inside a question is kept.
-    0: off. Chosen with bench/waiting_room.py (dev writers): see README, Speech in a waiting room."""
+    0: off. Chosen with bench/waiting_room.py --every 4 --no-decode (dev writers: 21 fact questions in
+    babble that never stops, at 5 and 10 dB, 11 of them also said with 0.5 to 1.0 s of silence in the
+    middle; one run): at 1.0 s one of the 22 paused questions was split in two, and so was a test's
+    question with a second's pause (tests/test_whisper.py); at 1.2 s none, and the question ended 1.2
+    to 1.3 s after its last word (median; p95 1.4 s). See README, Speech in a waiting room."""
     others_talk_rise_db: float = 3.5
     """How far above the room's level before the utterance (the median of the averaged level over the
-    ROOM_S before it began, frozen for the utterance) the near voice stands out."""
+    ROOM_S before it began, frozen for the utterance) the near voice stands out. With the same run, at
+    1.2 s: 3.5 dB left 0.8 to 1.6 utterances a minute of the babble alone to decode, 4 dB 0.4 to 0.8 but
+    split one of three test questions with a second's pause, and at 3 dB a test question's utterance,
+    begun on the others' talk a second before it, ran to the maximum. At 1.0 s (an earlier revision),
+    2.5 dB left 3.3 to 5.4 a minute and split two questions, 3 dB 2.1 to 3.2."""
     above_floor_db: float = 9.0
     """How far above the noise floor a frame must be to count as speech."""
     min_level_dbfs: float = -50.0
@@ -202,9 +210,9 @@ class Listener:
         """The spotted phrase last found not to be a command (see _spot)."""
         self._powers: deque[float] = deque(maxlen=LEVEL_FRAMES)
         self._room: deque[tuple[float, bool, bool]] = deque(maxlen=round(ROOM_S * 1000) // FRAME_MS)
-        """Every recent frame's averaged level (dB), whether the detector called it speech (not while the
-        guide spoke), and whether it stood out above the others' talk, in an utterance or not: what the
-        room was doing before the next one (EndpointConfig.others_talk_*)."""
+        """Every recent frame's averaged level (dB), whether the detector called it speech, and whether
+        it stood out above the others' talk, in an utterance or not, but none heard while the guide
+        spoke: what the room was doing before the next utterance (EndpointConfig.others_talk_*)."""
         self._others: float | None = None
         """The room's level before the utterance going on, when others were talking then: the
         utterance also ends when nothing stands out above it. None: the rule is off for it."""
@@ -214,6 +222,8 @@ class Listener:
         """Frames of the utterance in which it did."""
         self._tail: deque[tuple[bytes, bool]] = deque(maxlen=max(1, self.config.pre_roll_ms // FRAME_MS))
         """The utterance's latest frames: the pre-roll of the next one when it ends on the others' talk."""
+        self._over_guide = False
+        """The utterance going on began while the guide spoke (Listener.feed's commands_only)."""
         self.passed_over: list[float] = []
         """The duration (s) of every utterance passed over as the others' talk alone, not decoded."""
 
@@ -240,8 +250,20 @@ class Listener:
         if self.detector is not None:  # fed every frame: it keeps state
             voiced = self.detector(frame) and level >= self.config.min_level_dbfs
         averaged = self._averaged(level)
-        # While the guide speaks what the detector hears may be its own voice's echo, not others talking.
-        self._room.append((averaged, voiced and not commands_only, False))
+        # While the guide speaks the detector hears its echo too, not only the room: left out, so after
+        # an answer the room is as it was before it.
+        if not commands_only:
+            self._room.append((averaged, voiced, False))
+            if self._in_speech and self._over_guide:
+                self._over_guide = False  # the guide has stopped: looked at once
+                if not self._decided and self._room_level(0) is not None:
+                    # ... while an utterance begun over it goes on, in a room where others talk: that
+                    # was their talk (or the guide's echo), which would run on to max_utterance_s and
+                    # hold the person's next question in a pass for commands only. Passed over; what
+                    # follows begins afresh, under the rule (its last frames are the pre-roll).
+                    tail = list(self._tail)
+                    self._pass_over()
+                    self._pre_roll.extend(tail)
         if not self._in_speech:
             self._pre_roll.append((frame, sounding))
             self._run = self._run + 1 if voiced else 0
@@ -269,7 +291,8 @@ class Listener:
             if averaged >= self._others + self.config.others_talk_rise_db:
                 self._level_since = 0
                 self._stood_out += 1
-                self._room[-1] = (averaged, voiced, True)
+                if not commands_only:
+                    self._room[-1] = (averaged, voiced, True)
             else:
                 self._level_since += 1
             if self._level_since * FRAME_MS >= self.config.others_talk_end_ms:
@@ -406,6 +429,7 @@ class Listener:
         others = self.detector is not None and self.config.others_talk_end_ms > 0 and not commands_only
         self._others = self._room_level(self._run) if others else None
         self._level_since = self._stood_out = 0
+        self._over_guide = commands_only
         self._tail.clear()
         self.recognizer.start()
         if commands_only:
