@@ -178,10 +178,10 @@ def listen(run: dict, clip: np.ndarray) -> tuple[list[Heard], list[tuple[float, 
 
     for n, frame in enumerate(frames_of(clip.tobytes())):
         now[0] = (n + 1) * FRAME_MS / 1000
-        count = len(getattr(listener, "passed_over", ()))
+        count = listener.passed_over
         utterance = listener.feed(frame)
-        if len(getattr(listener, "passed_over", ())) > count:
-            passed.append((now[0] - listener.passed_over[-1], now[0]))
+        if listener.passed_over > count:
+            passed.append((now[0] - listener.passed_over_s, now[0]))
         if utterance is not None:
             answer(utterance)
     last = listener.flush()

@@ -37,8 +37,21 @@ ROOM_S = 3.0
 ROOM_TALKING = 0.9
 """The room was talking before an utterance when the detector called this share of those frames
 speech. Other voices all round: 0.98 to 1.0 in bench/waiting_room.py's babble. After an utterance
-that ended on trailing silence it is at most (ROOM_S - 0.5) / ROOM_S, 0.83: so a quiet room, steady
-noise or a reverberant room, where every utterance ends on silence, never arms the rule."""
+that ended on trailing silence it is at most (ROOM_S - 0.5) / ROOM_S, 0.83: so in a quiet room, in
+steady noise or in a reverberant room an utterance after one that ended on silence never arms the
+rule; after one that ran to max_utterance_s, see ROOM_STEADY_DB."""
+ROOM_STEADY_DB = 2.0
+"""One person talking on past max_utterance_s, in steady noise or a reverberant room, is speech to the
+detector all through, just as the others' talk is: their own next words must not be taken for the
+room's talk and passed over. So an utterance that began where the room was not talking (or that
+followed such a one) and ran to the maximum is the person's; the next one counts the room as talking
+only when its averaged level was also this steady (its median less than this above its 10th
+percentile), as babble's is and one voice's is not. A person reading on for 20 s (a review's scene,
+nine sentences without a break) stood 2.9 dB at pink 5 dB, 3.1 with reverberation, pink 10 dB and
+faster speech, 4.1 to 6.2 otherwise; six talkers' babble in bench/waiting_room.py 0.7 to 4.7, median
+2.1: where it began after quiet, the rule comes on at its first steadier stretch. A listener that
+has heard less than 2 s cannot tell the room was quiet: a person who talks on past the maximum
+within 2 s of it starting is not covered."""
 LEVEL_FRAMES = 20
 """Frames (10 ms) over which the level is averaged for standing out above the others: one loud
 syllable of theirs rarely holds it (six talkers, 200 ms: their level's 99th percentile 1.8 dB over
@@ -224,8 +237,17 @@ class Listener:
         """The utterance's latest frames: the pre-roll of the next one when it ends on the others' talk."""
         self._over_guide = False
         """The utterance going on began while the guide spoke (Listener.feed's commands_only)."""
-        self.passed_over: list[float] = []
-        """The duration (s) of every utterance passed over as the others' talk alone, not decoded."""
+        self._guide_spoke = False
+        """The last frame was heard while the guide spoke."""
+        self.passed_over = 0
+        """Utterances passed over as the others' talk alone, not decoded."""
+        self.passed_over_s = 0.0
+        """The length (s) of the last of them."""
+        self._talked_on = False
+        """The last utterance was the person's talking on past max_utterance_s (see ROOM_STEADY_DB)."""
+        self._person = False
+        """The utterance going on began where the room was known not to be talking, or followed one
+        talked on."""
 
     @property
     def in_speech(self) -> bool:
@@ -249,6 +271,9 @@ class Listener:
         voiced = sounding
         if self.detector is not None:  # fed every frame: it keeps state
             voiced = self.detector(frame) and level >= self.config.min_level_dbfs
+        if self._guide_spoke and not commands_only:
+            self._powers.clear()  # the guide's echo is not the room's level
+        self._guide_spoke = commands_only
         averaged = self._averaged(level)
         # While the guide speaks the detector hears its echo too, not only the room: left out, so after
         # an answer the room is as it was before it.
@@ -256,7 +281,7 @@ class Listener:
             self._room.append((averaged, voiced, False))
             if self._in_speech and self._over_guide:
                 self._over_guide = False  # the guide has stopped: looked at once
-                if not self._decided and self._room_level(0) is not None:
+                if not self._decided and self._rule_on() and self._room_level(0) is not None:
                     # ... while an utterance begun over it goes on, in a room where others talk: that
                     # was their talk (or the guide's echo), which would run on to max_utterance_s and
                     # hold the person's next question in a pass for commands only. Passed over; what
@@ -375,8 +400,21 @@ class Listener:
             return None
         if sum(voiced for _, voiced, _ in heard) < ROOM_TALKING * len(heard):
             return None
+        levels = [averaged for averaged, _, _ in heard]
+        if self._talked_on and float(np.median(levels) - np.percentile(levels, 10)) >= ROOM_STEADY_DB:
+            return None
         theirs = [averaged for averaged, _, above in heard if not above]
         return float(np.median(theirs)) if len(theirs) >= len(heard) // 3 else None
+
+    def _rule_on(self) -> bool:
+        """The others' talk rule applies: a trained detector, and others_talk_end_ms set."""
+        return self.detector is not None and self.config.others_talk_end_ms > 0
+
+    def _room_quiet(self, before: int) -> bool:
+        """Enough was heard before the last ``before`` frames to tell, and the room was not talking."""
+        heard = list(self._room)[: max(0, len(self._room) - before)]
+        return len(heard) >= (self._room.maxlen or 0) * 2 // 3 and \
+            sum(voiced for _, voiced, _ in heard) < ROOM_TALKING * len(heard)
 
     def _end_on_others(self, early: Callable[[Utterance], bool] | None) -> Utterance | None:
         """End the utterance: nothing stood out above the others' talk for others_talk_end_ms. When
@@ -400,7 +438,9 @@ class Listener:
     def _pass_over(self) -> None:
         self._in_speech = False
         self._run = 0
-        self.passed_over.append(self._frames * FRAME_MS / 1000)
+        self._talked_on = False
+        self.passed_over += 1
+        self.passed_over_s = self._frames * FRAME_MS / 1000
         self.recognizer.drop()
 
     def _track_floor(self, level: float) -> None:
@@ -426,8 +466,8 @@ class Listener:
         self._voiced = self._run
         self._silence = 0
         # Over the guide's own voice the room's level is its echo: not the others' talk.
-        others = self.detector is not None and self.config.others_talk_end_ms > 0 and not commands_only
-        self._others = self._room_level(self._run) if others else None
+        self._others = self._room_level(self._run) if self._rule_on() and not commands_only else None
+        self._person = self._talked_on or self._room_quiet(self._run)
         self._level_since = self._stood_out = 0
         self._over_guide = commands_only
         self._tail.clear()
@@ -457,6 +497,7 @@ class Listener:
         ended = self.clock()
         self._in_speech = False  # first: a failing decoder must not leave the listener mid-utterance
         self._run = 0
+        self._talked_on = reason == "max_length" and self._others is None and self._person
         duration = self._frames * FRAME_MS / 1000
         if self._decided:  # already decided on a spotted stop, and dropped: nothing more to say
             self._decided = False
