@@ -57,6 +57,20 @@ def test_spoken_questions_reach_their_intent(guide: Guide, question: str, intent
     assert got.understood and got.intent is not None and got.intent.name == intent, heard
 
 
+def test_an_utterance_dropped_undecoded_leaves_pocketsphinx_ready_for_the_next(guide: Guide) -> None:
+    """The listener drops an utterance it passes over as others' talk (EndpointConfig.others_talk_end_ms):
+    the next one still starts, and is heard."""
+    sphinx = PocketSphinxRecognizer(listening_vocabulary(guide))
+    sphinx.start()
+    sphinx.accept(pcm(spoken("next topic please")))
+    sphinx.drop()
+    sphinx.start()
+    sphinx.accept(pcm(spoken("what are the symptoms")))
+    heard = sphinx.finish()
+    got = understand_heard(guide.understander, heard.text, heard.command, heard.alternatives)
+    assert got.intent is not None and got.intent.name == "fact.symptoms", heard
+
+
 def test_missing_dictionary_words_get_pronunciations(guide: Guide, sphinx: PocketSphinxRecognizer) -> None:
     for word in ("debridement", "discitis", "osteomyelitis", "retractors"):
         assert word in guide.intents.language.pronunciations and sphinx.knows(word)

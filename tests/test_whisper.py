@@ -13,6 +13,7 @@ import subprocess
 import threading
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from voiceguide.converse import Session
 from voiceguide.dialogue import Conversation
 from voiceguide.errors import DataError
 from voiceguide.guide import Guide
-from voiceguide.hearing import FRAME_BYTES, EndpointConfig, Listener, frames_of, level_dbfs
+from voiceguide.hearing import FRAME_BYTES, EndpointConfig, Listener, Utterance, frames_of, level_dbfs
 from voiceguide.models import ModelError
 from voiceguide.playback import FrameClock, FramePlayer
 from voiceguide.recognize import (
@@ -661,6 +662,169 @@ def test_a_pause_inside_the_question_is_never_cut(room: str, first: str, then: s
         began, ended = (SAMPLE_RATE + at for at in words_between(speech))  # with_pink_noise leads by 1 s
     kept = near_stretch(audio, 4.0)
     assert kept.start <= began and kept.stop >= ended - 0.1 * SAMPLE_RATE, (kept, began, ended)
+
+
+WAITING_ROOM = EndpointConfig(voice_detector="silero", max_utterance_s=6.0)
+"""The app's endpointer for Whisper (App.listener: Silero), with a shorter maximum: a listener that has
+just begun knows nothing of the room, so its first utterance in babble runs to the maximum whatever the
+rule (EndpointConfig.others_talk_end_ms); 6 s instead of 12 gets the tests past it sooner. Still longer
+than an utterance of the tests' questions: one may begin on the others' talk a second before them."""
+AROUND_S = 8.5
+"""The others' talk before and after the question: past the listener's first utterance (WAITING_ROOM),
+with a few seconds of their talk alone on either side of the question."""
+
+
+def in_a_waiting_room(recognizer: Recognizer, clip: np.ndarray,
+                      config: EndpointConfig = WAITING_ROOM) -> tuple[list[Utterance], list[float]]:
+    """Every utterance decoded in ``clip`` (times in seconds of audio), and the lengths of those the
+    listener passed over as the others' talk alone."""
+    now = 0.0
+
+    def timed(frames: Iterator[bytes]) -> Iterator[bytes]:
+        nonlocal now
+        for frame in frames:
+            now += 0.01
+            yield frame
+
+    listener = Listener(recognizer, config, clock=lambda: now)
+    heard: list[Utterance] = []
+    passed: list[float] = []
+    for frame in timed(frames_of(clip.astype("<i2").tobytes())):
+        count = listener.passed_over
+        if (utterance := listener.feed(frame)) is not None:
+            heard.append(utterance)
+        if listener.passed_over > count:
+            passed.append(listener.passed_over_s)
+    count = listener.passed_over
+    if (last := listener.flush()) is not None:
+        heard.append(last)
+    if listener.passed_over > count:
+        passed.append(listener.passed_over_s)
+    return heard, passed
+
+
+def holding(heard: list[Utterance], began: float, ended: float) -> list[Utterance]:
+    """The utterances whose audio holds any of the words between ``began`` and ``ended`` (s)."""
+    return [u for u in heard if u.ended_at - u.duration < ended and u.ended_at > began]
+
+
+@pytest.mark.slow  # 9 to 16 s each at load 12 to 16 (20 s of audio through Silero, Whisper decodes)
+@pytest.mark.parametrize("snr", [5.0, 10.0])
+def test_in_a_waiting_room_the_question_ends_soon_after_its_words(guide: Guide, whisper: WhisperRecognizer,
+                                                                     snr: float) -> None:
+    """Other people talk before, during and after: the detector never hears silence, yet the question
+    ends about a second after its last word (not at max_utterance_s), whole, and is understood; the
+    others' talk alone is passed over, not decoded and answered."""
+    clip, began, ended = over_babble(pcm(spoken("what is debridement")), snr, around_s=AROUND_S)
+    heard, passed = in_a_waiting_room(whisper, clip)
+    first, question = heard
+    assert first.reason == "max_length" and first.ended_at < 6.1  # the room not yet known: see WAITING_ROOM
+    assert holding(heard, began / SAMPLE_RATE, ended / SAMPLE_RATE) == [question]
+    assert question.reason == "others" and question.ended_at - question.duration <= began / SAMPLE_RATE
+    assert ended / SAMPLE_RATE < question.ended_at < ended / SAMPLE_RATE + 1.6
+    t = question.transcript
+    got = understand_heard(guide.understander, t.text, t.command, t.alternatives, t.confidence)
+    assert got.intent is not None and got.intent.name == "fact.debridement", t
+    assert len(passed) >= 3  # before it and after
+
+
+@pytest.mark.parametrize(("first", "then"), [("how long will I be", "in hospital"), ("what are the", "symptoms")])
+def test_in_a_waiting_room_a_pause_inside_the_question_is_kept(first: str, then: str) -> None:
+    """A person thinking of the word stops for a second between their words: in the others' talk the
+    question is still one utterance, which ends soon after its last word (where utterances end: the
+    real detector, a recogniser that records)."""
+    parts = []
+    for words in (first, then):
+        speech = pcm(spoken(words))
+        began, ended = words_between(speech)
+        parts.append(speech[2 * began : 2 * ended])
+    clip, began, ended = over_babble(parts[0] + bytes(2 * SAMPLE_RATE) + parts[1], 5.0, around_s=AROUND_S)
+    heard, _ = in_a_waiting_room(Recording(), clip)
+    (question,) = holding(heard, began / SAMPLE_RATE, ended / SAMPLE_RATE)
+    assert question.reason == "others" and question.ended_at - question.duration <= began / SAMPLE_RATE
+    assert ended / SAMPLE_RATE < question.ended_at < ended / SAMPLE_RATE + 1.6
+
+
+@pytest.mark.slow  # about as long as the tests above
+def test_in_a_waiting_room_a_question_just_after_an_answer_ends_soon(guide: Guide,
+                                                                      whisper: WhisperRecognizer) -> None:
+    """The guide answers for 3.5 s while the others talk on (what begins then is heard for a stop or pause
+    only, and is no sign of the room); a question asked half a second after it stopped is heard whole,
+    ends soon after its last word and is understood: it is not held in the utterance begun on the
+    others' talk over the guide, which ran on to the maximum."""
+    clip, began, ended = over_babble(pcm(spoken("what is debridement")), 5.0, around_s=AROUND_S + 6.0)
+    speaking = (began / SAMPLE_RATE - 4.0, began / SAMPLE_RATE - 0.5)
+    now = 0.0
+    listener = Listener(whisper, WAITING_ROOM, clock=lambda: now)
+    heard = []
+    for n, frame in enumerate(frames_of(clip.astype("<i2").tobytes())):
+        now = (n + 1) / 100
+        utterance = listener.feed(frame, commands_only=speaking[0] <= now < speaking[1])
+        if utterance is not None:
+            heard.append(utterance)
+    (question,) = holding(heard, began / SAMPLE_RATE, ended / SAMPLE_RATE)
+    assert question.reason == "others" and question.ended_at - question.duration <= began / SAMPLE_RATE
+    assert ended / SAMPLE_RATE < question.ended_at < ended / SAMPLE_RATE + 1.6
+    t = question.transcript
+    got = understand_heard(guide.understander, t.text, t.command, t.alternatives, t.confidence)
+    assert got.intent is not None and got.intent.name == "fact.debridement", t
+
+
+@pytest.mark.parametrize("room", ["quiet", "pink 10 dB"])
+def test_where_no_one_else_talks_the_waiting_room_rule_changes_nothing(said: dict[str, bytes], room: str) -> None:
+    """Two questions, the second asked softer as soon as the first ended: the audio before the second is
+    nearly all the person's own speech, which the rule must not take for others talking (the second
+    does not stand out above the first: it would be passed over). Every utterance ends where, and holds
+    what, it did without the rule."""
+    softer = (np.frombuffer(said["what is osteomyelitis"], dtype="<i2") * 10 ** (-10 / 20)).astype("<i2")
+    speech = said["is discitis a kind of spinal infection"] + softer.tobytes()
+    audio = speech if room == "quiet" else with_pink_noise(speech, 10.0)[0]
+    clip = np.frombuffer(audio + bytes(SAMPLE_RATE * 2), dtype="<i2").astype(np.float64)
+
+    class Keeping(Recording):
+        """Keeps the audio of every utterance it is given."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.kept: list[bytes] = []
+
+        def finish(self) -> Transcript:
+            self.kept.append(bytes(self.audio))
+            return super().finish()
+
+    def heard(config: EndpointConfig) -> list[tuple[str, float, float, str]]:
+        keeping = Keeping()
+        utterances, _ = in_a_waiting_room(keeping, clip, config)
+        return [(u.reason, round(u.ended_at, 2), u.duration, hashlib.sha1(audio).hexdigest()) for u, audio in zip(
+            utterances, keeping.kept, strict=True)]
+
+    config = EndpointConfig(voice_detector="silero")
+    assert heard(config) == heard(replace(config, others_talk_end_ms=0))
+    assert len(heard(config)) == 2
+
+
+@pytest.mark.parametrize("snr", [5.0, 10.0])
+def test_a_person_talking_on_past_the_maximum_is_not_taken_for_the_room(snr: float) -> None:
+    """One person reads on without a break, in steady noise (a review's scene): the detector calls it
+    speech all through, so the utterance after the one cut at max_utterance_s begins on three seconds
+    of "talk". Those were the person's own words: the rest of what they say is not passed over or cut
+    as the others' talk. Every utterance ends where, and holds what, it did without the rule."""
+    sentences = ["I have had this pain in my back since this morning", "and it goes down into my left leg",
+                 "and I feel sick and a bit dizzy", "my wife said I should ask about it",
+                 "and now my legs are going numb"]
+    speech = b"".join(pcm(spoken(s, pad=0.0)) for s in sentences)
+    noisy, _ = with_pink_noise(speech, snr, seconds_around=4.0)  # the listener knows the room is not talking
+    clip = np.frombuffer(noisy, dtype="<i2").astype(np.float64)
+
+    def heard(config: EndpointConfig) -> list[tuple[str, float, float]]:
+        recording = Recording()
+        utterances, passed = in_a_waiting_room(recording, clip, config)
+        assert not passed
+        return [(u.reason, round(u.ended_at, 2), u.duration) for u in utterances]
+
+    with_rule = heard(WAITING_ROOM)
+    assert with_rule == heard(replace(WAITING_ROOM, others_talk_end_ms=0))
+    assert with_rule[0][0] == "max_length" and len(with_rule) == 2
 
 
 def test_in_a_quiet_room_or_faint_noise_the_endpointers_cut_stands(said: dict[str, bytes]) -> None:

@@ -31,6 +31,31 @@ FRAME_BYTES = SAMPLE_RATE * FRAME_MS // 1000 * 2
 QUIET_BEFORE_MS = 100
 """Quiet this long before the sound marks where an utterance began (see EndpointConfig.reach_back_ms);
 shorter quiet is a gap between words."""
+ROOM_S = 3.0
+"""How much of what was heard before an utterance tells whether the room was talking and how loud
+(EndpointConfig.others_talk_end_ms)."""
+ROOM_TALKING = 0.9
+"""The room was talking before an utterance when the detector called this share of those frames
+speech. Other voices all round: 0.98 to 1.0 in bench/waiting_room.py's babble. After an utterance
+that ended on trailing silence it is at most (ROOM_S - 0.5) / ROOM_S, 0.83: so in a quiet room, in
+steady noise or in a reverberant room an utterance after one that ended on silence never arms the
+rule; after one that ran to max_utterance_s, see ROOM_STEADY_DB."""
+ROOM_STEADY_DB = 2.0
+"""One person talking on past max_utterance_s, in steady noise or a reverberant room, is speech to the
+detector all through, just as the others' talk is: their own next words must not be taken for the
+room's talk and passed over. So an utterance that began where the room was not talking (or that
+followed such a one) and ran to the maximum is the person's; the next one counts the room as talking
+only when its averaged level was also this steady (its median less than this above its 10th
+percentile), as babble's is and one voice's is not. A person reading on for 20 s (a review's scene,
+nine sentences without a break) stood 2.9 dB at pink 5 dB, 3.1 with reverberation, pink 10 dB and
+faster speech, 4.1 to 6.2 otherwise; six talkers' babble in bench/waiting_room.py 0.7 to 4.7, median
+2.1: where it began after quiet, the rule comes on at its first steadier stretch. A listener that
+has heard less than 2 s cannot tell the room was quiet: a person who talks on past the maximum
+within 2 s of it starting is not covered."""
+LEVEL_FRAMES = 20
+"""Frames (10 ms) over which the level is averaged for standing out above the others: one loud
+syllable of theirs rarely holds it (six talkers, 200 ms: their level's 99th percentile 1.8 dB over
+its median; a question at 5 dB SNR 3.7 dB over it at the median, at 10 dB 7.0)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,26 @@ class EndpointConfig:
     Piper's voice, each at all 16 alignments; one run): the audio given to the recogniser began after
     the first sound in 34 of 2384 runs with the pre-roll alone (up to 0.16 s cut off), and in none
     reaching back 0.5 s (0.3 s still cut some, on an earlier ad hoc run of every 8th)."""
+    others_talk_end_ms: int = 1200
+    """With a trained detector, in a room where others talk all the time (the detector called speech in
+    ROOM_TALKING of the ROOM_S before the utterance began), the utterance also ends after this long in
+    which the level (averaged over LEVEL_FRAMES) stood no more than others_talk_rise_db above the room's
+    level before it began; and it is passed over, not decoded, when nothing in it ever did (the others'
+    talk alone). The detector takes the others' voices for speech, so without this the utterance never
+    ends on silence: it ran to max_utterance_s, the person waited 12 s for an answer, and a question
+    could be cut in two there. Longer than trailing_silence_ms, so a pause inside a question is kept.
+    0: off. Chosen with bench/waiting_room.py --every 4 --no-decode (dev writers: 21 fact questions in
+    babble that never stops, at 5 and 10 dB, 11 of them also said with 0.5 to 1.0 s of silence in the
+    middle; one run): at 1.0 s one of the 22 paused questions was split in two, and so was a test's
+    question with a second's pause (tests/test_whisper.py); at 1.2 s none, and the question ended 1.2
+    to 1.3 s after its last word (median; p95 1.4 s). See README, Speech in a waiting room."""
+    others_talk_rise_db: float = 3.5
+    """How far above the room's level before the utterance (the median of the averaged level over the
+    ROOM_S before it began, frozen for the utterance) the near voice stands out. With the same run, at
+    1.2 s: 3.5 dB left 0.8 to 1.6 utterances a minute of the babble alone to decode, 4 dB 0.4 to 0.8 but
+    split one of three test questions with a second's pause, and at 3 dB a test question's utterance,
+    begun on the others' talk a second before it, ran to the maximum. At 1.0 s (an earlier revision),
+    2.5 dB left 3.3 to 5.4 a minute and split two questions, 3 dB 2.1 to 3.2."""
     above_floor_db: float = 9.0
     """How far above the noise floor a frame must be to count as speech."""
     min_level_dbfs: float = -50.0
@@ -115,8 +160,9 @@ class Utterance:
     """When the transcript was ready (on a CaptureClock or FrameClock, the same as ended_at: the
     clock moves with the frames, not while decoding)."""
     reason: str
-    """"silence", "max_length", "end_of_input", or "spotted": decided while it went on, on a stop or
-    pause the engine's keyword spotter heard (ended_at is then when that phrase was said)."""
+    """"silence", "max_length", "end_of_input", "others" (nothing stood out above the others' talk for
+    EndpointConfig.others_talk_end_ms), or "spotted": decided while it went on, on a stop or pause the
+    engine's keyword spotter heard (ended_at is then when that phrase was said)."""
     early: bool = False
     """Decided on the engine's streaming command pass or keyword spotter, without waiting for its words:
     the transcript holds that pass's reading, the spotter's phrase, and the words only if they were
@@ -175,6 +221,33 @@ class Listener:
         """The frame of the utterance where its speech began (the run that started it)."""
         self._refused: Spot | None = None
         """The spotted phrase last found not to be a command (see _spot)."""
+        self._powers: deque[float] = deque(maxlen=LEVEL_FRAMES)
+        self._room: deque[tuple[float, bool, bool]] = deque(maxlen=round(ROOM_S * 1000) // FRAME_MS)
+        """Every recent frame's averaged level (dB), whether the detector called it speech, and whether
+        it stood out above the others' talk, in an utterance or not, but none heard while the guide
+        spoke: what the room was doing before the next utterance (EndpointConfig.others_talk_*)."""
+        self._others: float | None = None
+        """The room's level before the utterance going on, when others were talking then: the
+        utterance also ends when nothing stands out above it. None: the rule is off for it."""
+        self._level_since = 0
+        """Frames since the averaged level last stood out above the others (or the utterance began)."""
+        self._stood_out = 0
+        """Frames of the utterance in which it did."""
+        self._tail: deque[tuple[bytes, bool]] = deque(maxlen=max(1, self.config.pre_roll_ms // FRAME_MS))
+        """The utterance's latest frames: the pre-roll of the next one when it ends on the others' talk."""
+        self._over_guide = False
+        """The utterance going on began while the guide spoke (Listener.feed's commands_only)."""
+        self._guide_spoke = False
+        """The last frame was heard while the guide spoke."""
+        self.passed_over = 0
+        """Utterances passed over as the others' talk alone, not decoded."""
+        self.passed_over_s = 0.0
+        """The length (s) of the last of them."""
+        self._talked_on = False
+        """The last utterance was the person's talking on past max_utterance_s (see ROOM_STEADY_DB)."""
+        self._person = False
+        """The utterance going on began where the room was known not to be talking, or followed one
+        talked on."""
 
     @property
     def in_speech(self) -> bool:
@@ -198,6 +271,24 @@ class Listener:
         voiced = sounding
         if self.detector is not None:  # fed every frame: it keeps state
             voiced = self.detector(frame) and level >= self.config.min_level_dbfs
+        if self._guide_spoke and not commands_only:
+            self._powers.clear()  # the guide's echo is not the room's level
+        self._guide_spoke = commands_only
+        averaged = self._averaged(level)
+        # While the guide speaks the detector hears its echo too, not only the room: left out, so after
+        # an answer the room is as it was before it.
+        if not commands_only:
+            self._room.append((averaged, voiced, False))
+            if self._in_speech and self._over_guide:
+                self._over_guide = False  # the guide has stopped: looked at once
+                if not self._decided and self._rule_on() and self._room_level(0) is not None:
+                    # ... while an utterance begun over it goes on, in a room where others talk: that
+                    # was their talk (or the guide's echo), which would run on to max_utterance_s and
+                    # hold the person's next question in a pass for commands only. Passed over; what
+                    # follows begins afresh, under the rule (its last frames are the pre-roll).
+                    tail = list(self._tail)
+                    self._pass_over()
+                    self._pre_roll.extend(tail)
         if not self._in_speech:
             self._pre_roll.append((frame, sounding))
             self._run = self._run + 1 if voiced else 0
@@ -206,6 +297,7 @@ class Listener:
             elif not voiced:
                 self._track_floor(level)
             return None
+        self._tail.append((frame, sounding))
         if not self._decided:
             self.recognizer.accept(frame)
         self._frames += 1
@@ -220,6 +312,16 @@ class Listener:
             self.recognizer.silence(True)
         if self._silence * FRAME_MS >= self.config.trailing_silence_ms:
             return self._end("silence", early)
+        if self._others is not None:
+            if averaged >= self._others + self.config.others_talk_rise_db:
+                self._level_since = 0
+                self._stood_out += 1
+                if not commands_only:
+                    self._room[-1] = (averaged, voiced, True)
+            else:
+                self._level_since += 1
+            if self._level_since * FRAME_MS >= self.config.others_talk_end_ms:
+                return self._end_on_others(early)
         if self._frames * FRAME_MS >= self.config.max_utterance_s * 1000:
             return self._end("max_length", early)
         if early is not None and not self._decided:
@@ -263,8 +365,14 @@ class Listener:
         return heard
 
     def flush(self) -> Utterance | None:
-        """The input ended: close an utterance in progress, if any."""
-        return self._end("end_of_input") if self._in_speech else None
+        """The input ended: close an utterance in progress, if any (passed over when it is the others'
+        talk alone, as when it ends on it: see EndpointConfig.others_talk_end_ms)."""
+        if not self._in_speech:
+            return None
+        if self._others_alone():
+            self._pass_over()
+            return None
+        return self._end("end_of_input")
 
     @property
     def decided(self) -> bool:
@@ -274,6 +382,66 @@ class Listener:
     def _is_voiced(self, level: float) -> bool:
         floor = self._floor if self._floor is not None else level
         return level >= self.config.min_level_dbfs and level >= floor + self.config.above_floor_db
+
+    def _averaged(self, level: float) -> float:
+        """The level over the last LEVEL_FRAMES frames (dB): power averaged, so one loud syllable of the
+        others' talk counts for little."""
+        self._powers.append(10 ** (level / 10))
+        return 10 * math.log10(sum(self._powers) / len(self._powers))
+
+    def _room_level(self, before: int) -> float | None:
+        """The room's level before the last ``before`` frames, if others were talking all through it
+        (see ROOM_TALKING): the median of the averaged level, leaving out what stood out above them
+        (the person's words of an utterance just ended, or the level would rise to theirs and the rest
+        of a question cut in two would not stand out). None when they were not talking, or when too
+        little was heard yet to tell (a listener just begun)."""
+        heard = list(self._room)[: max(0, len(self._room) - before)]
+        if len(heard) < (self._room.maxlen or 0) * 2 // 3:
+            return None
+        if sum(voiced for _, voiced, _ in heard) < ROOM_TALKING * len(heard):
+            return None
+        levels = [averaged for averaged, _, _ in heard]
+        if self._talked_on and float(np.median(levels) - np.percentile(levels, 10)) >= ROOM_STEADY_DB:
+            return None
+        theirs = [averaged for averaged, _, above in heard if not above]
+        return float(np.median(theirs)) if len(theirs) >= len(heard) // 3 else None
+
+    def _rule_on(self) -> bool:
+        """The others' talk rule applies: a trained detector, and others_talk_end_ms set."""
+        return self.detector is not None and self.config.others_talk_end_ms > 0
+
+    def _room_quiet(self, before: int) -> bool:
+        """Enough was heard before the last ``before`` frames to tell, and the room was not talking."""
+        heard = list(self._room)[: max(0, len(self._room) - before)]
+        return len(heard) >= (self._room.maxlen or 0) * 2 // 3 and \
+            sum(voiced for _, voiced, _ in heard) < ROOM_TALKING * len(heard)
+
+    def _end_on_others(self, early: Callable[[Utterance], bool] | None) -> Utterance | None:
+        """End the utterance: nothing stood out above the others' talk for others_talk_end_ms. When
+        nothing ever did, it was their talk alone: passed over, not decoded (the guide does not answer
+        the room). Its last frames are the next utterance's pre-roll: the person may have begun there."""
+        tail = list(self._tail)
+        if self._others_alone():
+            self._pass_over()
+            utterance = None
+        else:
+            utterance = self._end("others", early)
+        self._pre_roll.extend(tail)
+        return utterance
+
+    def _others_alone(self) -> bool:
+        """Nothing in the utterance going on stood out above the others' talk (for as long as a
+        burst must last to be speech): it was theirs alone."""
+        return self._others is not None and not self._decided and \
+            self._stood_out * FRAME_MS < self.config.min_speech_ms
+
+    def _pass_over(self) -> None:
+        self._in_speech = False
+        self._run = 0
+        self._talked_on = False
+        self.passed_over += 1
+        self.passed_over_s = self._frames * FRAME_MS / 1000
+        self.recognizer.drop()
 
     def _track_floor(self, level: float) -> None:
         # The floor follows quiet frames quickly down and slowly up, so steady noise raises it.
@@ -297,6 +465,12 @@ class Listener:
         self._onset = max(0, self._noticed - self._run)
         self._voiced = self._run
         self._silence = 0
+        # Over the guide's own voice the room's level is its echo: not the others' talk.
+        self._others = self._room_level(self._run) if self._rule_on() and not commands_only else None
+        self._person = self._talked_on or self._room_quiet(self._run)
+        self._level_since = self._stood_out = 0
+        self._over_guide = commands_only
+        self._tail.clear()
         self.recognizer.start()
         if commands_only:
             self.recognizer.commands_only()
@@ -323,6 +497,7 @@ class Listener:
         ended = self.clock()
         self._in_speech = False  # first: a failing decoder must not leave the listener mid-utterance
         self._run = 0
+        self._talked_on = reason == "max_length" and self._others is None and self._person
         duration = self._frames * FRAME_MS / 1000
         if self._decided:  # already decided on a spotted stop, and dropped: nothing more to say
             self._decided = False

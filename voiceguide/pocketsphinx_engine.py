@@ -228,6 +228,13 @@ class PocketSphinxRecognizer(Recognizer):
         command = self._commands.finish() if self._commands is not None else ""
         return Transcript(text, 1.0, command=command, alternatives=self._n_best(text))
 
+    def drop(self) -> None:
+        # Its words are not wanted (the listener passed the utterance over as others' talk): it is still
+        # ended, or the decoder refuses the next start().
+        self._decoder.end_utt()
+        if self._commands is not None:
+            self._commands.finish()
+
     def _n_best(self, best: str) -> tuple[str, ...]:
         out: list[str] = []
         try:

@@ -161,7 +161,8 @@ class Recognizer(ABC):
         return None
 
     def drop(self) -> None:  # noqa: B027 (optional: only an engine with a command() has work to drop)
-        """The utterance was decided on command() alone: its words are not wanted."""
+        """The utterance's words are not wanted: it was decided on command() alone, or passed over as
+        others' talk (hearing.EndpointConfig.others_talk_end_ms). start() may follow."""
 
     def silence(self, started: bool) -> None:  # noqa: B027 (optional hook: most engines stream)
         """Trailing silence has started (True): the utterance may be over, and an engine that
