@@ -71,6 +71,19 @@ def test_an_utterance_dropped_undecoded_leaves_pocketsphinx_ready_for_the_next(g
     assert got.intent is not None and got.intent.name == "fact.symptoms", heard
 
 
+def test_a_command_pass_left_without_an_end_starts_again() -> None:
+    """A listener that gave up on an utterance (a test, or a conversation cut short) never ended it:
+    the command pass still starts the next one, and hears it."""
+    from voiceguide.pocketsphinx_engine import CommandPass
+
+    commands = CommandPass(["stop", "pause please", "next topic"])
+    commands.start()
+    commands.accept(pcm(spoken("next topic")))
+    commands.start()
+    commands.accept(pcm(spoken("stop")))
+    assert commands.finish() == "stop"
+
+
 def test_missing_dictionary_words_get_pronunciations(guide: Guide, sphinx: PocketSphinxRecognizer) -> None:
     for word in ("debridement", "discitis", "osteomyelitis", "retractors"):
         assert word in guide.intents.language.pronunciations and sphinx.knows(word)

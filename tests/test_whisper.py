@@ -762,6 +762,8 @@ def test_in_a_waiting_room_a_question_just_after_an_answer_ends_soon(guide: Guid
         utterance = listener.feed(frame, commands_only=speaking[0] <= now < speaking[1])
         if utterance is not None:
             heard.append(utterance)
+    if (last := listener.flush()) is not None:
+        heard.append(last)
     (question,) = holding(heard, began / SAMPLE_RATE, ended / SAMPLE_RATE)
     assert question.reason == "others" and question.ended_at - question.duration <= began / SAMPLE_RATE
     assert ended / SAMPLE_RATE < question.ended_at < ended / SAMPLE_RATE + 1.6

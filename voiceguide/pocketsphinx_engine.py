@@ -72,9 +72,13 @@ class CommandPass:
         self._decoder.activate_search("commands")
         self._max_samples = int(max_s * SAMPLE_RATE)
         self._samples = 0
+        self._open = False
 
     def start(self) -> None:
+        if self._open:  # an utterance left without an end (its listener gave up on it): ended now
+            end_utterance(self._decoder)
         self._decoder.start_utt()
+        self._open = True
         self._samples = 0
 
     def accept(self, pcm: bytes) -> None:
@@ -85,6 +89,7 @@ class CommandPass:
     def finish(self) -> str:
         """The phrase heard, or "" when the utterance was too long to be a command."""
         heard = end_utterance(self._decoder)
+        self._open = False
         return heard if self._samples <= self._max_samples else ""
 
 
