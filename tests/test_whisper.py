@@ -772,6 +772,26 @@ def test_in_a_waiting_room_a_question_just_after_an_answer_ends_soon(guide: Guid
     assert got.intent is not None and got.intent.name == "fact.debridement", t
 
 
+def test_with_the_waiting_room_rule_off_nothing_is_passed_over_when_the_guide_stops() -> None:
+    """The others talk on while the guide speaks and after it stops: only with the rule on is the
+    utterance begun over the guide passed over when it stops (and the room's talk after it)."""
+    clip, _, _ = over_babble(pcm(spoken("what is debridement")), 5.0, around_s=AROUND_S)
+    now = 0.0
+
+    def passed(config: EndpointConfig) -> int:
+        nonlocal now
+        now = 0.0
+        listener = Listener(Recording(), config, clock=lambda: now)
+        for n, frame in enumerate(frames_of(clip.astype("<i2").tobytes())):
+            now = (n + 1) / 100
+            listener.feed(frame, commands_only=4.0 <= now < 7.0)
+        listener.flush()
+        return listener.passed_over
+
+    assert passed(WAITING_ROOM) > 0
+    assert passed(replace(WAITING_ROOM, others_talk_end_ms=0)) == 0
+
+
 @pytest.mark.parametrize("room", ["quiet", "pink 10 dB"])
 def test_where_no_one_else_talks_the_waiting_room_rule_changes_nothing(said: dict[str, bytes], room: str) -> None:
     """Two questions, the second asked softer as soon as the first ended: the audio before the second is

@@ -9,6 +9,7 @@ another engine transcribes the questions.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -76,7 +77,9 @@ class CommandPass:
 
     def start(self) -> None:
         if self._open:  # an utterance left without an end (its listener gave up on it): ended now
-            end_utterance(self._decoder)
+            self._open = False
+            with contextlib.suppress(RuntimeError):  # already ended: nothing is left to end
+                end_utterance(self._decoder)
         self._decoder.start_utt()
         self._open = True
         self._samples = 0
@@ -88,8 +91,8 @@ class CommandPass:
 
     def finish(self) -> str:
         """The phrase heard, or "" when the utterance was too long to be a command."""
-        heard = end_utterance(self._decoder)
         self._open = False
+        heard = end_utterance(self._decoder)
         return heard if self._samples <= self._max_samples else ""
 
 
