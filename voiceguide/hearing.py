@@ -91,7 +91,9 @@ class EndpointConfig:
     0: off. Chosen with bench/waiting_room.py --every 4 --no-decode (dev writers: 21 fact questions in
     babble that never stops, at 5 and 10 dB, 11 of them also said with 0.5 to 1.0 s of silence in the
     middle; one run): at 1.0 s one of the 22 paused questions was split in two, and so was a test's
-    question with a second's pause (tests/test_whisper.py); at 1.2 s none, and the question ended 1.2
+    question with a second's pause (tests/test_whisper.py; at 1.2 s it was split too once, in a run of
+    the whole test module: a second of silence is the rule's edge, and the test now leaves 0.8 s); at
+    1.2 s none of the benchmark's, and the question ended 1.2
     to 1.3 s after its last word (median; p95 1.4 s). See README, Speech in a waiting room."""
     others_talk_rise_db: float = 3.5
     """How far above the room's level before the utterance (the median of the averaged level over the
