@@ -58,6 +58,11 @@ syllable of theirs rarely holds it (six talkers, 200 ms: their level's 99th perc
 its median; a question at 5 dB SNR 3.7 dB over it at the median, at 10 dB 7.0)."""
 
 
+def _talking(heard: list[tuple[float, bool, bool]]) -> bool:
+    """The detector called ROOM_TALKING or more of these frames speech."""
+    return sum(voiced for _, voiced, _ in heard) >= ROOM_TALKING * len(heard)
+
+
 @dataclass(frozen=True)
 class EndpointConfig:
     """How an utterance is found in the signal."""
@@ -397,10 +402,8 @@ class Listener:
         (the person's words of an utterance just ended, or the level would rise to theirs and the rest
         of a question cut in two would not stand out). None when they were not talking, or when too
         little was heard yet to tell (a listener just begun)."""
-        heard = list(self._room)[: max(0, len(self._room) - before)]
-        if len(heard) < (self._room.maxlen or 0) * 2 // 3:
-            return None
-        if sum(voiced for _, voiced, _ in heard) < ROOM_TALKING * len(heard):
+        heard = self._heard_before(before)
+        if heard is None or not _talking(heard):
             return None
         levels = [averaged for averaged, _, _ in heard]
         if self._talked_on and float(np.median(levels) - np.percentile(levels, 10)) >= ROOM_STEADY_DB:
@@ -414,9 +417,14 @@ class Listener:
 
     def _room_quiet(self, before: int) -> bool:
         """Enough was heard before the last ``before`` frames to tell, and the room was not talking."""
+        heard = self._heard_before(before)
+        return heard is not None and not _talking(heard)
+
+    def _heard_before(self, before: int) -> list[tuple[float, bool, bool]] | None:
+        """The room as heard before the last ``before`` frames; None when too little was heard yet to
+        tell what it was doing (a listener just begun)."""
         heard = list(self._room)[: max(0, len(self._room) - before)]
-        return len(heard) >= (self._room.maxlen or 0) * 2 // 3 and \
-            sum(voiced for _, voiced, _ in heard) < ROOM_TALKING * len(heard)
+        return heard if len(heard) >= (self._room.maxlen or 0) * 2 // 3 else None
 
     def _end_on_others(self, early: Callable[[Utterance], bool] | None) -> Utterance | None:
         """End the utterance: nothing stood out above the others' talk for others_talk_end_ms. When

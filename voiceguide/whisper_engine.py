@@ -301,10 +301,10 @@ class WhisperRecognizer(Recognizer):
             return NOTHING
         brief = brief and self.options.brief_tokens > 0
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        loud = loud_background(audio)
+        levels = _frame_levels(audio)
         if self.options.trim_rise_db > 0:
-            audio = audio[near_stretch(audio, self.options.trim_rise_db)]
-        return self._echo.dropped(self._heard(audio, brief), loud)
+            audio = audio[_stretch(levels, len(audio), self.options.trim_rise_db)]
+        return self._echo.dropped(self._heard(audio, brief), _loud(levels))
 
     def _heard(self, audio: Any, brief: bool) -> Heard:
         """Whisper's readings of ``audio``, each said once (readings_once)."""
@@ -379,9 +379,8 @@ burst of the others' voices rarely holds that long."""
 
 def _frame_levels(audio: Any) -> Any:
     """The level of each whole 10 ms frame of ``audio`` (float samples in ±1), in dB."""
-    hop = SAMPLE_RATE // 100
-    count = len(audio) // hop
-    frames = np.asarray(audio[: count * hop], dtype=np.float64).reshape(count, hop)
+    count = len(audio) // HOP
+    frames = np.asarray(audio[: count * HOP], dtype=np.float64).reshape(count, HOP)
     return 10 * np.log10(np.maximum((frames * frames).mean(axis=1), 1e-10))
 
 
@@ -466,13 +465,14 @@ def near_stretch(audio: Any, rise_db: float, before_s: float = 0.2, after_s: flo
     Where the room is quiet, the whole utterance. With other voices all round, the trained detector
     takes them for speech too, so the utterance runs from before the person spoke to after, and
     Whisper transcribes the others as well."""
-    hop = SAMPLE_RATE // 100
-    count = len(audio) // hop
-    whole = slice(0, len(audio))
-    if count < 2 * SUSTAINED_FRAMES:
-        return whole
-    levels = _frame_levels(audio)
-    if not _loud(levels):
+    return _stretch(_frame_levels(audio), len(audio), rise_db, before_s, after_s)
+
+
+def _stretch(levels: Any, length: int, rise_db: float, before_s: float = 0.2, after_s: float = 0.5) -> slice:
+    """near_stretch, from the utterance's frame levels and its length in samples."""
+    count = len(levels)
+    whole = slice(0, length)
+    if count < 2 * SUSTAINED_FRAMES or not _loud(levels):
         return whole
     background = np.percentile(levels, 20)
     above = levels >= background + rise_db
@@ -481,7 +481,7 @@ def near_stretch(audio: Any, rise_db: float, before_s: float = 0.2, after_s: flo
     if not len(where):
         return whole
     first, last = max(0, where[0] - int(before_s * 100)), where[-1] + int(after_s * 100) + 1
-    return slice(first * hop, len(audio) if last >= count else last * hop)
+    return slice(first * HOP, length if last >= count else last * HOP)
 
 
 def _restarts(text: str) -> str:
