@@ -138,6 +138,19 @@ def test_not_understood_twice_offers_the_topics(conversation: Conversation, guid
     assert all(t.title in second.text for t in guide.content.topics)
 
 
+def test_not_caught_over_noise_asks_the_person_to_come_closer(conversation: Conversation, guide: Guide) -> None:
+    replies = guide.content.replies
+    assert conversation.respond("purple elephants", noisy=True).text == replies.say("not_understood_noisy")
+    assert "noisy" in replies.say("not_understood_noisy")
+    # The second miss lists the topics, noisy or not: a topic's name is short and easier to catch.
+    assert conversation.respond("banana telephone", noisy=True).text.startswith("Sorry, I still did not understand.")
+    # What was understood is answered as ever; out of scope is said as such.
+    assert conversation.respond("what are the symptoms", noisy=True).text == \
+        conversation.respond("what are the symptoms").text
+    assert conversation.respond("how much does the operation cost", noisy=True).text == \
+        replies.say("out_of_scope", subject="costs or payment")
+
+
 def test_out_of_scope_gets_no_guide_content(conversation: Conversation, guide: Guide) -> None:
     reply = conversation.respond("how much does the operation cost")
     assert reply.intent is None and not reply.understanding.understood

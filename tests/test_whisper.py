@@ -545,6 +545,52 @@ def test_the_trained_detector_ends_a_question_in_steady_noise(said: dict[str, by
     assert utterance.reason == "silence" and words_end < utterance.ended_at < words_end + 0.8
 
 
+@pytest.mark.parametrize(("snr", "noisy"), [(None, False), (10.0, True), (5.0, True)])
+def test_the_listener_tells_speech_heard_over_noise(said: dict[str, bytes], snr: float | None, noisy: bool) -> None:
+    """A file's padding of digital silence is no background: a short command in pink noise that stops
+    with the word, then a second of nothing (as ask --audio pads a file), was heard over noise all the
+    same, though half a second of that nothing ends the utterance."""
+    speech = said["stop"]
+    if snr is None:
+        audio = bytes(SAMPLE_RATE) + speech
+    else:
+        audio, speech_end = with_pink_noise(speech, snr, seconds_around=0.5)
+        audio = audio[: round((speech_end - 0.4) * SAMPLE_RATE) * 2]  # spoken() leaves 0.4 s after the word
+    (utterance,) = Listener(Recording(), EndpointConfig(voice_detector="silero")).utterances(
+        frames_of(audio + bytes(SAMPLE_RATE)))
+    assert utterance.transcript.noisy is noisy
+
+
+def test_a_question_not_caught_over_noise_asks_the_person_to_come_closer(
+        guide: Guide, whisper: WhisperRecognizer) -> None:
+    """Through the real recogniser: words the guide cannot place, said over pink noise at 10 dB, get the
+    reply that says it is noisy; the same words in a quiet room the usual one."""
+    words = pcm(spoken("purple elephants dance on the moon"))
+    replies = guide.content.replies
+    for audio, expected in ((bytes(SAMPLE_RATE) + words + bytes(SAMPLE_RATE), "not_understood"),
+                            (with_pink_noise(words, 10.0)[0], "not_understood_noisy")):
+        clock = FrameClock()
+        speech = Speech(EspeakSynthesizer())
+        session = Session(Conversation(guide), Listener(whisper, EndpointConfig(voice_detector="silero"), clock=clock),
+                          speech, FramePlayer(speech.synthesizer.sample_rate, clock))
+        turns = [session.turn(u) for frame in frames_of(audio) if (u := session.hear(frame)) is not None]
+        assert [(t.decision, t.answer) for t in turns] == [("answered", replies.say(expected))], turns
+
+
+def test_ask_audio_says_when_it_was_too_noisy_to_catch(guide: Guide, tmp_path: Path) -> None:
+    """One answer per file: the file whose words were not caught over pink noise at 10 dB gets the noisy
+    reply; the same words in a quiet file, the usual one."""
+    from voiceguide.audio import from_pcm_bytes, write_wav
+
+    words = pcm(spoken("purple elephants dance on the moon"))
+    write_wav(tmp_path / "quiet.wav", from_pcm_bytes(words, SAMPLE_RATE))
+    write_wav(tmp_path / "noisy.wav", from_pcm_bytes(with_pink_noise(words, 10.0)[0], SAMPLE_RATE))
+    done = voiceguide("ask", "--engine", "whisper", "--audio", str(tmp_path / "quiet.wav"), str(tmp_path / "noisy.wav"))
+    assert done.returncode == 0, done.stderr
+    replies = guide.content.replies
+    assert done.stdout.split("\n")[:2] == [replies.say("not_understood"), replies.say("not_understood_noisy")]
+
+
 @pytest.mark.parametrize("kind", ["white", "pink", "hum", "cough", "knocks"])
 def test_the_trained_detector_takes_no_noise_for_speech(kind: str) -> None:
     assert list(Listener(Recording(), EndpointConfig(voice_detector="silero")).utterances(frames_of(noise(kind)))) == []

@@ -70,6 +70,20 @@ class Audio:
         return Audio(out.astype(np.int16), self.rate)
 
 
+LOUD_BACKGROUND_DB = 20.0
+"""Speech whose loud frames stand less than this above its quiet ones (the 90th percentile of its
+10 ms frame levels over the 20th) was heard over a loud background. Measured over the dev writers'
+clips (bench/speech_in.py --set dev): babble at 5 dB 7 to 14 dB (median 10), pink noise at 10 dB 7
+to 18 (median 14), the reverberant room 8 to 21 (median 19), clean speech 28 and up."""
+
+
+def over_loud_background(levels_db: npt.ArrayLike) -> bool:
+    """Speech whose 10 ms frame levels (dB) these are was heard over a loud background (noise, other
+    voices, a room's echo): see LOUD_BACKGROUND_DB."""
+    levels = np.asarray(levels_db, dtype=np.float64)
+    return len(levels) > 0 and float(np.percentile(levels, 90) - np.percentile(levels, 20)) < LOUD_BACKGROUND_DB
+
+
 def silence(seconds: float, rate: int) -> Audio:
     """Digital silence of the given length."""
     return Audio(np.zeros(round(seconds * rate), dtype=np.int16), rate)

@@ -513,7 +513,8 @@ def _ask_spoken(args: argparse.Namespace, app: App) -> int:
             continue
         understanding = understand_heard(app.guide.understander, transcript.text, transcript.command,
                                          transcript.alternatives, transcript.confidence)
-        reply = app.conversation(home=False, ask_back=False).respond(transcript.text, understanding)
+        reply = app.conversation(home=False, ask_back=False).respond(transcript.text, understanding,
+                                                                      noisy=transcript.noisy)
         _answer(args, app, reply)
     return EXIT_USER_ERROR if unreadable else 0
 
@@ -552,7 +553,8 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer,
         text = " ".join(t.text for t in heard).strip()
         one = heard[0] if len(heard) == 1 else None
         yield Transcript(text, min((t.confidence for t in heard), default=0.0),
-                         command=one.command if one else "", alternatives=one.alternatives if one else ())
+                         command=one.command if one else "", alternatives=one.alternatives if one else (),
+                         noisy=any(t.noisy for t in heard))
 
 
 def _model_install(args: argparse.Namespace) -> int:

@@ -255,7 +255,7 @@ class Session:
         else:
             decision = "answered"
         if decision in ("barge_in", "answered"):
-            reply = self.conversation.respond(heard.text, understanding)
+            reply = self.conversation.respond(heard.text, understanding, noisy=heard.noisy)
         latency = None
         if reply is not None:
             playback = self._act(reply)

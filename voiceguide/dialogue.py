@@ -161,8 +161,9 @@ class Conversation:
     def topics(self) -> tuple[Topic, ...]:
         return self.guide.content.topics
 
-    def respond(self, text: str, understanding: Understanding | None = None) -> Reply:
-        """The reply to one utterance (understood here unless already understood)."""
+    def respond(self, text: str, understanding: Understanding | None = None, noisy: bool = False) -> Reply:
+        """The reply to one utterance (understood here unless already understood). ``noisy``: it was
+        spoken, and heard over a loud background (Transcript.noisy)."""
         understanding = understanding or self.guide.understander.understand(text)
         log.debug("understood %r as %s (%.2f)", text, understanding.intent.name if understanding.intent else None,
                   understanding.confidence)
@@ -176,7 +177,7 @@ class Conversation:
             if understanding.intent.name == "control.no":
                 return self._reply(understanding, self._say("clarify_declined"))
         if not understanding.understood:
-            return self._not_understood(understanding)
+            return self._not_understood(understanding, noisy)
         self.state.misunderstood = 0
         return self._understood(understanding)
 
@@ -210,7 +211,7 @@ class Conversation:
         checked = content.source.checked
         return self._say("source", title=content.source.title, checked=f"{checked.day} {checked:%B %Y}")
 
-    def _not_understood(self, u: Understanding) -> Reply:
+    def _not_understood(self, u: Understanding, noisy: bool = False) -> Reply:
         if u.out_of_scope:
             assert u.intent is not None and u.intent.subject is not None
             return self._reply(u, self._say("out_of_scope", subject=u.intent.subject))
@@ -225,7 +226,8 @@ class Conversation:
         self.state.misunderstood += 1
         if self.ask_back and self.state.misunderstood >= 2:
             return self._reply(u, self._say("not_understood_again", topics=self._titles()))
-        return self._reply(u, self._say("not_understood"))
+        # Over noise or other voices, the person can help most by coming closer: say so.
+        return self._reply(u, self._say("not_understood_noisy" if noisy else "not_understood"))
 
     def _answer_topic(self, topic_id: str, asks_figure: bool, announce: bool = False) -> str:
         topic = self.guide.content.topic(topic_id)

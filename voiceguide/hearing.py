@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .audio import read_wav
+from .audio import over_loud_background, read_wav
 from .recognize import SAMPLE_RATE, Recognizer, Spot, Transcript
 from .vad import speech_detector
 
@@ -52,6 +52,9 @@ faster speech, 4.1 to 6.2 otherwise; six talkers' babble in bench/waiting_room.p
 2.1: where it began after quiet, the rule comes on at its first steadier stretch. A listener that
 has heard less than 2 s cannot tell the room was quiet: a person who talks on past the maximum
 within 2 s of it starting is not covered."""
+NO_SOUND_DBFS = -90.0
+"""Frames this quiet hold no sound at all (a file's padding of digital silence, a muted microphone):
+not a background, so not counted in whether an utterance was heard over a loud one (Transcript.noisy)."""
 LEVEL_FRAMES = 20
 """Frames (10 ms) over which the level is averaged for standing out above the others: one loud
 syllable of theirs rarely holds it (six talkers, 200 ms: their level's 99th percentile 1.8 dB over
@@ -240,6 +243,8 @@ class Listener:
         """Frames since the averaged level last stood out above the others (or the utterance began)."""
         self._stood_out = 0
         """Frames of the utterance in which it did."""
+        self._levels: list[float] = []
+        """The level (dBFS) of every frame of the utterance going on: was it heard over a loud background."""
         self._tail: deque[tuple[bytes, bool]] = deque(maxlen=max(1, self.config.pre_roll_ms // FRAME_MS))
         """The utterance's latest frames: the pre-roll of the next one when it ends on the others' talk."""
         self._over_guide = False
@@ -305,6 +310,7 @@ class Listener:
                 self._track_floor(level)
             return None
         self._tail.append((frame, sounding))
+        self._levels.append(level)
         if not self._decided:
             self.recognizer.accept(frame)
         self._frames += 1
@@ -481,6 +487,7 @@ class Listener:
         self._level_since = self._stood_out = 0
         self._over_guide = commands_only
         self._tail.clear()
+        self._levels = [level_dbfs(frame) for frame, _ in kept[first:]]
         self.recognizer.start()
         if commands_only:
             self.recognizer.commands_only()
@@ -518,14 +525,19 @@ class Listener:
             # words if an early decode has them already.
             spot = self.recognizer.spotted()
             known = self.recognizer.ready() or Transcript("", 0.0)
-            known = replace(known, command=command, spotted=spot.phrase if spot is not None else "")
+            known = replace(known, command=command, spotted=spot.phrase if spot is not None else "",
+                            noisy=self._noisy())
             heard = Utterance(known, duration, self._started_at, ended, self._voiced_at, self.clock(), reason,
                               early=True)
             if early(heard):
                 self.recognizer.drop()
                 return heard
-        transcript = self.recognizer.finish()
+        transcript = replace(self.recognizer.finish(), noisy=self._noisy())
         return Utterance(transcript, duration, self._started_at, ended, self._voiced_at, self.clock(), reason)
+
+    def _noisy(self) -> bool:
+        """The utterance going on was heard over a loud background (audio.LOUD_BACKGROUND_DB)."""
+        return over_loud_background([level for level in self._levels if level > NO_SOUND_DBFS])
 
     def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
         """Every utterance in a stream of frames."""

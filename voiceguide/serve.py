@@ -309,7 +309,7 @@ class Service:
             return conversation.respond(text)
         understanding = understand_heard(self.app.guide.understander, heard.text, heard.command, heard.alternatives,
                                          heard.confidence)
-        return conversation.respond(heard.text, understanding)
+        return conversation.respond(heard.text, understanding, noisy=heard.noisy)
 
     def voice_settings(self, context: dict[str, Any] | None) -> VoiceSettings:
         """The settings of the conversation named in ``context`` (slower, louder...), else the configured ones."""
@@ -362,7 +362,8 @@ def _joined(heard: list[Transcript]) -> Transcript:
     text = " ".join(t.text for t in heard if t.text).strip()
     one = heard[0] if len(heard) == 1 else None
     return Transcript(text, min((t.confidence for t in heard), default=0.0),
-                      command=one.command if one else "", alternatives=one.alternatives if one else ())
+                      command=one.command if one else "", alternatives=one.alternatives if one else (),
+                      noisy=any(t.noisy for t in heard))
 
 
 _COMPLETE = re.compile(r"[.?!]\s+")

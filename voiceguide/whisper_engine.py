@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .audio import over_loud_background
 from .pocketsphinx_engine import CommandPass, KeywordSpotter
 from .recognize import (
     SAMPLE_RATE,
@@ -84,7 +85,7 @@ class WhisperOptions:
     """Average log probability below which (with a high no-speech probability) nothing was said."""
     compute_type: str = "int8"
     trim_rise_db: float = 4.0
-    """Over a loud background (other voices, or noise within LOUD_BACKGROUND_DB of the voice), the talk
+    """Over a loud background (other voices, or noise within audio.LOUD_BACKGROUND_DB of the voice), the talk
     before and after the near voice is not decoded: it begins and ends where most frames of 200 ms
     stand this far above the background (near_stretch); 0: the endpointer's cut stands. Chosen on the
     dev writers (bench/speech_in.py --set dev --engines whisper --every 32 --rotate, 225 questions and
@@ -304,7 +305,7 @@ class WhisperRecognizer(Recognizer):
         levels = _frame_levels(audio)
         if self.options.trim_rise_db > 0:
             audio = audio[_stretch(levels, len(audio), self.options.trim_rise_db)]
-        return self._echo.dropped(self._heard(audio, brief), _loud(levels))
+        return self._echo.dropped(self._heard(audio, brief), over_loud_background(levels))
 
     def _heard(self, audio: Any, brief: bool) -> Heard:
         """Whisper's readings of ``audio``, each said once (readings_once)."""
@@ -366,12 +367,6 @@ def readings_once(heard: Heard) -> Heard:
     return best, confidence, tuple(dict.fromkeys(t for t in rest if t and t != best))
 
 
-LOUD_BACKGROUND_DB = 20.0
-"""An utterance whose loud frames stand less than this above its quiet ones (the 90th percentile of
-its 10 ms frame levels over the 20th) was heard over a loud background. Measured over the dev
-writers' clips (bench/speech_in.py --set dev): babble at 5 dB 7 to 14 dB (median 10), pink noise at
-10 dB 7 to 18 (median 14), the reverberant room 8 to 21 (median 19), clean speech 28 and up."""
-
 SUSTAINED_FRAMES = 20
 """Frames (10 ms) of which most must stand above the background for the near voice to be there: a
 burst of the others' voices rarely holds that long."""
@@ -385,12 +380,8 @@ def _frame_levels(audio: Any) -> Any:
 
 
 def loud_background(audio: Any) -> bool:
-    """The utterance was heard over a loud background (LOUD_BACKGROUND_DB)."""
-    return _loud(_frame_levels(audio))
-
-
-def _loud(levels: Any) -> bool:
-    return len(levels) > 0 and float(np.percentile(levels, 90) - np.percentile(levels, 20)) < LOUD_BACKGROUND_DB
+    """The utterance was heard over a loud background (audio.LOUD_BACKGROUND_DB)."""
+    return over_loud_background(_frame_levels(audio))
 
 
 @dataclass(frozen=True)
@@ -456,7 +447,7 @@ class PromptEcho:
 
 def near_stretch(audio: Any, rise_db: float, before_s: float = 0.2, after_s: float = 0.5) -> slice:
     """Where in an utterance heard over a loud background (other voices, or noise within
-    LOUD_BACKGROUND_DB of the voice) the near voice speaks: from the first to the last
+    audio.LOUD_BACKGROUND_DB of the voice) the near voice speaks: from the first to the last
     SUSTAINED_FRAMES in which most frames stand ``rise_db`` above the background (the 20th percentile
     of the utterance's 10 ms frame levels), from ``before_s`` before to ``after_s`` after; ``audio``
     is float samples in ±1. Only the talk before and after is cut: whatever lies between two parts
@@ -472,7 +463,7 @@ def _stretch(levels: Any, length: int, rise_db: float, before_s: float = 0.2, af
     """near_stretch, from the utterance's frame levels and its length in samples."""
     count = len(levels)
     whole = slice(0, length)
-    if count < 2 * SUSTAINED_FRAMES or not _loud(levels):
+    if count < 2 * SUSTAINED_FRAMES or not over_loud_background(levels):
         return whole
     background = np.percentile(levels, 20)
     above = levels >= background + rise_db
