@@ -141,7 +141,7 @@ def test_not_understood_twice_offers_the_topics(conversation: Conversation, guid
 def test_not_caught_over_noise_asks_the_person_to_come_closer(conversation: Conversation, guide: Guide) -> None:
     replies = guide.content.replies
     assert conversation.respond("purple elephants", noisy=True).text == replies.say("not_understood_noisy")
-    assert "noisy" in replies.say("not_understood_noisy")
+    assert "closer" in replies.say("not_understood_noisy")
     # The second miss lists the topics, noisy or not: a topic's name is short and easier to catch.
     assert conversation.respond("banana telephone", noisy=True).text.startswith("Sorry, I still did not understand.")
     # What was understood is answered as ever; out of scope is said as such.

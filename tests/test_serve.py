@@ -595,6 +595,17 @@ def test_expiring_forgets_the_idle_and_the_oldest() -> None:
     assert len(kept) == 2 and kept.get("b") is None and kept.get("d") == "fourth"
 
 
+def test_handle_asks_to_come_closer_when_what_the_service_just_heard_was_over_noise() -> None:
+    service = Service(App(Config()), ServeConfig())
+    try:
+        replies = service.app.guide.content.replies
+        assert service.respond("purple elephants", "typed").text == replies.say("not_understood")
+        service.heard.put("purple elephants", Heard("purple elephants", 0.9, noisy=True))
+        assert service.respond("purple elephants", "spoken").text == replies.say("not_understood_noisy")
+    finally:
+        service.close()
+
+
 def test_handle_weighs_the_other_readings_of_what_the_service_just_heard() -> None:
     # The general model hears "goodbye" as "the bike"; the command pass hears it right.
     service = Service(App(Config()), ServeConfig())

@@ -226,7 +226,7 @@ class Conversation:
         self.state.misunderstood += 1
         if self.ask_back and self.state.misunderstood >= 2:
             return self._reply(u, self._say("not_understood_again", topics=self._titles()))
-        # Over noise or other voices, the person can help most by coming closer: say so.
+        # Over noise or other voices, or a voice far off, the person can help most by coming closer.
         return self._reply(u, self._say("not_understood_noisy" if noisy else "not_understood"))
 
     def _answer_topic(self, topic_id: str, asks_figure: bool, announce: bool = False) -> str:

@@ -52,9 +52,6 @@ faster speech, 4.1 to 6.2 otherwise; six talkers' babble in bench/waiting_room.p
 2.1: where it began after quiet, the rule comes on at its first steadier stretch. A listener that
 has heard less than 2 s cannot tell the room was quiet: a person who talks on past the maximum
 within 2 s of it starting is not covered."""
-NO_SOUND_DBFS = -90.0
-"""Frames this quiet hold no sound at all (a file's padding of digital silence, a muted microphone):
-not a background, so not counted in whether an utterance was heard over a loud one (Transcript.noisy)."""
 LEVEL_FRAMES = 20
 """Frames (10 ms) over which the level is averaged for standing out above the others: one loud
 syllable of theirs rarely holds it (six talkers, 200 ms: their level's 99th percentile 1.8 dB over
@@ -536,8 +533,11 @@ class Listener:
         return Utterance(transcript, duration, self._started_at, ended, self._voiced_at, self.clock(), reason)
 
     def _noisy(self) -> bool:
-        """The utterance going on was heard over a loud background (audio.LOUD_BACKGROUND_DB)."""
-        return over_loud_background([level for level in self._levels if level > NO_SOUND_DBFS])
+        """The utterance going on was heard over a loud background (audio.LOUD_BACKGROUND_DB): the
+        same rule on the same audio as Whisper's (whisper_engine.near_stretch). Digital silence
+        counts as the quietest background there is: leaving it out took the gaps between a speech
+        synthesiser's words with it, and clean speech was called noisy."""
+        return over_loud_background(self._levels)
 
     def utterances(self, frames: Iterable[bytes]) -> Iterator[Utterance]:
         """Every utterance in a stream of frames."""

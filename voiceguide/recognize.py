@@ -56,8 +56,9 @@ class Transcript:
     """The stop or pause phrase the engine's keyword spotter last heard in the utterance, said as a
     command or not ("" when it heard none, or did not listen: see Recognizer.spotted)."""
     noisy: bool = False
-    """The utterance was heard over a loud background (noise, other voices, a room's echo), as the
-    listener measured it (hearing.Listener): a reply that did not catch it says so."""
+    """The utterance was heard over a loud background (noise, other voices, a room's echo), or a voice
+    that stood little above its room, as the listener measured it (hearing.Listener): a reply that did
+    not catch it asks the person to come closer."""
 
 
 @dataclass(frozen=True)
