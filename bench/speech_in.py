@@ -389,8 +389,8 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
         if paced:  # what the guide would do now: understand, reply, synthesise the first sentence
             t = utterance.transcript
             got = understand_heard(guide.understander, t.text, t.command, t.alternatives,  # type: ignore[attr-defined]
-                                   t.confidence)
-            answer = Conversation(guide, ask_back=False).respond(t.text, got)  # type: ignore[arg-type]
+                                   t.confidence, t.noisy)
+            answer = Conversation(guide, ask_back=False).respond(t.text, got, noisy=t.noisy)  # type: ignore[arg-type]
             if not stop_like:
                 next(iter(run.speech.sentences(answer.text)))  # type: ignore[attr-defined]
             latency = ("stop" if stop_like else "question", (time.perf_counter() - utterance.ended_at) * 1000,
@@ -405,10 +405,12 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     text = " ".join(u.transcript.command if u.early else u.transcript.text for u in heard).strip()
     one = heard[0].transcript if len(heard) == 1 else None
     transcript = Transcript(text, min((u.transcript.confidence for u in heard), default=0.0),
-                            command=one.command if one else "", alternatives=one.alternatives if one else ())
+                            command=one.command if one else "", alternatives=one.alternatives if one else (),
+                            noisy=any(u.transcript.noisy for u in heard))
     understanding = understand_heard(guide.understander, transcript.text, transcript.command,  # type: ignore[attr-defined]
-                                     transcript.alternatives, transcript.confidence)
-    reply = Conversation(guide, ask_back=False).respond(text, understanding)  # type: ignore[arg-type]
+                                     transcript.alternatives, transcript.confidence, transcript.noisy)
+    reply = Conversation(guide, ask_back=False).respond(text, understanding,  # type: ignore[arg-type]
+                                                        noisy=transcript.noisy)
     return reply, text, latency, transcript
 
 

@@ -10,7 +10,9 @@ again. The recorded verdicts are the "before": --changes lists every clip whose 
 Whisper's readings are first cleaned as the engine now cleans them (whisper_engine.readings_once, and
 its prompt said back left out, PromptEcho), so that a change there is measured too; the clips hold no
 levels, so for PromptEcho the noisy conditions (pink noise, babble, the room) stand for a loud
-background, and clean speech and the tempo changes for a quiet room.
+background, and clean speech and the tempo changes for a quiet room. So they do for the stricter reject
+rule over noise (understand.HEARD_UNSURE_NOISY) in clips written before the listener marked each
+utterance heard over a loud background (Transcript.noisy); newer clips carry the listener's mark.
 """
 
 from __future__ import annotations
@@ -47,15 +49,16 @@ def main() -> int:
     for line in args.clips.read_text(encoding="utf-8").splitlines():
         clip = json.loads(line)
         item = Item(**{**clip["item"], "sentences": tuple(clip["item"]["sentences"])})
-        heard = Transcript(**{**clip["heard"], "alternatives": tuple(clip["heard"]["alternatives"])})
+        loud = clip["condition"].startswith(("pink", "babble", "room"))
+        # Clips from before the listener marked noise stand for it by their condition.
+        heard = Transcript(**{"noisy": loud, **clip["heard"], "alternatives": tuple(clip["heard"]["alternatives"])})
         if clip["engine"].startswith("whisper"):  # its readings as the engine now gives them
             once = readings_once((heard.text, heard.confidence, heard.alternatives))
-            loud = clip["condition"].startswith(("pink", "babble", "room"))
             text, confidence, alternatives = echo.dropped(once, loud=loud)
             heard = dataclasses.replace(heard, text=text, confidence=confidence, alternatives=alternatives)
         understanding = understand_heard(guide.understander, heard.text, heard.command, heard.alternatives,
-                                         heard.confidence)
-        reply = Conversation(guide, ask_back=False).respond(heard.text, understanding)
+                                         heard.confidence, heard.noisy)
+        reply = Conversation(guide, ask_back=False).respond(heard.text, understanding, noisy=heard.noisy)
         right, refused = score(item, reply, units), rejected(reply)
         t = tally[clip["condition"]]
         if right is not None:

@@ -171,8 +171,8 @@ def listen(run: dict, clip: np.ndarray) -> tuple[list[Heard], list[tuple[float, 
             heard.append(Heard(utterance.ended_at - utterance.duration, utterance.ended_at, utterance.reason, "",
                                None))
             return
-        got = understand_heard(run["guide"].understander, t.text, t.command, t.alternatives, t.confidence)
-        reply = Conversation(run["guide"], ask_back=False).respond(t.text, got)
+        got = understand_heard(run["guide"].understander, t.text, t.command, t.alternatives, t.confidence, t.noisy)
+        reply = Conversation(run["guide"], ask_back=False).respond(t.text, got, noisy=t.noisy)
         heard.append(Heard(utterance.ended_at - utterance.duration, utterance.ended_at, utterance.reason,
                            t.text, reply))
 

@@ -381,10 +381,11 @@ def test_a_two_word_phrase_holds_with_words_between_its_words(guide: Guide) -> N
     assert "untreated" not in mapper.concepts(words("I left my glasses on the bus alone"))
 
 
-def heard_as(guide: Guide, text: str, alternatives: tuple[str, ...] = (), confidence: float = 1.0) -> str | None:
+def heard_as(guide: Guide, text: str, alternatives: tuple[str, ...] = (), confidence: float = 1.0,
+             noisy: bool = False) -> str | None:
     from voiceguide.understand import understand_heard
 
-    got = understand_heard(guide.understander, text, "", alternatives, confidence)
+    got = understand_heard(guide.understander, text, "", alternatives, confidence, noisy)
     return got.intent.name if got.understood and got.intent else None
 
 
@@ -412,9 +413,22 @@ def test_garbled_speech_is_not_answered_when_the_engine_and_the_matcher_are_both
     assert heard_as(guide, "small cut less germs", confidence=0.3) == "fact.lower_infection_risk"
 
 
+def test_over_noise_an_answer_needs_a_surer_reading(guide: Guide) -> None:
+    """An out-of-scope question (dev writer, booking an appointment) as Whisper heard it over babble at
+    5 dB, fairly unsure: answered in a quiet room, and not over a loud background, where such answers
+    were wrong as often as right (understand.HEARD_UNSURE_NOISY)."""
+    heard = "we've been appointed with a fine specialist for next week"
+    assert heard_as(guide, heard, confidence=0.5) == "fact.specialist"
+    assert heard_as(guide, heard, confidence=0.5, noisy=True) is None
+    assert heard_as(guide, heard, confidence=0.6, noisy=True) == "fact.specialist"
+    # Understood well enough, it is answered over noise too.
+    assert heard_as(guide, "small cut less germs", confidence=0.3, noisy=True) == "fact.lower_infection_risk"
+
+
 @pytest.mark.parametrize("text", ["i cant feel my legs and i wet myself", "why longer hold up"])
-def test_a_red_flag_or_a_command_is_never_turned_down_as_garbled(guide: Guide, text: str) -> None:
-    assert heard_as(guide, text, confidence=0.05) == heard_as(guide, text) is not None
+@pytest.mark.parametrize("noisy", [False, True])
+def test_a_red_flag_or_a_command_is_never_turned_down_as_garbled(guide: Guide, text: str, noisy: bool) -> None:
+    assert heard_as(guide, text, confidence=0.05, noisy=noisy) == heard_as(guide, text) is not None
 
 
 def test_fillers_are_left_out_even_inside_a_phrase_or_a_template(guide: Guide) -> None:

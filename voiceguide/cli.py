@@ -512,7 +512,7 @@ def _ask_spoken(args: argparse.Namespace, app: App) -> int:
                   if args.json else f"Could not read {transcript.path}: {transcript.problem}.", flush=True)
             continue
         understanding = understand_heard(app.guide.understander, transcript.text, transcript.command,
-                                         transcript.alternatives, transcript.confidence)
+                                         transcript.alternatives, transcript.confidence, transcript.noisy)
         reply = app.conversation(home=False, ask_back=False).respond(transcript.text, understanding,
                                                                       noisy=transcript.noisy)
         _answer(args, app, reply)

@@ -239,7 +239,7 @@ class Session:
         """Decide what to do with one utterance (see DECISIONS), do it, and log it."""
         heard = utterance.transcript
         understanding = understand_heard(self.conversation.guide.understander, heard.text, heard.command,
-                                         heard.alternatives, heard.confidence)
+                                         heard.alternatives, heard.confidence, heard.noisy)
         over = self.over_the_guide(utterance)
         quick = self.began_after_guide(utterance)
         reply: Reply | None = None

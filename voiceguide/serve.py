@@ -308,7 +308,7 @@ class Service:
         if heard is None:
             return conversation.respond(text)
         understanding = understand_heard(self.app.guide.understander, heard.text, heard.command, heard.alternatives,
-                                         heard.confidence)
+                                         heard.confidence, heard.noisy)
         return conversation.respond(heard.text, understanding, noisy=heard.noisy)
 
     def voice_settings(self, context: dict[str, Any] | None) -> VoiceSettings:
