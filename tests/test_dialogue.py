@@ -151,6 +151,18 @@ def test_not_caught_over_noise_asks_the_person_to_come_closer(conversation: Conv
         replies.say("out_of_scope", subject="costs or payment")
 
 
+def test_an_unsure_guess_over_noise_is_asked_back_saying_it_was_hard_to_hear(guide: Guide) -> None:
+    conversation = Conversation(guide)
+    text = unsure_phrase(guide)
+    got = guide.understander.understand(text)
+    assert got.intent is not None
+    unit = guide.content.unit(got.intent.unit) if got.intent.unit else None
+    topic = guide.content.topic(unit.topic if unit else str(got.intent.topic))
+    asked = conversation.respond(text, noisy=True)
+    assert asked.text == guide.content.replies.say("clarify_noisy", title=topic.title.lower())
+    assert conversation.respond("yes").text.startswith(unit.text if unit else topic.short)
+
+
 def test_out_of_scope_gets_no_guide_content(conversation: Conversation, guide: Guide) -> None:
     reply = conversation.respond("how much does the operation cost")
     assert reply.intent is None and not reply.understanding.understood

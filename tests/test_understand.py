@@ -425,7 +425,9 @@ def test_over_noise_an_answer_needs_a_surer_reading(guide: Guide) -> None:
     assert heard_as(guide, "small cut less germs", confidence=0.3, noisy=True) == "fact.lower_infection_risk"
 
 
-@pytest.mark.parametrize("text", ["i cant feel my legs and i wet myself", "why longer hold up"])
+@pytest.mark.parametrize("text", ["i cant feel my legs and i wet myself", "why longer hold up",
+                                  # a command the understanding stage is unsure of (0.57)
+                                  "sorry, my hearing aid was whistling, say that again"])
 @pytest.mark.parametrize("noisy", [False, True])
 def test_a_red_flag_or_a_command_is_never_turned_down_as_garbled(guide: Guide, text: str, noisy: bool) -> None:
     assert heard_as(guide, text, confidence=0.05, noisy=noisy) == heard_as(guide, text) is not None

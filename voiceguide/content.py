@@ -19,7 +19,7 @@ from .yamlfile import LocatedDict, LocatedList, line_of, load_yaml
 
 REPLY_KEYS = (
     "greeting", "push_to_talk", "not_understood", "not_understood_noisy", "not_understood_again", "out_of_scope",
-    "no_exact_figure", "clarify", "clarify_declined", "source", "help", "topics_intro",
+    "no_exact_figure", "clarify", "clarify_noisy", "clarify_declined", "source", "help", "topics_intro",
     "where_am_i", "where_am_i_none", "topic_intro", "nothing_to_repeat", "no_more_detail",
     "no_topic_for_detail", "at_last_topic", "at_first_topic", "nothing_to_continue", "paused",
     "resumed", "stopped", "slower", "faster", "louder", "quieter", "slowest", "fastest", "loudest",

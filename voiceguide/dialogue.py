@@ -222,7 +222,7 @@ class Conversation:
             if topic_id is not None:
                 self.state.pending = ("unit", u.intent.unit) if u.intent.unit else ("topic", topic_id)
                 title = content.topic(topic_id).title
-                return self._reply(u, self._say("clarify", title=title.lower()))
+                return self._reply(u, self._say("clarify_noisy" if noisy else "clarify", title=title.lower()))
         self.state.misunderstood += 1
         if self.ask_back and self.state.misunderstood >= 2:
             return self._reply(u, self._say("not_understood_again", topics=self._titles()))

@@ -628,8 +628,11 @@ rejection won: 0.6 and 0.5, 4 more for 8 lost; 0.7 and 0.55, 8 more for 22 lost;
 HEARD_UNSURE_NOISY = 0.55
 """HEARD_UNSURE for an utterance heard over a loud background (Transcript.noisy: noise, other voices, a
 room's echo). There an answer given on a reading Whisper was this unsure of, and the understanding stage
-below MATCH_UNSURE, was about as often wrong as right, and the person is asked to come a little closer
-instead (replies' not_understood_noisy). Dev writers (bench/speech_in.py --set dev --engines whisper
+below MATCH_UNSURE, was about as often wrong as right. In a conversation (listen, station, Wyoming) the
+person is then asked back, as for any unsure reading ("Sorry, I could not hear that clearly. Did you
+mean recovery? Say yes or no.": replies' clarify_noisy), and a yes gives the answer; asked once (ask
+--audio, the benchmarks, which measure that), they hear "please come a little closer" instead
+(not_understood_noisy). Dev writers (bench/speech_in.py --set dev --engines whisper
 --rotate --latency-every 0 --no-noise --clips FILE; babble at 5 dB: every 8th phrasing with every stop
 and pause, and every 8th from the 4th, 1,286 clips, 171 out of scope; pink noise at 10 dB and the room,
 every 16th, 400 clips and 39 out of scope each; replayed with bench/speech_replay.py): in babble 10 more
