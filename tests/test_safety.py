@@ -835,7 +835,23 @@ GENERAL_FIFTH_REVIEW = [
 ]
 
 
-@pytest.mark.parametrize("text", REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE + REPORTS_ROUND_FOUR
+# Asked what to make of a sign told after "that" (a review of speech in noise found these with no urgent message)
+REPORTS_WHAT_TO_MAKE_OF = [
+    "is it normal that my legs have gone numb",
+    "is it normal that my bum is numb",
+    "is it ok that he is confused and burning up",
+    "is it normal that my legs feel weak after the op",
+]
+GENERAL_WHAT_TO_MAKE_OF = [
+    # a clause after "that" that is asked about, or no clause at all
+    "how do i know that my wound is infected",
+    "is it normal for my legs to feel weak after the op",
+    "is it normal that people get a fever after an operation, in general",
+]
+
+
+@pytest.mark.parametrize("text", REPORTS_WHAT_TO_MAKE_OF + REPORTS + REPORTS_ROUND_TWO + REPORTS_ROUND_THREE
+                         + REPORTS_ROUND_FOUR
                          + REPORTS_ROUND_FIVE + REPORTS_ROUND_SIX + REPORTS_ROUND_SEVEN + REPORTS_ROUND_EIGHT
                          + REPORTS_ROUND_NINE + REPORTS_ROUND_TEN + REPORTS_REVIEW
                          + REPORTS_SECOND_REVIEW + REPORTS_ROUND_ELEVEN + REPORTS_THIRD_REVIEW
@@ -850,7 +866,8 @@ def test_red_flags_in_lay_words_get_the_urgent_message_first(guide: Guide, text:
                          + GENERAL_ROUND_FIVE + GENERAL_ROUND_SIX + GENERAL_ROUND_SEVEN + GENERAL_ROUND_EIGHT
                          + GENERAL_ROUND_NINE + GENERAL_ROUND_TEN + GENERAL_REVIEW
                          + GENERAL_SECOND_REVIEW + GENERAL_ROUND_ELEVEN + GENERAL_THIRD_REVIEW
-                         + GENERAL_ROUND_TWELVE + GENERAL_FOURTH_REVIEW + GENERAL_FIFTH_REVIEW)
+                         + GENERAL_ROUND_TWELVE + GENERAL_FOURTH_REVIEW + GENERAL_FIFTH_REVIEW
+                         + GENERAL_WHAT_TO_MAKE_OF)
 def test_general_questions_about_symptoms_are_no_alarm(guide: Guide, text: str) -> None:
     reply = Conversation(guide, ask_back=False).respond(text)
     assert guide.content.urgent.text not in reply.text, text

@@ -200,6 +200,9 @@ class RedFlagRules:
     complements: frozenset[str] = frozenset()
     """Words that take such a clause as their object, so that it is asked about with them
     ("how do I know the wound is infected")."""
+    evaluating: frozenset[str] = frozenset()
+    """Words that, right before "that", ask what to make of a clause told after it, not whether it
+    is so ("is it normal that my legs have gone numb": they have): the sign in it is reported."""
     overriding: frozenset[str] = frozenset()
     """Classes whose phrases also drop every phrase they overlap ("my husband is very bad with
     pain": "bad with" drops "very bad")."""
@@ -1089,6 +1092,9 @@ class RedFlagDetector:
             word = seq[pos]
             if word in rules.breaks:
                 return False
+            if word == "that" and pos > 0 and seq[pos - 1] in rules.evaluating \
+                    and self._clause_after(seq, pos, covered):
+                return False  # "is it normal that my legs have gone numb": told, and asked what to make of it
             if word == "if" and self._done_now(seq, pos + 1):
                 return False  # "what does it mean if I have wet the bed twice tonight": it has happened
             if self._cue_at(seq, pos, start, rules.asking, covered):
@@ -1101,6 +1107,13 @@ class RedFlagDetector:
             if word in rules.subjects and not self._inverted(seq, pos):
                 return False
         return False
+
+    def _clause_after(self, seq: list[str], that: int, covered: set[int]) -> bool:
+        """After "that" at ``that`` comes a clause with a finite verb of its own, up to the sign's last
+        word ("that my legs have gone numb", "that he's numb"), not an infinitive ("for them to")."""
+        rules = self.rules
+        last = max(covered)
+        return any(seq[pos] in rules.finite and seq[pos - 1] != "to" for pos in range(that + 1, last + 1))
 
     def _inverted(self, seq: list[str], subject: int) -> bool:
         """The subject at ``subject`` follows a question word ("will i have"), not a verb that
@@ -1367,6 +1380,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         perfect=single("perfect") if "perfect" in doc else frozenset(),
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"),
+        evaluating=single("evaluating") if "evaluating" in doc else frozenset(),
         ended=phrases("ended") if "ended" in doc else (), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
@@ -1398,8 +1412,8 @@ _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking
          "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
-         "complements", "settled", "ended", "overriding", "inserts", "inflected", "done", "able", "articles",
-         "alternatives",
+         "complements", "evaluating", "settled", "ended", "overriding", "inserts", "inflected", "done", "able",
+         "articles", "alternatives",
          "spoken", "spoken_nouns", "whole", "possessive", "owned", "clipped", "negative", "auxiliary", "small",
          "described", "undescribed", "terse", "describing", "descriptions", "states", "places", "passing", "asides",
          "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
