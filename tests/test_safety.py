@@ -841,12 +841,23 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal that my bum is numb",
     "is it ok that he is confused and burning up",
     "is it normal that my legs feel weak after the op",
+    # the verb outside the sign's words, and no verb at all (a second review)
+    "is it normal that my husband is talking nonsense",
+    "is it normal that my mum is slurring her words",
+    "is it normal that my legs numb since this morning",
+    "is it normal my legs have gone numb",
+    "is it a problem that my bum is numb",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
     "how do i know that my wound is infected",
     "is it normal for my legs to feel weak after the op",
     "is it normal that people get a fever after an operation, in general",
+    # a clause about no one in particular (a second review)
+    "is it normal that legs are weak after this kind of surgery",
+    "is it normal that the legs are numb after spinal surgery",
+    "is it normal that someone is confused after an operation",
+    "is it normal that the wound is hot after an operation",
 ]
 
 

@@ -201,8 +201,9 @@ class RedFlagRules:
     """Words that take such a clause as their object, so that it is asked about with them
     ("how do I know the wound is infected")."""
     evaluating: frozenset[str] = frozenset()
-    """Words that, right before "that", ask what to make of a clause told after it, not whether it
-    is so ("is it normal that my legs have gone numb": they have): the sign in it is reported."""
+    """Words that, right before a clause (or "that" and a clause), ask what to make of it, not whether
+    it is so ("is it normal that my legs have gone numb": they have): the sign in it is reported when
+    the clause is someone's own (its first word one of ``personal``)."""
     overriding: frozenset[str] = frozenset()
     """Classes whose phrases also drop every phrase they overlap ("my husband is very bad with
     pain": "bad with" drops "very bad")."""
@@ -1092,8 +1093,7 @@ class RedFlagDetector:
             word = seq[pos]
             if word in rules.breaks:
                 return False
-            if word == "that" and pos > 0 and seq[pos - 1] in rules.evaluating \
-                    and self._clause_after(seq, pos, covered):
+            if self._evaluated(seq, pos):
                 return False  # "is it normal that my legs have gone numb": told, and asked what to make of it
             if word == "if" and self._done_now(seq, pos + 1):
                 return False  # "what does it mean if I have wet the bed twice tonight": it has happened
@@ -1108,12 +1108,16 @@ class RedFlagDetector:
                 return False
         return False
 
-    def _clause_after(self, seq: list[str], that: int, covered: set[int]) -> bool:
-        """After "that" at ``that`` comes a clause with a finite verb of its own, up to the sign's last
-        word ("that my legs have gone numb", "that he's numb"), not an infinitive ("for them to")."""
+    def _evaluated(self, seq: list[str], pos: int) -> bool:
+        """At ``pos``: one of ``evaluating``, or "that" after one, and someone's own clause after it
+        ("is it normal that my legs have gone numb", "is it normal he's confused", "that he is talking
+        nonsense"): told, and asked what to make of it. Not a clause about anyone ("that legs are weak
+        after this kind of surgery", "that someone is confused after an operation"): a general
+        question."""
         rules = self.rules
-        last = max(covered)
-        return any(seq[pos] in rules.finite and seq[pos - 1] != "to" for pos in range(that + 1, last + 1))
+        evaluating = seq[pos] in rules.evaluating or (seq[pos] == "that" and pos > 0
+                                                      and seq[pos - 1] in rules.evaluating)
+        return evaluating and pos + 1 < len(seq) and seq[pos + 1] in rules.personal
 
     def _inverted(self, seq: list[str], subject: int) -> bool:
         """The subject at ``subject`` follows a question word ("will i have"), not a verb that
@@ -1142,6 +1146,8 @@ class RedFlagDetector:
                 continue
             if det == 0:
                 return True
+            if self._evaluated(seq, det - 1):
+                return True  # "is it normal that my husband is talking nonsense"
             before = seq[det - 1]
             if before in rules.inverting or before in rules.openers or before in rules.complements:
                 return False
