@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from voiceguide.dialogue import RATES, VOLUMES, Action, Conversation, urgent_message
 from voiceguide.guide import Guide
 
@@ -111,18 +113,20 @@ def unsure_phrase(guide: Guide) -> str:
     raise AssertionError("no vague phrase falls in the clarify band")
 
 
-def test_unsure_asks_back_and_yes_answers(guide: Guide) -> None:
+@pytest.mark.parametrize(("noisy", "reply"), [(False, "clarify"), (True, "clarify_noisy")])
+def test_unsure_asks_back_and_yes_answers(guide: Guide, noisy: bool, reply: str) -> None:
+    """Heard over noise, the question back says it was hard to hear."""
     conversation = Conversation(guide)
     text = unsure_phrase(guide)
     got = guide.understander.understand(text)
     assert got.intent is not None
     unit = guide.content.unit(got.intent.unit) if got.intent.unit else None
     topic = guide.content.topic(unit.topic if unit else str(got.intent.topic))
-    asked = conversation.respond(text)
-    assert asked.intent is None and asked.text == guide.content.replies.say("clarify", title=topic.title.lower())
+    asked = conversation.respond(text, noisy=noisy)
+    assert asked.intent is None and asked.text == guide.content.replies.say(reply, title=topic.title.lower())
     yes = conversation.respond("yes")
     assert yes.text.startswith(unit.text if unit else topic.short)
-    conversation.respond(text)
+    conversation.respond(text, noisy=noisy)
     assert conversation.respond("no").text == guide.content.replies.say("clarify_declined")
 
 
@@ -149,18 +153,6 @@ def test_not_caught_over_noise_asks_the_person_to_come_closer(conversation: Conv
         conversation.respond("what are the symptoms").text
     assert conversation.respond("how much does the operation cost", noisy=True).text == \
         replies.say("out_of_scope", subject="costs or payment")
-
-
-def test_an_unsure_guess_over_noise_is_asked_back_saying_it_was_hard_to_hear(guide: Guide) -> None:
-    conversation = Conversation(guide)
-    text = unsure_phrase(guide)
-    got = guide.understander.understand(text)
-    assert got.intent is not None
-    unit = guide.content.unit(got.intent.unit) if got.intent.unit else None
-    topic = guide.content.topic(unit.topic if unit else str(got.intent.topic))
-    asked = conversation.respond(text, noisy=True)
-    assert asked.text == guide.content.replies.say("clarify_noisy", title=topic.title.lower())
-    assert conversation.respond("yes").text.startswith(unit.text if unit else topic.short)
 
 
 def test_out_of_scope_gets_no_guide_content(conversation: Conversation, guide: Guide) -> None:
