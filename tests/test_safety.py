@@ -847,6 +847,10 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal that my legs numb since this morning",
     "is it normal my legs have gone numb",
     "is it a problem that my bum is numb",
+    "is it normal that there is numbness in my legs",
+    # a third review: the wound, both legs
+    "is it normal that the wound is leaking pus",
+    "is it normal that both legs have gone numb",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -855,9 +859,9 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "is it normal that people get a fever after an operation, in general",
     # a clause about no one in particular (a second review)
     "is it normal that legs are weak after this kind of surgery",
-    "is it normal that the legs are numb after spinal surgery",
     "is it normal that someone is confused after an operation",
-    "is it normal that the wound is hot after an operation",
+    "is it normal that a wound feels warm",
+    "is it normal that there is some numbness after the op",
 ]
 
 

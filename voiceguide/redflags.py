@@ -203,7 +203,7 @@ class RedFlagRules:
     evaluating: frozenset[str] = frozenset()
     """Words that, right before a clause (or "that" and a clause), ask what to make of it, not whether
     it is so ("is it normal that my legs have gone numb": they have): the sign in it is reported when
-    the clause is someone's own (its first word one of ``personal``)."""
+    the clause is about someone or something in particular (RedFlagDetector._evaluated)."""
     overriding: frozenset[str] = frozenset()
     """Classes whose phrases also drop every phrase they overlap ("my husband is very bad with
     pain": "bad with" drops "very bad")."""
@@ -1093,7 +1093,7 @@ class RedFlagDetector:
             word = seq[pos]
             if word in rules.breaks:
                 return False
-            if self._evaluated(seq, pos):
+            if self._evaluated(seq, pos, max(covered)):
                 return False  # "is it normal that my legs have gone numb": told, and asked what to make of it
             if word == "if" and self._done_now(seq, pos + 1):
                 return False  # "what does it mean if I have wet the bed twice tonight": it has happened
@@ -1108,16 +1108,24 @@ class RedFlagDetector:
                 return False
         return False
 
-    def _evaluated(self, seq: list[str], pos: int) -> bool:
-        """At ``pos``: one of ``evaluating``, or "that" after one, and someone's own clause after it
-        ("is it normal that my legs have gone numb", "is it normal he's confused", "that he is talking
-        nonsense"): told, and asked what to make of it. Not a clause about anyone ("that legs are weak
-        after this kind of surgery", "that someone is confused after an operation"): a general
-        question."""
+    def _evaluated(self, seq: list[str], pos: int, last: int = -1) -> bool:
+        """At ``pos``: one of ``evaluating``, or "that" after one, and a clause after it about someone
+        or something in particular: its first word one of ``personal`` ("is it normal my legs have gone
+        numb", "is it normal that he's confused"), after "that" also one of ``determiners`` or "both"
+        ("that the wound is leaking pus", "that both legs have gone numb"), or "there" and one of
+        ``personal`` up to the sign's ``last`` word ("that there is numbness in my legs"): told, and
+        asked what to make of it. Not a clause about no one in particular ("that legs are weak after
+        this kind of surgery", "that someone is confused after an operation", "that a wound feels
+        warm", "that there is numbness after the op"), nor "the" without "that": a second-language
+        question leaves out "it" and "that" ("after the operation is normal the legs feel a little
+        weak, or no", a dev writer's general question)."""
         rules = self.rules
-        evaluating = seq[pos] in rules.evaluating or (seq[pos] == "that" and pos > 0
-                                                      and seq[pos - 1] in rules.evaluating)
-        return evaluating and pos + 1 < len(seq) and seq[pos + 1] in rules.personal
+        that = seq[pos] == "that" and pos > 0 and seq[pos - 1] in rules.evaluating
+        if not (that or seq[pos] in rules.evaluating) or pos + 1 >= len(seq):
+            return False
+        first = seq[pos + 1]
+        return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
+            first == "there" and any(word in rules.personal for word in seq[pos + 2 : last + 1]))
 
     def _inverted(self, seq: list[str], subject: int) -> bool:
         """The subject at ``subject`` follows a question word ("will i have"), not a verb that
