@@ -1108,12 +1108,13 @@ class RedFlagDetector:
                 return False
         return False
 
-    def _evaluated(self, seq: list[str], pos: int, last: int = -1) -> bool:
+    def _evaluated(self, seq: list[str], pos: int, last: int | None = None) -> bool:
         """At ``pos``: one of ``evaluating``, or "that" after one, and a clause after it about someone
         or something in particular: its first word one of ``personal`` ("is it normal my legs have gone
         numb", "is it normal that he's confused"), after "that" also one of ``determiners`` or "both"
         ("that the wound is leaking pus", "that both legs have gone numb"), or "there" and one of
-        ``personal`` up to the sign's ``last`` word ("that there is numbness in my legs"): told, and
+        ``personal`` up to the sign's ``last`` word (None: the utterance's) ("that there is numbness in
+        my legs"): told, and
         asked what to make of it. Not a clause about no one in particular ("that legs are weak after
         this kind of surgery", "that someone is confused after an operation", "that a wound feels
         warm", "that there is numbness after the op"), nor "the" without "that": a second-language
@@ -1123,9 +1124,9 @@ class RedFlagDetector:
         that = seq[pos] == "that" and pos > 0 and seq[pos - 1] in rules.evaluating
         if not (that or seq[pos] in rules.evaluating) or pos + 1 >= len(seq):
             return False
-        first = seq[pos + 1]
+        first, rest = seq[pos + 1], seq[pos + 2 : None if last is None else last + 1]
         return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
-            first == "there" and any(word in rules.personal for word in seq[pos + 2 : last + 1]))
+            first == "there" and any(word in rules.personal for word in rest))
 
     def _inverted(self, seq: list[str], subject: int) -> bool:
         """The subject at ``subject`` follows a question word ("will i have"), not a verb that
