@@ -851,6 +851,9 @@ REPORTS_WHAT_TO_MAKE_OF = [
     # a third review: the wound, both legs
     "is it normal that the wound is leaking pus",
     "is it normal that both legs have gone numb",
+    # family named as a carer names them
+    "is it normal that granny is talking nonsense",
+    "is it normal that mother is confused",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
