@@ -532,7 +532,7 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer,
     cannot be read gives its error in its place, and the files after it are still heard."""
     from .audio import AudioError
     from .hearing import first_utterance, raw_frames, wav_frames
-    from .recognize import Transcript
+    from .recognize import joined
 
     if microphone is not None:
         with microphone as mic:
@@ -550,11 +550,7 @@ def _heard(args: argparse.Namespace, app: App, recognizer: Recognizer,
         except AudioError as exc:
             yield exc
             continue
-        text = " ".join(t.text for t in heard).strip()
-        one = heard[0] if len(heard) == 1 else None
-        yield Transcript(text, min((t.confidence for t in heard), default=0.0),
-                         command=one.command if one else "", alternatives=one.alternatives if one else (),
-                         noisy=any(t.noisy for t in heard))
+        yield joined(heard)
 
 
 def _model_install(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,17 @@ class Transcript:
     """The utterance was heard over a loud background (noise, other voices, a room's echo), or a voice
     that stood little above its room, as the listener measured it (hearing.Listener): a reply that did
     not catch it asks the person to come closer."""
+
+
+def joined(heard: Sequence[Transcript]) -> Transcript:
+    """One transcript for a file or a stream of several utterances (``ask --audio``, Wyoming): their
+    words in turn, the least confidence, and the command pass and next-best readings only when there
+    was one utterance; heard over a loud background when any of them was."""
+    text = " ".join(t.text for t in heard if t.text).strip()
+    one = heard[0] if len(heard) == 1 else None
+    return Transcript(text, min((t.confidence for t in heard), default=0.0),
+                      command=one.command if one else "", alternatives=one.alternatives if one else (),
+                      noisy=any(t.noisy for t in heard))
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from .audio import AudioError, PcmConverter
 from .dialogue import Conversation, Reply, VoiceSettings
 from .errors import VoiceGuideError
 from .hearing import FRAME_BYTES, Listener
-from .recognize import SAMPLE_RATE, Recognizer, Transcript
+from .recognize import SAMPLE_RATE, Recognizer, Transcript, joined
 from .speak import SENTENCE_GAP, Speech, SynthesisError, split_sentences
 from .understand import understand_heard
 
@@ -357,15 +357,6 @@ def _reset(listener: Listener) -> None:
     listener.flush()
 
 
-def _joined(heard: list[Transcript]) -> Transcript:
-    """One transcript for a stream, as ``ask --audio`` makes one for a file."""
-    text = " ".join(t.text for t in heard if t.text).strip()
-    one = heard[0] if len(heard) == 1 else None
-    return Transcript(text, min((t.confidence for t in heard), default=0.0),
-                      command=one.command if one else "", alternatives=one.alternatives if one else (),
-                      noisy=any(t.noisy for t in heard))
-
-
 _COMPLETE = re.compile(r"[.?!]\s+")
 
 
@@ -597,7 +588,7 @@ class Connection(AsyncEventHandler):
         stream.queue.put_nowait(None)
         started = time.perf_counter()
         try:
-            transcript = _joined(await stream.decoder)
+            transcript = joined(await stream.decoder)
         except Exception:  # an engine failing in its own way: this request fails, the service goes on
             log.exception("%s: recognition failed", self.peer)
             await self.send(Error("speech recognition failed", "recognition-failed").event())
