@@ -854,6 +854,13 @@ REPORTS_WHAT_TO_MAKE_OF = [
     # family named as a carer names them
     "is it normal that granny is talking nonsense",
     "is it normal that mother is confused",
+    # asked whether to worry, and an infinitive about oneself (the last session's review probes)
+    "should i worry that my legs have gone numb",
+    "should i be worried that he is confused",
+    "should i be concerned that my wound is leaking",
+    "is it normal to have numbness in my legs now",
+    "is it normal to have pus coming out of my wound",
+    "is it normal for my legs to go numb",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -865,6 +872,12 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "is it normal that someone is confused after an operation",
     "is it normal that a wound feels warm",
     "is it normal that there is some numbness after the op",
+    # an infinitive about no one in particular, or looking ahead
+    "is it normal to lose control of your bowels after this surgery",
+    "is it normal to get a fever after surgery",
+    "is it normal to lose control of my bowels after the op",
+    "should i worry that legs can go numb after surgery",
+    "should i worry about fever",
 ]
 
 

@@ -1112,12 +1112,15 @@ class RedFlagDetector:
         """At ``pos``: one of ``evaluating``, or "that" after one, and a clause after it about someone
         or something in particular: its first word one of ``personal`` ("is it normal my legs have gone
         numb", "is it normal that he's confused"), after "that" also one of ``determiners`` or "both"
-        ("that the wound is leaking pus", "that both legs have gone numb"), or "there" and one of
+        ("that the wound is leaking pus", "that both legs have gone numb"), "there" or "to" and one of
         ``personal`` up to the sign's ``last`` word (None: the utterance's) ("that there is numbness in
-        my legs"): told, and
+        my legs", "to feel numb in my legs"), or "for" and one of ``personal`` ("for my legs to go
+        numb"): told, and
         asked what to make of it. Not a clause about no one in particular ("that legs are weak after
         this kind of surgery", "that someone is confused after an operation", "that a wound feels
-        warm", "that there is numbness after the op"), nor "the" without "that": a second-language
+        warm", "that there is numbness after the op", "to lose control of your bowels"), nor an
+        infinitive that looks ahead (one of ``later``: "for my legs to feel weak after the op", "to lose
+        control of my bowels after the op"), nor "the" without "that": a second-language
         question leaves out "it" and "that" ("after the operation is normal the legs feel a little
         weak, or no", a dev writer's general question)."""
         rules = self.rules
@@ -1125,6 +1128,10 @@ class RedFlagDetector:
         if not (that or seq[pos] in rules.evaluating) or pos + 1 >= len(seq):
             return False
         first, rest = seq[pos + 1], seq[pos + 2 : None if last is None else last + 1]
+        if first in ("to", "for"):  # an infinitive may ask what to expect: "for my legs to feel weak after the op"
+            personal = any(word in rules.personal for word in rest) if first == "to" else (
+                bool(rest) and rest[0] in rules.personal)
+            return personal and not _occurrences(seq[pos + 1 :], self._later_cues)
         return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
             first == "there" and any(word in rules.personal for word in rest))
 
