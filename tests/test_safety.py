@@ -861,6 +861,12 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal to have numbness in my legs now",
     "is it normal to have pus coming out of my wound",
     "is it normal for my legs to go numb",
+    # a review: a time ahead in another clause, a now word, and words that are no time ahead
+    "is it normal to have numbness in my legs now it started after the op",
+    "is it normal to have numbness in my legs ever since the op",
+    "is it normal for my legs to go numb again",
+    "is it normal for my legs to be numb, someone said it happens",
+    "is it normal to wet myself since yesterday",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -878,6 +884,12 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "is it normal to lose control of my bowels after the op",
     "should i worry that legs can go numb after surgery",
     "should i worry about fever",
+    # a review: times ahead in other words, and a worry supposed
+    "is it normal for my legs to feel a bit weak after spine surgery",
+    "is it normal for my legs to go numb when i have the surgery",
+    "is it normal to lose control of my bladder in recovery",
+    "is it normal for my legs to go numb when im discharged",
+    "i would be worried that my legs go numb",
 ]
 
 

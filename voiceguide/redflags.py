@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise, product
+from itertools import pairwise, product, takewhile
 from typing import Any
 
 from .errors import DataError
@@ -204,6 +204,10 @@ class RedFlagRules:
     """Words that, right before a clause (or "that" and a clause), ask what to make of it, not whether
     it is so ("is it normal that my legs have gone numb": they have): the sign in it is reported when
     the clause is about someone or something in particular (RedFlagDetector._evaluated)."""
+    ahead: tuple[Phrase, ...] = ()
+    """Times that look ahead of now ("after the op", "when I get home"): in an infinitive after one of
+    ``evaluating``, with no ``now`` word, they ask what to expect ("is it normal for my legs to feel weak
+    after the op"), not what to make of a sign that is there."""
     overriding: frozenset[str] = frozenset()
     """Classes whose phrases also drop every phrase they overlap ("my husband is very bad with
     pain": "bad with" drops "very bad")."""
@@ -366,6 +370,7 @@ class RedFlagDetector:
         self._owning_cues = _by_first_word(rules.owning)
         self._classifying_cues = _by_first_word(rules.classifying)
         self._later_cues = _by_first_word(rules.later)
+        self._ahead_cues = _by_first_word(rules.ahead)
         self._spoken = dict(rules.spoken)
         self._nouns = dict(rules.spoken_nouns)
         self._possessive = dict(rules.possessive)
@@ -1115,23 +1120,28 @@ class RedFlagDetector:
         ("that the wound is leaking pus", "that both legs have gone numb"), "there" or "to" and one of
         ``personal`` up to the sign's ``last`` word (None: the utterance's) ("that there is numbness in
         my legs", "to feel numb in my legs"), or "for" and one of ``personal`` ("for my legs to go
-        numb"): told, and
+        numb"), unless the infinitive looks ahead (one of ``ahead`` in it, and no ``now`` word in the
+        utterance: "for my legs to feel weak after the op", but "to have numbness in my legs now, it
+        started after the op"): told, and
         asked what to make of it. Not a clause about no one in particular ("that legs are weak after
         this kind of surgery", "that someone is confused after an operation", "that a wound feels
-        warm", "that there is numbness after the op", "to lose control of your bowels"), nor an
-        infinitive that looks ahead (one of ``later``: "for my legs to feel weak after the op", "to lose
-        control of my bowels after the op"), nor "the" without "that": a second-language
+        warm", "that there is numbness after the op", "to lose control of your bowels"), nor one
+        supposed ("I would be worried that ..."), nor "the" without "that": a second-language
         question leaves out "it" and "that" ("after the operation is normal the legs feel a little
         weak, or no", a dev writer's general question)."""
         rules = self.rules
         that = seq[pos] == "that" and pos > 0 and seq[pos - 1] in rules.evaluating
         if not (that or seq[pos] in rules.evaluating) or pos + 1 >= len(seq):
             return False
+        word = pos - 1 if that else pos
+        if any(seq[k] == "would" and seq[k - 1] in rules.subjects for k in range(max(1, word - 3), word)):
+            return False  # "I would be worried that my legs go numb": supposed
         first, rest = seq[pos + 1], seq[pos + 2 : None if last is None else last + 1]
-        if first in ("to", "for"):  # an infinitive may ask what to expect: "for my legs to feel weak after the op"
-            personal = any(word in rules.personal for word in rest) if first == "to" else (
+        if first in ("to", "for"):
+            personal = any(w in rules.personal for w in rest) if first == "to" else (
                 bool(rest) and rest[0] in rules.personal)
-            return personal and not _occurrences(seq[pos + 1 :], self._later_cues)
+            clause = list(takewhile(lambda w: w not in rules.breaks, seq[pos + 1 :]))
+            return personal and (not _occurrences(clause, self._ahead_cues) or self._now(seq))
         return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
             first == "there" and any(word in rules.personal for word in rest))
 
@@ -1403,6 +1413,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"),
         evaluating=single("evaluating") if "evaluating" in doc else frozenset(),
+        ahead=phrases("ahead") if "ahead" in doc else (),
         ended=phrases("ended") if "ended" in doc else (), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
         done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
@@ -1434,7 +1445,7 @@ _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking
          "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
-         "complements", "evaluating", "settled", "ended", "overriding", "inserts", "inflected", "done", "able",
+         "complements", "evaluating", "ahead", "settled", "ended", "overriding", "inserts", "inflected", "done", "able",
          "articles", "alternatives",
          "spoken", "spoken_nouns", "whole", "possessive", "owned", "clipped", "negative", "auxiliary", "small",
          "described", "undescribed", "terse", "describing", "descriptions", "states", "places", "passing", "asides",
