@@ -40,7 +40,14 @@ from voiceguide.recognize import (
 )
 from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
 from voiceguide.understand import understand_heard
-from voiceguide.whisper_engine import PromptEcho, WhisperOptions, WhisperRecognizer, loud_background, near_stretch
+from voiceguide.whisper_engine import (
+    PromptEcho,
+    WhisperOptions,
+    WhisperRecognizer,
+    loud_background,
+    near_stretch,
+    slowed,
+)
 from voiceguide.whisper_models import (
     PACKAGE_MODEL_SHA256,
     find_whisper,
@@ -118,6 +125,40 @@ def test_the_domain_prompt_makes_the_articles_rare_words_heard(guide: Guide, whi
     finally:
         plain.close()
     assert len(prompted) >= 2 and len(prompted) > len(unprompted), (prompted, unprompted)
+
+
+@pytest.mark.slow  # about 4 s: a second Whisper
+def test_an_unsure_hearing_is_heard_again_slower(guide: Guide, whisper: WhisperRecognizer, tiny: Path) -> None:
+    # espeak-ng's fast female voice, which tiny.en garbles at its own pace (a dev writer's question).
+    question = "is it actually effective though, or is it just less invasive"
+    audio = pcm(Speech(EspeakSynthesizer("en-us+f3")).render(question)[0])
+    once = WhisperRecognizer(listening_vocabulary(guide), tiny, WhisperOptions(slowed=1))
+
+    def understood(recognizer: WhisperRecognizer) -> tuple[str | None, Transcript]:
+        (transcript,) = heard(recognizer, bytes(SAMPLE_RATE) + audio + bytes(SAMPLE_RATE))
+        got = understand_heard(guide.understander, transcript.text, transcript.command, transcript.alternatives,
+                               transcript.confidence)
+        return (got.intent.name if got.understood and got.intent is not None else None), transcript
+
+    try:
+        (again, slower), (at_pace, first) = understood(whisper), understood(once)
+    finally:
+        once.close()
+    assert guide.understander.understand(question).intent.name == "fact.summary"  # type: ignore[union-attr]
+    assert (again, at_pace) == ("fact.summary", None), (slower, first)
+    assert slower.confidence > first.confidence and first.text in slower.alternatives
+
+
+def test_slowing_keeps_the_pitch() -> None:
+    tone = (0.5 * np.sin(2 * np.pi * 200 * np.arange(SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)
+    quiet = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
+    slow = slowed(np.concatenate([quiet, tone, quiet]), 0.9)
+    sounding = np.flatnonzero(np.abs(slow) > 0.1)
+    assert abs(len(slow) - 2 * SAMPLE_RATE / 0.9) <= 1
+    assert abs((sounding[-1] - sounding[0]) / SAMPLE_RATE - 1 / 0.9) < 0.01  # the tone lasts 10% longer
+    middle = slow[sounding[0] + SAMPLE_RATE // 10 : sounding[-1] - SAMPLE_RATE // 10]
+    peak = np.argmax(np.abs(np.fft.rfft(middle))) * SAMPLE_RATE / len(middle)
+    assert abs(peak - 200) < 3, peak  # played slower by resampling, it would be at 180 Hz
 
 
 def test_the_domain_prompt_names_the_rare_words(guide: Guide) -> None:

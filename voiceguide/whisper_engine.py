@@ -93,6 +93,15 @@ class WhisperOptions:
     against 32.0% without it, out of scope rejected 16 of 20 against 17; 36.9% at 6 dB. A rule that
     kept only the stretch standing most above (the largest sum of excess) answered 40.4% in babble,
     but cut questions in two at a pause, even in pink noise at 10 dB (a review's clips)."""
+    slowed: float = 0.9
+    """A second hearing of an utterance Whisper was unsure of (below ``slowed_below``), slowed to this
+    pace with its pitch kept (Signalsmith Stretch). The hearing Whisper is surer of leads, and the
+    other's best reading comes next among the next-best ones, for the understanding stage to weigh
+    (understand.RIVAL, RESCUE). tiny.en mishears fast, clipped voices (espeak-ng's), and heard 10% slower
+    it gets many of their words. 1 (or 0): no second hearing. See ``slowed_below`` for the figures."""
+    slowed_below: float = 0.6
+    """Whisper's confidence (the mean token probability of its best reading) below which it hears an
+    utterance again, slowed."""
     brief_tokens: int = 8
     """Tokens decoded of an utterance that began while the guide spoke (commands_only): only a stop or
     pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me" is "hang on,
@@ -161,8 +170,11 @@ class WhisperRecognizer(Recognizer):
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
             from faster_whisper.transcribe import get_suppressed_tokens
-        except ImportError:
-            raise RecognizerError("faster-whisper is not installed: run scripts/setup") from None
+            if 0 < (options or WhisperOptions()).slowed < 1:
+                import python_stretch  # noqa: F401 (the second hearing's, checked now, not on a question)
+        except ImportError as exc:
+            package = "python-stretch" if (exc.name or "").startswith("python_stretch") else "faster-whisper"
+            raise RecognizerError(f"{package} is not installed: run scripts/setup") from None
         vocabulary = vocabulary or Vocabulary()
         self.options = options or WhisperOptions()
         self.model_dir = Path(model)
@@ -309,9 +321,12 @@ class WhisperRecognizer(Recognizer):
 
     def _heard(self, audio: Any, brief: bool) -> Heard:
         """Whisper's readings of ``audio``, each said once (readings_once)."""
-        full = self._model.feature_extractor.nb_max_frames
-        fit = math.ceil(len(audio) / HOP / 100 + 1) * 100
-        features = self._features(audio, min(full, max(fit, int(self.options.window_s * 100))))
+        full: int = self._model.feature_extractor.nb_max_frames
+
+        def window(samples: Any) -> int:
+            return min(full, max(_fit(samples), int(self.options.window_s * 100)))
+
+        features = self._features(audio, window(audio))
         if brief:
             heard, cut = self._generate(features, audio, brief)
             # Cut off by the token budget, the words go on: they are a stop or pause only if they lead
@@ -322,7 +337,15 @@ class WhisperRecognizer(Recognizer):
         heard, _ = self._generate(features, audio)
         if _loops(heard[0]):
             heard, _ = self._generate(self._features(audio, full), audio)
-        return readings_once(heard)
+        heard = readings_once(heard)
+        text, confidence, alternatives = heard
+        if not text or not 0 < self.options.slowed < 1 or confidence >= self.options.slowed_below:
+            return heard
+        slow = slowed(audio, self.options.slowed)
+        again = readings_once(self._generate(self._features(slow, window(slow)), slow)[0])
+        if again[1] > confidence:  # the surer hearing leads, and the other's best reading follows it
+            (text, confidence, alternatives), again = again, heard
+        return text, confidence, tuple(dict.fromkeys(r for r in (again[0], *alternatives) if r and r != text))
 
     def _features(self, audio: Any, frames: int) -> Any:
         """The encoder's input: ``frames`` of log-mel features. The window is padded with silent samples
@@ -353,6 +376,22 @@ class WhisperRecognizer(Recognizer):
         text = texts[0]
         alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
         return (text, math.exp(avg_logprob) if text else 0.0, alternatives), len(tokens) >= new_tokens
+
+
+def _fit(audio: Any) -> int:
+    """Feature frames of a window that holds ``audio``, rounded up to a whole second."""
+    return math.ceil(len(audio) / HOP / 100 + 1) * 100
+
+
+def slowed(audio: Any, pace: float) -> Any:
+    """``audio`` (float samples at SAMPLE_RATE) played at ``pace`` (0.9: 10% slower), its pitch kept."""
+    import python_stretch
+
+    stretch = python_stretch.Signalsmith.Stretch()
+    stretch.preset(1, SAMPLE_RATE)
+    stretch.setTimeFactor(pace)
+    slow: Any = stretch.process(np.asarray(audio, dtype=np.float32)[None, :])
+    return slow[0]
 
 
 def readings_once(heard: Heard) -> Heard:
