@@ -44,6 +44,7 @@ from voiceguide.whisper_engine import (
     PromptEcho,
     WhisperOptions,
     WhisperRecognizer,
+    heard_twice,
     loud_background,
     near_stretch,
     slowed,
@@ -127,11 +128,12 @@ def test_the_domain_prompt_makes_the_articles_rare_words_heard(guide: Guide, whi
     assert len(prompted) >= 2 and len(prompted) > len(unprompted), (prompted, unprompted)
 
 
-@pytest.mark.slow  # about 4 s: a second Whisper
-def test_an_unsure_hearing_is_heard_again_slower(guide: Guide, whisper: WhisperRecognizer, tiny: Path) -> None:
+@pytest.mark.slow  # about 5 s: two more Whispers
+def test_an_unsure_hearing_is_heard_again_slower(guide: Guide, tiny: Path) -> None:
     # espeak-ng's fast female voice, which tiny.en garbles at its own pace (a dev writer's question).
     question = "is it actually effective though, or is it just less invasive"
     audio = pcm(Speech(EspeakSynthesizer("en-us+f3")).render(question)[0])
+    twice = WhisperRecognizer(listening_vocabulary(guide), tiny)
     once = WhisperRecognizer(listening_vocabulary(guide), tiny, WhisperOptions(slowed=1))
 
     def understood(recognizer: WhisperRecognizer) -> tuple[str | None, Transcript]:
@@ -141,12 +143,37 @@ def test_an_unsure_hearing_is_heard_again_slower(guide: Guide, whisper: WhisperR
         return (got.intent.name if got.understood and got.intent is not None else None), transcript
 
     try:
-        (again, slower), (at_pace, first) = understood(whisper), understood(once)
+        (again, slower), (at_pace, first) = understood(twice), understood(once)
     finally:
+        twice.close()
         once.close()
     assert guide.understander.understand(question).intent.name == "fact.summary"  # type: ignore[union-attr]
     assert (again, at_pace) == ("fact.summary", None), (slower, first)
     assert slower.confidence > first.confidence and first.text in slower.alternatives
+
+
+def test_of_two_hearings_the_surer_leads_and_the_others_reading_follows() -> None:
+    first = ("what does the minim program in valve", 0.39, ("what does the mi am program involve",))
+    again = ("what does the rhythm program involve", 0.6, ("what does the minim program in valve",))
+    assert heard_twice(first, again) == ("what does the rhythm program involve", 0.6,
+                                         ("what does the minim program in valve",))
+    assert heard_twice(again, first) == heard_twice(first, again)
+    surer = ("what does the rehab program involve", 0.3, ())
+    assert heard_twice(first, surer) == (first[0], 0.39, (surer[0], *first[2]))
+    # a second hearing dropped (the prompt said back, a loop) or of nothing leaves the first as it was
+    assert heard_twice(first, ("", 0.0, ())) == first
+
+
+def test_without_python_stretch_whisper_hears_once_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "python_stretch" else real(name, *rest))
+    assert WhisperRecognizer.describe(Path("tiny")).endswith("(hearing each utterance once: python-stretch is "
+                                                             "not installed)")
+    monkeypatch.undo()
+    assert WhisperRecognizer.describe(Path("tiny")) == "Whisper, model tiny"
 
 
 def test_slowing_keeps_the_pitch() -> None:

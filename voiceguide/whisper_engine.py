@@ -18,11 +18,13 @@ no-speech probability can still drop what it heard.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Event
 from typing import Any
 
 import numpy as np
@@ -95,13 +97,17 @@ class WhisperOptions:
     but cut questions in two at a pause, even in pink noise at 10 dB (a review's clips)."""
     slowed: float = 0.9
     """A second hearing of an utterance Whisper was unsure of (below ``slowed_below``), slowed to this
-    pace with its pitch kept (Signalsmith Stretch). The hearing Whisper is surer of leads, and the
-    other's best reading comes next among the next-best ones, for the understanding stage to weigh
-    (understand.RIVAL, RESCUE). tiny.en mishears fast, clipped voices (espeak-ng's), and heard 10% slower
-    it gets many of their words. 1 (or 0): no second hearing. See ``slowed_below`` for the figures."""
+    pace with its pitch kept (Signalsmith Stretch; heard_twice weighs the two). tiny.en mishears fast,
+    clipped voices (espeak-ng's), and heard 10% slower it gets some of their words: dev writers
+    (bench/speech_in.py --set dev --engines whisper --every 16 --rotate --latency-every 0 --no-noise,
+    against --option slowed=1), clean 91.2% answered against 90.6%, pink noise at 10 dB 82.9% against
+    81.7%; README, Speech in. 1 (or 0): no second hearing."""
     slowed_below: float = 0.6
     """Whisper's confidence (the mean token probability of its best reading) below which it hears an
-    utterance again, slowed."""
+    utterance again, slowed: about a third of the dev writers' clean utterances. Chosen on whole dev
+    clips decoded at both paces (160 clean, 54 at pink 10 dB): below 0.6, 125 of 136 clean answered
+    against 124 at every threshold from 0.7 to 0.9, and pink noise as without it (38 of 47), where a
+    slower hearing of noise led more often at the higher thresholds (36)."""
     brief_tokens: int = 8
     """Tokens decoded of an utterance that began while the guide spoke (commands_only): only a stop or
     pause can cut in then, and it comes first ("hang on, pause a sec, dad's calling me" is "hang on,
@@ -170,11 +176,8 @@ class WhisperRecognizer(Recognizer):
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
             from faster_whisper.transcribe import get_suppressed_tokens
-            if 0 < (options or WhisperOptions()).slowed < 1:
-                import python_stretch  # noqa: F401 (the second hearing's, checked now, not on a question)
-        except ImportError as exc:
-            package = "python-stretch" if (exc.name or "").startswith("python_stretch") else "faster-whisper"
-            raise RecognizerError(f"{package} is not installed: run scripts/setup") from None
+        except ImportError:
+            raise RecognizerError("faster-whisper is not installed: run scripts/setup") from None
         vocabulary = vocabulary or Vocabulary()
         self.options = options or WhisperOptions()
         self.model_dir = Path(model)
@@ -191,6 +194,9 @@ class WhisperRecognizer(Recognizer):
         self._prompt = self._model.get_prompt(self._tokenizer, [], without_timestamps=True, hotwords=prompt)
         self._echo = PromptEcho.of(prompt or "")
         self._check = SpeechCheck(self.options.speech_check)
+        self._slowing = 0 < self.options.slowed < 1 and slowing_installed()
+        """Whether an unsure utterance is heard again slower (python-stretch has no wheel for every
+        machine: without it Whisper hears once, and describe() says so)."""
         self._commands = CommandPass(vocabulary.commands, vocabulary.pronunciations) if vocabulary.commands else None
         self._spotter = KeywordSpotter(vocabulary.stops, vocabulary.pronunciations) if vocabulary.stops else None
         self._brief = False
@@ -200,6 +206,8 @@ class WhisperRecognizer(Recognizer):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._pcm = bytearray()
         self._speculation: Future[Heard] | None = None
+        self._stale = Event()
+        """Set when the speculation's result will never be read."""
         self._command: str | None = None
         """The command pass's reading once command() has ended it, for finish()."""
         self._decode(bytes(SAMPLE_RATE // 2 * 2), math.inf)  # the first decode allocates: now, not on a question
@@ -224,13 +232,12 @@ class WhisperRecognizer(Recognizer):
 
     @classmethod
     def describe(cls, model: Path | None) -> str:
-        return f"Whisper, model {model}"
+        once = "" if slowing_installed() else " (hearing each utterance once: python-stretch is not installed)"
+        return f"Whisper, model {model}{once}"
 
     def start(self) -> None:
         self._pcm = bytearray()
-        if self._speculation is not None:
-            self._speculation.cancel()
-        self._speculation = None
+        self._drop_speculation()
         self._command = None
         self._brief = False
         self._check.reset()
@@ -258,14 +265,20 @@ class WhisperRecognizer(Recognizer):
             self._spotter.accept(pcm)
 
     def silence(self, started: bool) -> None:
-        stale, self._speculation = self._speculation, self._submit() if started else None
-        if stale is not None:
-            # Not begun yet: dropped. Begun: it runs to its end (CTranslate2 cannot be interrupted),
-            # and its result is never read.
-            stale.cancel()
+        self._drop_speculation()
+        self._speculation = self._submit() if started else None
 
     def _submit(self) -> Future[Heard]:
-        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms, self._brief)
+        self._stale = Event()
+        return self._pool.submit(self._decode, bytes(self._pcm), self._check.speech_ms, self._brief, self._stale)
+
+    def _drop_speculation(self) -> None:
+        """Not begun yet: dropped. Begun: its decode runs to its end (CTranslate2 cannot be interrupted),
+        unread, but it hears nothing again slower."""
+        if self._speculation is not None:
+            self._speculation.cancel()
+            self._stale.set()
+        self._speculation = None
 
     def command(self) -> str | None:
         """The command pass's reading, at once: Whisper's words come only when its decode is done."""
@@ -290,10 +303,7 @@ class WhisperRecognizer(Recognizer):
         self.command()  # the command pass's utterance is ended either way
         if self._spotter is not None:
             self._spotter.stop()
-        # A decode not yet begun is dropped; one begun runs to its end (it cannot be interrupted) unread.
-        if self._speculation is not None:
-            self._speculation.cancel()
-        self._speculation = None
+        self._drop_speculation()
 
     def finish(self) -> Transcript:
         job = self._speculation or self._submit()
@@ -307,9 +317,11 @@ class WhisperRecognizer(Recognizer):
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _decode(self, pcm: bytes, speech_ms: float, brief: bool = False) -> Heard:
+    def _decode(self, pcm: bytes, speech_ms: float, brief: bool = False, stale: Event | None = None) -> Heard:
         """The words of one utterance, Whisper's confidence and its next-best readings; nothing when too
-        little of it was speech."""
+        little of it was speech. An unsure reading is heard again slower (WhisperOptions.slowed), unless
+        the utterance began over the guide (``brief``: a stop must not wait) or the decode went ``stale``
+        (speech resumed: its result will never be read)."""
         if speech_ms < self.options.min_speech_ms:
             return NOTHING
         brief = brief and self.options.brief_tokens > 0
@@ -317,16 +329,18 @@ class WhisperRecognizer(Recognizer):
         levels = _frame_levels(audio)
         if self.options.trim_rise_db > 0:
             audio = audio[_stretch(levels, len(audio), self.options.trim_rise_db)]
-        return self._echo.dropped(self._heard(audio, brief), over_loud_background(levels))
+        loud = over_loud_background(levels)
+        heard = self._echo.dropped(self._heard(audio, brief), loud)
+        if brief or not self._slowing or not heard[0] or heard[1] >= self.options.slowed_below \
+                or (stale is not None and stale.is_set()):
+            return heard
+        # Each hearing without the prompt said back, before they are weighed against each other.
+        return heard_twice(heard, self._echo.dropped(self._heard_slower(audio), loud))
 
     def _heard(self, audio: Any, brief: bool) -> Heard:
         """Whisper's readings of ``audio``, each said once (readings_once)."""
         full: int = self._model.feature_extractor.nb_max_frames
-
-        def window(samples: Any) -> int:
-            return min(full, max(_fit(samples), int(self.options.window_s * 100)))
-
-        features = self._features(audio, window(audio))
+        features = self._features(audio, self._window(audio))
         if brief:
             heard, cut = self._generate(features, audio, brief)
             # Cut off by the token budget, the words go on: they are a stop or pause only if they lead
@@ -337,15 +351,20 @@ class WhisperRecognizer(Recognizer):
         heard, _ = self._generate(features, audio)
         if _loops(heard[0]):
             heard, _ = self._generate(self._features(audio, full), audio)
-        heard = readings_once(heard)
-        text, confidence, alternatives = heard
-        if not text or not 0 < self.options.slowed < 1 or confidence >= self.options.slowed_below:
-            return heard
+        return readings_once(heard)
+
+    def _heard_slower(self, audio: Any) -> Heard:
+        """Whisper's readings of ``audio`` slowed (WhisperOptions.slowed); nothing if it went round in a
+        loop, which Whisper scores high ("i don't know i don't know ...": 0.74)."""
         slow = slowed(audio, self.options.slowed)
-        again = readings_once(self._generate(self._features(slow, window(slow)), slow)[0])
-        if again[1] > confidence:  # the surer hearing leads, and the other's best reading follows it
-            (text, confidence, alternatives), again = again, heard
-        return text, confidence, tuple(dict.fromkeys(r for r in (again[0], *alternatives) if r and r != text))
+        heard, _ = self._generate(self._features(slow, self._window(slow)), slow)
+        return NOTHING if _loops(heard[0]) else readings_once(heard)
+
+    def _window(self, audio: Any) -> int:
+        """Feature frames the encoder sees for ``audio``: the utterance, padded to WhisperOptions.window_s,
+        at most Whisper's 30 s."""
+        full: int = self._model.feature_extractor.nb_max_frames
+        return min(full, max(_fit(audio), int(self.options.window_s * 100)))
 
     def _features(self, audio: Any, frames: int) -> Any:
         """The encoder's input: ``frames`` of log-mel features. The window is padded with silent samples
@@ -376,6 +395,20 @@ class WhisperRecognizer(Recognizer):
         text = texts[0]
         alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
         return (text, math.exp(avg_logprob) if text else 0.0, alternatives), len(tokens) >= new_tokens
+
+
+def heard_twice(first: Heard, again: Heard) -> Heard:
+    """Two hearings of one utterance: the one Whisper is surer of leads, and the other's best reading is
+    the first next-best one, for the understanding stage to weigh (understand.RIVAL, RESCUE)."""
+    if again[1] > first[1]:
+        first, again = again, first
+    text, confidence, alternatives = first
+    return text, confidence, tuple(dict.fromkeys(r for r in (again[0], *alternatives) if r and r != text))
+
+
+def slowing_installed() -> bool:
+    """Whether python-stretch, for the second hearing, can be imported."""
+    return importlib.util.find_spec("python_stretch") is not None
 
 
 def _fit(audio: Any) -> int:
