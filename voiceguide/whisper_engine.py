@@ -100,12 +100,13 @@ class WhisperOptions:
     pace with its pitch kept (Signalsmith Stretch; heard_twice weighs the two). tiny.en mishears fast,
     clipped voices (espeak-ng's), and heard 10% slower it gets some of their words: dev writers
     (bench/speech_in.py --set dev --engines whisper --every 16 --rotate --latency-every 0 --no-noise,
-    against --option slowed=1), clean 91.2% answered against 90.6%, pink noise at 10 dB 82.9% against
-    81.7%; README, Speech in. 1 (or 0): no second hearing."""
+    against --option slowed=1, one run each), clean 90.9% answered against 90.6%, pink noise at 10 dB
+    82.9% against 81.7%, the room 82.9% against 80.8%; README, Speech in. 1 (or 0): no second hearing."""
     slowed_below: float = 0.6
     """Whisper's confidence (the mean token probability of its best reading) below which it hears an
     utterance again, slowed: about a third of the dev writers' clean utterances. Chosen on whole dev
-    clips decoded at both paces (160 clean, 54 at pink 10 dB): below 0.6, 125 of 136 clean answered
+    clips decoded at both paces, a one-off script (160 clean, slowed by sox's tempo; 54 at pink 10 dB,
+    by Signalsmith): below 0.6, 125 of 136 clean answered
     against 124 at every threshold from 0.7 to 0.9, and pink noise as without it (38 of 47), where a
     slower hearing of noise led more often at the higher thresholds (36)."""
     brief_tokens: int = 8
