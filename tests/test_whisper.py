@@ -128,28 +128,26 @@ def test_the_domain_prompt_makes_the_articles_rare_words_heard(guide: Guide, whi
     assert len(prompted) >= 2 and len(prompted) > len(unprompted), (prompted, unprompted)
 
 
-@pytest.mark.slow  # about 5 s: two more Whispers
-def test_an_unsure_hearing_is_heard_again_slower(guide: Guide, tiny: Path) -> None:
-    # espeak-ng's fast female voice, which tiny.en garbles at its own pace (a dev writer's question).
-    question = "is it actually effective though, or is it just less invasive"
-    audio = pcm(Speech(EspeakSynthesizer("en-us+f3")).render(question)[0])
+@pytest.mark.slow  # about 4 s: two more Whispers
+def test_an_unsure_hearing_is_heard_again_slower_and_the_surer_leads(guide: Guide, tiny: Path) -> None:
+    # Piper's voice made 1.7 times as fast (its pitch kept): tiny.en is unsure of it at that pace. (What
+    # the second hearing wins is measured by bench/speech_in.py on espeak-ng's voices, whose samples vary
+    # a little each time a voice is loaded, too much for a test of one phrasing.)
+    said = np.frombuffer(pcm(Speech(PiperSynthesizer(variation=False)).render("will I need physio afterwards")[0]),
+                         dtype="<i2").astype(np.float32) / 32768
+    fast = (np.clip(slowed(said, 1.7), -1, 1) * 32767).astype("<i2").tobytes()
     twice = WhisperRecognizer(listening_vocabulary(guide), tiny)
     once = WhisperRecognizer(listening_vocabulary(guide), tiny, WhisperOptions(slowed=1))
-
-    def understood(recognizer: WhisperRecognizer) -> tuple[str | None, Transcript]:
-        (transcript,) = heard(recognizer, bytes(SAMPLE_RATE) + audio + bytes(SAMPLE_RATE))
-        got = understand_heard(guide.understander, transcript.text, transcript.command, transcript.alternatives,
-                               transcript.confidence)
-        return (got.intent.name if got.understood and got.intent is not None else None), transcript
-
     try:
-        (again, slower), (at_pace, first) = understood(twice), understood(once)
+        (first,) = heard(once, bytes(SAMPLE_RATE) + fast + bytes(SAMPLE_RATE))
+        (both,) = heard(twice, bytes(SAMPLE_RATE) + fast + bytes(SAMPLE_RATE))
     finally:
         twice.close()
         once.close()
-    assert guide.understander.understand(question).intent.name == "fact.summary"  # type: ignore[union-attr]
-    assert (again, at_pace) == ("fact.summary", None), (slower, first)
-    assert slower.confidence > first.confidence and first.text in slower.alternatives
+    assert first.confidence < WhisperOptions().slowed_below, first
+    # the slower hearing was surer, so it leads, and the first hearing's best reading follows it
+    assert both.text != first.text and both.confidence > first.confidence, (both, first)
+    assert both.alternatives[0] == first.text, (both, first)
 
 
 def test_of_two_hearings_the_surer_leads_and_the_others_reading_follows() -> None:
