@@ -867,6 +867,10 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal for my legs to go numb again",
     "is it normal for my legs to be numb, someone said it happens",
     "is it normal to wet myself since yesterday",
+    # a time ahead in a clause of its own, with no word of now; and a perfect infinitive
+    "is it normal to have numbness in my legs it began after the op",
+    "is it normal to have numbness in my legs and it got worse after the op",
+    "is it normal for my legs to have gone numb after the op",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -890,6 +894,7 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "is it normal to lose control of my bladder in recovery",
     "is it normal for my legs to go numb when im discharged",
     "i would be worried that my legs go numb",
+    "is it ok to have a fever and my back hurts when i get home tomorrow",
 ]
 
 

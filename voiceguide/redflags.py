@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise, product, takewhile
+from itertools import pairwise, product
 from typing import Any
 
 from .errors import DataError
@@ -1140,10 +1140,27 @@ class RedFlagDetector:
         if first in ("to", "for"):
             personal = any(w in rules.personal for w in rest) if first == "to" else (
                 bool(rest) and rest[0] in rules.personal)
-            clause = list(takewhile(lambda w: w not in rules.breaks, seq[pos + 1 :]))
-            return personal and (not _occurrences(clause, self._ahead_cues) or self._now(seq))
+            return personal and not self._looks_ahead_to(seq, pos + 1)
         return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
             first == "there" and any(word in rules.personal for word in rest))
+
+    def _looks_ahead_to(self, seq: list[str], pos: int) -> bool:
+        """The infinitive from ``pos`` asks what to expect: one of ``ahead`` in its own clause, which
+        ends at a break or at a new subject ("... in my legs, it began after the op": no longer the
+        infinitive's; but "... a fever and my back hurts when I get home" goes on), and no ``now``
+        word in the utterance; a perfect infinitive ("for my legs to have gone numb after the op")
+        tells what has happened."""
+        rules = self.rules
+        clause = [seq[pos]]
+        for before, word in pairwise(seq[pos:]):
+            if word in rules.breaks or (word in rules.subjects and before not in WHEN):
+                break
+            clause.append(word)
+        at = clause.index("to") if "to" in clause else -1
+        if 0 <= at < len(clause) - 2 and clause[at + 1] == "have" and (
+                clause[at + 2] in rules.done or clause[at + 2].endswith("ed")):
+            return False
+        return bool(_occurrences(clause, self._ahead_cues)) and not self._now(seq)
 
     def _inverted(self, seq: list[str], subject: int) -> bool:
         """The subject at ``subject`` follows a question word ("will i have"), not a verb that
@@ -1239,6 +1256,11 @@ def _by_first_word(cues: tuple[Phrase, ...]) -> dict[str, tuple[Phrase, ...]]:
     for cue in cues:
         out.setdefault(cue[0], []).append(cue)
     return {word: tuple(found) for word, found in out.items()}
+
+
+WHEN = frozenset({"when", "once", "until", "before", "after", "if"})
+"""Words after which a subject goes on the clause as a time ("for my legs to go numb when I have the
+surgery"), not a new clause."""
 
 
 def _occurrences(seq: list[str], cues: dict[str, tuple[Phrase, ...]]) -> list[tuple[int, int]]:

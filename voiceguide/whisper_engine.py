@@ -325,14 +325,14 @@ class WhisperRecognizer(Recognizer):
         (speech resumed: its result will never be read)."""
         if speech_ms < self.options.min_speech_ms:
             return NOTHING
-        brief = brief and self.options.brief_tokens > 0
+        over_guide, brief = brief, brief and self.options.brief_tokens > 0
         audio = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         levels = _frame_levels(audio)
         if self.options.trim_rise_db > 0:
             audio = audio[_stretch(levels, len(audio), self.options.trim_rise_db)]
         loud = over_loud_background(levels)
         heard = self._echo.dropped(self._heard(audio, brief), loud)
-        if brief or not self._slowing or not heard[0] or heard[1] >= self.options.slowed_below \
+        if over_guide or not self._slowing or not heard[0] or heard[1] >= self.options.slowed_below \
                 or (stale is not None and stale.is_set()):
             return heard
         # Each hearing without the prompt said back, before they are weighed against each other.
@@ -356,7 +356,7 @@ class WhisperRecognizer(Recognizer):
 
     def _heard_slower(self, audio: Any) -> Heard:
         """Whisper's readings of ``audio`` slowed (WhisperOptions.slowed); nothing if it went round in a
-        loop, which Whisper scores high ("i don't know i don't know ...": 0.74)."""
+        loop (_loops), which Whisper scores high ("i don't know i don't know ...": 0.74)."""
         slow = slowed(audio, self.options.slowed)
         heard, _ = self._generate(self._features(slow, self._window(slow)), slow)
         return NOTHING if _loops(heard[0]) else readings_once(heard)
