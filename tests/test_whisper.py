@@ -163,6 +163,13 @@ def test_of_two_hearings_the_surer_leads_and_the_others_reading_follows() -> Non
     assert heard_twice(first, ("", 0.0, ())) == first
 
 
+def test_a_slower_hearing_that_goes_round_in_a_loop_is_no_hearing() -> None:
+    from voiceguide.whisper_engine import _loops
+
+    assert _loops("i don't know i don't know i don't know") and _loops("o e r a s a s a s", 2)
+    assert not _loops("o e r a s a s a s") and not _loops("go on tell me more", 2)
+
+
 def test_without_python_stretch_whisper_hears_once_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
