@@ -363,7 +363,7 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     from voiceguide.converse import cuts_in_at_once
     from voiceguide.dialogue import Conversation
     from voiceguide.hearing import Listener, frames_of
-    from voiceguide.recognize import Transcript
+    from voiceguide.recognize import joined
     from voiceguide.understand import understand_heard
 
     guide = run.guide
@@ -402,16 +402,13 @@ def hear(run: Run, item: Item, clip: np.ndarray, speech_end: int, paced: bool): 
     if last is not None:
         heard.append(last)
     # What the guide acted on: an utterance decided on the command pass alone stands for its reading.
-    text = " ".join(u.transcript.command if u.early else u.transcript.text for u in heard).strip()
-    one = heard[0].transcript if len(heard) == 1 else None
-    transcript = Transcript(text, min((u.transcript.confidence for u in heard), default=0.0),
-                            command=one.command if one else "", alternatives=one.alternatives if one else (),
-                            noisy=any(u.transcript.noisy for u in heard))
+    transcript = joined([dataclasses.replace(u.transcript, text=u.transcript.command) if u.early else u.transcript
+                         for u in heard])
     understanding = understand_heard(guide.understander, transcript.text, transcript.command,  # type: ignore[attr-defined]
                                      transcript.alternatives, transcript.confidence, transcript.noisy)
-    reply = Conversation(guide, ask_back=False).respond(text, understanding,  # type: ignore[arg-type]
+    reply = Conversation(guide, ask_back=False).respond(transcript.text, understanding,  # type: ignore[arg-type]
                                                         noisy=transcript.noisy)
-    return reply, text, latency, transcript
+    return reply, transcript.text, latency, transcript
 
 
 def taken_for_stop(run: Run, clip: np.ndarray) -> tuple[str | None, list[dict]]:  # type: ignore[type-arg]

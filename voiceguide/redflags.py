@@ -1137,12 +1137,13 @@ class RedFlagDetector:
         if any(seq[k] == "would" and seq[k - 1] in rules.subjects for k in range(max(1, word - 3), word)):
             return False  # "I would be worried that my legs go numb": supposed
         first, rest = seq[pos + 1], seq[pos + 2 : None if last is None else last + 1]
-        if first in ("to", "for"):
-            personal = any(w in rules.personal for w in rest) if first == "to" else (
-                bool(rest) and rest[0] in rules.personal)
-            return personal and not self._looks_ahead_to(seq, pos + 1)
+        someone = any(word in rules.personal for word in rest)
+        if first == "to":
+            return someone and not self._looks_ahead_to(seq, pos + 1)
+        if first == "for":
+            return bool(rest) and rest[0] in rules.personal and not self._looks_ahead_to(seq, pos + 1)
         return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
-            first == "there" and any(word in rules.personal for word in rest))
+            first == "there" and someone)
 
     def _looks_ahead_to(self, seq: list[str], pos: int) -> bool:
         """The infinitive from ``pos`` asks what to expect: one of ``ahead`` in its own clause, which
