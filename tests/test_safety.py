@@ -871,6 +871,13 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal to have numbness in my legs it began after the op",
     "is it normal to have numbness in my legs and it got worse after the op",
     "is it normal for my legs to have gone numb after the op",
+    # someone else to be confused, a worry about someone's sign, "the" without "that" (the last session's misses)
+    "is it normal for my wife to be confused",
+    "is it normal for him to be so confused",
+    "is it normal for my husband to be this drowsy",
+    "should i worry about my legs going numb",
+    "should i be worried about my dad being confused",
+    "is it normal the wound is leaking pus",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -895,6 +902,12 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "is it normal for my legs to go numb when im discharged",
     "i would be worried that my legs go numb",
     "is it ok to have a fever and my back hurts when i get home tomorrow",
+    # the same shapes about no one in particular, looking ahead, or a worry asked about
+    "is it normal for patients to be confused after surgery",
+    "is it normal for him to be confused afterwards",
+    "should i worry about my legs going numb after the operation",
+    "is it normal that i worry about my legs going numb",
+    "is it normal the wound leaks a bit after the op",
 ]
 
 

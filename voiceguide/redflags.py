@@ -1119,16 +1119,17 @@ class RedFlagDetector:
         numb", "is it normal that he's confused"), after "that" also one of ``determiners`` or "both"
         ("that the wound is leaking pus", "that both legs have gone numb"), "there" or "to" and one of
         ``personal`` up to the sign's ``last`` word (None: the utterance's) ("that there is numbness in
-        my legs", "to feel numb in my legs"), or "for" and one of ``personal`` ("for my legs to go
-        numb"), unless the infinitive looks ahead (one of ``ahead`` in it, and no ``now`` word in the
-        utterance: "for my legs to feel weak after the op", but "to have numbness in my legs now, it
-        started after the op"): told, and
-        asked what to make of it. Not a clause about no one in particular ("that legs are weak after
-        this kind of surgery", "that someone is confused after an operation", "that a wound feels
-        warm", "that there is numbness after the op", "to lose control of your bowels"), nor one
-        supposed ("I would be worried that ..."), nor "the" without "that": a second-language
-        question leaves out "it" and "that" ("after the operation is normal the legs feel a little
-        weak, or no", a dev writer's general question)."""
+        my legs", "to feel numb in my legs"), "for" or "about" and one of ``personal`` ("for my legs
+        to go numb", "should I worry about my legs going numb"), or, right after "it", "the" ("is it
+        normal the wound is leaking pus"), unless the clause looks ahead (one of ``ahead`` in it, and
+        no ``now`` word in the utterance: "for my legs to feel weak after the op", but "to have
+        numbness in my legs now, it started after the op"): told, and asked what to make of it. Not
+        a clause about no one in particular ("that legs are weak after this kind of surgery", "that
+        someone is confused after an operation", "that a wound feels warm", "that there is numbness
+        after the op", "to lose control of your bowels"), nor one supposed ("I would be worried that
+        ..."), nor a worry that is itself asked about ("is it normal that I worry about ..."), nor
+        "the" without "it" and "that": a second-language question leaves out both ("after the
+        operation is normal the legs feel a little weak, or no", a dev writer's general question)."""
         rules = self.rules
         that = seq[pos] == "that" and pos > 0 and seq[pos - 1] in rules.evaluating
         if not (that or seq[pos] in rules.evaluating) or pos + 1 >= len(seq):
@@ -1140,17 +1141,23 @@ class RedFlagDetector:
         someone = any(word in rules.personal for word in rest)
         if first == "to":
             return someone and not self._looks_ahead_to(seq, pos + 1)
-        if first == "for":
+        if first in ("for", "about"):
+            if first == "about" and any(seq[k] in rules.evaluating or seq[k] == "that"
+                                        for k in range(max(0, word - 3), word)):
+                return False  # "is it normal that I worry about my legs going numb": the worry is asked about
             return bool(rest) and rest[0] in rules.personal and not self._looks_ahead_to(seq, pos + 1)
+        if not that and word > 0 and seq[word - 1] == "it" and first in rules.determiners and (
+                first not in rules.personal):
+            return not self._looks_ahead_to(seq, pos + 1)  # "is it normal the wound is leaking pus"
         return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
             first == "there" and someone)
 
     def _looks_ahead_to(self, seq: list[str], pos: int) -> bool:
-        """The infinitive from ``pos`` asks what to expect: one of ``ahead`` in its own clause, which
-        ends at a break or at a new subject ("... in my legs, it began after the op": no longer the
-        infinitive's; but "... a fever and my back hurts when I get home" goes on), and no ``now``
-        word in the utterance; a perfect infinitive ("for my legs to have gone numb after the op")
-        tells what has happened."""
+        """The clause from ``pos`` (an infinitive, or what a worry is about) asks what to expect: one
+        of ``ahead`` in its own clause, which ends at a break or at a new subject ("... in my legs,
+        it began after the op": no longer the infinitive's; but "... a fever and my back hurts when I
+        get home" goes on), and no ``now`` word in the utterance; a perfect infinitive ("for my legs
+        to have gone numb after the op") tells what has happened."""
         rules = self.rules
         clause = [seq[pos]]
         for before, word in pairwise(seq[pos:]):
