@@ -878,6 +878,12 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "should i worry about my legs going numb",
     "should i be worried about my dad being confused",
     "is it normal the wound is leaking pus",
+    # a review: more of family, a worry about a sign now, the perfect after a time ahead
+    "is it normal for my son to be this drowsy",
+    "i am really worried about my wound leaking pus",
+    "is it normal that i am worried about my legs going numb since this morning",
+    "should i worry about my legs having gone numb after the op",
+    "is it normal the legs have gone numb after the op",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -908,6 +914,17 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "should i worry about my legs going numb after the operation",
     "is it normal that i worry about my legs going numb",
     "is it normal the wound leaks a bit after the op",
+    # a review: a worry asked about, a habit, supposed or ahead; the operation in general
+    "is it normal that i am so worried about my legs going numb",
+    "is it silly to worry about my legs going numb",
+    "i always worry about my legs going numb",
+    "why should i worry about my legs going numb",
+    "should i worry about my legs going numb if the nerve gets damaged",
+    "should i worry about my legs going numb when i go home",
+    "should i worry about my legs going numb later",
+    "is it normal for my wife to be confused when she wakes up from the anaesthetic",
+    "is it normal the legs feel weak after this kind of surgery",
+    "is it normal that the wound is red and warm after surgery",
 ]
 
 

@@ -204,6 +204,10 @@ class RedFlagRules:
     """Words that, right before a clause (or "that" and a clause), ask what to make of it, not whether
     it is so ("is it normal that my legs have gone numb": they have): the sign in it is reported when
     the clause is about someone or something in particular (RedFlagDetector._evaluated)."""
+    worrying: frozenset[str] = frozenset()
+    """The words of ``evaluating`` that say someone worries: after one, "about" and someone's sign
+    tells it ("should I worry about my legs going numb"), unless the worry itself is asked about
+    (RedFlagDetector._worry_asked) or the sign looks ahead."""
     ahead: tuple[Phrase, ...] = ()
     """Times that look ahead of now ("after the op", "when I get home"): in an infinitive after one of
     ``evaluating``, with no ``now`` word, they ask what to expect ("is it normal for my legs to feel weak
@@ -1142,33 +1146,49 @@ class RedFlagDetector:
         if first == "to":
             return someone and not self._looks_ahead_to(seq, pos + 1)
         if first in ("for", "about"):
-            if first == "about" and any(seq[k] in rules.evaluating or seq[k] == "that"
-                                        for k in range(max(0, word - 3), word)):
-                return False  # "is it normal that I worry about my legs going numb": the worry is asked about
-            return bool(rest) and rest[0] in rules.personal and not self._looks_ahead_to(seq, pos + 1)
-        if not that and word > 0 and seq[word - 1] == "it" and first in rules.determiners and (
-                first not in rules.personal):
-            return not self._looks_ahead_to(seq, pos + 1)  # "is it normal the wound is leaking pus"
-        return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
-            first == "there" and someone)
+            if first == "about" and (seq[word] not in rules.worrying or (
+                    self._worry_asked(seq, word) and not self._now(seq))):
+                return False
+            return bool(rest) and rest[0] in rules.personal and not self._looks_ahead_to(
+                seq, pos + 1, supposing=first == "about")
+        if first in rules.determiners and first not in rules.personal and (that or seq[word - 1] == "it"):
+            return not self._looks_ahead_to(seq, pos + 1)  # "is it normal (that) the wound is leaking pus"
+        return first in rules.personal or (that and first == "both") or (first == "there" and someone)
 
-    def _looks_ahead_to(self, seq: list[str], pos: int) -> bool:
-        """The clause from ``pos`` (an infinitive, or what a worry is about) asks what to expect: one
-        of ``ahead`` in its own clause, which ends at a break or at a new subject ("... in my legs,
-        it began after the op": no longer the infinitive's; but "... a fever and my back hurts when I
-        get home" goes on), and no ``now`` word in the utterance; a perfect infinitive ("for my legs
-        to have gone numb after the op") tells what has happened."""
+    def _worry_asked(self, seq: list[str], word: int) -> bool:
+        """The worry at ``word`` is itself asked about or a habit, not what the sign makes someone feel:
+        "to" right before it ("is it silly to worry about ..."), a question why, "always" just before
+        it, or one of ``evaluating`` (other than a worry) or "that" earlier in its clause ("is it
+        normal that I am so worried about ..."; a ``now`` word outweighs them all: "... since this
+        morning")."""
+        rules = self.rules
+        # "so" is no break here: "is it normal that I am so worried about ..."
+        start = max((k + 1 for k in range(word) if seq[k] in rules.breaks and seq[k] != "so"), default=0)
+        return (seq[word - 1] == "to" or seq[start] == "why"
+                or not HABITUAL.isdisjoint(seq[max(start, word - 2) : word])
+                or any((seq[k] in rules.evaluating and seq[k] not in rules.worrying) or seq[k] == "that"
+                       for k in range(start, word)))
+
+    def _looks_ahead_to(self, seq: list[str], pos: int, supposing: bool = False) -> bool:
+        """The clause from ``pos`` (an infinitive, a clause after "the", or what a worry is about)
+        asks what to expect: one of ``ahead`` in its own clause, or, ``supposing`` (a worry), a
+        supposition in it ("... if the nerve gets damaged", "... when I go home", "... later"). The
+        clause ends at a break or at a new subject ("... in my legs, it began after the op": no
+        longer the infinitive's; but "... a fever and my back hurts when I get home" goes on). Not
+        with a ``now`` word in the utterance, nor in the perfect ("for my legs to have gone numb
+        after the op", "about my legs having gone numb"): that tells what has happened."""
         rules = self.rules
         clause = [seq[pos]]
         for before, word in pairwise(seq[pos:]):
             if word in rules.breaks or (word in rules.subjects and before not in WHEN):
                 break
             clause.append(word)
-        at = clause.index("to") if "to" in clause else -1
-        if 0 <= at < len(clause) - 2 and clause[at + 1] == "have" and (
-                clause[at + 2] in rules.done or clause[at + 2].endswith("ed")):
+        if any(have in ("have", "has", "having") and (done in rules.done or done.endswith("ed"))
+               for have, done in pairwise(clause)):
             return False
-        return bool(_occurrences(clause, self._ahead_cues)) and not self._now(seq)
+        ahead = bool(_occurrences(clause, self._ahead_cues)) or (
+            supposing and not (WHEN | {"later"}).isdisjoint(clause))
+        return ahead and not self._now(seq)
 
     def _inverted(self, seq: list[str], subject: int) -> bool:
         """The subject at ``subject`` follows a question word ("will i have"), not a verb that
@@ -1265,6 +1285,9 @@ def _by_first_word(cues: tuple[Phrase, ...]) -> dict[str, tuple[Phrase, ...]]:
         out.setdefault(cue[0], []).append(cue)
     return {word: tuple(found) for word, found in out.items()}
 
+
+HABITUAL = frozenset({"always", "alway", "often", "constantly"})
+"""Words that make a worry a habit ("I always worry about ..."), as read (a plural s is taken off)."""
 
 WHEN = frozenset({"when", "once", "until", "before", "after", "if"})
 """Words after which a subject goes on the clause as a time ("for my legs to go numb when I have the
@@ -1443,6 +1466,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         knowing=phrases("knowing"), determiners=single("determiners"), finite=single("finite"),
         complements=single("complements"), settled=phrases("settled"),
         evaluating=single("evaluating") if "evaluating" in doc else frozenset(),
+        worrying=single("worrying") if "worrying" in doc else frozenset(),
         ahead=phrases("ahead") if "ahead" in doc else (),
         ended=phrases("ended") if "ended" in doc else (), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
@@ -1475,8 +1499,8 @@ _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking
          "past_tense", "present_tense", "questions", "persisting", "continuing", "asking",
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
-         "complements", "evaluating", "ahead", "settled", "ended", "overriding", "inserts", "inflected", "done", "able",
-         "articles", "alternatives",
+         "complements", "evaluating", "worrying", "ahead", "settled", "ended", "overriding", "inserts", "inflected",
+         "done", "able", "articles", "alternatives",
          "spoken", "spoken_nouns", "whole", "possessive", "owned", "clipped", "negative", "auxiliary", "small",
          "described", "undescribed", "terse", "describing", "descriptions", "states", "places", "passing", "asides",
          "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",
