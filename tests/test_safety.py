@@ -884,6 +884,16 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal that i am worried about my legs going numb since this morning",
     "should i worry about my legs having gone numb after the op",
     "is it normal the legs have gone numb after the op",
+    # a second review: a worry of now in other words, a past time clause, the progressive after a time
+    "i am beginning to worry about my dad being so confused",
+    "do i need to worry about my dad being this confused",
+    "ok so im worried about my legs going numb",
+    "why im calling is im worried about my dad being confused",
+    "im worried about my wound leaking pus after i had a shower",
+    "is it normal for my wife to be confused after she has had the anaesthetic",
+    "is it normal that the wound is leaking pus after the op",
+    "is it normal the wound is leaking pus after the op",
+    "should we worry about grandma being confused",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -913,7 +923,6 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "is it normal for him to be confused afterwards",
     "should i worry about my legs going numb after the operation",
     "is it normal that i worry about my legs going numb",
-    "is it normal the wound leaks a bit after the op",
     # a review: a worry asked about, a habit, supposed or ahead; the operation in general
     "is it normal that i am so worried about my legs going numb",
     "is it silly to worry about my legs going numb",
@@ -923,8 +932,13 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "should i worry about my legs going numb when i go home",
     "should i worry about my legs going numb later",
     "is it normal for my wife to be confused when she wakes up from the anaesthetic",
-    "is it normal the legs feel weak after this kind of surgery",
-    "is it normal that the wound is red and warm after surgery",
+    # a second review: anyone's, a risk, a supposition in the present, a generic present after a time
+    "should patients worry about their wound leaking pus",
+    "should i worry about my legs going numb permanently",
+    "should i worry about my legs being paralysed from the surgery",
+    "is it silly that i worry about my legs going numb",
+    "why am i so worried about my legs going numb",
+    "is it normal the wound leaks a little after surgery",
 ]
 
 

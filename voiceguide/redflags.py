@@ -1149,25 +1149,29 @@ class RedFlagDetector:
             if first == "about" and (seq[word] not in rules.worrying or (
                     self._worry_asked(seq, word) and not self._now(seq))):
                 return False
-            return bool(rest) and rest[0] in rules.personal and not self._looks_ahead_to(
-                seq, pos + 1, supposing=first == "about")
-        if first in rules.determiners and first not in rules.personal and (that or seq[word - 1] == "it"):
-            return not self._looks_ahead_to(seq, pos + 1)  # "is it normal (that) the wound is leaking pus"
-        return first in rules.personal or (that and first == "both") or (first == "there" and someone)
+            # "their" after a worry is mostly anyone's ("should patients worry about their wound ...")
+            return bool(rest) and rest[0] in rules.personal and not (first == "about" and rest[0] == "their") and (
+                not self._looks_ahead_to(seq, pos + 1, supposing=first == "about"))
+        if not that and word > 0 and seq[word - 1] == "it" and first in rules.determiners:
+            # "is it normal the wound is leaking pus", "that" left out: told unless it looks ahead ("is it
+            # normal the wound leaks a bit after the op"); with "that", as before, told whatever the time
+            return first in rules.personal or not self._looks_ahead_to(seq, pos + 1)
+        return first in rules.personal or (that and (first in rules.determiners or first == "both")) or (
+            first == "there" and someone)
 
     def _worry_asked(self, seq: list[str], word: int) -> bool:
         """The worry at ``word`` is itself asked about or a habit, not what the sign makes someone feel:
-        "to" right before it ("is it silly to worry about ..."), a question why, "always" just before
-        it, or one of ``evaluating`` (other than a worry) or "that" earlier in its clause ("is it
-        normal that I am so worried about ..."; a ``now`` word outweighs them all: "... since this
-        morning")."""
+        after "it" and one of ``evaluating`` ("is it normal that I am so worried about ...", "is it
+        silly to worry about ..."), after "to" but for a need or a start ("is it daft to worry", but
+        "I'm beginning to worry", "do I need to worry"), in a question why ("why should I worry", not
+        "why I'm calling is I'm worried"), or with "always" just before it. A ``now`` word outweighs
+        them all ("... since this morning")."""
         rules = self.rules
-        # "so" is no break here: "is it normal that I am so worried about ..."
-        start = max((k + 1 for k in range(word) if seq[k] in rules.breaks and seq[k] != "so"), default=0)
-        return (seq[word - 1] == "to" or seq[start] == "why"
-                or not HABITUAL.isdisjoint(seq[max(start, word - 2) : word])
-                or any((seq[k] in rules.evaluating and seq[k] not in rules.worrying) or seq[k] == "that"
-                       for k in range(start, word)))
+        evaluated = any(seq[k] in rules.evaluating and seq[k - 1] in ("it", "be") for k in range(1, word))
+        to = seq[word - 1] == "to" and seq[word - 2] not in STARTING
+        why = any(seq[k] == "why" and (seq[k + 1] in rules.inverting or seq[k + 1] == "am")
+                  for k in range(max(0, word - 4), word - 1))
+        return evaluated or to or why or not HABITUAL.isdisjoint(seq[max(0, word - 2) : word])
 
     def _looks_ahead_to(self, seq: list[str], pos: int, supposing: bool = False) -> bool:
         """The clause from ``pos`` (an infinitive, a clause after "the", or what a worry is about)
@@ -1175,20 +1179,28 @@ class RedFlagDetector:
         supposition in it ("... if the nerve gets damaged", "... when I go home", "... later"). The
         clause ends at a break or at a new subject ("... in my legs, it began after the op": no
         longer the infinitive's; but "... a fever and my back hurts when I get home" goes on). Not
-        with a ``now`` word in the utterance, nor in the perfect ("for my legs to have gone numb
-        after the op", "about my legs having gone numb"): that tells what has happened."""
+        with a ``now`` word in the utterance, nor with the sign in the perfect or the progressive ("for
+        my legs to have gone numb after the op", "about my legs having gone numb", "the wound is leaking
+        pus after the op", but not "the wound leaks a bit after the op"): that tells what has happened; a
+        supposition's time clause in the past ("... after I fell", not "... if the nerve gets
+        damaged") tells when it began."""
         rules = self.rules
         clause = [seq[pos]]
         for before, word in pairwise(seq[pos:]):
             if word in rules.breaks or (word in rules.subjects and before not in WHEN):
                 break
             clause.append(word)
-        if any(have in ("have", "has", "having") and (done in rules.done or done.endswith("ed"))
-               for have, done in pairwise(clause)):
+        when = next((k for k, word in enumerate(clause) if word in WHEN), len(clause))
+        if any((have in ("have", "has", "having") and (done in rules.done or done.endswith("ed")))
+               or (have in ("is", "are") and done.endswith("ing"))
+               for have, done in pairwise(clause[:when])):  # the sign's own verb, not "after she has had ..."
             return False
-        ahead = bool(_occurrences(clause, self._ahead_cues)) or (
-            supposing and not (WHEN | {"later"}).isdisjoint(clause))
-        return ahead and not self._now(seq)
+        # A time clause in the past tells when it began ("... after I fell"), not what is supposed.
+        supposed = supposing and ("later" in clause or any(
+            word in WHEN and not (k + 2 < len(clause) and clause[k + 1] in rules.subjects
+                                  and self._past_verb(clause[k + 2]))
+            for k, word in enumerate(clause)))
+        return (supposed or bool(_occurrences(clause, self._ahead_cues))) and not self._now(seq)
 
     def _inverted(self, seq: list[str], subject: int) -> bool:
         """The subject at ``subject`` follows a question word ("will i have"), not a verb that
@@ -1288,6 +1300,9 @@ def _by_first_word(cues: tuple[Phrase, ...]) -> dict[str, tuple[Phrase, ...]]:
 
 HABITUAL = frozenset({"always", "alway", "often", "constantly"})
 """Words that make a worry a habit ("I always worry about ..."), as read (a plural s is taken off)."""
+
+STARTING = frozenset({"need", "have", "got", "beginning", "starting", "begin", "start", "going", "gonna"})
+"""Words before "to worry" that make it a worry of now ("I'm beginning to worry", "do I need to worry")."""
 
 WHEN = frozenset({"when", "once", "until", "before", "after", "if"})
 """Words after which a subject goes on the clause as a time ("for my legs to go numb when I have the
