@@ -257,6 +257,22 @@ def test_a_misheard_command_is_not_taken_for_an_out_of_scope_question(guide: Gui
     assert cost.out_of_scope
 
 
+def test_an_unsure_command_gives_way_to_a_stop_said_exactly(guide: Guide) -> None:
+    """Whisper, unsure, heard espeak-ng's "stop" at pink 10 dB as "next up", "stop" its second reading:
+    the stop is taken, for stopping by mistake costs a word and moving on loses the place."""
+    from voiceguide.understand import understand_heard
+
+    def heard(text: str, alternatives: tuple[str, ...], confidence: float) -> str | None:
+        got = understand_heard(guide.understander, text, "", alternatives, confidence)
+        return got.intent.name if got.intent is not None else None
+
+    assert heard("next up", ("stop",), 0.33) == "control.stop"
+    assert heard("next up", ("pause",), 0.33) == "control.pause"
+    assert heard("next up", ("stop",), 0.8) == "control.next"  # Whisper sure of it
+    assert heard("next", ("stop",), 0.33) == "control.next"  # a template's exact words
+    assert heard("next up", ("stop the thing",), 0.33) == "control.next"  # no stop said exactly
+
+
 @pytest.mark.parametrize(("wrapped", "plain"), [
     ("if you don't mind my asking, what causes these infections", "what causes these infections"),
     ("would you tell me, do you think they will put screws in", "will they put screws in"),

@@ -672,6 +672,8 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     if got.understood:
         if not _kept(got):
             got = _rival(understander, got, alternatives)
+        elif confidence < HEARD_UNSURE:
+            got = _halt(understander, got, alternatives)
         heard_unsure = HEARD_UNSURE_NOISY if noisy else HEARD_UNSURE
         if not _kept(got) and confidence < heard_unsure and got.confidence < MATCH_UNSURE:
             return replace(got, understood=False)
@@ -689,6 +691,10 @@ def understand_heard(understander: Understander, text: str, command: str = "",
         if rescues else got
 
 
+HALTS = frozenset({"control.stop", "control.pause"})
+"""The commands that halt the guide's voice: acting on one by mistake costs the listener a word."""
+
+
 def _kept(got: Understanding) -> bool:
     """A red flag or a command: never given up for another reading, never turned down as garbled."""
     return got.exact or (got.intent is not None and got.intent.kind in ("safety", "control"))
@@ -700,6 +706,19 @@ def _rival(understander: Understander, got: Understanding, alternatives: tuple[s
         rival = understander.understand(reading)
         if rival.understood and rival.confidence >= got.confidence + RIVAL:
             got = rival
+    return got
+
+
+def _halt(understander: Understander, got: Understanding, alternatives: tuple[str, ...]) -> Understanding:
+    """A command not on a template's exact words gives way to a stop or pause that a next-best reading
+    says exactly: of two commands the engine was unsure between, the one that halts is safe to act on
+    and the other not ("stop" heard as "next up", the stop the second reading, at pink 10 dB)."""
+    if got.exact or got.intent is None or got.intent.name in HALTS:
+        return got
+    for reading in alternatives:
+        other = understander.understand(reading)
+        if other.exact and other.intent is not None and other.intent.name in HALTS:
+            return other
     return got
 
 
