@@ -1164,14 +1164,15 @@ class RedFlagDetector:
         after "it" and one of ``evaluating`` ("is it normal that I am so worried about ...", "is it
         silly to worry about ..."), after "to" but for a need or a start ("is it daft to worry", but
         "I'm beginning to worry", "do I need to worry"), in a question why ("why should I worry", not
-        "why I'm calling is I'm worried"), or with "always" just before it. A ``now`` word outweighs
-        them all ("... since this morning")."""
+        "why I'm calling is I'm worried"), supposed ("would I need to worry"), or with "always" just
+        before it. A ``now`` word outweighs them all ("... since this morning")."""
         rules = self.rules
         evaluated = any(seq[k] in rules.evaluating and seq[k - 1] in ("it", "be") for k in range(1, word))
         to = seq[word - 1] == "to" and seq[word - 2] not in STARTING
         why = any(seq[k] == "why" and (seq[k + 1] in rules.inverting or seq[k + 1] == "am")
                   for k in range(max(0, word - 4), word - 1))
-        return evaluated or to or why or not HABITUAL.isdisjoint(seq[max(0, word - 2) : word])
+        would = any(seq[k] == "would" and seq[k + 1] in rules.subjects for k in range(max(0, word - 4), word - 1))
+        return evaluated or to or why or would or not HABITUAL.isdisjoint(seq[max(0, word - 2) : word])
 
     def _looks_ahead_to(self, seq: list[str], pos: int, supposing: bool = False) -> bool:
         """The clause from ``pos`` (an infinitive, a clause after "the", or what a worry is about)
