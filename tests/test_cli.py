@@ -153,6 +153,66 @@ def test_bad_usage_ends_the_process_with_exit_2(args: list[str]) -> None:
     assert done.stdout == ""
 
 
+def test_bad_values_are_one_line_before_any_work(tmp_path: Path) -> None:
+    """Each mistake is said in one line, exit 2, before the guide loads or a file is touched."""
+    folder_not_file = tmp_path / "a-file"
+    folder_not_file.write_text("x")
+    events = tmp_path / "events.jsonl"
+    events.write_text("kept\n")
+    pipe = tmp_path / "pipe"  # as /dev/null would be: renamed over, it would be a plain file
+    os.mkfifo(pipe)
+    cases = {
+        ("ask", "--to-wav", str(tmp_path), "hi"): f"{tmp_path}: is a folder; name a file to write",
+        ("ask", "--to-wav", str(pipe), "hi"): f"{pipe}: is not a plain file (a device or a pipe); name a file to write",
+        ("ask", "--to-wav", str(tmp_path / "no" / "x.wav"), "hi"):
+            f"{tmp_path / 'no' / 'x.wav'}: folder does not exist",
+        ("listen", "--from-wavs", "silence:abc", "--events", str(events)):
+            "silence:abc: give the seconds of quiet as a number from 0 to 3600, e.g. silence:5",
+        ("listen", "--from-wavs", "silence:nan"):
+            "silence:nan: give the seconds of quiet as a number from 0 to 3600, e.g. silence:5",
+        ("listen", "--from-wavs", str(tmp_path / "none.wav"), "--events", str(events)):
+            f"{tmp_path / 'none.wav'}: no such file",
+        ("model", "install", "vosk", "--dir", str(folder_not_file)): f"{folder_not_file}: is not a folder",
+        ("stats", "--log", str(tmp_path)): f"{tmp_path}: cannot read the station log (Is a directory)",
+    }
+    for args, said in cases.items():
+        done = run(*args)
+        assert (done.returncode, done.stderr) == (2, f"voiceguide {args[0]}: {said}\n"), args
+    assert events.read_text() == "kept\n" and pipe.is_fifo()
+    for args in (["listen", "--timeout", "-5"], ["station", "--idle", "nan"], ["station", "--wake-phrase", "  "],
+                 ["listen", "--trailing-silence", "-5"], ["export", "--topics", ",", "--out", str(tmp_path / "x")]):
+        done = run(*args)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, args
+        assert f"argument {args[1]}" in done.stderr, done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_station_log_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
+    log = tmp_path / "station.jsonl"
+    for bad in ("[1, 2]", '{"event": "turn", "intent": ["x"]}', '{"event": "turn", "latency_ms": [1]}'):
+        log.write_text('{"event": "start"}\n' + bad + "\n")
+        done = run("stats", "--log", str(log))
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done
+        assert done.stderr.startswith(f"voiceguide stats: {log}: not a station log (line 2"), done.stderr
+
+
+def test_settings_that_cannot_be_saved_are_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    done = run("chat", stdin="louder\n", config=blocker / "config.yaml")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (f"voiceguide chat: {blocker / 'config.yaml'}: cannot save the settings "
+                                            "(a file stands where its folder should be)")
+
+
+def test_a_link_named_for_the_answer_is_written_through(tmp_path: Path) -> None:
+    """--to-wav on a link writes the file it names, and the link stays a link."""
+    target, link = tmp_path / "answer.wav", tmp_path / "latest.wav"
+    link.symlink_to(target.name)
+    assert run("ask", "--to-wav", str(link), "what is discitis").returncode == 0
+    assert link.is_symlink() and target.stat().st_size > 10_000
+
+
 def test_help_on_every_command() -> None:
     for command in ([], ["ask"], ["chat"], ["check"], ["topics"]):
         done = run(*command, "--help")

@@ -144,7 +144,7 @@ def test_echo_cancel_without_a_sound_server_tool_is_one_clear_line(tmp_path: Pat
 
 def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -> None:
     from voiceguide.app import listening_vocabulary
-    from voiceguide.converse import Session, Station, StationConfig, scripted_frames
+    from voiceguide.converse import Session, Station, StationConfig, load_script, scripted_frames
     from voiceguide.dialogue import Conversation, VoiceSettings
     from voiceguide.hearing import Listener
     from voiceguide.playback import FramePlayer
@@ -160,7 +160,7 @@ def test_the_station_wakes_converses_and_forgets(tmp_path: Path, guide: Guide) -
         station = Station(lambda: Session(Conversation(guide), listener, speech, player),
                           StationConfig(idle_s=3.0), log_to)
         files = [str(question), str(wake), str(louder), "silence:4", str(question)]
-        station.run(scripted_frames(files, station, timeline=player))
+        station.run(scripted_frames(load_script(files), station, timeline=player))
         station.finish()
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["event"] for r in records] == ["start", "turn", "idle_goodbye"]

@@ -164,8 +164,9 @@ def test_bad_audio_files_are_one_clear_line(tmp_path: Path) -> None:
     for path, message in bad:
         with pytest.raises(AudioError, match=message):
             read_wav(path)
-    # One run for the three (the engine loads once): each file gets its own line.
-    done = run_cli("ask", "--audio", *(str(path) for path, _ in bad))
+    # One run for the three and an empty standard input (the engine loads once): each gets its own line.
+    bad += ((Path("-"), "no audio on standard input"),)
+    done = run_cli("ask", "--audio", *(str(path) for path, _ in bad), stdin=b"")
     err = done.stderr.decode().strip().splitlines()
     assert done.returncode == 2 and "Traceback" not in done.stderr.decode()
     problems = [line for line in err if line.startswith("voiceguide ask:")]

@@ -546,6 +546,27 @@ def test_a_bad_address_or_a_busy_port_is_one_clear_line() -> None:
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot listen" in done.stderr
 
 
+def test_a_unix_path_that_is_a_file_or_a_live_socket_is_left_alone(tmp_path: Path) -> None:
+    """The server's start removes what is at its path: a file there is refused, and so is a socket
+    another server answers on; a socket no one answers on (a killed server's) may be taken."""
+    from voiceguide.serve import check_socket_path
+
+    kept = tmp_path / "notes.txt"
+    kept.write_text("mine")
+    done = run("serve", "--uri", f"unix://{kept}")
+    assert (done.returncode, done.stderr) == (
+        2, f"voiceguide serve: {kept}: is not a socket; name a path that does not exist yet\n")
+    assert kept.read_text() == "mine"
+    live = tmp_path / "live.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(live))
+        server.listen()
+        done = run("serve", "--uri", f"unix://{live}")
+        assert (done.returncode, done.stderr) == (2, f"voiceguide serve: {live}: another server is listening there\n")
+    check_socket_path(str(live))  # closed: left behind, and no error
+    check_socket_path(str(tmp_path / "new.sock"))
+
+
 def test_unix_socket(tmp_path: Path) -> None:
     path = tmp_path / "guide.sock"
     served = Served("--uri", f"unix://{path}", "--workers", "1")  # the later --uri wins over the TCP port

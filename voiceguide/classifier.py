@@ -13,6 +13,7 @@ warm ``ask`` (``bench/startup.py``); a question sums only a few dozen rows.
 from __future__ import annotations
 
 import math
+import zipfile
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,8 +93,11 @@ def load_classifier(path: Path) -> Classifier:
             classes = tuple(str(c) for c in arrays["classes"])
             weights = np.asarray(arrays["weights"], dtype=np.float32)
             bias = np.asarray(arrays["bias"], dtype=np.float32)
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataError(str(path), None, f"not a classifier file: {exc}") from exc
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # numpy's own words advise allow_pickle, which is never the fix here: the file is damaged
+        reason = "damaged or cut short" if isinstance(exc, EOFError | zipfile.BadZipFile | ValueError) else str(exc)
+        raise DataError(str(path), None, f"not a classifier file ({reason}); rebuild it with "
+                        "scripts/train_classifier.py") from None
     if weights.shape != (len(names), len(classes)) or bias.shape != (len(classes),):
         raise DataError(str(path), None, "classifier arrays do not fit together")
     return from_matrix({n: i for i, n in enumerate(names)}, classes, weights, bias.tolist())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
 from .errors import DataErrors, VoiceGuideError
+from .files import output_target
 from .models import MODEL_NAME, MODEL_URL
 from .recognize import ENGINES
 from .whisper_models import DEFAULT_SIZE, SIZES
@@ -108,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     station = sub.add_parser("station", parents=[data], help="an unattended clinic station",
                              description="Wait for the wake phrase, converse, and after a silence say goodbye and "
                              "forget the conversation. Logs intent names and timings only. Runs until stopped.")
-    station.add_argument("--wake-phrase", default="hello guide", help="starts a conversation (default: hello guide)")
-    station.add_argument("--idle", type=float, default=30.0, metavar="S",
+    station.add_argument("--wake-phrase", type=_phrase, default="hello guide",
+                         help="starts a conversation (default: hello guide)")
+    station.add_argument("--idle", type=_within(1, 86400), default=30.0, metavar="S",
                          help="silence that ends a conversation (default 30)")
     station.add_argument("--log", type=Path, metavar="FILE", help="station log (default: in the user data folder)")
     station.add_argument("--log-transcripts", action="store_true", help="also log what people said")
@@ -134,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
                      help="speech recogniser (default: config, else auto: Vosk if a model is installed)")
     srv.add_argument("--model", type=Path, metavar="DIR", help="Vosk model folder")
-    srv.add_argument("--trailing-silence", type=int, default=500, metavar="MS",
+    srv.add_argument("--trailing-silence", type=_within(100, 5000, whole=True), default=500, metavar="MS",
                      help="silence that ends a spoken question within a stream (default 500)")
     srv.add_argument("--voice", help="the default voice: espeak-ng voice name, or piper (default: config)")
     srv.set_defaults(run=_serve)
@@ -151,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["wav", "ogg"], default="wav", help="wav (default) or ogg (Vorbis)")
     exp.add_argument("--voice", help="espeak-ng voice name, or piper for the natural voice (default: config)")
     exp.add_argument("--rate", type=_rate, help="speaking rate as a factor of normal, 0.5 to 2 (default: config)")
-    exp.add_argument("--topics", type=lambda v: [t.strip() for t in v.split(",") if t.strip()],
+    exp.add_argument("--topics", type=_topic_ids,
                      metavar="ID,ID", help="only these topics (see voiceguide topics)")
     exp.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     exp.set_defaults(run=_export)
@@ -190,9 +192,9 @@ def _listening_options(parser: argparse.ArgumentParser) -> None:
                         "Whisper, then Vosk, then PocketSphinx)")
     parser.add_argument("--model", type=Path, metavar="DIR", help="model folder for the engine (Whisper or Vosk)")
     parser.add_argument("--input-device", metavar="DEVICE", help="microphone, name or index")
-    parser.add_argument("--trailing-silence", type=int, default=500, metavar="MS",
+    parser.add_argument("--trailing-silence", type=_within(100, 5000, whole=True), default=500, metavar="MS",
                         help="silence that ends a spoken question (default 500)")
-    parser.add_argument("--timeout", type=float, default=15.0, metavar="S",
+    parser.add_argument("--timeout", type=_within(1, 3600), default=15.0, metavar="S",
                         help="with --mic: give up after this long without a question (default 15)")
 
 
@@ -204,13 +206,14 @@ def _listen(args: argparse.Namespace) -> int:
 def _listen_at_home(args: argparse.Namespace) -> int:
     from .app import Home
     from .audio import write_wav
-    from .converse import scripted_frames
+    from .converse import load_script, scripted_frames
     from .devices import microphone_frames
     from .hearing import CaptureClock
     from .playback import FramePlayer, TimelinePlayer
 
+    script = load_script(args.from_wavs) if args.from_wavs else None  # a bad entry ends it before any file is touched
     app = _app(args)
-    microphone = None if args.from_wavs else _microphone(app)
+    microphone = None if script is not None else _microphone(app)
     rate = app.speech.synthesizer.sample_rate
     timeline = _audio_time(args, rate)
     capture = CaptureClock()
@@ -237,7 +240,7 @@ def _listen_at_home(args: argparse.Namespace) -> int:
             if microphone is not None:
                 session.run(microphone_frames(microphone.device, clock=capture))
             else:
-                session.run(scripted_frames(args.from_wavs, session, timeline=timeline))
+                session.run(scripted_frames(script or [], session, timeline=timeline))
     finally:
         if events is not None:
             events.close()
@@ -321,11 +324,12 @@ def _station(args: argparse.Namespace) -> int:
 
 def _serve_station(args: argparse.Namespace) -> int:
     from .audio import write_wav
-    from .converse import Station, StationConfig, scripted_frames
+    from .converse import Station, StationConfig, load_script, scripted_frames
     from .devices import microphone_frames
     from .hearing import CaptureClock
     from .playback import FramePlayer, TimelinePlayer
 
+    script = load_script(args.from_wavs) if args.from_wavs else None  # a bad entry ends it before the log is opened
     app = _app(args)
     timeline = _audio_time(args, app.speech.synthesizer.sample_rate)
     capture = CaptureClock()
@@ -345,7 +349,7 @@ def _serve_station(args: argparse.Namespace) -> int:
     with _open_for_writing(log_path, "a") as log_to, player:
         player.begin()
         station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
-        frames = scripted_frames(args.from_wavs, station, timeline=timeline) if args.from_wavs \
+        frames = scripted_frames(script, station, timeline=timeline) if script is not None \
             else microphone_frames(app.input_device, clock=capture)
         station.run(frames)
         station.finish()
@@ -357,10 +361,14 @@ def _serve_station(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .serve import DEFAULT_URI, ServeConfig, serve
+    from .serve import DEFAULT_URI, ServeConfig, check_socket_path, parse_uri, serve
 
-    config = ServeConfig(uri=args.uri or DEFAULT_URI, workers=args.workers, idle_timeout_s=args.idle_timeout,
-                         conversation_idle_s=args.conversation_idle, log_transcripts=args.log_transcripts)
+    config = ServeConfig(uri=DEFAULT_URI if args.uri is None else args.uri, workers=args.workers,
+                         idle_timeout_s=args.idle_timeout, conversation_idle_s=args.conversation_idle,
+                         log_transcripts=args.log_transcripts)
+    scheme, where, _port = parse_uri(config.uri)
+    if scheme == "unix":
+        check_socket_path(where)  # said before the guide loads
     # Bad clients (warnings) and, with --log-transcripts, the words (info) go to the service's log.
     logging.getLogger("voiceguide.serve").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     asyncio.run(serve(_app(args), config, lambda text: print(f"voiceguide serve: {text}", file=sys.stderr,
@@ -376,6 +384,8 @@ def _stats(args: argparse.Namespace) -> int:
         summary = summarise(path.read_text(encoding="utf-8").splitlines())
     except FileNotFoundError:
         raise VoiceGuideError(f"{path}: no station log yet") from None
+    except OSError as exc:
+        raise VoiceGuideError(f"{path}: cannot read the station log ({exc.strerror})") from None
     except ValueError as exc:
         raise VoiceGuideError(f"{path}: not a station log ({exc})") from None
     print(f"{summary['conversations']} conversations, {summary['turns']} turns")
@@ -391,6 +401,36 @@ def _microphone(app: App) -> Microphone:
         return Microphone(app.input_device)
     except NoAudioDevice as exc:
         raise VoiceGuideError(f"{exc}; for typed questions use: voiceguide chat") from None
+
+
+def _within(low: float, high: float, whole: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number from ``low`` to ``high`` (NaN and infinity are neither)."""
+
+    def parse(value: str) -> float:
+        try:
+            number = int(value) if whole else float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{value}' is not a {'whole ' if whole else ''}number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low:g} to {high:g}")
+        return number
+
+    return parse
+
+
+def _phrase(value: str) -> str:
+    """An argparse type: words to listen for, not blank."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("give the words to listen for")
+    return value.strip()
+
+
+def _topic_ids(value: str) -> list[str]:
+    """An argparse type: topic ids separated by commas, at least one."""
+    ids = [t.strip() for t in value.split(",") if t.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError("give at least one topic id (see voiceguide topics)")
+    return ids
 
 
 def _rate(value: str) -> float:
@@ -441,6 +481,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
+        if getattr(args, "to_wav", None) is not None:
+            output_target(args.to_wav)  # said before the work, not after it
         return int(args.run(args))
     except DataErrors as exc:
         _print_data_errors(exc, full=args.command == "check")
@@ -568,6 +610,13 @@ def _model_install(args: argparse.Namespace) -> int:
     if args.size and args.engine != "whisper":
         raise VoiceGuideError("--size is for Whisper models: voiceguide model install whisper --size NAME")
     config = load_config()
+    if args.dir is not None:  # said before a download, not after it
+        if args.dir.exists() and not args.dir.is_dir():
+            raise VoiceGuideError(f"{args.dir}: is not a folder")
+        try:
+            args.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VoiceGuideError(f"{args.dir}: cannot create the folder ({exc.strerror})") from None
     if args.engine == "whisper":
         target = install_whisper(args.size or DEFAULT_SIZE, args.dir, hub=args.url or HUB, source=args.from_zip,
                                  progress=progress)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from .dialogue import RATES, VOLUMES, VoiceSettings
-from .errors import DataError
+from .errors import DataError, OutputError
 from .files import replacing
 from .recognize import ENGINES, engine_names
 from .whisper_models import SIZES
@@ -108,6 +108,11 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
 def save_config(config: Config, path: Path | None = None) -> None:
     """Write the settings atomically: an interrupted save leaves the old file."""
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(path) as out:
-        out.write(yaml.safe_dump(asdict(config), sort_keys=False).encode("utf-8"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as out:
+            out.write(yaml.safe_dump(asdict(config), sort_keys=False).encode("utf-8"))
+    except FileExistsError:
+        raise OutputError(f"{path}: cannot save the settings (a file stands where its folder should be)") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot save the settings ({exc.strerror})") from None

@@ -16,13 +16,14 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from .audio import read_wav
+from .audio import AudioError, read_wav
 from .dialogue import Action, Conversation, Reply
 from .hearing import FRAME_BYTES, FRAME_MS, Listener, Utterance, frames_of
 from .playback import FramePlayer, Playback, StreamPlayer, earcon
@@ -325,12 +326,50 @@ class _Speaks(Protocol):
     def speaking(self) -> bool: ...
 
 
-def scripted_frames(files: list[str], session: _Speaks, gap_s: float = 1.0, realtime: bool = True,
+MAX_SCRIPTED_SILENCE_S = 3600.0
+"""The longest "silence:S" a script may ask for: an hour covers any idle timeout worth testing."""
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One entry of a script of recordings: something said, or a stretch of quiet."""
+
+    pcm: bytes
+    """16 kHz mono 16-bit samples; empty for quiet."""
+    over: bool = False
+    """Said over the guide's answer ("+FILE"), not after it."""
+    quiet_s: float = 0.0
+    """Seconds of nobody speaking ("silence:S")."""
+
+
+def load_script(entries: Iterable[str]) -> list[Scripted]:
+    """Every entry of ``--from-wavs`` read and checked before anything is done with them, so that a bad
+    one ends the command before a file is written: a WAV file (read_wav's errors), "+FILE", or
+    "silence:S" with S seconds from 0 to MAX_SCRIPTED_SILENCE_S."""
+    script = []
+    for name in entries:
+        if name.startswith("silence:"):
+            text = name.split(":", 1)[1]
+            try:
+                seconds = float(text)
+            except ValueError:
+                seconds = math.nan
+            if not 0 <= seconds <= MAX_SCRIPTED_SILENCE_S:  # NaN fails too
+                raise AudioError(f"{name}: give the seconds of quiet as a number from 0 to "
+                                 f"{MAX_SCRIPTED_SILENCE_S:g}, e.g. silence:5")
+            script.append(Scripted(b"", quiet_s=seconds))
+            continue
+        over = name.startswith("+")
+        script.append(Scripted(read_wav(Path(name[1:] if over else name), SAMPLE_RATE).to_bytes(), over=over))
+    return script
+
+
+def scripted_frames(script: list[Scripted], session: _Speaks, gap_s: float = 1.0, realtime: bool = True,
                     timeline: FramePlayer | None = None) -> Iterator[bytes]:
-    """WAV files as a microphone: each after the guide has stopped speaking (a name starting
-    with "+" is said over the answer instead), then ``gap_s`` of silence. An entry "silence:S"
-    is S seconds of quiet. In real time; or, given the ``timeline`` the guide plays to, in audio
-    time: each frame advances that speaker one block, as fast as the machine allows."""
+    """Recordings as a microphone (load_script): each after the guide has stopped speaking (one said
+    ``over`` it instead, after the answer has begun), then ``gap_s`` of silence. In real time; or, given
+    the ``timeline`` the guide plays to, in audio time: each frame advances that speaker one block, as
+    fast as the machine allows."""
     silence = bytes(FRAME_BYTES)
     clock = time.perf_counter()
 
@@ -343,20 +382,17 @@ def scripted_frames(files: list[str], session: _Speaks, gap_s: float = 1.0, real
             time.sleep(max(0.0, clock - time.perf_counter()))
         return frame
 
-    for name in files:
-        if name.startswith("silence:"):  # "silence:5": five seconds of nobody speaking
-            for _ in range(int(float(name.split(":", 1)[1]) * 1000 / FRAME_MS)):
+    for entry in script:
+        if not entry.pcm:
+            for _ in range(int(entry.quiet_s * 1000 / FRAME_MS)):
                 yield paced(silence)
             continue
-        over = name.startswith("+")
-        path = Path(name[1:] if over else name)
-        audio = read_wav(path, SAMPLE_RATE)
-        while not over and session.speaking:
+        while not entry.over and session.speaking:
             yield paced(silence)
-        if over:
+        if entry.over:
             for _ in range(int(0.8 * 1000 / FRAME_MS)):  # let the answer get going first
                 yield paced(silence)
-        for frame in frames_of(audio.to_bytes()):
+        for frame in frames_of(entry.pcm):
             yield paced(frame)
         for _ in range(int(gap_s * 1000 / FRAME_MS)):
             yield paced(silence)
@@ -482,18 +518,23 @@ def summarise(lines: Iterable[str]) -> dict[str, object]:
     starts = turns = 0
     intents: dict[str, int] = {}
     latencies: list[float] = []
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         record = json.loads(line)
+        if not isinstance(record, dict):
+            raise ValueError(f"line {number} is no record")
         if record.get("event") == "start":
             starts += 1
         elif record.get("event") == "turn":
             turns += 1
             name = record.get("intent") or "not understood"
+            latency = record.get("latency_ms")
+            if not isinstance(name, str) or not (latency is None or isinstance(latency, int | float)):
+                raise ValueError(f"line {number}: a turn's intent or latency_ms is of the wrong kind")
             intents[name] = intents.get(name, 0) + 1
-            if record.get("latency_ms") is not None:
-                latencies.append(float(record["latency_ms"]))
+            if latency is not None:
+                latencies.append(float(latency))
     latencies.sort()
     return {"conversations": starts, "turns": turns,
             "intents": dict(sorted(intents.items(), key=lambda kv: (-kv[1], kv[0]))),

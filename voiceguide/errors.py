@@ -30,6 +30,10 @@ class DataErrors(VoiceGuideError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+class OutputError(VoiceGuideError):
+    """A file the user asked for cannot be written where they named it (a folder, a device, no such folder)."""
+
+
 class TemplateError(VoiceGuideError):
     """A template sentence does not parse. Raised without a location;
     the loader re-raises it as a :class:`DataError` with file and line."""

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import OutputError
+
 NEW_FILE_MODE = 0o666
 """What open(2) asks for; the umask takes bits away."""
 
@@ -39,6 +41,21 @@ def umask_mode() -> int:
     return NEW_FILE_MODE & ~current_umask()
 
 
+def output_target(path: Path) -> Path:
+    """Where a file the user named is written: the file itself, or the file a link to it names (the link
+    stays). Refused, with the reason: a folder, or anything that is not a plain file (a device such as
+    /dev/null, a pipe: renaming over it would replace it), or a folder that does not exist."""
+    path = Path(path)
+    target = path.resolve() if path.is_symlink() else path
+    if path.name in ("", ".", "..") or target.is_dir():
+        raise OutputError(f"{path}: is a folder; name a file to write")
+    if target.exists() and not target.is_file():
+        raise OutputError(f"{path}: is not a plain file (a device or a pipe); name a file to write")
+    if not target.parent.is_dir():
+        raise OutputError(f"{path}: folder does not exist")
+    return target
+
+
 def _create_beside(path: Path) -> tuple[int, Path]:
     """A new empty file in the target's folder, opened for writing, and its name."""
     while True:
@@ -51,9 +68,10 @@ def _create_beside(path: Path) -> tuple[int, Path]:
 
 @contextlib.contextmanager
 def replacing(path: Path) -> Iterator[BinaryIO]:
-    """A binary file to write; it replaces ``path`` when the block ends without error,
+    """A binary file to write; it replaces ``path`` (output_target) when the block ends without error,
     and is removed otherwise."""
-    fd, tmp = _create_beside(Path(path))
+    path = output_target(path)
+    fd, tmp = _create_beside(path)
     try:
         with os.fdopen(fd, "wb") as out:
             yield out

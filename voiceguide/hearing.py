@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .audio import over_loud_background, read_wav
+from .audio import AudioError, over_loud_background, read_wav
 from .recognize import SAMPLE_RATE, Recognizer, Spot, Transcript
 from .vad import speech_detector
 
@@ -578,6 +578,10 @@ def wav_frames(path: Path, trailing_silence_s: float = 1.0) -> Iterator[bytes]:
 
 
 def raw_frames(stream: BinaryIO) -> Iterator[bytes]:
-    """Frames of raw 16 kHz mono 16-bit PCM read from a stream (stdin)."""
+    """Frames of raw 16 kHz mono 16-bit PCM read from a stream (stdin); AudioError if it holds none."""
+    empty = True
     while chunk := stream.read(FRAME_BYTES):
+        empty = False
         yield chunk + bytes(FRAME_BYTES - len(chunk))
+    if empty:
+        raise AudioError("no audio on standard input (raw 16 kHz 16-bit mono PCM)", "-")

@@ -17,8 +17,11 @@ import contextlib
 import importlib.util
 import json
 import logging
+import os
 import re
 import signal
+import socket
+import stat
 import threading
 import time
 import uuid
@@ -724,9 +727,31 @@ class Connection(AsyncEventHandler):
             log.info("%s: spoke %r", self.peer, text)
 
 
+def check_socket_path(path: str) -> None:
+    """A unix:// path the server may take: nothing there, or a socket no server answers on (one left by a
+    server that was killed). Anything else would be removed by the server's start, and a live server's
+    socket taken from it."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ServeError(f"{path}: cannot use this path ({exc.strerror})") from None
+    if not stat.S_ISSOCK(mode):
+        raise ServeError(f"{path}: is not a socket; name a path that does not exist yet")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return  # no one answers: a socket left behind, which the server replaces
+    raise ServeError(f"{path}: another server is listening there")
+
+
 async def serve(app: App, config: ServeConfig, ready: Callable[[str], None] | None = None) -> None:
     """Serve until SIGTERM or SIGINT. ``ready`` is told, in a sentence, what is served and where."""
-    parse_uri(config.uri)
+    scheme, where, _port = parse_uri(config.uri)
+    if scheme == "unix":
+        check_socket_path(where)
     service = Service(app, config)
     server = AsyncServer.from_uri(config.uri)
     try:
