@@ -894,6 +894,9 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal that the wound is leaking pus after the op",
     "is it normal the wound is leaking pus after the op",
     "should we worry about grandma being confused",
+    "is it normal for my mum to get so confused",
+    "is it normal for grandad to keep getting confused",
+    "is it normal for my wife to seem so confused",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -932,6 +935,8 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "should i worry about my legs going numb when i go home",
     "should i worry about my legs going numb later",
     "is it normal for my wife to be confused when she wakes up from the anaesthetic",
+    "i told him to be careful because i get confused",
+    "is it normal for my son to get confused about the medicines",
     # a second review: anyone's, a risk, a supposition in the present, a generic present after a time
     "should patients worry about their wound leaking pus",
     "should i worry about my legs going numb permanently",
