@@ -161,6 +161,8 @@ def test_bad_values_are_one_line_before_any_work(tmp_path: Path) -> None:
     events.write_text("kept\n")
     pipe = tmp_path / "pipe"  # as /dev/null would be: renamed over, it would be a plain file
     os.mkfifo(pipe)
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
     cases = {
         ("ask", "--to-wav", str(tmp_path), "hi"): f"{tmp_path}: is a folder; name a file to write",
         ("ask", "--to-wav", str(pipe), "hi"): f"{pipe}: is not a plain file (a device or a pipe); name a file to write",
@@ -173,14 +175,22 @@ def test_bad_values_are_one_line_before_any_work(tmp_path: Path) -> None:
         ("listen", "--from-wavs", str(tmp_path / "none.wav"), "--events", str(events)):
             f"{tmp_path / 'none.wav'}: no such file",
         ("model", "install", "vosk", "--dir", str(folder_not_file)): f"{folder_not_file}: is not a folder",
+        ("model", "install", "vosk", "--dir", str(tmp_path / "new" / "deep"), "--from", str(tmp_path / "none.zip")):
+            f"{tmp_path / 'none.zip'}: no such file",
+        ("ask", "--to-wav", str(loop), "hi"): f"{loop}: is a loop of links",
+        ("ask", "--to-wav", str(tmp_path / ("a" * 300)), "hi"):
+            f"{tmp_path / ('a' * 300)}: cannot write there (File name too long)",
+        ("listen", "--from-wavs", "+"):
+            "'+': name a file, e.g. question.wav, or +question.wav to say it over the answer",
         ("stats", "--log", str(tmp_path)): f"{tmp_path}: cannot read the station log (Is a directory)",
     }
     for args, said in cases.items():
         done = run(*args)
         assert (done.returncode, done.stderr) == (2, f"voiceguide {args[0]}: {said}\n"), args
-    assert events.read_text() == "kept\n" and pipe.is_fifo()
+    assert events.read_text() == "kept\n" and pipe.is_fifo() and not (tmp_path / "new").exists()
     for args in (["listen", "--timeout", "-5"], ["station", "--idle", "nan"], ["station", "--wake-phrase", "  "],
-                 ["listen", "--trailing-silence", "-5"], ["export", "--topics", ",", "--out", str(tmp_path / "x")]):
+                 ["listen", "--trailing-silence", "-5"], ["export", "--topics", ",", "--out", str(tmp_path / "x")],
+                 ["ask", "--to-wav", f"{tmp_path / 'x'}/", "hi"]):
         done = run(*args)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, args
         assert f"argument {args[1]}" in done.stderr, done.stderr
@@ -189,7 +199,8 @@ def test_bad_values_are_one_line_before_any_work(tmp_path: Path) -> None:
 
 def test_a_station_log_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
     log = tmp_path / "station.jsonl"
-    for bad in ("[1, 2]", '{"event": "turn", "intent": ["x"]}', '{"event": "turn", "latency_ms": [1]}'):
+    for bad in ("[1, 2]", '{"event": "turn", "intent": ["x"]}', '{"event": "turn", "latency_ms": [1]}',
+                '{"event": "turn", "latency_ms": true}', "not json"):
         log.write_text('{"event": "start"}\n' + bad + "\n")
         done = run("stats", "--log", str(log))
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done

@@ -537,7 +537,7 @@ def test_idle_connections_close_and_idle_conversations_are_forgotten(guide: Guid
 def test_a_bad_address_or_a_busy_port_is_one_clear_line() -> None:
     done = run("serve", "--uri", "http://127.0.0.1:10900")
     assert done.returncode == 2
-    assert done.stderr == "voiceguide serve: http://127.0.0.1:10900: use tcp://HOST:PORT or unix://PATH\n"
+    assert done.stderr == "voiceguide serve: http://127.0.0.1:10900: use tcp://HOST:PORT or unix:///PATH\n"
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -565,6 +565,11 @@ def test_a_unix_path_that_is_a_file_or_a_live_socket_is_left_alone(tmp_path: Pat
         assert (done.returncode, done.stderr) == (2, f"voiceguide serve: {live}: another server is listening there\n")
     check_socket_path(str(live))  # closed: left behind, and no error
     check_socket_path(str(tmp_path / "new.sock"))
+    # Two slashes: the server would bind the path without its first part ("/tmp/..." for "unix://x/tmp/...").
+    done = run("serve", "--uri", f"unix://x{kept}")
+    assert (done.returncode, done.stderr) == (
+        2, f"voiceguide serve: unix://x{kept}: a unix address is unix:///FULL/PATH (three slashes) or unix:NAME\n")
+    assert kept.read_text() == "mine"
 
 
 def test_unix_socket(tmp_path: Path) -> None:

@@ -95,7 +95,9 @@ def load_classifier(path: Path) -> Classifier:
             bias = np.asarray(arrays["bias"], dtype=np.float32)
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         # numpy's own words advise allow_pickle, which is never the fix here: the file is damaged
-        reason = "damaged or cut short" if isinstance(exc, EOFError | zipfile.BadZipFile | ValueError) else str(exc)
+        reason = ("damaged or cut short" if isinstance(exc, EOFError | zipfile.BadZipFile | ValueError)
+                  else f"no {exc.args[0].split()[0]} array" if isinstance(exc, KeyError) and exc.args
+                  else getattr(exc, "strerror", None) or str(exc))
         raise DataError(str(path), None, f"not a classifier file ({reason}); rebuild it with "
                         "scripts/train_classifier.py") from None
     if weights.shape != (len(names), len(classes)) or bias.shape != (len(classes),):

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _listening_options(ask)
     speech = ask.add_mutually_exclusive_group()
     speech.add_argument("--speak", action="store_true", help="also speak the answer aloud")
-    speech.add_argument("--to-wav", type=Path, metavar="FILE", help="write the spoken answer to a WAV file")
+    speech.add_argument("--to-wav", type=_file_path, metavar="FILE", help="write the spoken answer to a WAV file")
     _voice_options(ask)
     ask.set_defaults(run=_ask)
 
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(handle) over the Wyoming protocol, for Home Assistant's Assist and voice satellites. "
                          "Runs until stopped. Stores no audio or words unless --log-transcripts.")
     # The default is serve.DEFAULT_URI; named here too so that --help needs no import of the service.
-    srv.add_argument("--uri", help="tcp://HOST:PORT or unix://PATH (default tcp://127.0.0.1:10900)")
+    srv.add_argument("--uri", help="tcp://HOST:PORT or unix:///PATH (default tcp://127.0.0.1:10900)")
     srv.add_argument("--workers", type=int, default=2, metavar="N",
                      help="threads for recognition and synthesis, and recognisers kept loaded (default 2)")
     srv.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
@@ -181,7 +182,7 @@ def _scripted_options(parser: argparse.ArgumentParser) -> None:
                         help="use these files as the microphone (a name starting with + is said over the answer; "
                         "silence:S is S seconds of quiet); with --to-wav in audio time, as fast as the machine "
                         "allows, else in real time")
-    parser.add_argument("--to-wav", type=Path, metavar="FILE", help="write what the guide says to this file")
+    parser.add_argument("--to-wav", type=_file_path, metavar="FILE", help="write what the guide says to this file")
     parser.add_argument("--realtime", action="store_true",
                         help="with --from-wavs and --to-wav: feed the files in real time, as a microphone would")
 
@@ -429,8 +430,15 @@ def _topic_ids(value: str) -> list[str]:
     """An argparse type: topic ids separated by commas, at least one."""
     ids = [t.strip() for t in value.split(",") if t.strip()]
     if not ids:
-        raise argparse.ArgumentTypeError("give at least one topic id (see voiceguide topics)")
+        raise argparse.ArgumentTypeError("give at least one topic id, as voiceguide topics lists them")
     return ids
+
+
+def _file_path(value: str) -> Path:
+    """An argparse type: a file to write. Path() would drop a trailing slash, and "out/" become a file."""
+    if value.endswith(("/", os.sep)) or Path(value).name in ("", ".", ".."):
+        raise argparse.ArgumentTypeError(f"{value}: is a folder; name a file to write")
+    return Path(value)
 
 
 def _rate(value: str) -> float:
@@ -610,13 +618,8 @@ def _model_install(args: argparse.Namespace) -> int:
     if args.size and args.engine != "whisper":
         raise VoiceGuideError("--size is for Whisper models: voiceguide model install whisper --size NAME")
     config = load_config()
-    if args.dir is not None:  # said before a download, not after it
-        if args.dir.exists() and not args.dir.is_dir():
-            raise VoiceGuideError(f"{args.dir}: is not a folder")
-        try:
-            args.dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise VoiceGuideError(f"{args.dir}: cannot create the folder ({exc.strerror})") from None
+    if args.dir is not None:  # said before a download, not after it, and nothing made yet
+        _check_folder(args.dir)
     if args.engine == "whisper":
         target = install_whisper(args.size or DEFAULT_SIZE, args.dir, hub=args.url or HUB, source=args.from_zip,
                                  progress=progress)
@@ -634,6 +637,17 @@ def _model_install(args: argparse.Namespace) -> int:
         said = ", ".join(f"{key}: {value}" for key, value in changes.items())
         print(f"set {said} in {config_path()}")
     return 0
+
+
+def _check_folder(folder: Path) -> None:
+    """A folder the command may make or write into: VoiceGuideError saying why not."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise VoiceGuideError(f"{folder}: {'is' if existing == folder else f'{existing} is'} not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise VoiceGuideError(f"{folder}: {existing} is not writable")
 
 
 def _answer(args: argparse.Namespace, app: App, reply: Reply) -> int:

@@ -109,10 +109,14 @@ def save_config(config: Config, path: Path | None = None) -> None:
     """Write the settings atomically: an interrupted save leaves the old file."""
     path = path or config_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(path) as out:
+        real = path.resolve() if path.is_symlink() else path  # a link's file is written, the link kept
+        real.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(real) as out:
             out.write(yaml.safe_dump(asdict(config), sort_keys=False).encode("utf-8"))
     except FileExistsError:
         raise OutputError(f"{path}: cannot save the settings (a file stands where its folder should be)") from None
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot save the settings ({exc.strerror})") from None
+    except OutputError as exc:
+        raise OutputError(f"{path}: cannot save the settings ({str(exc).removeprefix(f'{real}: ')})") from None
+    except (OSError, RuntimeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a loop of links"
+        raise OutputError(f"{path}: cannot save the settings ({reason})") from None

@@ -360,6 +360,8 @@ def load_script(entries: Iterable[str]) -> list[Scripted]:
             script.append(Scripted(b"", quiet_s=seconds))
             continue
         over = name.startswith("+")
+        if not name.removeprefix("+"):
+            raise AudioError(f"'{name}': name a file, e.g. question.wav, or +question.wav to say it over the answer")
         script.append(Scripted(read_wav(Path(name[1:] if over else name), SAMPLE_RATE).to_bytes(), over=over))
     return script
 
@@ -521,7 +523,10 @@ def summarise(lines: Iterable[str]) -> dict[str, object]:
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise ValueError(f"line {number} is not JSON") from None
         if not isinstance(record, dict):
             raise ValueError(f"line {number} is no record")
         if record.get("event") == "start":
@@ -530,7 +535,8 @@ def summarise(lines: Iterable[str]) -> dict[str, object]:
             turns += 1
             name = record.get("intent") or "not understood"
             latency = record.get("latency_ms")
-            if not isinstance(name, str) or not (latency is None or isinstance(latency, int | float)):
+            number_ok = isinstance(latency, int | float) and not isinstance(latency, bool) and math.isfinite(latency)
+            if not isinstance(name, str) or not (latency is None or number_ok):
                 raise ValueError(f"line {number}: a turn's intent or latency_ms is of the wrong kind")
             intents[name] = intents.get(name, 0) + 1
             if latency is not None:

@@ -46,13 +46,20 @@ def output_target(path: Path) -> Path:
     stays). Refused, with the reason: a folder, or anything that is not a plain file (a device such as
     /dev/null, a pipe: renaming over it would replace it), or a folder that does not exist."""
     path = Path(path)
-    target = path.resolve() if path.is_symlink() else path
-    if path.name in ("", ".", "..") or target.is_dir():
-        raise OutputError(f"{path}: is a folder; name a file to write")
-    if target.exists() and not target.is_file():
-        raise OutputError(f"{path}: is not a plain file (a device or a pipe); name a file to write")
-    if not target.parent.is_dir():
-        raise OutputError(f"{path}: folder does not exist")
+    try:
+        target = path.resolve(strict=False) if path.is_symlink() else path
+        if path.name in ("", ".", "..") or target.is_dir():
+            raise OutputError(f"{path}: is a folder; name a file to write")
+        if target.exists() and not target.is_file():
+            raise OutputError(f"{path}: is not a plain file (a device or a pipe); name a file to write")
+        if not target.parent.is_dir():
+            raise OutputError(f"{path}: folder does not exist")
+        if not os.access(target.parent, os.W_OK | os.X_OK):
+            raise OutputError(f"{path}: folder is not writable")
+    except OSError as exc:  # a name too long, a folder not ours to read
+        raise OutputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+    except RuntimeError:  # pathlib's word for a loop of links
+        raise OutputError(f"{path}: is a loop of links") from None
     return target
 
 
@@ -78,6 +85,25 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def folder_for(path: Path) -> Iterator[Path]:
+    """``path`` made with its missing parents, for a block that fills it; if the block fails, the folders
+    made here are removed again while empty, so that a failed command leaves no trace on disk."""
+    made = []
+    folder = Path(path)
+    while not folder.exists() and folder != folder.parent:
+        made.append(folder)
+        folder = folder.parent
+    Path(path).mkdir(parents=True, exist_ok=True)
+    try:
+        yield Path(path)
+    except BaseException:
+        for folder in made:  # the deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
 
 

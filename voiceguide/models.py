@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import VoiceGuideError
+from .files import folder_for
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,8 @@ def where_looked(explicit: Path | None, configured: str | None) -> str:
 def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Path | None = None,
             progress: Progress | None = None) -> Path:
     """Download (or take) a model zip, check it, and unpack it atomically. The model folder."""
-    root = target_root or data_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
+    with (folder_for(target_root or data_dir()) as root,
+          tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work):
         archive = Path(zip_file) if zip_file else download(url, Path(work) / "model.zip", progress,
                                                                    offline_hint="vosk --from FILE.zip")
         name = _check_archive(archive)

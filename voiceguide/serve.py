@@ -100,7 +100,7 @@ class ServeConfig:
     """How the service listens and what it allows each client."""
 
     uri: str = DEFAULT_URI
-    """Where to listen: tcp://HOST:PORT or unix://PATH."""
+    """Where to listen: tcp://HOST:PORT or unix:///PATH."""
     workers: int = 2
     """Worker threads for recognition and synthesis, and recognisers in the pool."""
     idle_timeout_s: float = 60.0
@@ -133,8 +133,11 @@ class ServeConfig:
 def parse_uri(uri: str) -> tuple[str, str, int | None]:
     """(scheme, host or path, port) of a tcp:// or unix:// address."""
     parsed = urlparse(uri)
-    if parsed.scheme == "unix" and (parsed.path or parsed.netloc):
-        return "unix", parsed.netloc + parsed.path, None
+    if parsed.scheme == "unix":
+        # The server binds the URI's path alone: "unix://run/vg.sock" would name "/vg.sock".
+        if parsed.netloc or not parsed.path:
+            raise ServeError(f"{uri}: a unix address is unix:///FULL/PATH (three slashes) or unix:NAME")
+        return "unix", parsed.path, None
     if parsed.scheme == "tcp":
         try:
             port = parsed.port
@@ -143,7 +146,7 @@ def parse_uri(uri: str) -> tuple[str, str, int | None]:
         if parsed.hostname and port is not None:
             return "tcp", parsed.hostname, port
         raise ServeError(f"{uri}: a tcp address needs a host and a port, e.g. {DEFAULT_URI}")
-    raise ServeError(f"{uri}: use tcp://HOST:PORT or unix://PATH")
+    raise ServeError(f"{uri}: use tcp://HOST:PORT or unix:///PATH")
 
 
 V = TypeVar("V")
@@ -740,10 +743,13 @@ def check_socket_path(path: str) -> None:
     if not stat.S_ISSOCK(mode):
         raise ServeError(f"{path}: is not a socket; name a path that does not exist yet")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
         try:
             probe.connect(path)
-        except OSError:
+        except ConnectionRefusedError:
             return  # no one answers: a socket left behind, which the server replaces
+        except OSError as exc:  # another user's, or a server too busy to answer: not ours to take
+            raise ServeError(f"{path}: cannot use this socket ({exc.strerror or exc})") from None
     raise ServeError(f"{path}: another server is listening there")
 
 

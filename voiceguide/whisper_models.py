@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import folder_for
 from .models import ModelError, Progress, data_dir, download, zip_members
 
 DEFAULT_SIZE = "tiny.en"
@@ -189,9 +190,7 @@ def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str
     """Download (or take from a folder or zip file) a Whisper model, check it, and move it into
     place atomically. The model folder."""
     check_size(size)
-    root = root or data_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
+    with folder_for(root or data_dir()) as root, tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
         staged = Path(work) / "model"
         staged.mkdir()
         if source is None:
