@@ -480,7 +480,7 @@ def test_a_download_that_does_not_match_the_hub_leaves_nothing(hub: tuple[Hub, s
     root = tmp_path / "models"
     with pytest.raises(ModelError, match=message.replace("(", r"\(").replace(")", r"\)")):
         install_whisper("tiny.en", root, hub=url)
-    assert list(root.iterdir()) == []
+    assert not root.exists()  # the folder made for the model is gone too
 
 
 def test_an_unreachable_hub_says_how_to_install_offline(tmp_path: Path) -> None:
@@ -524,7 +524,7 @@ def test_a_folder_that_is_not_a_model_is_refused_in_one_line(tiny: Path, tmp_pat
     shutil.copyfile(tiny / "vocabulary.txt", partial / "vocabulary.txt")
     with pytest.raises(ModelError, match="the model does not load"):  # a truncated model.bin
         install_whisper("tiny.en", root, source=partial)
-    assert [p for p in root.iterdir() if not p.name.startswith(".")] == []
+    assert not root.exists()  # the folder made for the model is gone too
 
 
 def test_installing_another_size_chooses_it(tiny: Path, tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ killed writer never leaves a partial file. The temporary file is created
 with open(2) and mode 0666 like any new file, so the umask decides who may
 read it (normally 0644). ``tempfile.mkstemp`` would make it 0600 whatever
 the umask, and a web server or another user could not read the result.
+A name the user gave is checked first (output_target), and folders made for
+a failed job are taken away again (folder_for).
 """
 
 from __future__ import annotations

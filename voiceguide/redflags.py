@@ -1168,7 +1168,7 @@ class RedFlagDetector:
         before it. A ``now`` word outweighs them all ("... since this morning")."""
         rules = self.rules
         evaluated = any(seq[k] in rules.evaluating and seq[k - 1] in ("it", "be") for k in range(1, word))
-        to = seq[word - 1] == "to" and seq[word - 2] not in STARTING
+        to = word > 0 and seq[word - 1] == "to" and (word < 2 or seq[word - 2] not in STARTING)
         why = any(seq[k] == "why" and (seq[k + 1] in rules.inverting or seq[k + 1] == "am")
                   for k in range(max(0, word - 4), word - 1))
         would = any(seq[k] == "would" and seq[k + 1] in rules.subjects for k in range(max(0, word - 4), word - 1))
