@@ -1,18 +1,24 @@
 """Test speech, rendered at test time: the Piper voice (closest to a person here) and espeak-ng.
 
 Piper's random variation is off, so a phrase sounds the same in every run and a test that passes
-once passes again. A phrase is rendered once for the whole run: the workers keep what they render
-in the run's folder (``SPEECH_CACHE``, set by conftest.py) and read it back."""
+once passes again. espeak-ng's library carries state from one synthesis to the next (the same phrase
+comes out a little different after every phrase said before it in the process, so it differed as
+the tests ran in another order): each phrase of its test speech is the first a fresh process says.
+A phrase is rendered once for the whole run: the workers keep what they render in the run's folder
+(``SPEECH_CACHE``, set by conftest.py) and read it back."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from voiceguide.audio import Audio, concat, read_wav, silence, write_wav
-from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
+from voiceguide.speak import PiperSynthesizer, Speech
 
 SPEECH_CACHE = "VOICEGUIDE_TEST_SPEECH"
 """The environment variable naming the run's folder of rendered phrases."""
@@ -23,9 +29,21 @@ def _piper() -> Speech:
     return Speech(PiperSynthesizer(variation=False))
 
 
-@functools.cache
-def _espeak() -> Speech:
-    return Speech(EspeakSynthesizer())
+_FIRST_SAID = """
+import sys
+from pathlib import Path
+from voiceguide.audio import write_wav
+from voiceguide.speak import EspeakSynthesizer, Speech
+write_wav(Path(sys.argv[2]), Speech(EspeakSynthesizer()).render(sys.argv[1])[0])
+"""
+
+
+def _espeak(text: str) -> Audio:
+    """``text`` as the first thing a fresh process says through the guide's own espeak-ng synthesizer."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "said.wav"
+        subprocess.run([sys.executable, "-c", _FIRST_SAID, text, str(path)], check=True, capture_output=True)
+        return read_wav(path)
 
 
 def spoken(text: str, voice: str = "piper", pad: float = 0.4) -> Audio:
@@ -46,8 +64,7 @@ def _rendered(text: str, voice: str) -> Audio:
     path = Path(folder) / f"{voice}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.wav" if folder else None
     if path is not None and path.is_file():
         return read_wav(path)
-    speech = _piper() if voice == "piper" else _espeak()
-    audio, _ = speech.render(text)
+    audio = _piper().render(text)[0] if voice == "piper" else _espeak(text)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_wav(path, audio)  # whole or not at all: another worker may be reading

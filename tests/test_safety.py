@@ -897,6 +897,9 @@ REPORTS_WHAT_TO_MAKE_OF = [
     "is it normal for my mum to get so confused",
     "is it normal for grandad to keep getting confused",
     "is it normal for my wife to seem so confused",
+    # a final review: a reassurance in another clause, a sign there now before a harm feared
+    "the nurse said it would be ok but im worried about my dad being so confused",
+    "im worried about my wound oozing pus and getting infected",
 ]
 GENERAL_WHAT_TO_MAKE_OF = [
     # a clause after "that" that is asked about, or no clause at all
@@ -939,11 +942,12 @@ GENERAL_WHAT_TO_MAKE_OF = [
     "is it normal for my son to get confused about the medicines",
     # a second review: anyone's, a risk, a supposition in the present, a generic present after a time
     "should patients worry about their wound leaking pus",
-    "should i worry about my legs going numb permanently",
-    "should i worry about my legs being paralysed from the surgery",
     "is it silly that i worry about my legs going numb",
     "why am i so worried about my legs going numb",
     "is it normal the wound leaks a little after surgery",
+    # a final review: another verb in the progressive, in a clause of its own after "while" or "as"
+    "is it normal for my legs to feel numb while the nerves are healing after surgery",
+    "is it normal for my legs to feel weak as things are settling after the op",
 ]
 
 

@@ -271,6 +271,7 @@ def test_an_unsure_command_gives_way_to_a_stop_said_exactly(guide: Guide) -> Non
     assert heard("next up", ("stop",), 0.8) == "control.next"  # Whisper sure of it
     assert heard("next", ("stop",), 0.33) == "control.next"  # a template's exact words
     assert heard("next up", ("stop the thing",), 0.33) == "control.next"  # no stop said exactly
+    assert heard("the wound is leaking pus", ("stop",), 0.33) == "safety.urgent"  # a red flag stays
 
 
 @pytest.mark.parametrize(("wrapped", "plain"), [

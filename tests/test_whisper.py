@@ -132,8 +132,8 @@ def test_the_domain_prompt_makes_the_articles_rare_words_heard(guide: Guide, whi
 def test_an_unsure_hearing_is_heard_again_slower_and_the_surer_leads(guide: Guide, tiny: Path) -> None:
     pytest.importorskip("python_stretch")  # not installed where it has no wheel (pyproject.toml)
     # Piper's voice made 1.7 times as fast (its pitch kept): tiny.en is unsure of it at that pace. (What
-    # the second hearing wins is measured by bench/speech_in.py on espeak-ng's voices, whose samples vary
-    # a little each time a voice is loaded, too much for a test of one phrasing.)
+    # the second hearing wins is measured by bench/speech_in.py on espeak-ng's voices: a test of one
+    # phrasing would rest on one rendering of it, tests/speech.py.)
     said = np.frombuffer(pcm(Speech(PiperSynthesizer(variation=False)).render("will I need physio afterwards")[0]),
                          dtype="<i2").astype(np.float32) / 32768
     fast = (np.clip(slowed(said, 1.7), -1, 1) * 32767).astype("<i2").tobytes()

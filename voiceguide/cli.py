@@ -642,7 +642,7 @@ def _model_install(args: argparse.Namespace) -> int:
 def _check_folder(folder: Path) -> None:
     """A folder the command may make or write into: VoiceGuideError saying why not."""
     existing = folder
-    while not existing.exists() and existing != existing.parent:
+    while not os.path.lexists(existing) and existing != existing.parent:  # a broken link is there, not a folder
         existing = existing.parent
     if not existing.is_dir():
         raise VoiceGuideError(f"{folder}: {'is' if existing == folder else f'{existing} is'} not a folder")

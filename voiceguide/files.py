@@ -12,6 +12,7 @@ a failed job are taken away again (folder_for).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Iterator
@@ -49,6 +50,14 @@ def output_target(path: Path) -> Path:
     /dev/null, a pipe: renaming over it would replace it), or a folder that does not exist."""
     path = Path(path)
     try:
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            pass  # a new file, or a link to one
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # pathlib raises for a loop only before Python 3.13
+                raise OutputError(f"{path}: is a loop of links") from None
+            raise
         target = path.resolve(strict=False) if path.is_symlink() else path
         if path.name in ("", ".", "..") or target.is_dir():
             raise OutputError(f"{path}: is a folder; name a file to write")
@@ -99,7 +108,10 @@ def folder_for(path: Path) -> Iterator[Path]:
     while not folder.exists() and folder != folder.parent:
         made.append(folder)
         folder = folder.parent
-    Path(path).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot make the folder ({exc.strerror or exc})") from None
     try:
         yield Path(path)
     except BaseException:

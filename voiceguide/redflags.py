@@ -1167,12 +1167,16 @@ class RedFlagDetector:
         "why I'm calling is I'm worried"), supposed ("would I need to worry"), or with "always" just
         before it. A ``now`` word outweighs them all ("... since this morning")."""
         rules = self.rules
-        evaluated = any(seq[k] in rules.evaluating and seq[k - 1] in ("it", "be") for k in range(1, word))
-        to = word > 0 and seq[word - 1] == "to" and (word < 2 or seq[word - 2] not in STARTING)
+        # Only the worry's own clause: "the nurse said it would be ok but I'm worried about ..." is a worry.
+        # "so" right before the worry is no break ("is it normal that I am so worried").
+        start = max((k + 1 for k in range(word) if seq[k] in rules.breaks and not (seq[k] == "so" and k == word - 1)),
+                    default=0)
+        evaluated = any(seq[k] in rules.evaluating and seq[k - 1] in ("it", "be") for k in range(max(1, start), word))
+        to = word > start and seq[word - 1] == "to" and (word < start + 2 or seq[word - 2] not in STARTING)
         why = any(seq[k] == "why" and (seq[k + 1] in rules.inverting or seq[k + 1] == "am")
-                  for k in range(max(0, word - 4), word - 1))
-        would = any(seq[k] == "would" and seq[k + 1] in rules.subjects for k in range(max(0, word - 4), word - 1))
-        return evaluated or to or why or would or not HABITUAL.isdisjoint(seq[max(0, word - 2) : word])
+                  for k in range(max(start, word - 4), word - 1))
+        would = any(seq[k] == "would" and seq[k + 1] in rules.subjects for k in range(max(start, word - 4), word - 1))
+        return evaluated or to or why or would or not HABITUAL.isdisjoint(seq[max(start, word - 2) : word])
 
     def _looks_ahead_to(self, seq: list[str], pos: int, supposing: bool = False) -> bool:
         """The clause from ``pos`` (an infinitive, a clause after "the", or what a worry is about)
@@ -1191,10 +1195,11 @@ class RedFlagDetector:
             if word in rules.breaks or (word in rules.subjects and before not in WHEN):
                 break
             clause.append(word)
-        when = next((k for k, word in enumerate(clause) if word in WHEN), len(clause))
+        # The sign's own verb is before any time clause ("after she has had ...", "while the nerves are healing").
+        when = next((k for k, word in enumerate(clause) if word in WHEN or word in ("while", "as")), len(clause))
         if any((have in ("have", "has", "having") and (done in rules.done or done.endswith("ed")))
                or (have in ("is", "are") and done.endswith("ing"))
-               for have, done in pairwise(clause[:when])):  # the sign's own verb, not "after she has had ..."
+               for have, done in pairwise(clause[:when])):
             return False
         # A time clause in the past tells when it began ("... after I fell"), not what is supposed.
         supposed = supposing and ("later" in clause or any(

@@ -713,8 +713,8 @@ def _halt(understander: Understander, got: Understanding, alternatives: tuple[st
     """A command not on a template's exact words gives way to a stop or pause that a next-best reading
     says exactly: of two commands the engine was unsure between, the one that halts is safe to act on
     and the other not ("stop" heard as "next up", the stop the second reading, at pink 10 dB)."""
-    if got.exact or got.intent is None or got.intent.name in HALTS:
-        return got
+    if got.exact or got.intent is None or got.intent.kind != "control" or got.intent.name in HALTS:
+        return got  # a red flag is never given up, whatever else was heard
     for reading in alternatives:
         other = understander.understand(reading)
         if other.exact and other.intent is not None and other.intent.name in HALTS:
