@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
 from .errors import DataErrors, VoiceGuideError
-from .files import output_target
+from .files import nearest_existing, output_target
 from .models import MODEL_NAME, MODEL_URL
 from .recognize import ENGINES
 from .whisper_models import DEFAULT_SIZE, SIZES
@@ -153,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write into")
     exp.add_argument("--format", choices=["wav", "ogg"], default="wav", help="wav (default) or ogg (Vorbis)")
     exp.add_argument("--voice", help="espeak-ng voice name, or piper for the natural voice (default: config)")
-    exp.add_argument("--rate", type=_rate, help="speaking rate as a factor of normal, 0.5 to 2 (default: config)")
+    exp.add_argument("--rate", type=_within(0.5, 2),
+                     help="speaking rate as a factor of normal, 0.5 to 2 (default: config)")
     exp.add_argument("--topics", type=_topic_ids,
                      metavar="ID,ID", help="only these topics (see voiceguide topics)")
     exp.add_argument("--force", action="store_true", help="write into a folder that holds other files")
@@ -441,16 +442,6 @@ def _file_path(value: str) -> Path:
     return Path(value)
 
 
-def _rate(value: str) -> float:
-    try:
-        rate = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
-    if not 0.5 <= rate <= 2.0:
-        raise argparse.ArgumentTypeError(f"{value} is outside 0.5 to 2")
-    return rate
-
-
 def _export(args: argparse.Namespace) -> int:
     from .export import ExportSettings, export
 
@@ -641,9 +632,7 @@ def _model_install(args: argparse.Namespace) -> int:
 
 def _check_folder(folder: Path) -> None:
     """A folder the command may make or write into: VoiceGuideError saying why not."""
-    existing = folder
-    while not os.path.lexists(existing) and existing != existing.parent:  # a broken link is there, not a folder
-        existing = existing.parent
+    existing = nearest_existing(folder)
     if not existing.is_dir():
         raise VoiceGuideError(f"{folder}: {'is' if existing == folder else f'{existing} is'} not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):

@@ -114,9 +114,9 @@ def save_config(config: Config, path: Path | None = None) -> None:
         with replacing(real) as out:
             out.write(yaml.safe_dump(asdict(config), sort_keys=False).encode("utf-8"))
     except FileExistsError:
-        raise OutputError(f"{path}: cannot save the settings (a file stands where its folder should be)") from None
+        raise OutputError("cannot save the settings (a file stands where its folder should be)", path) from None
     except OutputError as exc:
-        raise OutputError(f"{path}: cannot save the settings ({str(exc).removeprefix(f'{real}: ')})") from None
+        raise OutputError(f"cannot save the settings ({exc.problem})", path) from None
     except (OSError, RuntimeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a loop of links"
-        raise OutputError(f"{path}: cannot save the settings ({reason})") from None
+        raise OutputError(f"cannot save the settings ({reason})", path) from None

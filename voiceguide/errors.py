@@ -31,7 +31,15 @@ class DataErrors(VoiceGuideError):
 
 
 class OutputError(VoiceGuideError):
-    """A file the user asked for cannot be written where they named it (a folder, a device, no such folder)."""
+    """A file the user asked for cannot be written where they named it (a folder, a device, no such folder).
+    The message names it."""
+
+    def __init__(self, problem: str, path: object) -> None:
+        self.problem = problem
+        """What is wrong, in a few words, without the file's name."""
+        self.path = path
+        """The file or folder named."""
+        super().__init__(f"{path}: {problem}")
 
 
 class TemplateError(VoiceGuideError):

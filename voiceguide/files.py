@@ -56,21 +56,21 @@ def output_target(path: Path) -> Path:
             pass  # a new file, or a link to one
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # pathlib raises for a loop only before Python 3.13
-                raise OutputError(f"{path}: is a loop of links") from None
+                raise OutputError("is a loop of links", path) from None
             raise
         target = path.resolve(strict=False) if path.is_symlink() else path
         if path.name in ("", ".", "..") or target.is_dir():
-            raise OutputError(f"{path}: is a folder; name a file to write")
+            raise OutputError("is a folder; name a file to write", path)
         if target.exists() and not target.is_file():
-            raise OutputError(f"{path}: is not a plain file (a device or a pipe); name a file to write")
+            raise OutputError("is not a plain file (a device or a pipe); name a file to write", path)
         if not target.parent.is_dir():
-            raise OutputError(f"{path}: folder does not exist")
+            raise OutputError("folder does not exist", path)
         if not os.access(target.parent, os.W_OK | os.X_OK):
-            raise OutputError(f"{path}: folder is not writable")
+            raise OutputError("folder is not writable", path)
     except OSError as exc:  # a name too long, a folder not ours to read
-        raise OutputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+        raise OutputError(f"cannot write there ({exc.strerror or exc})", path) from None
     except RuntimeError:  # pathlib's word for a loop of links
-        raise OutputError(f"{path}: is a loop of links") from None
+        raise OutputError("is a loop of links", path) from None
     return target
 
 
@@ -99,23 +99,29 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
         raise
 
 
+def nearest_existing(path: Path) -> Path:
+    """``path`` or its nearest parent that is there (a broken link is there, and is no folder)."""
+    found = Path(path)
+    while not os.path.lexists(found) and found != found.parent:
+        found = found.parent
+    return found
+
+
 @contextlib.contextmanager
 def folder_for(path: Path) -> Iterator[Path]:
     """``path`` made with its missing parents, for a block that fills it; if the block fails, the folders
     made here are removed again while empty, so that a failed command leaves no trace on disk."""
-    made = []
-    folder = Path(path)
-    while not folder.exists() and folder != folder.parent:
-        made.append(folder)
-        folder = folder.parent
+    there = nearest_existing(path)
+    made = [folder for folder in (Path(path), *Path(path).parents) if folder.is_relative_to(there)
+            and folder != there]  # the deepest first
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot make the folder ({exc.strerror or exc})") from None
+        raise OutputError(f"cannot make the folder ({exc.strerror or exc})", path) from None
     try:
         yield Path(path)
     except BaseException:
-        for folder in made:  # the deepest first
+        for folder in made:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
