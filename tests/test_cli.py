@@ -207,13 +207,22 @@ def test_a_station_log_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
         assert done.stderr.startswith(f"voiceguide stats: {log}: not a station log (line 2"), done.stderr
 
 
-def test_settings_that_cannot_be_saved_are_one_line(tmp_path: Path) -> None:
+def test_words_after_audio_are_said_to_be_no_files_before_any_work(tmp_path: Path) -> None:
+    done = run("ask", "--audio", str(tmp_path / "question.wav"), "what", "is", "discitis?")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("voiceguide ask: no such file: what, is, discitis? "
+                           "(a typed question is asked without --audio)\n")
+
+
+def test_settings_that_cannot_be_saved_are_said_once_and_the_chat_goes_on(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    done = run("chat", stdin="louder\n", config=blocker / "config.yaml")
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.splitlines()[-1] == (f"voiceguide chat: {blocker / 'config.yaml'}: cannot save the settings "
-                                            "(a file stands where its folder should be)")
+    done = run("chat", stdin="louder\nslower please\nwhat is discitis\n", config=blocker / "config.yaml")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [f"voiceguide chat: {blocker / 'config.yaml'}: cannot save the settings "
+                                        "(a file stands where its folder should be); going on without keeping them"]
+    assert "Speaking more slowly." in done.stdout and "osteomyelitis and discitis" in done.stdout
+    assert blocker.read_text() == "x"
 
 
 def test_a_link_named_for_the_answer_is_written_through(tmp_path: Path) -> None:

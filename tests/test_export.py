@@ -213,14 +213,19 @@ def test_ogg_vorbis_decodes(tmp_path: Path) -> None:
         assert float(soxi.stdout) == pytest.approx(entry["duration"], abs=0.05)
 
 
-def test_an_export_killed_part_way_leaves_no_partial_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("there", [False, True], ids=["new folder", "empty folder of the person's"])
+def test_an_export_killed_part_way_leaves_no_partial_file(tmp_path: Path, there: bool) -> None:
     out = tmp_path / "guide"
+    if there:
+        out.mkdir()
     proc = start_export(out, "en-us", pause=("rendering", tmp_path / "paused"))
     wait_for_pause(tmp_path / "paused", proc)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     assert proc.returncode != 0
-    assert not list(tmp_path.glob(".voiceguide-export-*")) and os.listdir(out) == []
+    assert not list(tmp_path.glob(".voiceguide-export-*"))
+    # The folder the export made goes with it; one the person made stays, empty.
+    assert (os.listdir(out) == []) if there else not out.exists()
 
 
 @pytest.mark.realtime

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from .config import Config, save_config
 from .content import Content, load_shipped_content
 from .dialogue import Conversation, State
+from .errors import OutputError
 from .guide import Guide, load_guide
 from .isolate import ProcessRecognizer
 from .normalize import words
@@ -167,10 +168,16 @@ def domain_prompt(guide: Guide) -> str:
 
 
 class Home:
-    """The settings kept between runs at home, saved whenever they change."""
+    """The settings kept between runs at home, saved whenever they change.
 
-    def __init__(self, config: Config) -> None:
+    A save that fails does not end the conversation: ``unsaved`` is told why, once, and the session
+    goes on with its settings kept in memory (a person who says "slower" should not lose the guide
+    because a folder is read-only)."""
+
+    def __init__(self, config: Config, unsaved: Callable[[OutputError], None] | None = None) -> None:
         self.config = config
+        self._unsaved = unsaved
+        self._failed = False
 
     def remember(self, conversation: Conversation | None = None, disclaimer_played: bool = False) -> None:
         """Save the voice settings and place in ``conversation``, and that the disclaimer was played."""
@@ -180,5 +187,12 @@ class Home:
             topic = state.left_off if state.current is None else conversation.topics[state.current].id
             config = replace(config.with_voice_settings(state.settings), last_topic=topic)
         if config != self.config:
-            save_config(config)
             self.config = config
+            try:
+                save_config(config)
+            except OutputError as exc:
+                if self._unsaved is None:
+                    raise
+                if not self._failed:
+                    self._unsaved(exc)
+                self._failed = True

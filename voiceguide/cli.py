@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
-from .errors import DataErrors, VoiceGuideError
+from .errors import DataErrors, OutputError, VoiceGuideError
 from .files import nearest_existing, output_target
 from .models import MODEL_NAME, MODEL_URL
 from .recognize import ENGINES
@@ -224,7 +225,7 @@ def _listen_at_home(args: argparse.Namespace) -> int:
                                         else (_speaker(app) or TimelinePlayer(rate)))
     conversation = app.conversation()
     events = _open_for_writing(args.events) if args.events else None
-    home = Home(app.config)
+    home = Home(app.config, _unsaved(args.command))
     session = app.session(conversation, listener, player, events)
 
     def show(text: str) -> None:
@@ -524,6 +525,11 @@ def _as_json(reply: Reply) -> str:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    # "ask --audio q.wav what is discitis": the words were taken for files. Said before any work; a
+    # missing file that looks like one (a name with a dot or a folder) is still answered in its place.
+    words = [str(p) for p in args.audio or () if re.fullmatch(r"[A-Za-z']+[?.!,]?", str(p)) and not p.exists()]
+    if words:
+        raise VoiceGuideError(f"no such file: {', '.join(words)} (a typed question is asked without --audio)")
     app = _app(args)
     if args.audio or args.mic:
         if args.question:
@@ -666,13 +672,20 @@ def _speaker(app: App) -> StreamPlayer | None:
         return None
 
 
+def _unsaved(command: str) -> Callable[[OutputError], None]:
+    """Said once when the settings cannot be saved; the conversation goes on."""
+    def say(exc: OutputError) -> None:
+        print(f"voiceguide {command}: {exc}; going on without keeping them", file=sys.stderr, flush=True)
+    return say
+
+
 def _chat(args: argparse.Namespace) -> int:
     from .app import Home
     from .dialogue import Action, home_opening
 
     app = _app(args)
     conversation = app.conversation()
-    home = Home(app.config)
+    home = Home(app.config, _unsaved(args.command))
     speech = app.speech if args.speak else None
     player = _speaker(app) if speech else None
     interactive = sys.stdin.isatty()

@@ -72,7 +72,7 @@ from . import __version__
 from .audio import Audio, AudioError, write_wav
 from .content import Content
 from .errors import VoiceGuideError
-from .files import sync_folder, umask_mode
+from .files import nearest_existing, sync_folder, umask_mode
 from .speak import Speech
 
 MANIFEST = "manifest.json"
@@ -156,7 +156,7 @@ def export(content: Content, speech: Speech, folder: Path, settings: ExportSetti
     if settings.format not in FORMATS:
         raise ExportError(f"unknown format '{settings.format}': use {' or '.join(FORMATS)}")
     tracks, whole = plan(content, topic_ids)
-    target = _ready_folder(Path(folder))
+    target, made = _ready_folder(Path(folder))
     try:
         adopted = {name for name in _remove_leftovers(target) if os.path.lexists(target / name)}
         previous, foreign = _previous_export(target, adopted, force)
@@ -165,26 +165,34 @@ def export(content: Content, speech: Speech, folder: Path, settings: ExportSetti
             if not built.written and not adopted - set(built.names):
                 return ExportResult(folder, [], built.unchanged)
             note = _commit(target, staging, built, _listed(previous) | adopted, foreign)
-    except OSError as exc:
-        raise ExportError(f"{folder}: cannot write ({exc.strerror or exc})") from None
+    except BaseException as exc:
+        # A failed first export leaves no empty folder behind (SIGTERM too).
+        for made_here in made:
+            with contextlib.suppress(OSError):
+                made_here.rmdir()
+        if isinstance(exc, OSError):
+            raise ExportError(f"{folder}: cannot write ({exc.strerror or exc})") from None
+        raise
     return ExportResult(folder, built.written, built.unchanged, note)
 
 
-def _ready_folder(folder: Path) -> Path:
+def _ready_folder(folder: Path) -> tuple[Path, list[Path]]:
     """The real folder (a symlink's target, so that the link stays), created if missing
-    or put back if a killed export left it aside."""
+    or put back if a killed export left it aside; and the folders made for it, the deepest first."""
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"{folder}: is a file, not a folder")
     target = folder.resolve()
     if not target.exists():
         _put_back(target)
+    there = nearest_existing(target)
+    made = [path for path in (target, *target.parents) if path.is_relative_to(there) and path != there]
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"{folder}: cannot create the folder ({exc.strerror})") from None
     if not os.access(target, os.W_OK):
         raise ExportError(f"{folder}: the folder is not writable")
-    return target
+    return target, made
 
 
 def _beside_name(target: Path, token: str) -> str:
