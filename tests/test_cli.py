@@ -214,6 +214,18 @@ def test_words_after_audio_are_said_to_be_no_files_before_any_work(tmp_path: Pat
                            "(a typed question is asked without --audio)\n")
 
 
+def test_a_settings_file_that_is_no_file_is_one_line(tmp_path: Path) -> None:
+    """A device would be read without end; a name too long is the system's refusal, not a traceback."""
+    too_long = tmp_path / ("x" * 300) / "config.yaml"
+    for config, problem in ((Path("/dev/full"), "not a regular file"),
+                            (too_long, "cannot read file: File name too long")):
+        done = run("ask", "what is discitis", config=config)
+        assert done.returncode == 2 and done.stderr == f"voiceguide ask: {config}: {problem}\n", done.stderr
+    kept_nowhere = run("chat", stdin="slower please\n", config=Path(os.devnull))
+    assert kept_nowhere.returncode == 0 and "Speaking more slowly." in kept_nowhere.stdout
+    assert kept_nowhere.stderr.endswith("; going on without keeping them\n"), kept_nowhere.stderr
+
+
 def test_settings_that_cannot_be_saved_are_said_once_and_the_chat_goes_on(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")

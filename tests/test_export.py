@@ -213,19 +213,37 @@ def test_ogg_vorbis_decodes(tmp_path: Path) -> None:
         assert float(soxi.stdout) == pytest.approx(entry["duration"], abs=0.05)
 
 
-@pytest.mark.parametrize("there", [False, True], ids=["new folder", "empty folder of the person's"])
-def test_an_export_killed_part_way_leaves_no_partial_file(tmp_path: Path, there: bool) -> None:
+@pytest.mark.parametrize("there", ["new", "the person's", "another export's"])
+def test_an_export_killed_part_way_leaves_no_partial_file(tmp_path: Path, there: str) -> None:
+    from voiceguide.export import _beside_name
+
     out = tmp_path / "guide"
-    if there:
+    if there == "the person's":
         out.mkdir()
     proc = start_export(out, "en-us", pause=("rendering", tmp_path / "paused"))
     wait_for_pause(tmp_path / "paused", proc)
+    other = tmp_path / _beside_name(out, "0123abcd")  # another export found the folder and builds beside it
+    if there == "another export's":
+        other.mkdir()
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     assert proc.returncode != 0
-    assert not list(tmp_path.glob(".voiceguide-export-*"))
-    # The folder the export made goes with it; one the person made stays, empty.
-    assert (os.listdir(out) == []) if there else not out.exists()
+    assert [p.name for p in tmp_path.glob(".voiceguide-export-*")] == ([other.name] if other.exists() else [])
+    # The folder this export made goes with it; one the person made stays, and one another export will fill.
+    assert (os.listdir(out) == []) if there != "new" else not out.exists()
+
+
+def test_a_folder_that_cannot_be_made_leaves_no_parents_behind(tmp_path: Path) -> None:
+    done = run_cli("export", "--out", str(tmp_path / "a" / "b" / ("x" * 300)), "--topics", "summary")
+    assert done.returncode == 2 and "cannot create the folder (File name too long)" in done.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_loop_of_links_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "one").symlink_to("two")
+    (tmp_path / "two").symlink_to("one")
+    done = run_cli("export", "--out", str(tmp_path / "one" / "guide"), "--topics", "summary")
+    assert done.returncode == 2 and done.stderr == f"voiceguide export: {tmp_path / 'one' / 'guide'}: a loop of links\n"
 
 
 @pytest.mark.realtime

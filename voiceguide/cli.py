@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -526,8 +525,9 @@ def _as_json(reply: Reply) -> str:
 
 def _ask(args: argparse.Namespace) -> int:
     # "ask --audio q.wav what is discitis": the words were taken for files. Said before any work; a
-    # missing file that looks like one (a name with a dot or a folder) is still answered in its place.
-    words = [str(p) for p in args.audio or () if re.fullmatch(r"[A-Za-z']+[?.!,]?", str(p)) and not p.exists()]
+    # missing file that looks like one (a name with an extension or a folder) is answered in its place.
+    words = [str(p) for p in args.audio or () if str(p) != "-" and "/" not in str(p) and not p.suffix
+             and not p.exists()]
     if words:
         raise VoiceGuideError(f"no such file: {', '.join(words)} (a typed question is asked without --audio)")
     app = _app(args)

@@ -70,7 +70,11 @@ def config_path() -> Path:
 def load_config(path: Path | None = None) -> Config:
     """The settings in ``path`` (default: config_path()), checked; defaults if absent."""
     path = path or config_path()
-    if not path.exists():
+    try:
+        there = path.exists()
+    except OSError as exc:  # a name too long, say
+        raise DataError(str(path), None, f"cannot read file: {exc.strerror or exc}") from None
+    if not there or str(path) == os.devnull:  # /dev/null: no settings kept
         return Config()
     doc = load_yaml(path)
     if doc is None:

@@ -166,10 +166,7 @@ def export(content: Content, speech: Speech, folder: Path, settings: ExportSetti
                 return ExportResult(folder, [], built.unchanged)
             note = _commit(target, staging, built, _listed(previous) | adopted, foreign)
     except BaseException as exc:
-        # A failed first export leaves no empty folder behind (SIGTERM too).
-        for made_here in made:
-            with contextlib.suppress(OSError):
-                made_here.rmdir()
+        _remove_made(made, target)  # a failed first export leaves no empty folder behind (SIGTERM too)
         if isinstance(exc, OSError):
             raise ExportError(f"{folder}: cannot write ({exc.strerror or exc})") from None
         raise
@@ -181,7 +178,10 @@ def _ready_folder(folder: Path) -> tuple[Path, list[Path]]:
     or put back if a killed export left it aside; and the folders made for it, the deepest first."""
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"{folder}: is a file, not a folder")
-    target = folder.resolve()
+    try:
+        target = folder.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop of links
+        raise ExportError(f"{folder}: a loop of links") from None
     if not target.exists():
         _put_back(target)
     there = nearest_existing(target)
@@ -189,10 +189,22 @@ def _ready_folder(folder: Path) -> tuple[Path, list[Path]]:
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        _remove_made(made, target)  # the parents may have been made before the last name failed
         raise ExportError(f"{folder}: cannot create the folder ({exc.strerror})") from None
     if not os.access(target, os.W_OK):
         raise ExportError(f"{folder}: the folder is not writable")
     return target, made
+
+
+def _remove_made(made: list[Path], target: Path) -> None:
+    """Remove the folders a failed export made while they are empty, unless another export is building
+    beside ``target``: it found the folder there and will swap its files into it."""
+    with contextlib.suppress(OSError):
+        if any(_is_beside(name, target) for name in os.listdir(target.parent)):
+            return
+    for path in made:
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def _beside_name(target: Path, token: str) -> str:

@@ -117,14 +117,19 @@ def folder_for(path: Path) -> Iterator[Path]:
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        _remove_empty(made)  # the parents may have been made before the last name failed
         raise OutputError(f"cannot make the folder ({exc.strerror or exc})", path) from None
     try:
         yield Path(path)
     except BaseException:
-        for folder in made:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _remove_empty(made)
         raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def sync_folder(path: Path) -> None:

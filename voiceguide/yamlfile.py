@@ -7,6 +7,7 @@ reported as ``file:line: message``.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,20 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+MAX_BYTES = 16 * 1024 * 1024
+"""The largest YAML file read: the guide's own are well under a megabyte."""
+
+
 def load_yaml(path: Path, display: str | None = None) -> Any:
     """Load one YAML file safely; any problem is a DataError naming file and line."""
     name = display or str(path)
     try:
+        info = path.stat()
+        # A device or a pipe ("/dev/full") would be read without end.
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(name, None, "not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise DataError(name, None, f"too large for a data file ({info.st_size} bytes)")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataError(name, None, f"cannot read file: {exc.strerror}") from None
