@@ -82,6 +82,38 @@ def test_a_bad_download_leaves_nothing(server: str, tmp_path: Path, damage: str,
     assert not root.exists()  # the folder it made for the model is gone too
 
 
+def test_a_folder_of_the_persons_with_the_models_name_is_never_replaced(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    (root / NAME).mkdir(parents=True)
+    (root / NAME / "notes.txt").write_text("mine")
+    done = run_cli("model", "install", "vosk", "--from", str(fake_model_zip(tmp_path / "m.zip")), "--dir", str(root))
+    assert done.returncode == 2 and done.stderr == (f"voiceguide model: {root / NAME}: there already, and not a Vosk "
+                                                    "model; move it away or choose another --dir\n")
+    assert sorted(p.name for p in root.iterdir()) == [NAME] and (root / NAME / "notes.txt").read_text() == "mine"
+    # An empty folder there is replaced, and so is an earlier model.
+    (root / NAME / "notes.txt").unlink()
+    for _ in range(2):
+        again = run_cli("model", "install", "vosk", "--from", str(tmp_path / "m.zip"), "--dir", str(root),
+                        VOICEGUIDE_CONFIG=str(tmp_path / "c.yaml"))
+        assert again.returncode == 0, again.stderr
+    assert layout_problem(root / NAME) == "" and sorted(p.name for p in root.iterdir()) == [NAME]
+
+
+@pytest.mark.parametrize(("member", "message"), [("./am/final.mdl", "found the files themselves"),
+                                                  (f"{NAME}/{'x' * 300}", "cannot unpack (File name too long)")])
+def test_an_archive_that_cannot_be_unpacked_is_one_line(tmp_path: Path, member: str, message: str) -> None:
+    archive = tmp_path / "odd.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(member, b"model")
+        if member.startswith(NAME):
+            zf.writestr(f"{NAME}/am/final.mdl", b"model")
+            zf.writestr(f"{NAME}/conf/model.conf", "--beam=10\n")
+    root = tmp_path / "models"
+    done = run_cli("model", "install", "vosk", "--from", str(archive), "--dir", str(root))
+    assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert not root.exists()
+
+
 def test_an_unreachable_site_says_how_to_install_from_a_file(server: str, tmp_path: Path) -> None:
     done = run_cli("model", "install", "--url", f"{server}/missing.zip", "--dir", str(tmp_path / "m"))
     assert done.returncode == 2 and "voiceguide model install vosk --from FILE.zip" in done.stderr

@@ -508,6 +508,14 @@ def test_install_from_a_folder_or_a_zip_file(tiny: Path, tmp_path: Path) -> None
             zf.write(file, f"faster-whisper-tiny.en/{file.name}")
     target = install_whisper("tiny.en", tmp_path / "b", source=archive)
     assert layout_problem(target) == "" and (target / "tokenizer.json").is_file()
+    # A folder of the person's with the model's name is never replaced; an earlier model is.
+    mine = tmp_path / "c" / "faster-whisper-tiny.en"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(ModelError, match="there already, and not a Whisper model"):
+        install_whisper("tiny.en", tmp_path / "c", source=archive)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    assert install_whisper("tiny.en", tmp_path / "b", source=tiny) == target and layout_problem(target) == ""
 
 
 def test_a_folder_that_is_not_a_model_is_refused_in_one_line(tiny: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -99,18 +100,33 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
         archive = Path(zip_file) if zip_file else download(url, Path(work) / "model.zip", progress,
                                                                    offline_hint="vosk --from FILE.zip")
         name = _check_archive(archive)
+        target = root / name
+        # Only an earlier model is replaced: a folder of the person's that happens to share the name stays.
+        if os.path.lexists(target) and layout_problem(target) and not _empty_folder(target):
+            raise ModelError(f"{target}: there already, and not a Vosk model; move it away or choose another --dir")
         unpack = Path(work) / "unpacked"
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(unpack)
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                needed = sum(member.file_size for member in zf.infolist())
+                free = shutil.disk_usage(root).free
+                if needed > free:
+                    raise ModelError(f"{archive}: needs {needed // 2**20} MB unpacked, "
+                                     f"{free // 2**20} MB free in {root}")
+                zf.extractall(unpack)
+        except OSError as exc:  # a member's name too long, a file where a folder is named, a full disk
+            raise ModelError(f"{archive}: cannot unpack ({exc.strerror or exc})") from None
         problem = layout_problem(unpack / name)
         if problem:
             raise ModelError(f"{archive}: {problem}")
-        target = root / name
-        if target.exists():
+        if os.path.lexists(target):
             old = Path(work) / "old"
             os.replace(target, old)  # swapped out, removed with the work folder
         os.replace(unpack / name, target)
     return target
+
+
+def _empty_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
 
 
 def download(url: str, dest: Path, progress: Progress | None, offline_hint: str = "--from FILE.zip") -> Path:
@@ -163,6 +179,8 @@ def _check_archive(archive: Path) -> str:
     if len(tops) != 1:
         raise ModelError(f"{archive}: expected one model folder at the top, found {len(tops)}")
     name = tops.pop()
+    if name in (".", ""):
+        raise ModelError(f"{archive}: expected one model folder at the top, found the files themselves")
     missing = [r for r in REQUIRED if f"{name}/{r}" not in names]
     if missing:
         raise ModelError(f"{archive}: not a Vosk model (missing {', '.join(missing)})")

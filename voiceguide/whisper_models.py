@@ -185,12 +185,21 @@ def hub_files(size: str, hub: str = HUB) -> list[HubFile]:
     return files
 
 
+def _empty_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+
+
 def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str = HUB,
                     source: Path | None = None, progress: Progress | None = None) -> Path:
     """Download (or take from a folder or zip file) a Whisper model, check it, and move it into
     place atomically. The model folder."""
     check_size(size)
     with folder_for(root or data_dir()) as root, tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
+        target = root / folder_name(size)
+        # Only an earlier model is replaced: a folder of the person's that happens to share the name stays.
+        if os.path.lexists(target) and layout_problem(target) and not _empty_folder(target):
+            raise ModelError(f"{target}: there already, and not a Whisper model; move it away or choose "
+                             "another --dir")
         staged = Path(work) / "model"
         staged.mkdir()
         if source is None:
@@ -206,8 +215,7 @@ def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str
         if problem:
             raise ModelError(f"{where}: {problem}")
         _check_loads(staged, where)
-        target = root / folder_name(size)
-        if target.exists():
+        if os.path.lexists(target):
             os.replace(target, Path(work) / "old")  # swapped out, removed with the work folder
         os.replace(staged, target)
     return target
