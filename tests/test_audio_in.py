@@ -137,8 +137,14 @@ def test_bad_files_are_one_line_naming_the_file_and_the_problem(tmp_path: Path, 
     empty.write_bytes(b"")
     silent = tmp_path / "header-only.wav"
     soundfile.write(str(silent), np.zeros(0), 16000, format="WAV", subtype="FLOAT")
+    pipe = tmp_path / "pipe.wav"
+    os.mkfifo(pipe)  # would wait for a writer for ever
+    one_hertz = tmp_path / "one-hertz.wav"
+    soundfile.write(str(one_hertz), np.zeros(100), 1, format="WAV", subtype="PCM_16")  # resampled: gigabytes
     cases = [
         (tmp_path / "absent.wav", "no such file"),
+        (pipe, "is a pipe, not an audio file"),
+        (one_hertz, r"has an unsupported sample rate of 1 Hz \(use 1000 to 384000\)"),
         (tmp_path, "is a folder, not an audio file"),
         (text, r"not a readable audio file \(Format not recognised\)"),
         (empty, r"is empty \(0 bytes\)"),

@@ -164,6 +164,16 @@ def test_a_corrupt_cache_file_is_rebuilt(damage: Callable[[bytes], bytes], warm:
     assert expansions() == 0
 
 
+@pytest.mark.slow  # a full rebuild
+def test_a_pipe_in_place_of_the_cache_file_is_rebuilt_not_waited_on(warm: Path, expansions: Expansions) -> None:
+    [path] = kept(warm)
+    path.unlink()
+    os.mkfifo(path)
+    expansions()
+    assert load_guide().understander.understand("how long is recovery").exact
+    assert expansions() > 100 and path.is_file()  # a file again, in its place
+
+
 def test_a_cache_folder_that_cannot_be_written_means_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                expansions: Expansions,
                                                                caplog: pytest.LogCaptureFixture) -> None:

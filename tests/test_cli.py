@@ -198,6 +198,10 @@ def test_bad_values_are_one_line_before_any_work(tmp_path: Path) -> None:
 
 
 def test_a_station_log_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # would wait for a writer for ever
+    done = run("stats", "--log", str(pipe))
+    assert done.returncode == 2 and done.stderr == f"voiceguide stats: {pipe}: not a station log (it is a pipe)\n"
     log = tmp_path / "station.jsonl"
     for bad in ("[1, 2]", '{"event": "turn", "intent": ["x"]}', '{"event": "turn", "latency_ms": [1]}',
                 '{"event": "turn", "latency_ms": true}', "not json"):

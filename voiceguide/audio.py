@@ -17,7 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import VoiceGuideError
-from .files import replacing
+from .files import replacing, special
+
+SAMPLE_RATES = (1000, 384_000)
+"""The sample rates read, in files and streams: resampling a file said to be at 1 Hz up to 16 kHz
+would need gigabytes."""
 
 Samples = npt.NDArray[np.int16]
 
@@ -121,6 +125,9 @@ def read_wav(path: Path, rate: int | None = None) -> Audio:
     import soundfile  # imported here, as soxr is: only the commands that read audio load libsndfile
 
     path = Path(path)
+    kind = special(path)
+    if kind:
+        raise AudioError(f"is {kind}, not an audio file", path)
     opened = False
     try:
         with open(path, "rb") as raw:
@@ -150,6 +157,9 @@ def read_wav(path: Path, rate: int | None = None) -> Audio:
     # Float files may hold values past full scale, or even NaN: clipped, never wrapped round.
     mono = np.nan_to_num(data.mean(axis=1) * 32768.0)
     samples: Samples = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
+    if not SAMPLE_RATES[0] <= file_rate <= SAMPLE_RATES[1]:
+        raise AudioError(f"has an unsupported sample rate of {file_rate} Hz (use {SAMPLE_RATES[0]} to "
+                         f"{SAMPLE_RATES[1]})", path)
     audio = Audio(samples, file_rate)
     return audio.resampled(rate) if rate else audio
 
@@ -191,7 +201,7 @@ class PcmConverter:
 
     WIDTHS = (1, 2, 4)
     MAX_CHANNELS = 8
-    RATES = (1000, 384000)
+    RATES = SAMPLE_RATES
 
     def __init__(self, rate: int, width: int, channels: int, to_rate: int) -> None:
         if width not in self.WIDTHS:

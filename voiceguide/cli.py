@@ -380,8 +380,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from .converse import summarise
+    from .files import special
 
     path = _station_log(args.log)
+    if special(path):
+        raise VoiceGuideError(f"{path}: not a station log (it is {special(path)})")
     try:
         summary = summarise(path.read_text(encoding="utf-8").splitlines())
     except FileNotFoundError:

@@ -15,6 +15,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -97,6 +98,23 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def special(path: Path) -> str:
+    """What ``path`` is when it is no file to read whole ("a pipe", "a device", "a socket"); "" for a
+    regular file, a folder or nothing there (their readers say those). A pipe waits for a writer and a
+    device may never end, so a file the person named is read only when it is a regular one."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "a pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return ""
 
 
 def nearest_existing(path: Path) -> Path:
