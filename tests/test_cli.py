@@ -204,7 +204,8 @@ def test_a_station_log_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr == f"voiceguide stats: {pipe}: not a station log (it is a pipe)\n"
     log = tmp_path / "station.jsonl"
     for bad in ("[1, 2]", '{"event": "turn", "intent": ["x"]}', '{"event": "turn", "latency_ms": [1]}',
-                '{"event": "turn", "latency_ms": true}', "not json"):
+                '{"event": "turn", "latency_ms": true}', "not json", "[" * 100_000,
+                '{"event": "turn", "intent": "\\ud800"}', '{"event": "turn", "intent": "\\u001b[2J"}'):
         log.write_text('{"event": "start"}\n' + bad + "\n")
         done = run("stats", "--log", str(log))
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done
@@ -228,6 +229,25 @@ def test_a_settings_file_that_is_no_file_is_one_line(tmp_path: Path) -> None:
     kept_nowhere = run("chat", stdin="slower please\n", config=Path(os.devnull))
     assert kept_nowhere.returncode == 0 and "Speaking more slowly." in kept_nowhere.stdout
     assert kept_nowhere.stderr.endswith("; going on without keeping them\n"), kept_nowhere.stderr
+
+
+def test_settings_of_odd_shapes_are_one_line_naming_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    for text, problem in (("? [1, 2]\n: 3\n", "1: a key must be a plain value"),
+                          ("voice: en-us\n{[1]: 2}: x\n", "2: a key must be a plain value"),
+                          ("engine: [whisper]\n", "1: 'engine' must be one of"),
+                          ("whisper_size: {tiny: 1}\n", "1: 'whisper_size' must be one of")):
+        config.write_text(text)
+        done = run("ask", "what is discitis", config=config)
+        assert done.returncode == 2 and done.stderr.startswith(f"voiceguide ask: {config}:{problem}"), done.stderr
+        assert done.stderr.count("\n") == 1
+
+
+def test_a_model_path_too_long_is_one_line(tmp_path: Path) -> None:
+    too_long = tmp_path / ("x" * 300)
+    done = spawn("ask", "--audio", str(tmp_path / "q.wav"), "--engine", "whisper", "--model", str(too_long))
+    assert done.returncode == 2
+    assert done.stderr == f"voiceguide ask: {too_long} (--model): cannot be read (File name too long)\n"
 
 
 def test_settings_that_cannot_be_saved_are_said_once_and_the_chat_goes_on(tmp_path: Path) -> None:

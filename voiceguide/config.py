@@ -100,9 +100,9 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise DataError(str(path), line_of(doc, key), f"'{key}' must be true or false")
         return value
-    if key == "engine" and value != "auto" and value not in ENGINES:
+    if key == "engine" and (not isinstance(value, str) or (value != "auto" and value not in ENGINES)):
         raise DataError(str(path), line_of(doc, key), f"'engine' must be one of {engine_names()}")
-    if key == "whisper_size" and value is not None and value not in SIZES:
+    if key == "whisper_size" and value is not None and (not isinstance(value, str) or value not in SIZES):
         raise DataError(str(path), line_of(doc, key), f"'whisper_size' must be one of {', '.join(SIZES)}")
     if value is not None and not isinstance(value, str | int):
         raise DataError(str(path), line_of(doc, key), f"'{key}' must be text")

@@ -525,7 +525,7 @@ def summarise(lines: Iterable[str]) -> dict[str, object]:
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: brackets nested past Python's depth
             raise ValueError(f"line {number} is not JSON") from None
         if not isinstance(record, dict):
             raise ValueError(f"line {number} is no record")
@@ -536,7 +536,8 @@ def summarise(lines: Iterable[str]) -> dict[str, object]:
             name = record.get("intent") or "not understood"
             latency = record.get("latency_ms")
             number_ok = isinstance(latency, int | float) and not isinstance(latency, bool) and math.isfinite(latency)
-            if not isinstance(name, str) or not (latency is None or number_ok):
+            # Printed as it is: a terminal's escapes or a lone surrogate are no intent's name.
+            if not isinstance(name, str) or not name.isprintable() or not (latency is None or number_ok):
                 raise ValueError(f"line {number}: a turn's intent or latency_ms is of the wrong kind")
             intents[name] = intents.get(name, 0) + 1
             if latency is not None:

@@ -67,8 +67,11 @@ def candidates(explicit: Path | None, configured: str | None) -> list[Search]:
 
 def layout_problem(folder: Path) -> str:
     """Why ``folder`` is not a Vosk model, or "" if it is one."""
-    if not folder.is_dir():
-        return "no such folder"
+    try:
+        if not folder.is_dir():
+            return "no such folder"
+    except OSError as exc:  # a name too long, say
+        return f"cannot be read ({exc.strerror or exc})"
     missing = [name for name in REQUIRED if not (folder / name).is_file()]
     if missing:
         return f"not a Vosk model (missing {', '.join(missing)})"
@@ -81,10 +84,18 @@ def find_model(explicit: Path | None = None, configured: str | None = None) -> P
         problem = layout_problem(place.path)
         if not problem:
             return place.path
-        if place.source == "--model" or (place.path.exists() and place.source != "user data folder"):
+        if place.source == "--model" or (_there(place.path) and place.source != "user data folder"):
             raise ModelError(f"{place.path} ({place.source}): {problem}; "
                              f"install one with: voiceguide model install vosk")
     return None
+
+
+def _there(path: Path) -> bool:
+    """Something is at ``path``, or the system could not tell (a name too long): either way, said."""
+    try:
+        return path.exists()
+    except OSError:
+        return True
 
 
 def where_looked(explicit: Path | None, configured: str | None) -> str:

@@ -221,10 +221,11 @@ class WhisperRecognizer(Recognizer):
         installed("faster_whisper", "faster-whisper (the Whisper engine)")
         size = check_size(choice.whisper_size or DEFAULT_SIZE)
         explicit = choice.model
-        if explicit is not None and layout_problem(explicit):
-            if explicit.is_dir():  # another engine's model, meant for it
+        problem = layout_problem(explicit) if explicit is not None else ""
+        if problem:
+            if problem.startswith("not a Whisper model"):  # another engine's model, meant for it
                 raise Unavailable(f"{explicit} is not a Whisper model")
-            raise ModelError(f"{explicit} (--model): no such folder")
+            raise ModelError(f"{explicit} (--model): {problem}")
         found = find_whisper(size, explicit)
         if found is None:
             raise Unavailable(f"no Whisper {size} model found; install it with: "

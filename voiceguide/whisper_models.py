@@ -73,8 +73,11 @@ def check_size(size: str) -> str:
 
 def layout_problem(folder: Path) -> str:
     """Why ``folder`` is not a converted Whisper model, or "" if it is one."""
-    if not folder.is_dir():
-        return "no such folder"
+    try:
+        if not folder.is_dir():
+            return "no such folder"
+    except OSError as exc:  # a name too long, say
+        return f"cannot be read ({exc.strerror or exc})"
     missing = [name for name in REQUIRED if not (folder / name).is_file()]
     if not any((folder / v).is_file() for v in ("vocabulary.txt", "vocabulary.json")):
         missing.append("vocabulary.txt")
