@@ -4,8 +4,10 @@ playback; the room, the speaker and the recogniser are the fakes at the edge (se
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import logging
 
 import pytest
 
@@ -137,6 +139,26 @@ def test_the_station_wakes_answers_and_forgets_after_idle(app: App) -> None:
     # The next visitor starts afresh: the slower voice was forgotten, and "more" was not answered.
     assert station.session.conversation.state.settings == Config().voice_settings
     assert station.session.turns == []
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_station_whose_log_cannot_be_written_goes_on_answering(app: App, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FrameClock()
+    room = Room()
+    listener = Listener(ScriptedRecognizer(room), EndpointConfig(), clock=clock)
+    player = FramePlayer(app.speech.synthesizer.sample_rate, clock)
+    station = Station(lambda: app.session(app.conversation(home=False), listener, player),
+                      StationConfig(idle_s=2.0), FullDisk())
+    with caplog.at_level(logging.WARNING, logger="voiceguide"):
+        station.run(room.frames([Say("hello guide"), Say("what are the symptoms"), Say("how long is recovery")],
+                                player))
+    assert [t.intent for t in station.session.turns] == ["fact.symptoms", "topic.recovery"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "the station log cannot be written (No space left on device): the station goes on without it"]
 
 
 def test_a_quiet_microphone_times_out() -> None:

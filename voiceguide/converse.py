@@ -427,6 +427,7 @@ class Station:
         self.make_session = make_session
         self.config = config
         self.log_to = log_to
+        self._log_failed = False
         self.session = make_session()
         self.active = False
         self.conversations = 0
@@ -510,9 +511,17 @@ class Station:
         self._write(record)
 
     def _write(self, record: dict[str, object]) -> None:
-        if self.log_to is not None:
+        if self.log_to is None:
+            return
+        try:
             self.log_to.write(json.dumps({"time": round(time.time(), 3), **record}) + "\n")
             self.log_to.flush()
+        except OSError as exc:
+            # An unattended station keeps answering on a full disk; the log is what is lost, said once.
+            if not self._log_failed:
+                log.warning("the station log cannot be written (%s): the station goes on without it",
+                            exc.strerror or exc)
+            self._log_failed = True
 
 
 def summarise(lines: Iterable[str]) -> dict[str, object]:

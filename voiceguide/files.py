@@ -88,10 +88,13 @@ def _create_beside(path: Path) -> tuple[int, Path]:
 @contextlib.contextmanager
 def replacing(path: Path) -> Iterator[BinaryIO]:
     """A binary file to write; it replaces ``path`` (output_target) when the block ends without error,
-    and is removed otherwise."""
+    and is removed otherwise. It keeps the permissions of the file it replaces (a settings file made
+    private stays private: it names the last topic heard); a new one gets what the umask gives."""
     path = output_target(path)
     fd, tmp = _create_beside(path)
     try:
+        with contextlib.suppress(FileNotFoundError):
+            os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
         with os.fdopen(fd, "wb") as out:
             yield out
         os.replace(tmp, path)
