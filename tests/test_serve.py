@@ -423,7 +423,7 @@ def assert_still_serving(server: Served) -> None:
     assert reply.type == "info"
 
 
-@pytest.mark.parametrize("garbage", [b"\x00\xff\xfe not an event \x01\n", b"[1, 2, 3]\n",
+@pytest.mark.parametrize("garbage", [b"\x00\xff\xfe not an event \x01\n", b"[1, 2, 3]\n", b"[" * 30_000 + b"\n",
                                      bytes(range(256)) * 400, b'{"type": "audio-chunk", "data_length": -4}\n'])
 def test_garbage_gets_an_error_and_a_closed_connection(server: Served, garbage: bytes) -> None:
     headers, port = raw(server, garbage)
@@ -448,6 +448,58 @@ def test_a_malformed_event_gets_an_error_and_the_connection_goes_on(server: Serv
     events = exchange(server.uri, Event("audio-start", {"rate": 16000, "width": 3, "channels": 1}),
                       Describe().event(), until="info", stop_on_error=False)
     assert [e.type for e in events] == ["error", "info"] and "sample width" in events[0].data["text"]
+
+
+def test_a_client_sending_malformed_events_gets_an_error_each_and_two_lines_in_the_log(server: Served) -> None:
+    before = len(server.log)
+    events = exchange(server.uri, *[Event("transcript", {"no_text": True})] * 50, Describe().event(), until="info",
+                      stop_on_error=False)
+    assert [e.type for e in events] == ["error"] * 50 + ["info"]
+    deadline = time.monotonic() + 10
+    while not any("malformed events in all" in line for line in server.log[before:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = server.log[before:]
+    assert len(lines) == 2 and "a malformed transcript event" in lines[0], lines
+    assert "50 malformed events in all" in lines[1]
+
+
+@pytest.mark.slow  # about 9 s: the service loads, and the stream is let run to its limit
+def test_a_stream_trickled_in_is_closed_and_frees_its_recogniser(question: Audio) -> None:
+    """One worker: a client sending a little audio now and then would hold it from everyone."""
+    from voiceguide.serve import Connection
+
+    async def scene() -> tuple[Event | None, float, str]:
+        service = Service(App(Config()), ServeConfig(workers=1, max_audio_s=2.5))
+        server = await asyncio.start_server(lambda r, w: Connection(service, r, w).run(), "127.0.0.1", 0)
+        uri = f"tcp://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        try:
+            await service.open()
+            started = time.monotonic()
+            async with AsyncClient.from_uri(uri) as slow:
+                await slow.write_event(AudioStart(16000, 2, 1).event())
+
+                async def trickle() -> None:
+                    with contextlib.suppress(ConnectionError):
+                        while True:
+                            await asyncio.sleep(0.2)
+                            await slow.write_event(AudioChunk(16000, 2, 1, bytes(320)).event())
+
+                sending = asyncio.create_task(trickle())
+                event = await asyncio.wait_for(slow.read_event(), 10)
+                while event is not None and event.type != "error":
+                    event = await asyncio.wait_for(slow.read_event(), 10)
+                waited = time.monotonic() - started
+                sending.cancel()
+            # The recogniser is free again: the next client is heard at once.
+            events = await _exchange(uri, audio_events(question.to_bytes(), question.rate), until="transcript-stop")
+            return event, waited, final_text(events)
+        finally:
+            server.close()
+            service.close()
+
+    error, waited, heard = asyncio.run(scene())
+    assert error is not None and error.data["code"] == "too-slow", error
+    assert 3.7 < waited < 8 and "symptoms" in heard
 
 
 def test_a_language_other_than_english_is_refused(server: Served) -> None:

@@ -95,6 +95,11 @@ class ClientError(Exception):
         self.code = code
 
 
+SLOW_STREAM = 1.5
+"""An audio stream may take this many times ServeConfig.max_audio_s to arrive: a satellite sends in real
+time, and one sent far slower only holds a recogniser from the others."""
+
+
 @dataclass(frozen=True)
 class ServeConfig:
     """How the service listens and what it allows each client."""
@@ -337,6 +342,8 @@ class _Stream:
     """The start of a 10 ms frame, completed by the next audio (touched only by this stream's jobs, which run
     one after another)."""
     decoder: asyncio.Task[list[Transcript]] | None = None
+    started: float = field(default_factory=time.monotonic)
+    """When the stream began (time.monotonic)."""
 
 
 def _decode(listener: Listener, stream: _Stream, pcm: bytes, last: bool) -> list[Transcript]:
@@ -400,6 +407,8 @@ class Connection(AsyncEventHandler):
         self.synthesis: _Synthesis | None = None
         self.closed = False
         self.dropped = ""
+        self.malformed = 0
+        """Bad events this connection sent (only the first is logged)."""
         """Why the connection was dropped, logged once as it closes."""
         self.handlers: dict[str, Callable[[Event], Awaitable[bool]]] = {
             "describe": self.on_describe, "ping": self.on_ping, "select-program": self.on_ignored,
@@ -415,10 +424,21 @@ class Connection(AsyncEventHandler):
         try:
             await self.service.ready.wait()
             while not self.closed:
+                # A stream holds a recogniser: one trickled in never to end would keep it from everyone.
+                timeout = self.config.idle_timeout_s
+                stream_left = self._stream_time_left()
+                if stream_left is not None:
+                    timeout = min(timeout, stream_left)
                 try:
-                    event = await asyncio.wait_for(self.read(), self.config.idle_timeout_s)
+                    event = await asyncio.wait_for(self.read(), timeout)
                 except TimeoutError:
-                    why = f"nothing received for {self.config.idle_timeout_s:g} s; connection closed"
+                    if self._stream_time_left() == 0.0:
+                        slow = ClientError(f"the audio came too slowly (a stream may take at most "
+                                           f"{self.config.max_audio_s * SLOW_STREAM:g} s)", "too-slow")
+                        await self.send(Error(str(slow), slow.code).event())
+                        why = f"{slow}; connection closed"
+                    else:
+                        why = f"nothing received for {self.config.idle_timeout_s:g} s; connection closed"
                     break
                 except ClientError as exc:
                     why = f"{exc}; connection closed"
@@ -437,8 +457,17 @@ class Connection(AsyncEventHandler):
                 why = "disconnected in the middle of a stream"
             if why:
                 log.warning("%s: %s", self.peer, why)
+            if self.malformed > 1:
+                log.warning("%s: %d malformed events in all", self.peer, self.malformed)
             await self.disconnect()
             self.writer.close()
+
+    def _stream_time_left(self) -> float | None:
+        """Seconds the open audio stream may still take, or None when none is open."""
+        if self.stream is None:
+            return None
+        limit = self.config.max_audio_s * SLOW_STREAM
+        return max(0.0, self.stream.started + limit - time.monotonic())
 
     async def read(self) -> Event | None:
         """The next event, or None at the end of the connection. ClientError for anything malformed."""
@@ -452,7 +481,7 @@ class Connection(AsyncEventHandler):
             raise ClientError("the connection ended inside an event header", "bad-event")
         try:
             header = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: brackets nested past Python's depth
             raise ClientError("an event header is not JSON", "bad-event") from None
         if not isinstance(header, dict) or not isinstance(header.get("type"), str):
             raise ClientError("an event header has no type", "bad-event")
@@ -462,7 +491,7 @@ class Connection(AsyncEventHandler):
         if data_length:
             try:
                 more = json.loads(await self.reader.readexactly(data_length))
-            except ValueError:
+            except (ValueError, RecursionError):
                 more = None
             data = {**data, **more} if isinstance(data, dict) and isinstance(more, dict) else None
         if not isinstance(data, dict):
@@ -487,17 +516,23 @@ class Connection(AsyncEventHandler):
         try:
             return await handler(event)
         except ClientError as exc:
-            log.warning("%s: %s", self.peer, exc)
+            self._malformed("%s: %s", self.peer, exc)
             await self.send(Error(str(exc), exc.code).event())
             return True
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            log.warning("%s: a malformed %s event (%s: %s)", self.peer, event.type, type(exc).__name__, exc)
+            self._malformed("%s: a malformed %s event (%s: %s)", self.peer, event.type, type(exc).__name__, exc)
             await self.send(Error(f"a malformed {event.type} event", "bad-event").event())
             return True
         except Exception:  # a fault of ours: this client is told and dropped, the service goes on
             log.exception("%s: failed on a %s event", self.peer, event.type)
             await self.send(Error("the service failed on this request", "internal-error").event())
             return False
+
+    def _malformed(self, message: str, *args: object) -> None:
+        """The first bad event of a connection is logged; the rest are counted (one line at its end), so
+        that a client sending thousands does not flood the log."""
+        self.malformed += 1
+        (log.warning if self.malformed == 1 else log.debug)(message, *args)
 
     async def send(self, event: Event) -> None:
         """Write an event; a client that has gone, or has not read for the idle timeout, is not written to
