@@ -97,8 +97,12 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise DataError(name, line, f"invalid YAML: {exc.problem}") from None
+    except yaml.reader.ReaderError as exc:  # a control character: its position, not a mark
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise DataError(name, text.count("\n", 0, exc.position) + 1,
+                        f"invalid YAML: character #x{ord(character):04x} is not allowed ({exc.reason})") from None
     except yaml.YAMLError as exc:
-        raise DataError(name, None, f"invalid YAML: {exc}") from None
+        raise DataError(name, None, f"invalid YAML: {' '.join(str(exc).split())}") from None
 
 
 def _make_loader(name: str) -> type[_Loader]:
