@@ -90,7 +90,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Served]:
-    served = Served()
+    served = Served("--engine", "whisper")  # the default engine, named as a person would
+    assert "speech recognition: Whisper" in "".join(served.log)
     yield served
     assert served.stop() == 0
     assert not [line for line in served.log if "Traceback" in line], "".join(served.log)

@@ -134,9 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--conversation-idle", type=float, default=300.0, metavar="S",
                      help="forget a conversation not spoken to for this long (default 300)")
     srv.add_argument("--log-transcripts", action="store_true", help="log what was heard, asked and answered")
-    srv.add_argument("--engine", choices=["auto", "vosk", "pocketsphinx"],
-                     help="speech recogniser (default: config, else auto: Vosk if a model is installed)")
-    srv.add_argument("--model", type=Path, metavar="DIR", help="Vosk model folder")
+    srv.add_argument("--engine", choices=["auto", *ENGINES],
+                     help="speech recogniser (default: config, else auto: the best ranked engine installed, "
+                     "Whisper, then Vosk, then PocketSphinx)")
+    srv.add_argument("--model", type=Path, metavar="DIR", help="model folder for the engine (Whisper or Vosk)")
     srv.add_argument("--trailing-silence", type=_within(100, 5000, whole=True), default=500, metavar="MS",
                      help="silence that ends a spoken question within a stream (default 500)")
     srv.add_argument("--voice", help="the default voice: espeak-ng voice name, or piper (default: config)")
