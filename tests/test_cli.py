@@ -198,10 +198,13 @@ def test_bad_values_are_one_line_before_any_work(tmp_path: Path) -> None:
 
 
 def test_a_station_log_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
-    pipe = tmp_path / "pipe"
-    os.mkfifo(pipe)  # would wait for a writer for ever
-    done = run("stats", "--log", str(pipe))
-    assert done.returncode == 2 and done.stderr == f"voiceguide stats: {pipe}: not a station log (it is a pipe)\n"
+    # A pipe is read to its end ("--log <(zcat old.gz)"); a device would be read for ever.
+    piped = subprocess.run(f"{sys.executable} -m voiceguide stats --log <(printf '{{\"event\": \"start\"}}\\n')",
+                           shell=True, executable="/bin/bash", capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert piped.returncode == 0 and piped.stdout.startswith("1 conversations, 0 turns"), piped
+    done = run("stats", "--log", "/dev/zero")
+    assert done.returncode == 2 and done.stderr == "voiceguide stats: /dev/zero: not a station log (it is a device)\n"
     log = tmp_path / "station.jsonl"
     for bad in ("[1, 2]", '{"event": "turn", "intent": ["x"]}', '{"event": "turn", "latency_ms": [1]}',
                 '{"event": "turn", "latency_ms": true}', "not json", "[" * 100_000,
@@ -234,6 +237,7 @@ def test_a_settings_file_that_is_no_file_is_one_line(tmp_path: Path) -> None:
 def test_settings_of_odd_shapes_are_one_line_naming_the_line(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     for text, problem in (("? [1, 2]\n: 3\n", "1: a key must be a plain value"),
+                          ("? !!set {a, b}\n: 1\n", "1: a key must be a plain value"),
                           ("voice: en-us\n{[1]: 2}: x\n", "2: a key must be a plain value"),
                           ("engine: [whisper]\n", "1: 'engine' must be one of"),
                           ("whisper_size: {tiny: 1}\n", "1: 'whisper_size' must be one of"),
@@ -249,6 +253,20 @@ def test_a_model_path_too_long_is_one_line(tmp_path: Path) -> None:
     done = spawn("ask", "--audio", str(tmp_path / "q.wav"), "--engine", "whisper", "--model", str(too_long))
     assert done.returncode == 2
     assert done.stderr == f"voiceguide ask: {too_long} (--model): cannot be read (File name too long)\n"
+
+
+@pytest.mark.slow  # the station hears its wake phrase and a question (about 6 s)
+def test_a_station_on_a_full_disk_goes_on_and_ends_cleanly(tmp_path: Path) -> None:
+    from .speech import spoken_wav
+
+    wake, question = spoken_wav(tmp_path, "hello guide"), spoken_wav(tmp_path, "what are the symptoms")
+    out = tmp_path / "station.wav"
+    done = spawn("station", "--log", "/dev/full", "--from-wavs", str(wake), "silence:1", str(question), "silence:3",
+                 "--idle", "2", "--to-wav", str(out), "--engine", "pocketsphinx")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "station log cannot be written" in line]
+    assert len(warnings) == 1 and "No space left on device" in warnings[0]
+    assert out.stat().st_size > 16000 * 2 * 3  # the answers were spoken
 
 
 def test_settings_that_cannot_be_saved_are_said_once_and_the_chat_goes_on(tmp_path: Path) -> None:

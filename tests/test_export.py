@@ -434,6 +434,11 @@ def test_files_are_readable_as_the_umask_says(tmp_path: Path, mask: int) -> None
                    env=cli_env(), umask=mask, check=True)
     for name in ("a.wav", "c.yaml"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+        (tmp_path / name).chmod(0o4755)  # a set-user-id bit is never carried over
+    subprocess.run([sys.executable, "-c", WRITE_WAV_AND_CONFIG, str(tmp_path / "a.wav"), str(tmp_path / "c.yaml")],
+                   env=cli_env(), umask=mask, check=True)
+    for name in ("a.wav", "c.yaml"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o755, name
 
 
 def test_files_an_older_version_left_private_become_readable_without_being_rewritten(tmp_path: Path) -> None:

@@ -349,13 +349,20 @@ def _serve_station(args: argparse.Namespace) -> int:
     def make_session() -> Session:
         return app.session(app.conversation(home=False), listener, player)
 
-    with _open_for_writing(log_path, "a") as log_to, player:
-        player.begin()
-        station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
-        frames = scripted_frames(script, station, timeline=timeline) if script is not None \
-            else microphone_frames(app.input_device, clock=capture)
-        station.run(frames)
-        station.finish()
+    log_to = _open_for_writing(log_path, "a")
+    try:
+        with player:
+            player.begin()
+            station = Station(make_session, StationConfig(args.wake_phrase, args.idle, args.log_transcripts), log_to)
+            frames = scripted_frames(script, station, timeline=timeline) if script is not None \
+                else microphone_frames(app.input_device, clock=capture)
+            station.run(frames)
+            station.finish()
+    finally:
+        # The station flushes every record, and says once when one cannot be written: what is left in the
+        # buffer at the end is that record, whose write already failed.
+        with contextlib.suppress(OSError):
+            log_to.close()
     if args.to_wav and isinstance(player, TimelinePlayer | FramePlayer):
         write_wav(args.to_wav, player.audio)
     return 0
@@ -384,7 +391,7 @@ def _stats(args: argparse.Namespace) -> int:
     from .files import special
 
     path = _station_log(args.log)
-    if special(path):
+    if special(path) not in ("", "a pipe"):  # a pipe ends when its writer does: "--log <(zcat old.gz)"
         raise VoiceGuideError(f"{path}: not a station log (it is {special(path)})")
     try:
         summary = summarise(path.read_text(encoding="utf-8").splitlines())

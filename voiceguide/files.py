@@ -1,10 +1,12 @@
-"""Files written whole, with the mode the umask gives.
+"""Files written whole: a new one with the mode the umask gives, one written again with its own.
 
 A file is made beside its target and renamed over it, so a reader or a
 killed writer never leaves a partial file. The temporary file is created
 with open(2) and mode 0666 like any new file, so the umask decides who may
 read it (normally 0644). ``tempfile.mkstemp`` would make it 0600 whatever
 the umask, and a web server or another user could not read the result.
+A file written again keeps its permission bits (a settings file made private
+stays private); an export's files are the exception, set to the umask's mode.
 A name the user gave is checked first (output_target), and folders made for
 a failed job are taken away again (folder_for).
 """
@@ -94,7 +96,7 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
     fd, tmp = _create_beside(path)
     try:
         with contextlib.suppress(FileNotFoundError):
-            os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
+            os.fchmod(fd, os.stat(path).st_mode & 0o777)  # never a set-user-id bit
         with os.fdopen(fd, "wb") as out:
             yield out
         os.replace(tmp, path)

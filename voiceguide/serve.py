@@ -407,9 +407,9 @@ class Connection(AsyncEventHandler):
         self.synthesis: _Synthesis | None = None
         self.closed = False
         self.dropped = ""
+        """Why the connection was dropped, logged once as it closes."""
         self.malformed = 0
         """Bad events this connection sent (only the first is logged)."""
-        """Why the connection was dropped, logged once as it closes."""
         self.handlers: dict[str, Callable[[Event], Awaitable[bool]]] = {
             "describe": self.on_describe, "ping": self.on_ping, "select-program": self.on_ignored,
             "transcribe": self.on_transcribe, "audio-start": self.on_audio_start,

@@ -49,8 +49,11 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, list | dict):  # "? [1, 2]": YAML allows it, no data file here uses it
-            raise DataError(str(node.start_mark.name), key_node.start_mark.line + 1, "a key must be a plain value")
+        try:
+            hash(key)
+        except TypeError:  # "? [1, 2]": YAML allows it, no data file here uses it
+            line = key_node.start_mark.line + 1
+            raise DataError(str(node.start_mark.name), line, "a key must be a plain value") from None
         if key in result:
             raise DataError(
                 str(node.start_mark.name), key_node.start_mark.line + 1, f"duplicate key {key!r}"
