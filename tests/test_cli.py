@@ -241,7 +241,8 @@ def test_settings_of_odd_shapes_are_one_line_naming_the_line(tmp_path: Path) -> 
                           ("voice: en-us\n{[1]: 2}: x\n", "2: a key must be a plain value"),
                           ("engine: [whisper]\n", "1: 'engine' must be one of"),
                           ("whisper_size: {tiny: 1}\n", "1: 'whisper_size' must be one of"),
-                          ('voice: en\nx: "a\x07b"\n', "2: invalid YAML: character #x0007 is not allowed")):
+                          ('voice: en\nx: "a\x07b"\n', "2: invalid YAML: character #x0007 is not allowed"),
+                          ('rate_step: 2\nvoice: ""\n', "2: 'voice' must name a voice")):
         config.write_text(text)
         done = run("ask", "what is discitis", config=config)
         assert done.returncode == 2 and done.stderr.startswith(f"voiceguide ask: {config}:{problem}"), done.stderr

@@ -106,6 +106,8 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
         raise DataError(str(path), line_of(doc, key), f"'whisper_size' must be one of {', '.join(SIZES)}")
     if value is not None and not isinstance(value, str | int):
         raise DataError(str(path), line_of(doc, key), f"'{key}' must be text")
+    if key == "voice" and (value is None or not str(value).strip()):  # said here, where it was written
+        raise DataError(str(path), line_of(doc, key), "'voice' must name a voice (an espeak-ng voice, or piper)")
     return None if value is None else str(value)
 
 
