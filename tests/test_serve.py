@@ -591,6 +591,11 @@ def test_a_bad_address_or_a_busy_port_is_one_clear_line() -> None:
     done = run("serve", "--uri", "http://127.0.0.1:10900")
     assert done.returncode == 2
     assert done.stderr == "voiceguide serve: http://127.0.0.1:10900: use tcp://HOST:PORT or unix:///PATH\n"
+    for uri in ("tcp://127.0.0.1:0", "tcp://127.0.0.1", "tcp://127.0.0.1:10900/asr", "tcp://me:pw@127.0.0.1:10900",
+                "tcp://127.0.0.1:99999"):
+        done = run("serve", "--uri", uri)
+        assert done.returncode == 2 and done.stderr == (f"voiceguide serve: {uri}: a tcp address is tcp://HOST:PORT "
+                                                        "with a port from 1 to 65535, e.g. tcp://127.0.0.1:10900\n")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

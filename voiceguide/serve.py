@@ -148,9 +148,12 @@ def parse_uri(uri: str) -> tuple[str, str, int | None]:
             port = parsed.port
         except ValueError:
             port = None
-        if parsed.hostname and port is not None:
+        # Port 0 would be a port the system picks, which no satellite could be told; a path, a query or a
+        # user name would be ignored without a word.
+        extra = parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.username
+        if parsed.hostname and port and not extra:
             return "tcp", parsed.hostname, port
-        raise ServeError(f"{uri}: a tcp address needs a host and a port, e.g. {DEFAULT_URI}")
+        raise ServeError(f"{uri}: a tcp address is tcp://HOST:PORT with a port from 1 to 65535, e.g. {DEFAULT_URI}")
     raise ServeError(f"{uri}: use tcp://HOST:PORT or unix:///PATH")
 
 
