@@ -65,16 +65,11 @@ class WhisperOptions:
 
     threads: int = 1
     """CPU threads for CTranslate2."""
-    readings: int = 6
+    readings: int = 5
     """Readings kept (a beam search as wide): the next-best ones go to the understanding stage's
     rescue, as PocketSphinx's do. Dev writers, 53 phrasings, tiny.en: 55.6% answered clean and
     55.6% in pink noise at 10 dB, against 53.3% and 44.4% with greedy decoding (one reading), for
-    about 40% more decoding time (234 ms of CPU a question against 167). Widened from 5 to 6 on
-    bench/speech_in.py --set dev --engines whisper --every 16 --rotate --latency-every 0 --no-noise
-    --option readings=N (one run each, replayed through the same understanding; README, Speech in):
-    clean 91.4% against 90.6%, pink noise at 10 dB 84.1% against 84.7%, the room 83.5% against
-    82.0%, babble at 5 dB 39.8% against 37.2%, no out-of-scope question let through; 8 answered
-    more still (91.2%, 85.0%, 85.0%, 41.6%) but let 2 more of 39 through in babble."""
+    about 40% more decoding time (234 ms of CPU a question against 167)."""
     window_s: float = 0.0
     """The audio the encoder sees, in seconds: at least the utterance (rounded up to a second), padded
     to this. Whisper was trained on 30 s windows, but on the dev writers a window that fits the
