@@ -122,6 +122,11 @@ def special(path: Path) -> str:
     return ""
 
 
+def empty_folder(path: Path) -> bool:
+    """``path`` is a folder (not a link to one) with nothing in it: taking its place loses nothing."""
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+
+
 def nearest_existing(path: Path) -> Path:
     """``path`` or its nearest parent that is there (a broken link is there, and is no folder)."""
     found = Path(path)

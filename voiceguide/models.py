@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import VoiceGuideError
-from .files import folder_for
+from .files import empty_folder, folder_for
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
         name = _check_archive(archive)
         target = root / name
         # Only an earlier model is replaced: a folder of the person's that happens to share the name stays.
-        if os.path.lexists(target) and layout_problem(target) and not _empty_folder(target):
+        if os.path.lexists(target) and layout_problem(target) and not empty_folder(target):
             raise ModelError(f"{target}: there already, and not a Vosk model; move it away or choose another --dir")
         unpack = Path(work) / "unpacked"
         try:
@@ -134,10 +134,6 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
             os.replace(target, old)  # swapped out, removed with the work folder
         os.replace(unpack / name, target)
     return target
-
-
-def _empty_folder(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
 
 
 def download(url: str, dest: Path, progress: Progress | None, offline_hint: str = "--from FILE.zip") -> Path:

@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import folder_for
+from .files import empty_folder, folder_for
 from .models import ModelError, Progress, data_dir, download, zip_members
 
 DEFAULT_SIZE = "tiny.en"
@@ -188,10 +188,6 @@ def hub_files(size: str, hub: str = HUB) -> list[HubFile]:
     return files
 
 
-def _empty_folder(path: Path) -> bool:
-    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
-
-
 def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str = HUB,
                     source: Path | None = None, progress: Progress | None = None) -> Path:
     """Download (or take from a folder or zip file) a Whisper model, check it, and move it into
@@ -200,7 +196,7 @@ def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str
     with folder_for(root or data_dir()) as root, tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
         target = root / folder_name(size)
         # Only an earlier model is replaced: a folder of the person's that happens to share the name stays.
-        if os.path.lexists(target) and layout_problem(target) and not _empty_folder(target):
+        if os.path.lexists(target) and layout_problem(target) and not empty_folder(target):
             raise ModelError(f"{target}: there already, and not a Whisper model; move it away or choose "
                              "another --dir")
         staged = Path(work) / "model"
