@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import subprocess
 import threading
 import zipfile
@@ -112,6 +113,15 @@ def test_an_archive_that_cannot_be_unpacked_is_one_line(tmp_path: Path, member: 
     done = run_cli("model", "install", "vosk", "--from", str(archive), "--dir", str(root))
     assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert not root.exists()
+
+
+def test_an_archive_that_is_no_file_is_one_line(tmp_path: Path) -> None:
+    pipe = tmp_path / "model.zip"
+    os.mkfifo(pipe)
+    for given, problem in ((pipe, "is a pipe, not a zip archive"), (tmp_path, "is a folder, not a zip archive"),
+                           (tmp_path / "none.zip", "no such file")):
+        done = run_cli("model", "install", "vosk", "--from", str(given), "--dir", str(tmp_path / "models"))
+        assert done.returncode == 2 and done.stderr == f"voiceguide model: {given}: {problem}\n", done.stderr
 
 
 def test_an_unreachable_site_says_how_to_install_from_a_file(server: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import VoiceGuideError
-from .files import empty_folder, folder_for
+from .files import empty_folder, folder_for, special
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ def download(url: str, dest: Path, progress: Progress | None, offline_hint: str 
 def zip_members(archive: Path) -> list[str]:
     """The member names of a complete zip archive with no unsafe path; ModelError otherwise."""
     if not archive.is_file():
-        raise ModelError(f"{archive}: no such file")
+        kind = special(archive) or ("a folder" if archive.is_dir() else "")
+        raise ModelError(f"{archive}: is {kind}, not a zip archive" if kind else f"{archive}: no such file")
     try:
         with zipfile.ZipFile(archive) as zf:
             bad = zf.testzip()
