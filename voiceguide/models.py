@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -129,11 +130,35 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
         problem = layout_problem(unpack / name)
         if problem:
             raise ModelError(f"{archive}: {problem}")
+        _check_loads(unpack / name, archive)
         if os.path.lexists(target):
             old = Path(work) / "old"
             os.replace(target, old)  # swapped out, removed with the work folder
         os.replace(unpack / name, target)
     return target
+
+
+def _check_loads(folder: Path, archive: Path) -> None:
+    """Vosk can load the model: installing one chooses Vosk, so a damaged one would stop every later
+    session. Kaldi writes its complaints straight to the process's stderr; they are held back here, and
+    the one line is ModelError's."""
+    try:
+        import vosk
+    except ImportError:
+        return  # the engine is not installed: the layout check is all there is
+    vosk.SetLogLevel(-1)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        try:
+            vosk.Model(str(folder))
+        except Exception as exc:  # the binding raises a bare Exception ("Failed to create a model")
+            raise ModelError(f"{archive}: the model does not load (Vosk: {exc})") from None
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def download(url: str, dest: Path, progress: Progress | None, offline_hint: str = "--from FILE.zip") -> Path:
