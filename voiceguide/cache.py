@@ -100,8 +100,9 @@ def cache_file(key: str, folder: Path | None = None) -> Path:
 def load(key: str, folder: Path | None = None) -> Compiled | None:
     """The compiled understanding kept for ``key``, or None if there is none usable."""
     path = cache_file(key, folder)
-    if special(path):  # a pipe would wait for ever: rebuilt, and the save puts a file in its place
-        log.debug("understanding cache %s is %s: rebuilding", path, special(path))
+    kind = special(path)
+    if kind:  # a pipe would wait for ever: rebuilt, and the save puts a file in its place
+        log.debug("understanding cache %s is %s: rebuilding", path, kind)
         return None
     try:
         data = path.read_bytes()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO, cast
 
 from . import __version__
 from .errors import DataErrors, OutputError, VoiceGuideError
-from .files import nearest_existing, output_target
+from .files import nearest_existing, output_target, special
 from .models import MODEL_NAME, MODEL_URL
 from .recognize import ENGINES
 from .whisper_models import DEFAULT_SIZE, SIZES
@@ -134,10 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--conversation-idle", type=float, default=300.0, metavar="S",
                      help="forget a conversation not spoken to for this long (default 300)")
     srv.add_argument("--log-transcripts", action="store_true", help="log what was heard, asked and answered")
-    srv.add_argument("--engine", choices=["auto", *ENGINES],
-                     help="speech recogniser (default: config, else auto: the best ranked engine installed, "
-                     "Whisper, then Vosk, then PocketSphinx)")
-    srv.add_argument("--model", type=Path, metavar="DIR", help="model folder for the engine (Whisper or Vosk)")
+    _engine_options(srv)
     srv.add_argument("--trailing-silence", type=_within(100, 5000, whole=True), default=500, metavar="MS",
                      help="silence that ends a spoken question within a stream (default 500)")
     srv.add_argument("--voice", help="the default voice: espeak-ng voice name, or piper (default: config)")
@@ -189,11 +186,15 @@ def _scripted_options(parser: argparse.ArgumentParser) -> None:
                         help="with --from-wavs and --to-wav: feed the files in real time, as a microphone would")
 
 
-def _listening_options(parser: argparse.ArgumentParser) -> None:
+def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=["auto", *ENGINES],
                         help="speech recogniser (default: config, else auto: the best ranked engine installed, "
                         "Whisper, then Vosk, then PocketSphinx)")
     parser.add_argument("--model", type=Path, metavar="DIR", help="model folder for the engine (Whisper or Vosk)")
+
+
+def _listening_options(parser: argparse.ArgumentParser) -> None:
+    _engine_options(parser)
     parser.add_argument("--input-device", metavar="DEVICE", help="microphone, name or index")
     parser.add_argument("--trailing-silence", type=_within(100, 5000, whole=True), default=500, metavar="MS",
                         help="silence that ends a spoken question (default 500)")
@@ -388,11 +389,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from .converse import summarise
-    from .files import special
 
     path = _station_log(args.log)
-    if special(path) not in ("", "a pipe"):  # a pipe ends when its writer does: "--log <(zcat old.gz)"
-        raise VoiceGuideError(f"{path}: not a station log (it is {special(path)})")
+    kind = special(path)
+    if kind not in ("", "a pipe"):  # a pipe ends when its writer does: "--log <(zcat old.gz)"
+        raise VoiceGuideError(f"{path}: not a station log (it is {kind})")
     try:
         summary = summarise(path.read_text(encoding="utf-8").splitlines())
     except FileNotFoundError:
@@ -538,7 +539,7 @@ def _ask(args: argparse.Namespace) -> int:
     # "ask --audio q.wav what is discitis": the words were taken for files. Said before any work; a
     # missing file that looks like one (a name with an extension or a folder) is answered in its place.
     words = [str(p) for p in args.audio or () if str(p) != "-" and "/" not in str(p) and not p.suffix
-             and not p.exists()]
+             and not os.path.lexists(p)]
     if words:
         raise VoiceGuideError(f"no such file: {', '.join(words)} (a typed question is asked without --audio)")
     app = _app(args)

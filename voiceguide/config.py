@@ -114,6 +114,8 @@ def _checked(path: Path, doc: LocatedDict, key: str, value: Any) -> Any:
 def save_config(config: Config, path: Path | None = None) -> None:
     """Write the settings atomically: an interrupted save leaves the old file."""
     path = path or config_path()
+    if str(path) == os.devnull:  # no settings kept, as load_config reads none
+        return
     try:
         real = path.resolve() if path.is_symlink() else path  # a link's file is written, the link kept
         real.parent.mkdir(parents=True, exist_ok=True)

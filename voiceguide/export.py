@@ -165,10 +165,11 @@ def export(content: Content, speech: Speech, folder: Path, settings: ExportSetti
             if not built.written and not adopted - set(built.names):
                 return ExportResult(folder, [], built.unchanged)
             note = _commit(target, staging, built, _listed(previous) | adopted, foreign)
-    except BaseException as exc:
-        _remove_made(made, target)  # a failed first export leaves no empty folder behind (SIGTERM too)
-        if isinstance(exc, OSError):
-            raise ExportError(f"{folder}: cannot write ({exc.strerror or exc})") from None
+    except OSError as exc:
+        _remove_made(made, target)  # a failed first export leaves no empty folder behind
+        raise ExportError(f"{folder}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        _remove_made(made, target)  # SIGTERM and errors of the export's own too
         raise
     return ExportResult(folder, built.written, built.unchanged, note)
 
@@ -180,8 +181,10 @@ def _ready_folder(folder: Path) -> tuple[Path, list[Path]]:
         raise ExportError(f"{folder}: is a file, not a folder")
     try:
         target = folder.resolve()
-    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop of links
+    except RuntimeError:  # Python 3.11's word for a loop of links
         raise ExportError(f"{folder}: a loop of links") from None
+    except OSError as exc:
+        raise ExportError(f"{folder}: cannot use this folder ({exc.strerror or exc})") from None
     if not target.exists():
         _put_back(target)
     there = nearest_existing(target)

@@ -96,7 +96,9 @@ def replacing(path: Path) -> Iterator[BinaryIO]:
     fd, tmp = _create_beside(path)
     try:
         with contextlib.suppress(FileNotFoundError):
-            os.fchmod(fd, os.stat(path).st_mode & 0o777)  # never a set-user-id bit
+            # The permission bits only: a set-user-id bit carried onto a file this program wrote would let
+            # anyone run it as its new owner.
+            os.fchmod(fd, os.stat(path).st_mode & 0o777)
         with os.fdopen(fd, "wb") as out:
             yield out
         os.replace(tmp, path)

@@ -150,7 +150,7 @@ def parse_uri(uri: str) -> tuple[str, str, int | None]:
             port = None
         # Port 0 would be a port the system picks, which no satellite could be told; a path, a query or a
         # user name would be ignored without a word.
-        extra = parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.username
+        extra = parsed.path not in ("", "/") or parsed.query or parsed.fragment or "@" in parsed.netloc
         if parsed.hostname and port and not extra:
             return "tcp", parsed.hostname, port
         raise ServeError(f"{uri}: a tcp address is tcp://HOST:PORT with a port from 1 to 65535, e.g. {DEFAULT_URI}")
@@ -411,8 +411,8 @@ class Connection(AsyncEventHandler):
         self.closed = False
         self.dropped = ""
         """Why the connection was dropped, logged once as it closes."""
-        self.malformed = 0
-        """Bad events this connection sent (only the first is logged)."""
+        self.refused = 0
+        """Events of this connection refused with an error (only the first is logged)."""
         self.handlers: dict[str, Callable[[Event], Awaitable[bool]]] = {
             "describe": self.on_describe, "ping": self.on_ping, "select-program": self.on_ignored,
             "transcribe": self.on_transcribe, "audio-start": self.on_audio_start,
@@ -428,14 +428,13 @@ class Connection(AsyncEventHandler):
             await self.service.ready.wait()
             while not self.closed:
                 # A stream holds a recogniser: one trickled in never to end would keep it from everyone.
-                timeout = self.config.idle_timeout_s
                 stream_left = self._stream_time_left()
-                if stream_left is not None:
-                    timeout = min(timeout, stream_left)
+                too_slow = stream_left is not None and stream_left < self.config.idle_timeout_s
                 try:
+                    timeout = stream_left if stream_left is not None and too_slow else self.config.idle_timeout_s
                     event = await asyncio.wait_for(self.read(), timeout)
                 except TimeoutError:
-                    if self._stream_time_left() == 0.0:
+                    if too_slow:
                         slow = ClientError(f"the audio came too slowly (a stream may take at most "
                                            f"{self.config.max_audio_s * SLOW_STREAM:g} s)", "too-slow")
                         await self.send(Error(str(slow), slow.code).event())
@@ -460,8 +459,8 @@ class Connection(AsyncEventHandler):
                 why = "disconnected in the middle of a stream"
             if why:
                 log.warning("%s: %s", self.peer, why)
-            if self.malformed > 1:
-                log.warning("%s: %d malformed events in all", self.peer, self.malformed)
+            if self.refused > 1:
+                log.warning("%s: %d events refused in all", self.peer, self.refused)
             await self.disconnect()
             self.writer.close()
 
@@ -519,11 +518,11 @@ class Connection(AsyncEventHandler):
         try:
             return await handler(event)
         except ClientError as exc:
-            self._malformed("%s: %s", self.peer, exc)
+            self._refused("%s: %s", self.peer, exc)
             await self.send(Error(str(exc), exc.code).event())
             return True
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            self._malformed("%s: a malformed %s event (%s: %s)", self.peer, event.type, type(exc).__name__, exc)
+            self._refused("%s: a malformed %s event (%s: %s)", self.peer, event.type, type(exc).__name__, exc)
             await self.send(Error(f"a malformed {event.type} event", "bad-event").event())
             return True
         except Exception:  # a fault of ours: this client is told and dropped, the service goes on
@@ -531,11 +530,11 @@ class Connection(AsyncEventHandler):
             await self.send(Error("the service failed on this request", "internal-error").event())
             return False
 
-    def _malformed(self, message: str, *args: object) -> None:
-        """The first bad event of a connection is logged; the rest are counted (one line at its end), so
-        that a client sending thousands does not flood the log."""
-        self.malformed += 1
-        (log.warning if self.malformed == 1 else log.debug)(message, *args)
+    def _refused(self, message: str, *args: object) -> None:
+        """The first refused event of a connection is logged; the rest are counted (one line at its end),
+        so that a client sending thousands does not flood the log."""
+        self.refused += 1
+        (log.warning if self.refused == 1 else log.debug)(message, *args)
 
     async def send(self, event: Event) -> None:
         """Write an event; a client that has gone, or has not read for the idle timeout, is not written to

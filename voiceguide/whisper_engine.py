@@ -222,8 +222,8 @@ class WhisperRecognizer(Recognizer):
         size = check_size(choice.whisper_size or DEFAULT_SIZE)
         explicit = choice.model
         problem = layout_problem(explicit) if explicit is not None else ""
-        if problem:
-            if problem.startswith("not a Whisper model"):  # another engine's model, meant for it
+        if explicit is not None and problem:
+            if _is_folder(explicit):  # another engine's model, meant for it
                 raise Unavailable(f"{explicit} is not a Whisper model")
             raise ModelError(f"{explicit} (--model): {problem}")
         found = find_whisper(size, explicit)
@@ -399,6 +399,13 @@ class WhisperRecognizer(Recognizer):
         text = texts[0]
         alternatives = tuple(dict.fromkeys(t for t in texts[1:] if t and t != text))
         return (text, math.exp(avg_logprob) if text else 0.0, alternatives), len(tokens) >= new_tokens
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long: no folder, and layout_problem has said why
+        return False
 
 
 def heard_twice(first: Heard, again: Heard) -> Heard:
