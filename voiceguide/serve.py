@@ -428,10 +428,11 @@ class Connection(AsyncEventHandler):
             await self.service.ready.wait()
             while not self.closed:
                 # A stream holds a recogniser: one trickled in never to end would keep it from everyone.
+                timeout, too_slow = self.config.idle_timeout_s, False
                 stream_left = self._stream_time_left()
-                too_slow = stream_left is not None and stream_left < self.config.idle_timeout_s
+                if stream_left is not None and stream_left < timeout:
+                    timeout, too_slow = stream_left, True
                 try:
-                    timeout = stream_left if stream_left is not None and too_slow else self.config.idle_timeout_s
                     event = await asyncio.wait_for(self.read(), timeout)
                 except TimeoutError:
                     if too_slow:
