@@ -72,7 +72,7 @@ from . import __version__
 from .audio import Audio, AudioError, write_wav
 from .content import Content
 from .errors import VoiceGuideError
-from .files import nearest_existing, sync_folder, umask_mode
+from .files import missing_folders, remove_empty, sync_folder, umask_mode
 from .speak import Speech
 
 MANIFEST = "manifest.json"
@@ -187,8 +187,7 @@ def _ready_folder(folder: Path) -> tuple[Path, list[Path]]:
         raise ExportError(f"{folder}: cannot use this folder ({exc.strerror or exc})") from None
     if not target.exists():
         _put_back(target)
-    there = nearest_existing(target)
-    made = [path for path in (target, *target.parents) if path.is_relative_to(there) and path != there]
+    made = missing_folders(target)
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -205,9 +204,7 @@ def _remove_made(made: list[Path], target: Path) -> None:
     with contextlib.suppress(OSError):
         if any(_is_beside(name, target) for name in os.listdir(target.parent)):
             return
-    for path in made:
-        with contextlib.suppress(OSError):
-            path.rmdir()
+    remove_empty(made)
 
 
 def _beside_name(target: Path, token: str) -> str:

@@ -141,22 +141,28 @@ def nearest_existing(path: Path) -> Path:
 def folder_for(path: Path) -> Iterator[Path]:
     """``path`` made with its missing parents, for a block that fills it; if the block fails, the folders
     made here are removed again while empty, so that a failed command leaves no trace on disk."""
-    there = nearest_existing(path)
-    made = [folder for folder in (Path(path), *Path(path).parents) if folder.is_relative_to(there)
-            and folder != there]  # the deepest first
+    made = missing_folders(path)
     try:
         Path(path).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _remove_empty(made)  # the parents may have been made before the last name failed
+        remove_empty(made)  # the parents may have been made before the last name failed
         raise OutputError(f"cannot make the folder ({exc.strerror or exc})", path) from None
     try:
         yield Path(path)
     except BaseException:
-        _remove_empty(made)
+        remove_empty(made)
         raise
 
 
-def _remove_empty(folders: list[Path]) -> None:
+def missing_folders(path: Path) -> list[Path]:
+    """``path`` and its parents that are not there yet, the deepest first: what making it would make."""
+    there = nearest_existing(path)
+    return [folder for folder in (Path(path), *Path(path).parents) if folder.is_relative_to(there)
+            and folder != there]
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove each folder, the deepest first, while it is empty: never one that holds anything."""
     for folder in folders:
         with contextlib.suppress(OSError):
             folder.rmdir()

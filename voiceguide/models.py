@@ -113,9 +113,7 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
                                                                    offline_hint="vosk --from FILE.zip")
         name = _check_archive(archive)
         target = root / name
-        # Only an earlier model is replaced: a folder of the person's that happens to share the name stays.
-        if os.path.lexists(target) and layout_problem(target) and not empty_folder(target):
-            raise ModelError(f"{target}: there already, and not a Vosk model; move it away or choose another --dir")
+        refuse_foreign(target, layout_problem, "Vosk")
         unpack = Path(work) / "unpacked"
         try:
             with zipfile.ZipFile(archive) as zf:
@@ -131,11 +129,22 @@ def install(target_root: Path | None = None, url: str = MODEL_URL, zip_file: Pat
         if problem:
             raise ModelError(f"{archive}: {problem}")
         _check_loads(unpack / name, archive)
-        if os.path.lexists(target):
-            old = Path(work) / "old"
-            os.replace(target, old)  # swapped out, removed with the work folder
-        os.replace(unpack / name, target)
+        swap_in(unpack / name, target, Path(work))
     return target
+
+
+def refuse_foreign(target: Path, layout: Callable[[Path], str], engine: str) -> None:
+    """ModelError unless ``target`` may be replaced by a new model: nothing there, an empty folder, or an
+    earlier model (``layout`` finds no problem). A folder of the person's that shares the name stays."""
+    if os.path.lexists(target) and layout(target) and not empty_folder(target):
+        raise ModelError(f"{target}: there already, and not a {engine} model; move it away or choose another --dir")
+
+
+def swap_in(staged: Path, target: Path, work: Path) -> None:
+    """Move a checked model into place; the one it replaces goes into ``work``, removed with it."""
+    if os.path.lexists(target):
+        os.replace(target, work / "old")
+    os.replace(staged, target)
 
 
 def _check_loads(folder: Path, archive: Path) -> None:

@@ -26,8 +26,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import empty_folder, folder_for
-from .models import ModelError, Progress, data_dir, download, zip_members
+from .files import folder_for
+from .models import ModelError, Progress, data_dir, download, refuse_foreign, swap_in, zip_members
 
 DEFAULT_SIZE = "tiny.en"
 """The default: the fastest, and English only (bench/speech_in.py)."""
@@ -195,10 +195,7 @@ def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str
     check_size(size)
     with folder_for(root or data_dir()) as root, tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
         target = root / folder_name(size)
-        # Only an earlier model is replaced: a folder of the person's that happens to share the name stays.
-        if os.path.lexists(target) and layout_problem(target) and not empty_folder(target):
-            raise ModelError(f"{target}: there already, and not a Whisper model; move it away or choose "
-                             "another --dir")
+        refuse_foreign(target, layout_problem, "Whisper")
         staged = Path(work) / "model"
         staged.mkdir()
         if source is None:
@@ -214,9 +211,7 @@ def install_whisper(size: str = DEFAULT_SIZE, root: Path | None = None, hub: str
         if problem:
             raise ModelError(f"{where}: {problem}")
         _check_loads(staged, where)
-        if os.path.lexists(target):
-            os.replace(target, Path(work) / "old")  # swapped out, removed with the work folder
-        os.replace(staged, target)
+        swap_in(staged, target, Path(work))
     return target
 
 
