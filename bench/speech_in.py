@@ -143,9 +143,12 @@ def stop_or_pause(item: Item) -> bool:
     return item.kind == "control" and item.control in ("stop", "pause")
 
 
-def chosen_items(items: list[Item], every: int) -> list[int]:
-    """Every Nth phrasing, and every stop and pause (too few otherwise for their latency figure)."""
-    return sorted(set(range(0, len(items), every)) | {i for i, item in enumerate(items) if stop_or_pause(item)})
+def chosen_items(items: list[Item], every: int, writers: str = "") -> list[int]:
+    """Every Nth phrasing, and every stop and pause (too few otherwise for their latency figure); with
+    ``writers`` (ids, "u32,u34"), only theirs: a new round's writers measured held out, on their own."""
+    ids = set(writers.split(",")) if writers else None
+    mine = [i for i, item in enumerate(items) if ids is None or item.writer.split("-")[0] in ids]
+    return sorted(set(mine[::every]) | {i for i in mine if stop_or_pause(items[i])})
 
 
 def cache_path(text: str, voice: str, effect: str = "") -> Path:
@@ -466,7 +469,7 @@ def run_engine(args: argparse.Namespace) -> int:
 
     engine, size = ENGINES[args.engine_run]
     items = load_items(args.set)  # all of them: babble talkers are taken from the whole set
-    chosen = chosen_items(items, args.every)
+    chosen = chosen_items(items, args.every, args.writers)
     start = time.perf_counter()
     guide = load_guide()
     guide_load = time.perf_counter() - start
@@ -659,6 +662,8 @@ def main() -> int:
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--voices", default=",".join(VOICES))
     parser.add_argument("--every", type=int, default=1, help="only every Nth phrasing (a quick dev run)")
+    parser.add_argument("--writers", default="", metavar="IDS",
+                        help="only these writers' phrasings, by id (u32,u33): a new round measured held out")
     parser.add_argument("--stops-only", action="store_true",
                         help="only the stops and pauses: their latency, over the guide (a quick run)")
     parser.add_argument("--rotate", action="store_true",
@@ -703,7 +708,7 @@ def main() -> int:
     if args.engine_run:
         return run_engine(args)
     every_item = load_items(args.set)
-    chosen = chosen_items(every_item, args.every)
+    chosen = chosen_items(every_item, args.every, args.writers)
     items = [every_item[i] for i in chosen]
     voices, conditions = args.voices.split(","), args.conditions.split(",")
     render(every_item, spoken_pairs(every_item, chosen, voices, args.rotate, args.stops_only and not args.false_stops),

@@ -1,6 +1,6 @@
 """What the understanding stage makes of speech already heard: bench/speech_in.py's clips again, no decoding.
 
-Usage: python bench/speech_replay.py CLIPS [--changes]
+Usage: python bench/speech_replay.py CLIPS [--changes] [--let-through]
 
 CLIPS is the file bench/speech_in.py --clips wrote (dev set only): for each clip, what the engine
 heard (its words, confidence, command pass and next-best readings). Each is understood and answered
@@ -34,6 +34,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clips", type=Path)
     parser.add_argument("--changes", action="store_true", help="list every clip whose verdict changed")
+    parser.add_argument("--let-through", action="store_true",
+                        help="list every out-of-scope clip the guide now answers with the article's content")
     args = parser.parse_args()
     from voiceguide.app import listening_vocabulary
     from voiceguide.dialogue import Conversation
@@ -70,6 +72,9 @@ def main() -> int:
             t["out_of_scope"] += 1
             t["rejected"] += refused
             t["rejected_before"] += clip["rejected"]
+        if args.let_through and item.kind == "out_of_scope" and not refused:
+            print(f"  let through [{clip['condition']} {clip['voice']}] {item.text!r} heard {heard.text!r} "
+                  f"({heard.confidence:.2f}) -> {reply.intent}", file=sys.stderr)
         if args.changes and (right != clip["right"] or (item.kind == "out_of_scope" and refused != clip["rejected"])):
             was = "right" if clip["right"] else "rejected" if clip["rejected"] else "wrong"
             now = "right" if right else "rejected" if refused else "wrong"

@@ -524,6 +524,35 @@ def test_round_eight_subjects_not_covered(guide: Guide, text: str, subject: str)
     assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject
 
 
+@pytest.mark.parametrize(("text", "subject"), [
+    # round ten's out-of-scope misses, read after its held-out figure; phrased here anew
+    ("could my grandson pick it up from me, is it contagious", "out_of_scope.contagion"),
+    ("is a spine infection catching", "out_of_scope.contagion"),
+    ("how do I lie in bed with my back like this", "out_of_scope.sleep"),
+    ("can he sleep on his front after the op", "out_of_scope.sleep"),
+    ("I hate tight spaces, what is an mri scan like", "out_of_scope.diagnosis"),
+    ("who won the match last night", "out_of_scope.assistant"),
+    ("am I going to lose my benefits while I am off", "out_of_scope.costs"),
+    ("where is her follow up appointment", "out_of_scope.appointments"),
+    ("she keeps getting water infections, is that linked", "out_of_scope.other_conditions"),
+    ("who is the best surgeon round here for backs", "out_of_scope.hospital"),
+])
+def test_round_ten_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject, \
+        (got.intent and got.intent.name)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("what are the benefits of keyhole surgery", "topic.benefits"),  # the operation's benefits stay its own
+    ("do they use a scanner to see where to go", "fact.miss_method"),  # imaging that guides the surgeon
+    ("does catching it early make a difference", "fact.early_diagnosis"),  # catching it early is no contagion
+    ("is there less chance of catching an infection with small cuts", "fact.lower_infection_risk"),
+])
+def test_round_ten_words_keep_their_other_senses(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
 def test_a_language_named_alone_is_no_subject(guide: Guide) -> None:
     assert intent_of(guide, "it sounds like a German word, what does debridement mean") == "fact.debridement"
 
