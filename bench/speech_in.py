@@ -3,11 +3,13 @@
 Usage: python bench/speech_in.py [--set test|dev] [--engines pocketsphinx,whisper,whisper-base]
                                  [--conditions clean,pink10,...] [--voices piper,en-us+f3,en-gb-x-rp]
                                  [--every N | --stops-only] [--rotate] [--latency-every N] [--json FILE]
-                                 [--failures] [--false-stops] [--clips FILE]
+                                 [--failures] [--false-stops] [--clips FILE] [--writers u32,u33]
 
 Phrasings: the understanding writers' questions (bench/writers/, sets.yaml says which are the
 locked test sets and which are dev). Only dev sets may be tuned on, and --failures and --clips
-(what was heard in each clip, for bench/speech_replay.py) are refused on a test set.
+(what was heard in each clip, for bench/speech_replay.py) are refused on a test set. --writers takes
+only some writers' phrasings (a new round, measured held out before anything is tuned on it); the
+babble talkers still come from the whole set.
 
 Voices: Piper joe and espeak-ng in two variants (en-us+f3; en-gb-x-rp, British English). Conditions:
 
@@ -146,8 +148,10 @@ def stop_or_pause(item: Item) -> bool:
 def chosen_items(items: list[Item], every: int, writers: str = "") -> list[int]:
     """Every Nth phrasing, and every stop and pause (too few otherwise for their latency figure); with
     ``writers`` (ids, "u32,u34"), only theirs: a new round's writers measured held out, on their own."""
-    ids = set(writers.split(",")) if writers else None
+    ids = {w.strip() for w in writers.split(",")} if writers else None
     mine = [i for i, item in enumerate(items) if ids is None or item.writer.split("-")[0] in ids]
+    if ids is not None and (unknown := sorted(ids - {item.writer.split("-")[0] for item in items})):
+        raise SystemExit(f"--writers: '{unknown[0]}' is no writer of this set (ids such as u32)")
     return sorted(set(mine[::every]) | {i for i in mine if stop_or_pause(items[i])})
 
 

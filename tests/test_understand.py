@@ -528,13 +528,13 @@ def test_round_eight_subjects_not_covered(guide: Guide, text: str, subject: str)
     # round ten's out-of-scope misses, read after its held-out figure; phrased here anew
     ("could my grandson pick it up from me, is it contagious", "out_of_scope.contagion"),
     ("is a spine infection catching", "out_of_scope.contagion"),
-    ("how do I lie in bed with my back like this", "out_of_scope.sleep"),
+    ("what is the best position to sleep in after the op", "out_of_scope.sleep"),
     ("can he sleep on his front after the op", "out_of_scope.sleep"),
     ("I hate tight spaces, what is an mri scan like", "out_of_scope.diagnosis"),
     ("who won the match last night", "out_of_scope.assistant"),
     ("am I going to lose my benefits while I am off", "out_of_scope.costs"),
     ("where is her follow up appointment", "out_of_scope.appointments"),
-    ("she keeps getting water infections, is that linked", "out_of_scope.other_conditions"),
+    ("she keeps getting water infections, is that the same thing", "out_of_scope.other_conditions"),
     ("who is the best surgeon round here for backs", "out_of_scope.hospital"),
 ])
 def test_round_ten_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
