@@ -530,12 +530,12 @@ def test_round_eight_subjects_not_covered(guide: Guide, text: str, subject: str)
     ("is a spine infection catching", "out_of_scope.contagion"),
     ("what is the best position to sleep in after the op", "out_of_scope.sleep"),
     ("can he sleep on his front after the op", "out_of_scope.sleep"),
-    ("I hate tight spaces, what is an mri scan like", "out_of_scope.diagnosis"),
+    ("I'm claustrophobic, will that be a problem", "out_of_scope.diagnosis"),
     ("who won the match last night", "out_of_scope.assistant"),
     ("am I going to lose my benefits while I am off", "out_of_scope.costs"),
     ("where is her follow up appointment", "out_of_scope.appointments"),
     ("she keeps getting water infections, is that the same thing", "out_of_scope.other_conditions"),
-    ("who is the best surgeon round here for backs", "out_of_scope.hospital"),
+    ("could they do keyhole on my knee as well", "out_of_scope.other_conditions"),
 ])
 def test_round_ten_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
@@ -557,6 +557,16 @@ def test_round_ten_subjects_not_covered(guide: Guide, text: str, subject: str) -
     ("I'm a bus driver, when can I go back to normal activities", "fact.normal_activities"),
     ("he's diabetic, what are the signs of a spinal infection", "fact.symptoms"),
     ("she had a urine infection, could that have caused it", "fact.infection_causes"),
+    # a second review's: a two-word phrase also matches with words between ("kick off"), and a
+    # concept's name is a word too ("sleeping", "welfare")
+    ("he's not sleeping well with the back pain, is that a symptom", "fact.symptoms"),
+    ("do they use an mri, like, during the op", "fact.miss_method"),
+    ("is the specialist the best doctor to ask", "fact.specialist"),
+    ("what kicked the infection off, was it bacteria", "fact.infection_causes"),
+    ("my daughter pip has a spinal infection, what are the symptoms", "fact.symptoms"),
+    ("will the surgery improve her welfare and quality of life", "fact.outlook"),
+    ("she fell on her knees, could that have caused the infection", "fact.infection_causes"),
+    ("is it infectious discitis she's got", "fact.infection_kinds"),
 ])
 def test_round_ten_phrases_stay_where_they_are_said(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
