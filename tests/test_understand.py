@@ -572,6 +572,18 @@ def test_round_ten_phrases_stay_where_they_are_said(guide: Guide, text: str, exp
     assert intent_of(guide, text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # round ten's fact misses, read after its held-out figure; phrased here anew
+    ("would the physio help her move better", "fact.rehabilitation"),  # helping her move is no plea
+    ("give me the gist of it", "topic.summary"),
+    ("what's the best thing about keyhole surgery", "topic.benefits"),
+    ("is there anything I can do meself", "fact.proactive"),  # "meself": myself
+    ("please help her, she can't walk", "safety.help"),  # a plea stays one
+])
+def test_round_ten_lay_words(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
 def test_asking_whether_it_is_loud_is_no_scan(guide: Guide) -> None:
     got = guide.understander.understand("is it loud")
     assert not (got.intent is not None and got.intent.name == "out_of_scope.diagnosis")
