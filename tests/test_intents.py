@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.errors import DataErrors
+from voiceguide.errors import DataError, DataErrors
 from voiceguide.intents import load_intents
+from voiceguide.yamlfile import load_yaml
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -93,6 +94,16 @@ def test_duplicate_key_in_one_file(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", "intents:\n  control.stop:\n    sentences: [stop]\n"
                  "  control.stop:\n    sentences: [halt]\n")
     assert errors_of(tmp_path, topics=()) == [f"{path}:4: duplicate key 'control.stop'"]
+
+
+def test_a_key_written_over_a_merged_one_is_no_duplicate(tmp_path: Path) -> None:
+    # YAML's merge: the mapping's own key overrides the one merged in ("<<: *common", then "sentences")
+    path = write(tmp_path, "a.yaml", "common: &common\n  sentences: [stop]\nintents:\n  control.stop:\n"
+                 "    <<: *common\n    sentences: [stop, halt]\n")
+    assert list(load_yaml(path)["intents"]["control.stop"]["sentences"]) == ["stop", "halt"]
+    twice = write(tmp_path, "b.yaml", "x:\n  <<: {a: 1}\n  b: 1\n  b: 2\n")
+    with pytest.raises(DataError, match=r":4: duplicate key 'b'"):
+        load_yaml(twice)
 
 
 @pytest.mark.parametrize(("body", "message"), [

@@ -38,26 +38,36 @@ except ImportError:  # a PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(_SafeLoader):
     """SafeLoader that records lines; it constructs nothing unsafe."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
+    # A merge ("<<: *defaults") puts the merged pairs first; a key written in the mapping itself then
+    # overrides one merged in, as YAML means it to. Only a key written twice is a mistake.
+    own = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
     loader.flatten_mapping(node)
+    merged = len(node.value) - own
     result = LocatedDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
-    for key_node, value_node in node.value:
+    written: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
         except TypeError:  # "? [1, 2]": YAML allows it, no data file here uses it
             line = key_node.start_mark.line + 1
             raise DataError(str(node.start_mark.name), line, "a key must be a plain value") from None
-        if key in result:
+        if key in written:
             raise DataError(
                 str(node.start_mark.name), key_node.start_mark.line + 1, f"duplicate key {key!r}"
             )
+        if index >= merged:
+            written.add(key)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
