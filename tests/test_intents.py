@@ -104,6 +104,9 @@ def test_a_key_written_over_a_merged_one_is_no_duplicate(tmp_path: Path) -> None
     twice = write(tmp_path, "b.yaml", "x:\n  <<: {a: 1}\n  b: 1\n  b: 2\n")
     with pytest.raises(DataError, match=r":4: duplicate key 'b'"):
         load_yaml(twice)
+    # a merged mapping that merges in turn, then named again by its alias (a review's case)
+    nested = write(tmp_path, "c.yaml", "top:\n  <<: &mid\n    <<: {x: 1}\n    x: 2\nother: *mid\n")
+    assert load_yaml(nested)["other"] == {"x": 2}
 
 
 @pytest.mark.parametrize(("body", "message"), [

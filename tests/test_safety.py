@@ -1007,8 +1007,18 @@ def test_help_me_is_a_plea_that_then_says_how_to_hear_what_to_ask(ask: Ask, guid
     assert got["answer"] == f"{urgent_message(content)} {content.cannot_call} {hint}"
 
 
+@pytest.mark.parametrize("text", [
+    # a review of round ten: "help him move" once stood among the phrases that are no plea
+    "help him move, he can't", "please help her move her legs, she can't", "someone help him move",
+    "I can't get him up, help him move", "she fell at rehab, help her", "he's at physio, help him now"])
+def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is not None and got.intent.kind == "safety", (text, got.intent)
+
+
 @pytest.mark.parametrize("text", ["help", "what can I ask", "can you help me decide about the operation",
-                                  "how does keyhole surgery help me", "will anyone ring to see how I am after I leave"])
+                                  "how does keyhole surgery help me", "will anyone ring to see how I am after I leave",
+                                  "will the physio help him move about again"])
 def test_help_alone_and_help_with_something_are_not_a_plea(ask: Ask, text: str) -> None:
     assert not str(ask(text)["intent"]).startswith("safety.")
 

@@ -44,18 +44,25 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 class _Loader(_SafeLoader):
     """SafeLoader that records lines; it constructs nothing unsafe."""
 
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        # PyYAML rewrites a merged-in mapping in place, its own "<<" gone: its own keys are noted on
+        # the first visit, so that a mapping built again later (an alias) still knows them.
+        if not hasattr(node, "own_keys"):
+            node.own_keys = {id(key) for key, _ in node.value if key.tag != MERGE_TAG}  # type: ignore[attr-defined]
+        super().flatten_mapping(node)
+
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     # A merge ("<<: *defaults") puts the merged pairs first; a key written in the mapping itself then
-    # overrides one merged in, as YAML means it to. Only a key written twice is a mistake.
-    own = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
+    # overrides one merged in. Only a key written twice in one mapping is a mistake. (Which of several
+    # merged mappings wins a key is PyYAML's to say.)
     loader.flatten_mapping(node)
-    merged = len(node.value) - own
+    own: set[int] = getattr(node, "own_keys", set())
     result = LocatedDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     written: set[Any] = set()
-    for index, (key_node, value_node) in enumerate(node.value):
+    for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
@@ -66,7 +73,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
             raise DataError(
                 str(node.start_mark.name), key_node.start_mark.line + 1, f"duplicate key {key!r}"
             )
-        if index >= merged:
+        if id(key_node) in own:
             written.add(key)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
