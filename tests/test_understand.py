@@ -430,6 +430,19 @@ def test_garbled_speech_is_not_answered_when_the_engine_and_the_matcher_are_both
     assert heard_as(guide, "small cut less germs", confidence=0.3) == "fact.lower_infection_risk"
 
 
+def test_an_unsure_reading_is_not_answered_when_the_next_one_is_out_of_scope(guide: Guide) -> None:
+    """An out-of-scope question (dev writer u34) as Whisper heard it in pink noise: its best reading
+    names an infection of the discs, its next reading is the question itself (understand.READINGS_DISAGREE)."""
+    heard, other = "tell me about sleep discs", ("tell me about slipped discs",)
+    assert heard_as(guide, heard, other, confidence=0.61) is None
+    assert heard_as(guide, heard, other, confidence=0.85) == "topic.spinal_infections"  # sure enough
+    assert heard_as(guide, heard, (), confidence=0.61) == "topic.spinal_infections"  # nothing against it
+    # A next reading of the same question stands with it, and a command is never turned down.
+    assert heard_as(guide, "what are the symptoms", ("what are the signs", "tell me about slipped discs"),
+                    confidence=0.5) == "fact.symptoms"
+    assert heard_as(guide, "stop", ("tell me about slipped discs",), confidence=0.5) == "control.stop"
+
+
 def test_over_noise_an_answer_needs_a_surer_reading(guide: Guide) -> None:
     """An out-of-scope question (dev writer, booking an appointment) as Whisper heard it over babble at
     5 dB, fairly unsure: answered in a quiet room, and not over a loud background, where such answers
