@@ -648,9 +648,10 @@ READINGS_DISAGREE = 0.8
 readings is understood as the same question and one of them is a question the guide does not cover
 ("tell me about slipped discs" heard "tell me about sleep discs", its next reading the question itself):
 the person is asked back, as for a garbled reading. Dev writers, every 16th of u2 to u31 and every
-second of u32 to u34 in four conditions (bench/speech_in.py --clips, replayed; README, Speech in): 7
-more out-of-scope questions rejected of 506 and 1 right answer lost of 2,426; at 0.7, 6 for 1; at 0.9,
-7 for 2; without the out-of-scope reading (any disagreement), 9 for 15 at 0.7."""
+second of u32 to u34 in four conditions (bench/speech_replay.py on their bench/speech_in.py --clips;
+README, Speech in): 6 more out-of-scope questions rejected of 506, 2 more right answers and 1 lost of
+2,426. In a one-off grid over the same clips: at 0.7 one fewer rejected, at 0.9 one more answer lost;
+without the out-of-scope reading (any disagreement) at 0.7, 9 more rejected for 15 answers lost."""
 DISAGREEING_READINGS = 3
 """The next-best readings weighed by READINGS_DISAGREE."""
 
