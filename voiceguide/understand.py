@@ -679,7 +679,9 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     answer the engine was unsure of (``confidence`` below HEARD_UNSURE) and the understanding stage too
     (below MATCH_UNSURE) is not given: the person hears that they were not caught, rather than a wrong
     answer; heard over a loud background (``noisy``: Transcript.noisy), below HEARD_UNSURE_NOISY instead.
-    A red flag is never turned down, and a command neither (a stop must stop).
+    Nor is an answer the engine was less sure of than READINGS_DISAGREE when its next readings ask
+    something else and one of them is out of scope. A red flag is never turned down, and a command
+    neither (a stop must stop).
     """
     got = understander.understand(text)
     if got.understood:
