@@ -12,10 +12,11 @@ weigh in against a match, which is what turns "what's the weather" away.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -683,25 +684,27 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     something else and one of them is out of scope. A red flag is never turned down, and a command
     neither (a stop must stop).
     """
-    got = understander.understand(text)
+    # Each next-best reading is understood once, however many of the rules below weigh it.
+    read: Reader = functools.cache(understander.understand)
+    got = read(text)
     if got.understood:
         if not _kept(got):
-            got = _rival(understander, got, alternatives)
+            got = _rival(read, got, alternatives)
         elif confidence < HEARD_UNSURE:
-            got = _halt(understander, got, alternatives)
+            got = _halt(read, got, alternatives)
         heard_unsure = HEARD_UNSURE_NOISY if noisy else HEARD_UNSURE
         if not _kept(got) and confidence < heard_unsure and got.confidence < MATCH_UNSURE:
             return replace(got, understood=False)
-        if not _kept(got) and confidence < READINGS_DISAGREE and _out_of_scope_rival(understander, got, alternatives):
+        if not _kept(got) and confidence < READINGS_DISAGREE and _out_of_scope_rival(read, got, alternatives):
             return replace(got, understood=False)
         return got
     if got.out_of_scope and got.exact:
         return got
-    if len(text.split()) <= 2 and (heard_command := _command(understander, command)) is not None:
+    if len(text.split()) <= 2 and (heard_command := _command(read, command)) is not None:
         return heard_command
     if got.out_of_scope:  # the next-best readings never turn it into guide content
         return got
-    rescues = [alternative for alternative in map(understander.understand, alternatives)
+    rescues = [alternative for alternative in map(read, alternatives)
                if alternative.confidence >= RESCUE and (alternative.understood or alternative.out_of_scope)]
     # A red flag among them comes first, wherever the beam put it.
     return next((a for a in rescues if a.intent is not None and a.intent.kind == "safety"), rescues[0]) \
@@ -717,41 +720,45 @@ def _kept(got: Understanding) -> bool:
     return got.exact or (got.intent is not None and got.intent.kind in ("safety", "control"))
 
 
-def _rival(understander: Understander, got: Understanding, alternatives: tuple[str, ...]) -> Understanding:
+Reader = Callable[[str], Understanding]
+"""Understander.understand, remembering what it made of each reading for one utterance."""
+
+
+def _rival(read: Reader, got: Understanding, alternatives: tuple[str, ...]) -> Understanding:
     """The next-best reading understood with RIVAL more confidence than ``got``, if there is one."""
     for reading in alternatives:
-        rival = understander.understand(reading)
+        rival = read(reading)
         if rival.understood and rival.confidence >= got.confidence + RIVAL:
             got = rival
     return got
 
 
-def _out_of_scope_rival(understander: Understander, got: Understanding, alternatives: tuple[str, ...]) -> bool:
+def _out_of_scope_rival(read: Reader, got: Understanding, alternatives: tuple[str, ...]) -> bool:
     """None of the next readings is understood as ``got``'s question, and one is out of scope (READINGS_DISAGREE)."""
-    others = [understander.understand(a) for a in alternatives[:DISAGREEING_READINGS]]
+    others = [read(a) for a in alternatives[:DISAGREEING_READINGS]]
     name = got.intent.name if got.intent is not None else None
     agree = any(o.understood and o.intent is not None and o.intent.name == name for o in others)
     return not agree and any(o.out_of_scope for o in others)
 
 
-def _halt(understander: Understander, got: Understanding, alternatives: tuple[str, ...]) -> Understanding:
+def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...]) -> Understanding:
     """A command not on a template's exact words gives way to a stop or pause that a next-best reading
     says exactly: of two commands the engine was unsure between, the one that halts is safe to act on
     and the other not ("stop" heard as "next up", the stop the second reading, at pink 10 dB)."""
     if got.exact or got.intent is None or got.intent.kind != "control" or got.intent.name in HALTS:
         return got  # a red flag is never given up, whatever else was heard
     for reading in alternatives:
-        other = understander.understand(reading)
+        other = read(reading)
         if other.exact and other.intent is not None and other.intent.name in HALTS:
             return other
     return got
 
 
-def _command(understander: Understander, command: str) -> Understanding | None:
+def _command(read: Reader, command: str) -> Understanding | None:
     """The command pass's reading, if it is exactly one of the listener's commands."""
     if not command:
         return None
-    got = understander.understand(command)
+    got = read(command)
     return got if got.exact and got.intent is not None and got.intent.kind == "control" else None
 
 
