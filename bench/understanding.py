@@ -1,6 +1,7 @@
 """Understanding benchmark: the independent writers' questions, scored on the reply.
 
 Usage: python bench/understanding.py [--set dev|test|all] [--failures [--of u29,u31]] [--no-classifier]
+                                    [--save FILE] [--changes FILE]
 
 Ten writers, each briefed with the article and a persona only (writers/BRIEF-understanding.md),
 wrote questions tagged with the article sentences that answer them. writers/sets.yaml says which
@@ -15,11 +16,17 @@ Scoring, per writer, each question asked afresh (a new conversation, no asking b
 - cannot_answer: a third class, in neither rate: correct when the reply says plainly that the
   article does not say.
 Every reply is also checked for a figure or a unit of time (the article gives none).
+
+--save writes what every dev phrasing got (one JSON line each); --changes, after an edit to the
+lexicon or the rules, lists every dev phrasing whose reply is no longer the same, gained or lost: a
+new lay phrase reaches further than it reads (small words dropped, two-word phrases gapped), and
+this shows what else it caught before a review has to. Test writers are never saved or listed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import sys
@@ -67,6 +74,8 @@ class Score:
     figures: int = 0
     times: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    replies: list[dict[str, object]] = field(default_factory=list)
+    """What each question got, for --save and --changes."""
 
     @property
     def answered(self) -> int:
@@ -134,6 +143,7 @@ def score(guide: Guide, questions: list[Question], keep_misses: bool) -> Score:
         elif FIGURE.search(reply.text):
             got.figures += 1
         ok, label = verdict(units, q, reply)
+        got.replies.append({"text": q.text, "kind": q.kind, "intent": reply.intent, "unit": reply.unit, "ok": ok})
         if q.kind == "fact":
             got.facts += 1
             got.facts_right += ok
@@ -160,6 +170,20 @@ def _listed(name: str, ids: str) -> bool:
     return not ids or name.split("-")[0] in ids.split(",")
 
 
+def _print_changes(before: dict[tuple[str, str], dict[str, object]], now: list[dict[str, object]]) -> None:
+    """Each dev phrasing whose reply changed: + now right, - now wrong, ~ another wrong reply."""
+    counts = {"+": 0, "-": 0, "~": 0}
+    for reply in now:
+        old = before.get((str(reply["writer"]), str(reply["text"])))
+        if old is None or (old["intent"], old["unit"]) == (reply["intent"], reply["unit"]):
+            continue
+        mark = "+" if reply["ok"] and not old["ok"] else "-" if old["ok"] and not reply["ok"] else "~"
+        counts[mark] += 1
+        print(f"  {mark} {reply['writer']} {reply['kind']:13} {reply['text']!r}: "
+              f"{old['intent']} {old['unit']} -> {reply['intent']} {reply['unit']}")
+    print(f"changed: {counts['+']} now right, {counts['-']} now wrong, {counts['~']} another reply, as right as before")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dev", "test", "all"], default="all")
@@ -168,7 +192,18 @@ def main() -> int:
                         help="with --failures: only these dev writers' misses, by id (u29,u31), so a writer held out "
                              "this round stays unread")
     parser.add_argument("--no-classifier", action="store_true", help="the concept matcher alone, as a peer")
+    parser.add_argument("--save", type=Path, metavar="FILE",
+                        help="write what every dev phrasing got, one JSON line each")
+    parser.add_argument("--changes", type=Path, metavar="FILE",
+                        help="list the dev phrasings whose reply differs from a --save FILE made before a change")
     args = parser.parse_args()
+    before: dict[tuple[str, str], dict[str, object]] = {}
+    if args.changes:
+        try:
+            lines = args.changes.read_text(encoding="utf-8").splitlines()
+            before = {(str(r["writer"]), str(r["text"])): r for r in map(json.loads, lines)}
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            parser.error(f"{args.changes}: not a file written by --save ({error})")
     start = time.perf_counter()
     guide = load_guide(classifier=not args.no_classifier)
     print(f"guide loaded in {time.perf_counter() - start:.2f} s")
@@ -178,6 +213,7 @@ def main() -> int:
           "| figures spoken |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     totals: dict[str, Score] = {}
+    saved: list[dict[str, object]] = []
     for label in labels:
         total = totals.setdefault(label, Score())
         for name in sets[label]:
@@ -189,11 +225,21 @@ def main() -> int:
                   f"{pct(got.rejected, got.out_of_scope)} | {pct(got.cannot_right, got.cannot)} | {got.figures} |")
             for miss in got.misses:
                 print(f"    MISS {miss}")
+            if label == "dev":
+                for reply in got.replies:
+                    reply["writer"] = name
+                    saved.append(reply)
     for label, total in totals.items():
         print(f"| all {label} writers | {label} | {pct(total.facts_right, total.facts)} | "
               f"{pct(total.controls_right, total.controls)} | {pct(total.answered, total.in_scope)} | "
               f"{pct(total.rejected, total.out_of_scope)} | {pct(total.cannot_right, total.cannot)} | "
               f"{total.figures} |")
+    if args.save:
+        tmp = args.save.with_name(args.save.name + ".part")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in saved), encoding="utf-8")
+        tmp.replace(args.save)
+    if args.changes:
+        _print_changes(before, saved)
     times = sorted(t for total in totals.values() for t in total.times)
     print(f"typed question, understanding in process: median {statistics.median(times) * 1000:.2f} ms, "
           f"p95 {times[int(0.95 * (len(times) - 1))] * 1000:.2f} ms ({len(times)} questions)")

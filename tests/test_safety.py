@@ -1016,6 +1016,16 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     assert got.intent is not None and got.intent.kind == "safety", (text, got.intent)
 
 
+@pytest.mark.parametrize("text", [
+    # round eleven: bearing pain as a trait is no report, but the pain itself stays a sign
+    "I can't take much more pain", "he can't take any more, the pain in his back",
+    "I'm terrible with pain and it is really bad now", "she's a terrible one for pain and she has a fever",
+    "she can't bear much more of this pain"])
+def test_pain_past_bearing_is_urgent_whoever_says_they_are_bad_with_pain(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
+
+
 @pytest.mark.parametrize("text", ["help", "what can I ask", "can you help me decide about the operation",
                                   "how does keyhole surgery help me", "will anyone ring to see how I am after I leave",
                                   "will the physio help him move about again"])

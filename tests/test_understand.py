@@ -597,6 +597,37 @@ def test_round_ten_lay_words(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
 
 
+@pytest.mark.parametrize(("text", "subject"), [
+    # round eleven's out-of-scope misses, read after its held-out figure; phrased here anew
+    ("does Islam allow a metal rod in the spine", "out_of_scope.faith"),
+    ("is it haram to have a metal implant", "out_of_scope.faith"),
+    ("will he need a commode when he comes home", "out_of_scope.equipment"),
+    ("do they give you a zimmer frame", "out_of_scope.equipment"),
+    ("can I ask for a female surgeon", "out_of_scope.hospital"),
+    ("could I stay overnight with him on the ward", "out_of_scope.hospital"),
+    ("when is the next bus to the hospital", "out_of_scope.assistant"),
+    ("when are Wrexham playing next", "out_of_scope.assistant"),
+    ("he hates tight spaces, how long is the scan", "out_of_scope.diagnosis"),
+])
+def test_round_eleven_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject, \
+        (got.intent and got.intent.name)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # round eleven's fact misses, phrased anew
+    ("why would a surgeon pick the old type of surgery", "fact.open_still_needed"),
+    ("what decides whether he needs open surgery", "fact.open_still_needed"),
+    ("will he move around properly again", "fact.rehabilitation"),
+    ("I'm a terrible one for pain, will the keyhole way hurt less", "fact.faster_healing"),  # a trait, no report
+    # what --changes caught on the first cut: a place of worship is somewhere to get back to
+    ("will I get back to church sooner with the small op", "fact.normal_activities"),
+])
+def test_round_eleven_lay_words(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
 def test_asking_whether_it_is_loud_is_no_scan(guide: Guide) -> None:
     got = guide.understander.understand("is it loud")
     assert not (got.intent is not None and got.intent.name == "out_of_scope.diagnosis")
