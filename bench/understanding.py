@@ -143,7 +143,8 @@ def score(guide: Guide, questions: list[Question], keep_misses: bool) -> Score:
         elif FIGURE.search(reply.text):
             got.figures += 1
         ok, label = verdict(units, q, reply)
-        got.replies.append({"text": q.text, "kind": q.kind, "intent": reply.intent, "unit": reply.unit, "ok": ok})
+        got.replies.append({"text": q.text, "kind": q.kind, "intent": reply.intent, "unit": reply.unit, "ok": ok,
+                            "classifier": guide.understander.classifier is not None})
         if q.kind == "fact":
             got.facts += 1
             got.facts_right += ok
@@ -171,17 +172,27 @@ def _listed(name: str, ids: str) -> bool:
 
 
 def _print_changes(before: dict[tuple[str, str], dict[str, object]], now: list[dict[str, object]]) -> None:
-    """Each dev phrasing whose reply changed: + now right, - now wrong, ~ another wrong reply."""
+    """Each dev phrasing whose reply changed: + now right, - now wrong, ~ another reply, right or wrong
+    as before."""
     counts = {"+": 0, "-": 0, "~": 0}
+    unseen = 0
     for reply in now:
         old = before.get((str(reply["writer"]), str(reply["text"])))
-        if old is None or (old["intent"], old["unit"]) == (reply["intent"], reply["unit"]):
+        if old is None:
+            unseen += 1
+            continue
+        if old.get("classifier") != reply["classifier"]:
+            raise SystemExit("--changes: the saved replies were made with the classifier "
+                             f"{'on' if old.get('classifier') else 'off'}; run this the same way")
+        if (old["intent"], old["unit"]) == (reply["intent"], reply["unit"]):
             continue
         mark = "+" if reply["ok"] and not old["ok"] else "-" if old["ok"] and not reply["ok"] else "~"
         counts[mark] += 1
         print(f"  {mark} {reply['writer']} {reply['kind']:13} {reply['text']!r}: "
               f"{old['intent']} {old['unit']} -> {reply['intent']} {reply['unit']}")
-    print(f"changed: {counts['+']} now right, {counts['-']} now wrong, {counts['~']} another reply, as right as before")
+    print(f"changed: {counts['+']} now right, {counts['-']} now wrong, {counts['~']} another reply, right or wrong as "
+          f"before; {unseen} phrasings not in the saved file (new writers), {len(before) - len(now) + unseen} saved "
+          "ones no longer asked")
 
 
 def main() -> int:
@@ -197,6 +208,8 @@ def main() -> int:
     parser.add_argument("--changes", type=Path, metavar="FILE",
                         help="list the dev phrasings whose reply differs from a --save FILE made before a change")
     args = parser.parse_args()
+    if (args.save or args.changes) and args.set == "test":
+        parser.error("--save and --changes are for the dev writers only: the test writers' replies are never listed")
     before: dict[tuple[str, str], dict[str, object]] = {}
     if args.changes:
         try:

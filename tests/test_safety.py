@@ -1017,13 +1017,23 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    # round eleven: bearing pain as a trait is no report, but the pain itself stays a sign
+    # round eleven: pain past bearing, however said, and what a review found the first cut lost
+    # ("terrible with my back" is pain now in many mouths; "can't stand much more" is standing too)
     "I can't take much more pain", "he can't take any more, the pain in his back",
-    "I'm terrible with pain and it is really bad now", "she's a terrible one for pain and she has a fever",
-    "she can't bear much more of this pain"])
-def test_pain_past_bearing_is_urgent_whoever_says_they_are_bad_with_pain(guide: Guide, text: str) -> None:
+    "she can't bear much more of this pain", "I'm terrible with my back tonight",
+    "I'm a terrible one for pain and now my legs are numb",
+    "she can't stand much more than a minute, then her legs go"])
+def test_pain_past_bearing_is_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
+
+
+@pytest.mark.parametrize("text", ["I can't take any more of the tablets, they make me sick",
+                                  "I can't take any more painkillers, will keyhole mean less pain after",
+                                  "I can't take any more time off work with this bad back"])
+def test_taking_no_more_medicine_is_no_pain_past_bearing(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
 
 
 @pytest.mark.parametrize("text", ["help", "what can I ask", "can you help me decide about the operation",

@@ -602,11 +602,10 @@ def test_round_ten_lay_words(guide: Guide, text: str, expected: str) -> None:
     ("does Islam allow a metal rod in the spine", "out_of_scope.faith"),
     ("is it haram to have a metal implant", "out_of_scope.faith"),
     ("will he need a commode when he comes home", "out_of_scope.equipment"),
-    ("do they give you a zimmer frame", "out_of_scope.equipment"),
-    ("can I ask for a female surgeon", "out_of_scope.hospital"),
-    ("could I stay overnight with him on the ward", "out_of_scope.hospital"),
+    ("will he need a zimmer frame at home", "out_of_scope.equipment"),
+    ("could I stay the night with him on the ward", "out_of_scope.hospital"),
     ("when is the next bus to the hospital", "out_of_scope.assistant"),
-    ("when are Wrexham playing next", "out_of_scope.assistant"),
+    ("when is the next fixture", "out_of_scope.assistant"),
     ("he hates tight spaces, how long is the scan", "out_of_scope.diagnosis"),
 ])
 def test_round_eleven_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
@@ -620,9 +619,12 @@ def test_round_eleven_subjects_not_covered(guide: Guide, text: str, subject: str
     ("why would a surgeon pick the old type of surgery", "fact.open_still_needed"),
     ("what decides whether he needs open surgery", "fact.open_still_needed"),
     ("will he move around properly again", "fact.rehabilitation"),
-    ("I'm a terrible one for pain, will the keyhole way hurt less", "fact.faster_healing"),  # a trait, no report
-    # what --changes caught on the first cut: a place of worship is somewhere to get back to
+    # what --changes and a review caught on the first cut: a place of worship is somewhere to get back
+    # to; the patient's own night in hospital, the equipment's words used of rehab, the surgeon's room
     ("will I get back to church sooner with the small op", "fact.normal_activities"),
+    ("will I need to stay overnight with keyhole surgery", "fact.shorter_stay"),
+    ("the physio had him on a zimmer frame, will rehab get him off it", "fact.rehabilitation"),
+    ("when can I climb stairs and lift things again", "topic.recovery"),
 ])
 def test_round_eleven_lay_words(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
