@@ -1028,6 +1028,15 @@ def test_pain_past_bearing_is_urgent(guide: Guide, text: str) -> None:
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
 
 
+@pytest.mark.parametrize("text", [
+    # red flags' thirteenth round: no urine, said as a second language says it
+    "she is not having urine since this morning", "he has not made any urine today",
+    "she has not had urine since yesterday, nothing is coming"])
+def test_no_urine_however_said_is_urgent(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
+
+
 @pytest.mark.parametrize("text", ["I can't take any more of the tablets, they make me sick",
                                   "I can't take any more painkillers, will keyhole mean less pain after",
                                   "I can't take any more time off work with this bad back"])
