@@ -1029,12 +1029,24 @@ def test_pain_past_bearing_is_urgent(guide: Guide, text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    # red flags' thirteenth round: no urine, said as a second language says it
+    # red flags' thirteenth round: no urine, said as a second language says it, or urine as the subject;
+    # and what a review found the first cut lost ("passed any urine")
     "she is not having urine since this morning", "he has not made any urine today",
-    "she has not had urine since yesterday, nothing is coming"])
+    "she has not had urine since yesterday, nothing is coming", "I haven't passed any urine since breakfast",
+    "he is not doing urine since afternoon", "no urine since six this morning", "urine is not coming since morning",
+    "the catheter bag is empty, no urine all day"])
 def test_no_urine_however_said_is_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
+
+
+@pytest.mark.parametrize("text", [
+    # a review of the first cut: urine naming an infection, a test or a catheter is no report
+    "the doctor said she is not having urine infection, so why the fever", "I don't have urine infection",
+    "she isn't having urine tests, only bloods", "I didn't have urine catheter after my op, is that normal"])
+def test_no_urine_infection_or_test_is_no_report(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
 
 
 @pytest.mark.parametrize("text", ["I can't take any more of the tablets, they make me sick",

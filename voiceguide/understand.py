@@ -690,7 +690,10 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     if got.understood:
         if not _kept(got):
             got = _rival(read, got, alternatives)
-        elif confidence < HEARD_UNSURE:
+        elif confidence < HEARD_UNSURE or len(text.split()) == 1:
+            # However sure the engine was of one word ("stop" heard as "top", 0.88 sure, which had started
+            # the guide over): a longer sure reading keeps its own command ("be quieter please", its next
+            # reading "be quiet please", a stop; dev clips, replayed)
             got = _halt(read, got, alternatives)
         heard_unsure = HEARD_UNSURE_NOISY if noisy else HEARD_UNSURE
         if not _kept(got) and confidence < heard_unsure and got.confidence < MATCH_UNSURE:
@@ -741,15 +744,17 @@ def _out_of_scope_rival(read: Reader, got: Understanding, alternatives: tuple[st
     return not agree and any(o.out_of_scope for o in others)
 
 
-def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...]) -> Understanding:
+def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...], command: str = "") -> Understanding:
     """A command not on a template's exact words gives way to a stop or pause that a next-best reading
-    says exactly: of two commands the engine was unsure between, the one that halts is safe to act on
-    and the other not ("stop" heard as "next up", the stop the second reading, at pink 10 dB)."""
+    (``alternatives``: given when the engine was unsure) or the command pass says exactly: of two commands
+    heard, the one that halts is safe to act on and the other not ("stop" heard as "next up", the stop the
+    second reading, at pink 10 dB; "stop" heard as "top", 0.88 sure, which had started the guide over,
+    the command pass hearing "stop")."""
     if got.exact or got.intent is None or got.intent.kind != "control" or got.intent.name in HALTS:
         return got  # a red flag is never given up, whatever else was heard
-    for reading in alternatives:
-        other = read(reading)
-        if other.exact and other.intent is not None and other.intent.name in HALTS:
+    for reading in (*alternatives, command):
+        other = read(reading) if reading else None
+        if other is not None and other.exact and other.intent is not None and other.intent.name in HALTS:
             return other
     return got
 
