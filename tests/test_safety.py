@@ -1022,37 +1022,30 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "I can't take much more pain", "he can't take any more, the pain in his back",
     "she can't bear much more of this pain", "I'm terrible with my back tonight",
     "I'm a terrible one for pain and now my legs are numb",
-    "she can't stand much more than a minute, then her legs go"])
-def test_pain_past_bearing_is_urgent(guide: Guide, text: str) -> None:
-    got = guide.understander.understand(text)
-    assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
-
-
-@pytest.mark.parametrize("text", [
+    "she can't stand much more than a minute, then her legs go",
     # red flags' thirteenth round: no urine, said as a second language says it, or urine as the subject;
     # and what a review found the first cut lost ("passed any urine")
     "she is not having urine since this morning", "he has not made any urine today",
     "she has not had urine since yesterday, nothing is coming", "I haven't passed any urine since breakfast",
     "he is not doing urine since afternoon", "no urine since six this morning", "urine is not coming since morning",
-    "the catheter bag is empty, no urine all day"])
-def test_no_urine_however_said_is_urgent(guide: Guide, text: str) -> None:
+    "the catheter bag is empty, no urine all day", "mi nuh pee since yesterday", "no urine from last night",
+    "he is not getting urine since night"])
+def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
 
 
 @pytest.mark.parametrize("text", [
-    # a review of the first cut: urine naming an infection, a test or a catheter is no report
+    "I can't take any more of the tablets, they make me sick",
+    "I can't take any more painkillers, will keyhole mean less pain after",
+    "I can't take any more time off work with this bad back",
+    # a review of the first cut of no urine: urine naming an infection, a test or a catheter is no report
     "the doctor said she is not having urine infection, so why the fever", "I don't have urine infection",
-    "she isn't having urine tests, only bloods", "I didn't have urine catheter after my op, is that normal"])
-def test_no_urine_infection_or_test_is_no_report(guide: Guide, text: str) -> None:
-    got = guide.understander.understand(text)
-    assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
-
-
-@pytest.mark.parametrize("text", ["I can't take any more of the tablets, they make me sick",
-                                  "I can't take any more painkillers, will keyhole mean less pain after",
-                                  "I can't take any more time off work with this bad back"])
-def test_taking_no_more_medicine_is_no_pain_past_bearing(guide: Guide, text: str) -> None:
+    "she isn't having urine tests, only bloods", "I didn't have urine catheter after my op, is that normal",
+    # and a second review's: no urine infection, a test not gone for, another bag, a bag just emptied
+    "the nurse said she has no urine infection", "I'm not going for urine test today",
+    "the drain bag is not filling, is that fine", "the catheter bag is empty now, I just emptied it"])
+def test_taking_no_more_medicine_or_no_urine_infection_is_no_report(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
 

@@ -690,11 +690,13 @@ def understand_heard(understander: Understander, text: str, command: str = "",
     if got.understood:
         if not _kept(got):
             got = _rival(read, got, alternatives)
-        elif confidence < HEARD_UNSURE or len(text.split()) == 1:
-            # However sure the engine was of one word ("stop" heard as "top", 0.88 sure, which had started
-            # the guide over): a longer sure reading keeps its own command ("be quieter please", its next
-            # reading "be quiet please", a stop; dev clips, replayed)
+        elif confidence < HEARD_UNSURE:
             got = _halt(read, got, alternatives)
+        elif len(text.split()) == 1:
+            # However sure the engine was of one word, a halt that sounds like it ("stop" heard as "top",
+            # 0.88 sure, which had started the guide over); a longer sure reading keeps its own command
+            # ("be quieter please", its next reading "be quiet please", a stop; dev clips, replayed)
+            got = _halt(read, got, alternatives, like=text)
         heard_unsure = HEARD_UNSURE_NOISY if noisy else HEARD_UNSURE
         if not _kept(got) and confidence < heard_unsure and got.confidence < MATCH_UNSURE:
             return replace(got, understood=False)
@@ -715,6 +717,10 @@ def understand_heard(understander: Understander, text: str, command: str = "",
 
 
 HALTS = frozenset({"control.stop", "control.pause"})
+HALT_LIKE = 0.8
+"""How alike (difflib's ratio of the letters) a one-word reading and a halt in a next reading must be for
+the halt to stand in, however sure the engine was: "top" and "stop" 0.86, "tops" and "stop" 0.75,
+"paws" and "pause" 0.67, "skipped" and "stop" 0.36."""
 """The commands that halt the guide's voice: acting on one by mistake costs the listener a word."""
 
 
@@ -744,19 +750,26 @@ def _out_of_scope_rival(read: Reader, got: Understanding, alternatives: tuple[st
     return not agree and any(o.out_of_scope for o in others)
 
 
-def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...], command: str = "") -> Understanding:
+def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...], like: str = "") -> Understanding:
     """A command not on a template's exact words gives way to a stop or pause that a next-best reading
-    (``alternatives``: given when the engine was unsure) or the command pass says exactly: of two commands
-    heard, the one that halts is safe to act on and the other not ("stop" heard as "next up", the stop the
-    second reading, at pink 10 dB; "stop" heard as "top", 0.88 sure, which had started the guide over,
-    the command pass hearing "stop")."""
+    says exactly: of two commands the engine was unsure between, the one that halts is safe to act on
+    and the other not ("stop" heard as "next up", the stop the second reading, at pink 10 dB). With
+    ``like``, only a reading spelt much like it (HALT_LIKE): "top" gives way to "stop", but "skipped" or
+    "continued" keep their command whatever the next reading (the command pass is not weighed here: it
+    hears some command in everything)."""
     if got.exact or got.intent is None or got.intent.kind != "control" or got.intent.name in HALTS:
         return got  # a red flag is never given up, whatever else was heard
-    for reading in (*alternatives, command):
-        other = read(reading) if reading else None
-        if other is not None and other.exact and other.intent is not None and other.intent.name in HALTS:
+    for reading in alternatives:
+        other = read(reading)
+        if other.exact and other.intent is not None and other.intent.name in HALTS and (
+                not like or difflib.SequenceMatcher(None, _letters(like), _letters(reading)).ratio() >= HALT_LIKE):
             return other
     return got
+
+
+def _letters(reading: str) -> str:
+    """A reading as lower-case letters and spaces, for comparing spellings."""
+    return " ".join(re.findall(r"[a-z']+", reading.lower()))
 
 
 def _command(read: Reader, command: str) -> Understanding | None:
