@@ -1029,7 +1029,10 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "she has not had urine since yesterday, nothing is coming", "I haven't passed any urine since breakfast",
     "he is not doing urine since afternoon", "no urine since six this morning", "urine is not coming since morning",
     "the catheter bag is empty, no urine all day", "mi nuh pee since yesterday", "no urine from last night",
-    "he is not getting urine since night"])
+    "he is not getting urine since night",
+    # a fourth review: a urine test or infection named next to a sign never hid it
+    "I can't pass urine, infection maybe?", "I've lost control of my urine. Test came back clear",
+    "I have a fever and a urine infection", "not a drop of urine, sample pot is empty"])
 def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)

@@ -273,6 +273,7 @@ def test_an_unsure_command_gives_way_to_a_stop_said_exactly(guide: Guide) -> Non
     # but only a halt spelt much like the word heard ("skip" heard as "skipped" stays a skip)
     assert heard("top", ("stop", "stop top top top"), 0.88) == "control.stop"
     assert heard("Top.", ("Stop.",), 0.88) == "control.stop"
+    assert heard("top", ("stop please",), 0.88) == "control.stop"
     assert heard("skipped", ("stop",), 0.9) == "control.next"
     assert heard("continued", ("pause",), 0.9) == "control.resume"
     assert heard("next", ("stop",), 0.33) == "control.next"  # a template's exact words

@@ -717,11 +717,11 @@ def understand_heard(understander: Understander, text: str, command: str = "",
 
 
 HALTS = frozenset({"control.stop", "control.pause"})
-HALT_LIKE = 0.8
-"""How alike (difflib's ratio of the letters) a one-word reading and a halt in a next reading must be for
-the halt to stand in, however sure the engine was: "top" and "stop" 0.86, "tops" and "stop" 0.75,
-"paws" and "pause" 0.67, "skipped" and "stop" 0.36."""
 """The commands that halt the guide's voice: acting on one by mistake costs the listener a word."""
+HALT_LIKE = 0.8
+"""How alike (difflib's ratio of the letters) a one-word reading and a word of a halt in a next reading
+must be for the halt to stand in, however sure the engine was: "top" and "stop" 0.86, "tops" and "stop"
+0.75, "paws" and "pause" 0.67, "skipped" and "stop" 0.36."""
 
 
 def _kept(got: Understanding) -> bool:
@@ -762,7 +762,8 @@ def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...], like:
     for reading in alternatives:
         other = read(reading)
         if other.exact and other.intent is not None and other.intent.name in HALTS and (
-                not like or difflib.SequenceMatcher(None, _letters(like), _letters(reading)).ratio() >= HALT_LIKE):
+                not like or any(difflib.SequenceMatcher(None, _letters(like), word).ratio() >= HALT_LIKE
+                                for word in _letters(reading).split())):
             return other
     return got
 
