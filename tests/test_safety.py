@@ -1032,7 +1032,9 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "he is not getting urine since night",
     # a fourth review: a urine test or infection named next to a sign never hid it
     "I can't pass urine, infection maybe?", "I've lost control of my urine. Test came back clear",
-    "I have a fever and a urine infection", "not a drop of urine, sample pot is empty"])
+    "I have a fever and a urine infection", "not a drop of urine, sample pot is empty",
+    # and a carer's hedge it found missed before and after
+    "I don't think he's passed any urine today", "I don't think she has had a wee since breakfast"])
 def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
