@@ -639,6 +639,11 @@ def test_round_eleven_subjects_not_covered(guide: Guide, text: str, subject: str
     # reviews': navigation said with "play" stays navigation; a part played again is a repeat
     ("can we play the next bit", "control.next"),
     ("play the recovery bit again", "control.repeat"),
+    # round eleven's control and cannot-answer misses, phrased anew
+    ("will he be left with a scar afterwards", "info.risks"),
+    ("should I go by what you say or my doctor", "info.disclaimer"),
+    ("who has written this", "info.source"),
+    ("a little bit slower please", "control.slower"),
     ("will I be able to play football again", "fact.normal_activities"),
 ])
 def test_round_eleven_lay_words(guide: Guide, text: str, expected: str) -> None:
