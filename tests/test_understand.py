@@ -640,7 +640,7 @@ def test_round_eleven_subjects_not_covered(guide: Guide, text: str, subject: str
     ("can we play the next bit", "control.next"),
     ("play the recovery bit again", "control.repeat"),
     # round eleven's control and cannot-answer misses, phrased anew
-    ("will he be left with a scar afterwards", "info.risks"),
+    ("tell me about the incisions", "fact.faster_healing"),  # nor a scar template: scar is an incision
     ("should I go by what you say or my doctor", "info.disclaimer"),
     ("who has written this", "info.source"),
     ("a little bit slower please", "control.slower"),
@@ -648,6 +648,13 @@ def test_round_eleven_subjects_not_covered(guide: Guide, text: str, subject: str
 ])
 def test_round_eleven_lay_words(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
+
+
+@pytest.mark.parametrize("text", ["my recovery is a bit slow, is that normal", "is the healing slow",
+                                  "it's a little bit slow recovering"])
+def test_a_slow_recovery_is_no_request_to_speak_slower(guide: Guide, text: str) -> None:
+    """A review of round eleven: "a little bit slow please" as a template taught "slow" to the command."""
+    assert intent_of(guide, text) != "control.slower"
 
 
 def test_asking_whether_it_is_loud_is_no_scan(guide: Guide) -> None:
