@@ -650,6 +650,21 @@ def test_round_eleven_lay_words(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # round twelve's misses, read after its held-out figure; phrased here anew
+    ("how come keyhole surgery heals quicker", "fact.faster_healing"),
+    ("lower your voice please", "control.quieter"),
+    ("hurry up please", "control.faster"),
+    ("what all do you know about", "control.list_topics"),
+    ("god bless you, I am off now", "control.goodbye"),
+    ("could someone die from this operation", "info.risks"),
+    ("could the surgery leave him unable to walk", "info.risks"),
+    ("he already has an infection, won't cutting him open make it worse", "fact.infection_risk_matters"),
+])
+def test_round_twelve_words(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
 @pytest.mark.parametrize("text", ["my recovery is a bit slow, is that normal", "is the healing slow",
                                   "it's a little bit slow recovering"])
 def test_a_slow_recovery_is_no_request_to_speak_slower(guide: Guide, text: str) -> None:
