@@ -1024,6 +1024,10 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "I'm a terrible one for pain and now my legs are numb",
     "she can't stand much more than a minute, then her legs go",
     "the wound came open, is cutting him open again the answer",  # a wound come open stays a sign
+    # a review of round twelve: open surgery said plainly is the surgery, and where it was done a wound
+    "he's got a fever since cutting him open", "she's had a temperature ever since they opened her up",
+    "where they cut me open is oozing green stuff", "her cut open and weeping", "the cut's open",
+    "the small cut has opened and is weeping",
     # red flags' thirteenth round: no urine, said as a second language says it, or urine as the subject;
     # and what a review found the first cut lost ("passed any urine")
     "she is not having urine since this morning", "he has not made any urine today",
@@ -1046,7 +1050,7 @@ def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, te
     "I can't take any more painkillers, will keyhole mean less pain after",
     "I can't take any more time off work with this bad back",
     # round twelve: open surgery said plainly is no wound come open
-    "won't cutting her open make the infection worse",
+    "won't cutting her open make the infection worse", "will I get a fever after they cut me open",
     # a review of the first cut of no urine: urine naming an infection, a test or a catheter is no report
     "the doctor said she is not having urine infection, so why the fever", "I don't have urine infection",
     "she isn't having urine tests, only bloods", "I didn't have urine catheter after my op, is that normal",

@@ -656,9 +656,10 @@ def test_round_eleven_lay_words(guide: Guide, text: str, expected: str) -> None:
     ("lower your voice please", "control.quieter"),
     ("hurry up please", "control.faster"),
     ("what all do you know about", "control.list_topics"),
-    ("god bless you, I am off now", "control.goodbye"),
-    ("could someone die from this operation", "info.risks"),
-    ("could the surgery leave him unable to walk", "info.risks"),
+    # (a goodbye "I'm going now" and risks of dying or not walking were tried and dropped: a review found
+    # "I'm going now for my operation, what should I know" ended the guide, and a spinal infection's own
+    # dangers taken for the operation's)
+    ("can you die of a spinal infection", "topic.spinal_infections"),
     ("he already has an infection, won't cutting him open make it worse", "fact.infection_risk_matters"),
 ])
 def test_round_twelve_words(guide: Guide, text: str, expected: str) -> None:
