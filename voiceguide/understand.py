@@ -754,9 +754,9 @@ def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...], like:
     """A command not on a template's exact words gives way to a stop or pause that a next-best reading
     says exactly: of two commands the engine was unsure between, the one that halts is safe to act on
     and the other not ("stop" heard as "next up", the stop the second reading, at pink 10 dB). With
-    ``like``, only a reading spelt much like it (HALT_LIKE): "top" gives way to "stop", but "skipped" or
-    "continued" keep their command whatever the next reading (the command pass is not weighed here: it
-    hears some command in everything)."""
+    ``like`` (one word heard), only a halt with a word spelt much like it (HALT_LIKE): "top" gives way to
+    "stop" or "stop please", but "skipped" or "continued" keep their command whatever the next reading.
+    The command pass is not weighed here: it hears some command in everything."""
     if got.exact or got.intent is None or got.intent.kind != "control" or got.intent.name in HALTS:
         return got  # a red flag is never given up, whatever else was heard
     for reading in alternatives:
