@@ -759,10 +759,11 @@ def _halt(read: Reader, got: Understanding, alternatives: tuple[str, ...], like:
     The command pass is not weighed here: it hears some command in everything."""
     if got.exact or got.intent is None or got.intent.kind != "control" or got.intent.name in HALTS:
         return got  # a red flag is never given up, whatever else was heard
+    heard = _letters(like)
     for reading in alternatives:
         other = read(reading)
         if other.exact and other.intent is not None and other.intent.name in HALTS and (
-                not like or any(difflib.SequenceMatcher(None, _letters(like), word).ratio() >= HALT_LIKE
+                not like or any(difflib.SequenceMatcher(None, heard, word).ratio() >= HALT_LIKE
                                 for word in _letters(reading).split())):
             return other
     return got
