@@ -666,6 +666,51 @@ def test_round_twelve_words(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
 
 
+@pytest.mark.parametrize(("text", "subject"), [
+    # round thirteen's out-of-scope misses, read after its held-out figure; phrased here anew
+    ("could my daughter get pregnant after the spine operation", "out_of_scope.pregnancy"),
+    ("what is the difference between an MRI and a CT", "out_of_scope.scans"),
+    ("how do they treat kidney infections", "out_of_scope.other_conditions"),
+    ("read me a psalm please", "out_of_scope.faith"),
+    ("how would I get a second opinion", "out_of_scope.appointments"),
+])
+def test_round_thirteen_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject, \
+        (got.intent and got.intent.name)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # round thirteen's misses, phrased anew
+    ("you're going dead fast for me", "control.slower"),
+    ("can we go off what you say rather than asking the consultant", "info.disclaimer"),
+    ("he is old, is he too frail for the keyhole one", "fact.specialist"),
+    # what --changes and the probes caught on the first cut: a recovery that is fast is no pace, the
+    # scans that guide the surgeon stay the method
+    ("how fast is recovery", "topic.recovery"),
+    ("is recovery fast", "fact.aftercare"),
+    ("do they use an MRI during the op", "fact.miss_method"),
+    ("what scans do they use to guide the surgeon", "fact.miss_method"),
+    ("slow", None),
+])
+def test_round_thirteen_words(guide: Guide, text: str, expected: str | None) -> None:
+    assert intent_of(guide, text) == expected
+
+
+@pytest.mark.parametrize("text", ["I am off now to the hospital, what should I ask the surgeon",
+                                  "ok bye bye now, how long is recovery",
+                                  "I'm off now to the hospital, will it be keyhole"])
+def test_a_goodbye_with_a_question_after_it_is_the_question(guide: Guide, text: str) -> None:
+    """A goodbye taken wrongly ends the conversation, so a question after one stands."""
+    assert intent_of(guide, text) not in (None, "control.goodbye")
+
+
+@pytest.mark.parametrize("text", ["right I'm off now, bye", "thanks that's me done, see you later",
+                                  "I'm off to bed now, goodnight"])
+def test_a_goodbye_alone_still_ends(guide: Guide, text: str) -> None:
+    assert intent_of(guide, text) == "control.goodbye"
+
+
 @pytest.mark.parametrize("text", ["my recovery is a bit slow, is that normal", "is the healing slow",
                                   "it's a little bit slow recovering"])
 def test_a_slow_recovery_is_no_request_to_speak_slower(guide: Guide, text: str) -> None:

@@ -348,7 +348,11 @@ class Understander:
             pointed = self._pointed_back(text, said, asks_figure)
             if pointed is not None:
                 return pointed
-        if got.out_of_scope or len(said) < 6 or got.confidence >= self.thresholds.whole:
+        # A goodbye with a question after it ("I'm off now to the hospital, what should I ask the
+        # surgeon") is no goodbye: the question, read alone, stands however sure the goodbye was,
+        # since a goodbye taken wrongly ends the conversation.
+        leaving = got.intent is not None and got.intent.name == "control.goodbye"
+        if got.out_of_scope or len(said) < 6 or (got.confidence >= self.thresholds.whole and not leaving):
             return got
         # A long question with a worry or an aside attached ("is it completely safe, because I
         # read one horror story and now I can't stop thinking about it"): the words of the
@@ -360,7 +364,7 @@ class Understander:
         asked = [part for part in self._clauses(text) if part[0] in QUESTION_OPENERS]
         readings = [(self._exact_or_judged(text, part, asks_figure), part) for part in asked]
         best, part = max(readings, key=lambda r: r[0].confidence, default=(None, []))
-        margin = self.thresholds.clause_margin if got.understood else 0.0
+        margin = self.thresholds.clause_margin if got.understood and not leaving else 0.0
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
             if best.intent is not None and best.intent.kind == "control":
                 # "it says something about nerves, what is that part about": the clause that asks
