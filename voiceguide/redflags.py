@@ -1245,11 +1245,13 @@ class RedFlagDetector:
 
     def _done_now(self, seq: list[str], pos: int) -> bool:
         """At ``pos``: a subject, "have" or "has" (or "is", as "he's" is read) and a past
-        participle ("I have wet the bed"), in an utterance that says it is happening now
-        ("tonight"): a supposition of what has already happened, which reports it."""
+        participle ("I have wet the bed"), or one denied ("she has not peed all day"), in an utterance
+        that says it is happening now ("tonight", "all day"): a supposition of what has already happened,
+        which reports it."""
         rules = self.rules
-        return (pos + 2 < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")
-                and (seq[pos + 2] in rules.done or seq[pos + 2].endswith("ed")) and self._now(seq))
+        done = pos + 3 if pos + 2 < len(seq) and seq[pos + 2] in ("not", "never") else pos + 2
+        return (done < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")
+                and (seq[done] in rules.done or seq[done].endswith("ed")) and self._now(seq))
 
     def _cue_at(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
                 covered: set[int] | None = None) -> bool:
