@@ -1040,27 +1040,22 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "I have a fever and a urine infection", "not a drop of urine, sample pot is empty",
     # and a carer's hedge it found missed before and after
     "I don't think he's passed any urine today", "I don't think she has had a wee since breakfast",
-    # red flags' fourteenth round: what has not happened, asked about with "if", still happened ("all day")
-    "is it bad if she hasn't peed all day", "what does it mean if I have not had a wee all day"])
+    # red flags' fourteenth round: water not passed, asked about with "if", has happened ("all day")
+    "is it bad if she hasn't peed all day", "what does it mean if I have not had a wee all day",
+    "is it ok if he hasn't passed water today"])
 def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
 
 
-@pytest.mark.parametrize("text", ["I want to go to hospital now, please", "I need to go to the hospital now",
-                                  "please take me to the hospital", "get me to hospital"])
-def test_asking_to_be_taken_to_hospital_now_is_a_request_for_help(guide: Guide, text: str) -> None:
-    """Red flags' fourteenth round: "I want to go to hospital. Now, please." had been a resume."""
-    got = guide.understander.understand(text)
-    assert got.intent is not None and got.intent.name == "safety.emergency", (text, got.intent)
-
-
-@pytest.mark.parametrize("text", ["I'm off to the hospital now, what should I take",
-                                  "when do I go into hospital for the op",
-                                  "will they take me to hospital in the morning for the op",
+@pytest.mark.parametrize("text", ["is it ok if I have not wet myself today",
+                                  "is it good if she has not lost control of her bladder today",
+                                  "is it ok if she has never had severe pain since the op",
+                                  "is it normal if I haven't been to the toilet for a poo since the op",
                                   "is it normal if I have not had a fever since the op",
                                   "what if I haven't had a poo for two days"])
-def test_a_planned_trip_to_hospital_or_a_sign_not_had_is_no_alarm(guide: Guide, text: str) -> None:
+def test_a_sign_not_had_asked_about_with_if_is_good_news(guide: Guide, text: str) -> None:
+    """A review of red flags' fourteenth round: only water not passed is a sign for not having happened."""
     got = guide.understander.understand(text)
     assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
 

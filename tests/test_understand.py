@@ -672,6 +672,7 @@ def test_round_twelve_words(guide: Guide, text: str, expected: str) -> None:
     ("what is the difference between an MRI and a CT", "out_of_scope.scans"),
     ("how do they treat kidney infections", "out_of_scope.other_conditions"),
     ("read me a psalm please", "out_of_scope.faith"),
+    ("can I get pregnant after the operation", "out_of_scope.pregnancy"),
     ("how would I get a second opinion", "out_of_scope.appointments"),
 ])
 def test_round_thirteen_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
@@ -682,31 +683,44 @@ def test_round_thirteen_subjects_not_covered(guide: Guide, text: str, subject: s
 
 @pytest.mark.parametrize(("text", "expected"), [
     # round thirteen's misses, phrased anew
-    ("you're going dead fast for me", "control.slower"),
     ("can we go off what you say rather than asking the consultant", "info.disclaimer"),
-    ("he is old, is he too frail for the keyhole one", "fact.specialist"),
-    # what --changes and the probes caught on the first cut: a recovery that is fast is no pace, the
-    # scans that guide the surgeon stay the method
+    # what --changes, the probes and a review caught on the first cut: a recovery that is fast is no pace,
+    # the scans that guide the surgeon stay the method, a condition named beside a question leaves it
+    # the question, and asking for something is no request for help with the guide
     ("how fast is recovery", "topic.recovery"),
     ("is recovery fast", "fact.aftercare"),
     ("do they use an MRI during the op", "fact.miss_method"),
     ("what scans do they use to guide the surgeon", "fact.miss_method"),
+    ("i had MRSA in my spine, what operation will they do", "topic.how_it_is_done"),
+    ("i am old, what is this operation", "fact.miss_defined"),
+    ("I am off now to see the surgeon, what should I ask", "fact.specialist"),
     ("slow", None),
 ])
 def test_round_thirteen_words(guide: Guide, text: str, expected: str | None) -> None:
     assert intent_of(guide, text) == expected
 
 
-@pytest.mark.parametrize("text", ["I am off now to the hospital, what should I ask the surgeon",
-                                  "ok bye bye now, how long is recovery",
-                                  "I'm off now to the hospital, will it be keyhole"])
-def test_a_goodbye_with_a_question_after_it_is_the_question(guide: Guide, text: str) -> None:
-    """A goodbye taken wrongly ends the conversation, so a question after one stands."""
-    assert intent_of(guide, text) not in (None, "control.goodbye")
+@pytest.mark.parametrize("text", ["it's going dead fast, the numbness", "my recovery is going dead fast"])
+def test_a_body_going_fast_is_no_request_to_speak_slower(guide: Guide, text: str) -> None:
+    """A review of round thirteen: "going dead fast" as a phrase for slower took the body's pace too."""
+    assert intent_of(guide, text) != "control.slower"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I'm off now to the hospital, will it be keyhole", "fact.miss_defined"),
+    ("im off now to the hospital will it be keyhole", "fact.miss_defined"),  # as a recogniser writes it
+    ("bye bye now how long is recovery", "topic.recovery"),
+])
+def test_a_goodbye_with_a_question_after_it_is_the_question(guide: Guide, text: str, expected: str) -> None:
+    """A goodbye taken wrongly ends the conversation, so a question of the guide's after one stands."""
+    assert intent_of(guide, text) == expected
 
 
 @pytest.mark.parametrize("text", ["right I'm off now, bye", "thanks that's me done, see you later",
-                                  "I'm off to bed now, goodnight"])
+                                  "I'm off to bed now, goodnight",
+                                  # a review's: a command or a bidding after a goodbye leaves it a goodbye
+                                  "bye love, when will you be on again", "ta ra, can't thank you enough",
+                                  "cheerio, do take care of yourself", "I'm off now, can you remember where I was"])
 def test_a_goodbye_alone_still_ends(guide: Guide, text: str) -> None:
     assert intent_of(guide, text) == "control.goodbye"
 

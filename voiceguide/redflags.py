@@ -236,6 +236,11 @@ class RedFlagRules:
     done: frozenset[str] = frozenset()
     """Past participles that, after a subject and "have", say something has happened ("if I have
     wet the bed twice tonight"); words ending in "ed" count without being listed."""
+    unpassed: frozenset[str] = frozenset()
+    """Passing water, the one thing whose not having been done is the sign: after "if", a subject,
+    "have" and "not" or "never", one of these as the participle or in the three words after it ("is it
+    bad if she hasn't peed all day", "if I have not had a wee since breakfast") tells what has not
+    happened; anything else not done is good news ("is it ok if I have not wet myself today")."""
     able: frozenset[str] = frozenset()
     """Words that, after a question word and before "not", ask about what is happening ("why can
     not I feel anything": a report), where "will not" and "would not" may suppose ("why will not
@@ -1245,13 +1250,18 @@ class RedFlagDetector:
 
     def _done_now(self, seq: list[str], pos: int) -> bool:
         """At ``pos``: a subject, "have" or "has" (or "is", as "he's" is read) and a past
-        participle ("I have wet the bed"), or one denied ("she has not peed all day"), in an utterance
-        that says it is happening now ("tonight", "all day"): a supposition of what has already happened,
-        which reports it."""
+        participle ("I have wet the bed"), or water not passed (``unpassed``: "she has not peed all day"),
+        in an utterance that says it is happening now ("tonight", "all day"): a supposition of what has
+        already happened, which reports it."""
         rules = self.rules
-        done = pos + 3 if pos + 2 < len(seq) and seq[pos + 2] in ("not", "never") else pos + 2
-        return (done < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")
-                and (seq[done] in rules.done or seq[done].endswith("ed")) and self._now(seq))
+        if not (pos + 2 < len(seq) and seq[pos] in rules.subjects and seq[pos + 1] in ("have", "has", "is")):
+            return False
+        done = pos + 2
+        if seq[done] in ("not", "never"):
+            done += 1
+            if done >= len(seq) or rules.unpassed.isdisjoint(seq[done : done + 4]):
+                return False
+        return (seq[done] in rules.done or seq[done].endswith("ed")) and self._now(seq)
 
     def _cue_at(self, seq: list[str], pos: int, limit: int, cues: tuple[Phrase, ...],
                 covered: set[int] | None = None) -> bool:
@@ -1493,7 +1503,7 @@ def parse_red_flags(path: str, doc: Any, problems: list[DataError]) -> RedFlagRu
         ahead=phrases("ahead") if "ahead" in doc else (),
         ended=phrases("ended") if "ended" in doc else (), overriding=overriding & known,
         inserts=single("inserts") if "inserts" in doc else frozenset(), inflected=inflected & known,
-        done=single("done"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
+        done=single("done"), unpassed=single("unpassed"), able=single("able"), articles=single("articles"), alternatives=single("alternatives"),
         spoken=words_for("spoken"), spoken_nouns=words_for("spoken_nouns"), read_as=phrases_for("read_as"),
         whole=single("whole") if "whole" in doc else frozenset(), possessive=words_for("possessive"),
         owned=single("owned"),
@@ -1523,7 +1533,7 @@ _KEYS = ("classes", "requests", "reports", "window", "lookback", "request_asking
          "subjects", "openers", "inverting", "breaks", "general", "past", "closing", "now", "comparing", "negators",
          "negatable", "fillers", "joins", "mourning", "surviving", "mourned", "knowing", "determiners", "finite",
          "complements", "evaluating", "worrying", "ahead", "settled", "ended", "overriding", "inserts", "inflected",
-         "done", "able", "articles", "alternatives",
+         "done", "unpassed", "able", "articles", "alternatives",
          "spoken", "spoken_nouns", "whole", "possessive", "owned", "clipped", "negative", "auxiliary", "small",
          "described", "undescribed", "terse", "describing", "descriptions", "states", "places", "passing", "asides",
          "owning", "classifying", "personal", "personal_reach", "saying", "foreseeing", "having", "pointing",

@@ -348,11 +348,11 @@ class Understander:
             pointed = self._pointed_back(text, said, asks_figure)
             if pointed is not None:
                 return pointed
-        # A goodbye with a question after it ("I'm off now to the hospital, what should I ask the
-        # surgeon") is no goodbye: the question, read alone, stands however sure the goodbye was,
-        # since a goodbye taken wrongly ends the conversation.
-        leaving = got.intent is not None and got.intent.name == "control.goodbye"
-        if got.out_of_scope or len(said) < 6 or (got.confidence >= self.thresholds.whole and not leaving):
+        if got.intent is not None and got.intent.name == "control.goodbye" and not got.exact:
+            question = self._asked_after_goodbye(text, said, asks_figure)
+            if question is not None:
+                return question
+        if got.out_of_scope or len(said) < 6 or got.confidence >= self.thresholds.whole:
             return got
         # A long question with a worry or an aside attached ("is it completely safe, because I
         # read one horror story and now I can't stop thinking about it"): the words of the
@@ -364,7 +364,7 @@ class Understander:
         asked = [part for part in self._clauses(text) if part[0] in QUESTION_OPENERS]
         readings = [(self._exact_or_judged(text, part, asks_figure), part) for part in asked]
         best, part = max(readings, key=lambda r: r[0].confidence, default=(None, []))
-        margin = self.thresholds.clause_margin if got.understood and not leaving else 0.0
+        margin = self.thresholds.clause_margin if got.understood else 0.0
         if best is not None and best.understood and best.confidence >= got.confidence + margin:
             if best.intent is not None and best.intent.kind == "control":
                 # "it says something about nerves, what is that part about": the clause that asks
@@ -380,6 +380,23 @@ class Understander:
                     return got
             return best
         return got
+
+    def _asked_after_goodbye(self, text: str, said: list[str], asks_figure: bool) -> Understanding | None:
+        """A question of the guide's asked after a goodbye ("I'm off now to the hospital, will it be
+        keyhole"): a goodbye taken wrongly ends the conversation, so the question stands when, read alone
+        from a question word ("how long is recovery") or a verb with its subject after it ("will it"),
+        unpunctuated as a recogniser writes it, it is one of the guide's answers at least ``whole`` sure.
+        Never a command: "bye love, when will you be on again", "ta ra, can't thank you enough" are
+        goodbyes; nor a bidding ("cheerio, do take care of yourself")."""
+        for start in range(2, len(said) - 2):
+            if not (said[start] in QUESTION_WORDS
+                    or (said[start] in QUESTION_OPENERS and said[start + 1] in GOODBYE_SUBJECTS)):
+                continue
+            asked = self._exact_or_judged(text, said[start:], asks_figure)
+            if asked.understood and asked.intent is not None and asked.intent.kind in ANSWERS \
+                    and asked.confidence >= self.thresholds.whole:
+                return asked
+        return None
 
     def _pointed_back(self, text: str, said: list[str], asks_figure: bool) -> Understanding | None:
         """The subject told before a command that asks about what was said, unpunctuated as a recogniser
@@ -597,6 +614,13 @@ QUESTION_OPENERS = frozenset({
     "what", "why", "how", "when", "where", "who", "which", "is", "are", "was", "were", "can", "could", "will",
     "would", "do", "does", "did", "should", "shall", "may", "might", "has", "have", "tell", "explain"})
 """First words of a clause that asks (see Understander.understand)."""
+
+
+QUESTION_WORDS = frozenset({"what", "why", "how", "when", "where", "who", "which"})
+"""The question openers that ask whatever follows them (Understander._asked_after_goodbye)."""
+
+GOODBYE_SUBJECTS = frozenset({"i", "it", "he", "she", "we", "they", "you", "my", "his", "her", "the", "this"})
+"""After a verb that opens a question, its subject ("will it be keyhole"), not a bidding ("do take care")."""
 
 
 GRAMS = (4,)
