@@ -700,6 +700,35 @@ def test_round_thirteen_words(guide: Guide, text: str, expected: str | None) -> 
     assert intent_of(guide, text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # round fourteen's misses, read after its held-out figure; phrased here anew
+    ("how long are they going to keep him in", "fact.shorter_stay"),
+    ("is all this just off the internet", "info.source"),
+    ("can you tell me about the recovery after keyhole surgery", "topic.recovery"),
+    ("is an endoscope used for keyhole spine surgery", "fact.techniques"),
+    ("please make it lower, the baby is asleep", "control.quieter"),
+    ("khuda hafiz", "control.goodbye"),
+    # what --changes and the probes caught on the first cut: signing a form took "a sign" of illness
+    ("is not passing urine a red flag", "fact.symptoms"),
+])
+def test_round_fourteen_words(guide: Guide, text: str, expected: str) -> None:
+    assert intent_of(guide, text) == expected
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("does the DVLA need to know about my operation", "out_of_scope.driving"),
+    ("can I claim benefits while I recover", "out_of_scope.costs"),
+    ("how far to the next services", "out_of_scope.assistant"),
+    ("skip this track", "out_of_scope.assistant"),
+    ("will I need a fit note for work", "out_of_scope.work"),
+    ("can she do her wudu after the operation", "out_of_scope.faith"),
+])
+def test_round_fourteen_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.out_of_scope and not got.understood and got.intent is not None and got.intent.name == subject, \
+        (got.intent and got.intent.name)
+
+
 @pytest.mark.parametrize("text", ["it's going dead fast, the numbness", "my recovery is going dead fast"])
 def test_a_body_going_fast_is_no_request_to_speak_slower(guide: Guide, text: str) -> None:
     """A review of round thirteen: "going dead fast" as a phrase for slower took the body's pace too."""
