@@ -1042,7 +1042,9 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "I don't think he's passed any urine today", "I don't think she has had a wee since breakfast",
     # red flags' fourteenth round: water not passed, asked about with "if", has happened ("all day")
     "is it bad if she hasn't peed all day", "what does it mean if I have not had a wee all day",
-    "is it ok if he hasn't passed water today"])
+    "is it ok if he hasn't passed water today",
+    # a review of round fourteen: pain past bearing said plainly had been no sign
+    "I'm in so much pain", "she's in such pain, what do I do"])
 def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)

@@ -708,18 +708,33 @@ def test_round_thirteen_words(guide: Guide, text: str, expected: str | None) -> 
     ("is an endoscope used for keyhole spine surgery", "fact.techniques"),
     ("please make it lower, the baby is asleep", "control.quieter"),
     ("khuda hafiz", "control.goodbye"),
-    # what --changes and the probes caught on the first cut: signing a form took "a sign" of illness
+    # what --changes, the probes and a review caught on the first cut: signing a form took "a sign" of
+    # illness; phrases for quieter, claims, services and being kept in took questions with those words
     ("is not passing urine a red flag", "fact.symptoms"),
+    ("does keyhole make it lower risk", "fact.lower_infection_risk"),
+    ("what are the claimed benefits of keyhole surgery", "topic.benefits"),
+    ("what techniques are used for open surgery", "fact.open_surgery"),
+    ("nearest physio services", "fact.rehabilitation"),
+    ("will I need to stay overnight with keyhole surgery", "fact.shorter_stay"),
 ])
 def test_round_fourteen_words(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
+
+
+@pytest.mark.parametrize(("text", "wrong"), [
+    ("will they keep me in a brace", "fact.shorter_stay"), ("keep me in the loop", "fact.shorter_stay"),
+    ("he is a bit slow today", "control.goodbye"),
+    ("my voice is lower since the op, is that normal", "control.quieter"),
+])
+def test_round_fourteen_words_stay_in_their_place(guide: Guide, text: str, wrong: str) -> None:
+    assert intent_of(guide, text) != wrong
 
 
 @pytest.mark.parametrize(("text", "subject"), [
     ("does the DVLA need to know about my operation", "out_of_scope.driving"),
     ("can I claim benefits while I recover", "out_of_scope.costs"),
     ("how far to the next services", "out_of_scope.assistant"),
-    ("skip this track", "out_of_scope.assistant"),
+    ("skip this song please", "out_of_scope.assistant"),
     ("will I need a fit note for work", "out_of_scope.work"),
     ("can she do her wudu after the operation", "out_of_scope.faith"),
 ])
