@@ -702,7 +702,7 @@ def test_round_thirteen_words(guide: Guide, text: str, expected: str | None) -> 
 
 @pytest.mark.parametrize(("text", "expected"), [
     # round fourteen's misses, read after its held-out figure; phrased here anew
-    ("how long are they going to keep him in", "fact.shorter_stay"),
+    ("will they keep him in long", "fact.shorter_stay"),
     ("is all this just off the internet", "info.source"),
     ("can you tell me about the recovery after keyhole surgery", "topic.recovery"),
     ("is an endoscope used for keyhole spine surgery", "fact.techniques"),
@@ -735,7 +735,6 @@ def test_round_fourteen_words_stay_in_their_place(guide: Guide, text: str, wrong
     ("can I claim benefits while I recover", "out_of_scope.costs"),
     ("how far to the next services", "out_of_scope.assistant"),
     ("skip this song please", "out_of_scope.assistant"),
-    ("will I need a fit note for work", "out_of_scope.work"),
     ("can she do her wudu after the operation", "out_of_scope.faith"),
 ])
 def test_round_fourteen_subjects_not_covered(guide: Guide, text: str, subject: str) -> None:
