@@ -1044,7 +1044,9 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "is it bad if she hasn't peed all day", "what does it mean if I have not had a wee all day",
     "is it ok if he hasn't passed water today",
     # a review of round fourteen: pain past bearing said plainly had been no sign
-    "I'm in so much pain", "she's in such pain, what do I do"])
+    "I'm in so much pain", "she's in such pain, what do I do", "I'm in so much of pain",
+    # and what it found missed before: what someone can no longer do is what they can not do
+    "he can no longer walk", "she can no longer control her bladder", "he no longer knows where he is"])
 def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
@@ -1055,7 +1057,9 @@ def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, te
                                   "is it ok if she has never had severe pain since the op",
                                   "is it normal if I haven't been to the toilet for a poo since the op",
                                   "is it normal if I have not had a fever since the op",
-                                  "what if I haven't had a poo for two days"])
+                                  "what if I haven't had a poo for two days",
+                                  # a sign no longer there is gone
+                                  "she's no longer in so much pain"])
 def test_a_sign_not_had_asked_about_with_if_is_good_news(guide: Guide, text: str) -> None:
     """A review of red flags' fourteenth round: only water not passed is a sign for not having happened."""
     got = guide.understander.understand(text)

