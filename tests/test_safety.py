@@ -1047,7 +1047,10 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "I'm in so much pain", "she's in such pain, what do I do", "I'm in so much of pain",
     # and what it found missed before: what someone can no longer do is what they can not do
     "he can no longer walk", "she can no longer control her bladder", "he no longer knows where he is",
-    "I no longer have any feeling in my legs", "he no longer makes sense when he talks", "she no longer responds to me"])
+    "I no longer have any feeling in my legs", "he no longer makes sense when he talks", "she no longer responds to me",
+    # and what a third review found the first cut of "no longer" lost
+    "I no longer know if I need a wee", "he no longer knows what day it is", "my pee no longer comes out",
+    "I no longer feel the urge to go", "it's no longer an ache, it's unbearable"])
 def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
@@ -1060,7 +1063,7 @@ def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, te
                                   "is it normal if I have not had a fever since the op",
                                   "what if I haven't had a poo for two days",
                                   # a sign no longer there is gone
-                                  "she's no longer in so much pain", "she no longer has a fever",
+                                  "she no longer has a fever",
                                   "I no longer have back pain since the op"])
 def test_a_sign_not_had_asked_about_with_if_is_good_news(guide: Guide, text: str) -> None:
     """A review of red flags' fourteenth round: only water not passed is a sign for not having happened."""
