@@ -1050,7 +1050,9 @@ def test_a_plea_to_help_someone_move_is_a_plea(guide: Guide, text: str) -> None:
     "I no longer have any feeling in my legs", "he no longer makes sense when he talks", "she no longer responds to me",
     # and what a third review found the first cut of "no longer" lost
     "I no longer know if I need a wee", "he no longer knows what day it is", "my pee no longer comes out",
-    "I no longer feel the urge to go", "it's no longer an ache, it's unbearable"])
+    "I no longer feel the urge to go", "it's no longer an ache, it's unbearable",
+    # and "so much pain" had, not only been in
+    "I have so much pain", "she is having so much pain", "I have so much of pain in my back"])
 def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
