@@ -21,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from voiceguide.dialogue import Conversation  # noqa: E402 (the project's root, put on the path above)
+from voiceguide.errors import OutputError  # noqa: E402
+from voiceguide.files import replacing  # noqa: E402
 from voiceguide.guide import load_guide  # noqa: E402
 
 PROBES = HERE / "probes"
@@ -61,9 +63,11 @@ def main() -> int:
             parser.error(f"{args.changes}: not a file written by --save")
     now = replies()
     if args.save:
-        part = args.save.with_name(args.save.name + ".part")
-        part.write_text(json.dumps(now, indent=0), encoding="utf-8")
-        part.replace(args.save)
+        try:
+            with replacing(args.save) as out:
+                out.write(json.dumps(now, indent=0).encode("utf-8"))
+        except (OutputError, OSError) as error:
+            parser.error(str(error))
         print(f"{len(now)} probe phrasings saved")
         return 0
     moved = [(text, str(before[text]), got) for text, got in now.items() if text in before and before[text] != got]

@@ -38,6 +38,8 @@ import yaml
 
 from voiceguide.content import Unit
 from voiceguide.dialogue import Conversation, Reply
+from voiceguide.errors import OutputError
+from voiceguide.files import replacing
 from voiceguide.guide import Guide, load_guide
 
 HERE = Path(__file__).resolve().parent
@@ -248,9 +250,11 @@ def main() -> int:
               f"{pct(total.rejected, total.out_of_scope)} | {pct(total.cannot_right, total.cannot)} | "
               f"{total.figures} |")
     if args.save:
-        tmp = args.save.with_name(args.save.name + ".part")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in saved), encoding="utf-8")
-        tmp.replace(args.save)
+        try:
+            with replacing(args.save) as out:
+                out.write("".join(json.dumps(r) + "\n" for r in saved).encode("utf-8"))
+        except (OutputError, OSError) as error:
+            parser.error(str(error))
     if args.changes:
         _print_changes(before, saved)
     times = sorted(t for total in totals.values() for t in total.times)
