@@ -1058,6 +1058,29 @@ def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, te
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
 
 
+@pytest.mark.parametrize("text", [
+    # red flags' fifteenth round: someone behaving oddly, the talker's "like", and not knowing whether one has been
+    "she's being weird, like really confused", "she is like really confused", "he's acting strange",
+    "my husband is behaving oddly since the op", "he no longer recognises me", "mum no longer recognises us",
+    "she doesn't recognise me", "I went to the lav and had no idea whether I'd been or not",
+    "he had no idea if he had been, couldn't feel a thing down there"])
+def test_odd_behaviour_and_not_knowing_one_has_been_are_urgent(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
+
+
+@pytest.mark.parametrize("text", ["the app is acting weird", "this thing doesn't recognise me",
+                                  "Say it slow. What is it I should get help for, after the operation?",
+                                  "what should we get help for once she is home",
+                                  "she is like so confused about which operation to pick",
+                                  "dad is okay but he was confused for a day after the anaesthetic last time"])
+def test_odd_things_and_what_to_get_help_for_are_no_alarm(guide: Guide, text: str) -> None:
+    """Red flags' fifteenth round: a thing behaving oddly is no one confused, and what one should get help for
+    is asked about, not asked for."""
+    got = guide.understander.understand(text)
+    assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
+
+
 @pytest.mark.parametrize("text", ["is it ok if I have not wet myself today",
                                   "is it good if she has not lost control of her bladder today",
                                   "is it ok if she has never had severe pain since the op",

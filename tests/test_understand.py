@@ -397,6 +397,22 @@ def test_what_a_command_is_about_is_the_question(guide: Guide) -> None:
     assert intent_of(guide, "what was that") == "control.repeat"
 
 
+def test_what_more_is_asked_for_is_the_question(guide: Guide) -> None:
+    # Round fifteen's session: "more" with what it is of after it asks about that, when surely understood.
+    assert intent_of(guide, "is there more that can go wrong") == "info.risks"
+    assert intent_of(guide, "is there anything else that can go wrong") == "info.risks"
+    assert intent_of(guide, "is there more you can tell me") == "control.more"
+    assert intent_of(guide, "is there more to it than that") == "control.more"
+
+
+def test_a_had_before_a_past_participle_is_read_as_had() -> None:
+    # "I'd been" is "I had been": "would been" is no English, and the red flags read the tense.
+    assert words("I'd been") == ["i", "had", "been"]
+    assert words("she'd gone numb") == ["she", "had", "gone", "numb"]
+    assert words("I'd like to know") == ["i", "would", "like", "to", "know"]
+    assert words("I'd go") == ["i", "would", "go"]
+
+
 def test_a_two_word_phrase_holds_with_words_between_its_words(guide: Guide) -> None:
     mapper = guide.understander._mapper
     assert "untreated" in mapper.concepts(words("what if they had just left the infection alone"))

@@ -35,6 +35,10 @@ _CONTRACTIONS = {
 }
 _SUFFIXES = (("n't", " not"), ("'re", " are"), ("'ll", " will"), ("'ve", " have"),
              ("'m", " am"), ("'d", " would"))
+# Past participles that no "would" can stand before, so that "'d" before them is "had".
+_PARTICIPLES = frozenset({"been", "gone", "done", "seen", "lost", "felt", "passed", "taken", "given", "fallen",
+                          "noticed", "had", "got", "eaten", "forgotten", "slept", "woken", "started", "stopped",
+                          "tried", "peed", "weed"})
 _IS_WORDS = {"it", "that", "what", "there", "here", "where", "who", "how", "he", "she", "this"}
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 # A word broken off and then said in full, as a typed stutter writes it ("help me d- decide",
@@ -64,6 +68,8 @@ def words(text: str, spoken: Mapping[str, str] | None = None) -> list[str]:
         elif raw.endswith("in'") and not raw.startswith("'") and len(raw) > 4:
             raw = raw[:-1] + "g"  # a dropped g, as typed ("somethin'"), but never a quoted word ("'begin'")
         out.extend(w for part in raw.split() for w in _expand(part.strip("'")))
+        if raw.endswith("'d") and index + 1 < len(tokens) and tokens[index + 1][0] in _PARTICIPLES:
+            out[-1] = "had"  # "I'd been" is "I had been": "would been" is no English
         index += 1
     return [w for w in out if w]
 

@@ -432,6 +432,17 @@ class Understander:
                     subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
                     if subject.understood and subject.intent is not None and subject.intent.kind != "control":
                         return subject
+        if got.intent is not None and got.intent.name == "control.more" and not got.exact:
+            # "is there more that can go wrong", "anything else I should watch for": what the more is of,
+            # read alone, is the question when it is one of the guide's answers, surely.
+            for pos in range(len(said) - 3, 0, -1):
+                if said[pos] in MORE_WORDS:
+                    of = said[pos + 1 :]
+                    subject = self._judge(text, of[1:] if of[0] in RELATIVES else of, asks_figure)
+                    if subject.understood and subject.intent is not None and subject.intent.kind in (*ANSWERS, "info") \
+                            and subject.confidence >= self.thresholds.whole:
+                        return subject
+                    break
         if len(said) > 3 and said[-1] in self.intents.language.tags:
             # "he must take care of his back himself, yes?": the tag asks to agree with what comes
             # before it, which is the question, not a "yes" to the guide.
@@ -599,6 +610,12 @@ about", "tell me more", "what can you tell me about"), and the answers ("yes, te
 beside a subject ("it says something about nerve problems, what is that part about"), they ask about the
 subject. A command that moves about the guide or works the voice ("I know about discitis already, can
 you go back") never does."""
+
+MORE_WORDS = frozenset({"more", "else"})
+"""The words after which a request for more names what it wants more of (Understander._beside_command)."""
+
+RELATIVES = frozenset({"that", "which", "who"})
+"""Words that open a relative clause ("more that can go wrong"): what follows is what is asked."""
 
 GOING_ON = frozenset({"control.resume", "control.more"})
 """Commands that agree with a yes said before them ("yes, go on"): the yes stands (Understander.understand)."""
