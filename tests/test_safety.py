@@ -1059,24 +1059,36 @@ def test_pain_past_bearing_and_no_urine_however_said_are_urgent(guide: Guide, te
 
 
 @pytest.mark.parametrize("text", [
-    # red flags' fifteenth round: someone behaving oddly, the talker's "like", and not knowing whether one has been
-    "she's being weird, like really confused", "she is like really confused", "he's acting strange",
-    "my husband is behaving oddly since the op", "he no longer recognises me", "mum no longer recognises us",
-    "she doesn't recognise me", "I went to the lav and had no idea whether I'd been or not",
-    "he had no idea if he had been, couldn't feel a thing down there"])
-def test_odd_behaviour_and_not_knowing_one_has_been_are_urgent(guide: Guide, text: str) -> None:
+    # red flags' fifteenth round: the talker's "like", and not knowing whether one has been
+    "she is like really confused", "my husband is like really confused", "he is like completely confused",
+    "I went to the lav and had no idea whether I'd been or not", "not sure whether I had been or not on the loo",
+    # and control no longer had
+    "I am no longer in control of my bladder"])
+def test_confusion_with_like_and_not_knowing_one_has_been_are_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.name == "safety.urgent", (text, got.intent)
 
 
-@pytest.mark.parametrize("text", ["the app is acting weird", "this thing doesn't recognise me",
+@pytest.mark.parametrize("text", [
+    # a sign told in a question about getting help stays a report
+    "should I get help for the numbness in my legs", "what should I get help for, I can't feel my legs"])
+def test_a_sign_told_while_asking_about_help_is_urgent(guide: Guide, text: str) -> None:
+    got = guide.understander.understand(text)
+    assert got.intent is not None and got.intent.kind == "safety", (text, got.intent)
+
+
+@pytest.mark.parametrize("text", ["the app is acting weird since my operation", "the app no longer recognises me",
                                   "Say it slow. What is it I should get help for, after the operation?",
+                                  "what signs should I get help for",
+                                  "I'm not sure if I'd been told about the toilet thing after surgery",
                                   "what should we get help for once she is home",
                                   "she is like so confused about which operation to pick",
-                                  "dad is okay but he was confused for a day after the anaesthetic last time"])
+                                  "dad is okay but he was confused for a day after the anaesthetic last time",
+                                  # a state left behind
+                                  "she's no longer in so much pain", "I'm no longer in agony"])
 def test_odd_things_and_what_to_get_help_for_are_no_alarm(guide: Guide, text: str) -> None:
-    """Red flags' fifteenth round: a thing behaving oddly is no one confused, and what one should get help for
-    is asked about, not asked for."""
+    """Red flags' fifteenth round and its review: a thing behaving oddly is no one confused, what one should get
+    help for is asked about, not asked for, and a state no longer had is gone."""
     got = guide.understander.understand(text)
     assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
 

@@ -403,6 +403,9 @@ def test_what_more_is_asked_for_is_the_question(guide: Guide) -> None:
     assert intent_of(guide, "is there anything else that can go wrong") == "info.risks"
     assert intent_of(guide, "is there more you can tell me") == "control.more"
     assert intent_of(guide, "is there more to it than that") == "control.more"
+    # a review: what the more is in, or what one does with it, is no question of its own
+    assert intent_of(guide, "is there more in the article") == "control.more"
+    assert intent_of(guide, "is there more that I can read") == "control.more"
 
 
 def test_a_had_before_a_past_participle_is_read_as_had() -> None:

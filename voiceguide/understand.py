@@ -433,12 +433,15 @@ class Understander:
                     if subject.understood and subject.intent is not None and subject.intent.kind != "control":
                         return subject
         if got.intent is not None and got.intent.name == "control.more" and not got.exact:
-            # "is there more that can go wrong", "anything else I should watch for": what the more is of,
-            # read alone, is the question when it is one of the guide's answers, surely.
+            # "is there more that can go wrong", "anything else which could happen": what the more is of,
+            # a clause whose subject is the relative, read alone, is the question when it is one of the
+            # guide's answers, surely; not "more that I can read", "more in the article", "more than keyhole".
             for pos in range(len(said) - 3, 0, -1):
                 if said[pos] in MORE_WORDS:
-                    of = said[pos + 1 :]
-                    subject = self._judge(text, of[1:] if of[0] in RELATIVES else of, asks_figure)
+                    of = said[pos + 2 :]
+                    if said[pos + 1] not in RELATIVES or of[0] not in QUESTION_OPENERS - QUESTION_WORDS:
+                        break
+                    subject = self._judge(text, of, asks_figure)
                     if subject.understood and subject.intent is not None and subject.intent.kind in (*ANSWERS, "info") \
                             and subject.confidence >= self.thresholds.whole:
                         return subject
@@ -615,7 +618,7 @@ MORE_WORDS = frozenset({"more", "else"})
 """The words after which a request for more names what it wants more of (Understander._beside_command)."""
 
 RELATIVES = frozenset({"that", "which", "who"})
-"""Words that open a relative clause ("more that can go wrong"): what follows is what is asked."""
+"""Words that open a relative clause ("more that can go wrong"): with a verb after them, what follows is asked."""
 
 GOING_ON = frozenset({"control.resume", "control.more"})
 """Commands that agree with a yes said before them ("yes, go on"): the yes stands (Understander.understand)."""
