@@ -1084,6 +1084,8 @@ def test_a_sign_told_while_asking_about_help_is_urgent(guide: Guide, text: str) 
                                   "what should we get help for once she is home",
                                   "she is like so confused about which operation to pick",
                                   "dad is okay but he was confused for a day after the anaesthetic last time",
+                                  # what knowing about the operation does for a family
+                                  "how does knowing about this operation help us, me and my wife",
                                   # a state left behind
                                   "she's no longer in so much pain", "I'm no longer in agony"])
 def test_odd_things_and_what_to_get_help_for_are_no_alarm(guide: Guide, text: str) -> None:

@@ -109,6 +109,10 @@ def test_out_of_scope_is_never_answered_with_guide_content(guide: Guide, text: s
     ("is the operation covered by medicare", "insurance"),
     ("can tuberculosis get into the spine", "other conditions"),
     ("he works in a fabric, when can he go back", "work or time off"),
+    # Round fifteen, phrased here anew: vaping, a game for fun, a team's result.
+    ("is vaping bad for the healing", "food, drink or smoking"),
+    ("is the new fifa any good", "everyday requests"),
+    ("did city win at the weekend", "everyday requests"),
 ])
 def test_near_topic_subjects_are_recognised_as_out_of_scope(guide: Guide, text: str, subject: str) -> None:
     got = guide.understander.understand(text)
