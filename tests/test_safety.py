@@ -1070,27 +1070,24 @@ def test_confusion_with_like_and_not_knowing_one_has_been_are_urgent(guide: Guid
 
 
 @pytest.mark.parametrize("text", [
-    # a sign told in a question about getting help stays a report
-    "should I get help for the numbness in my legs", "what should I get help for, I can't feel my legs"])
+    # a sign told in a question about getting help stays a report, and a plea after an operation named is one
+    "should I get help for the numbness in my legs", "what should I get help for, I can't feel my legs",
+    "what should I get help for, he's confused and hot", "he's just had surgery help us please",
+    "my dad had an operation help us"])
 def test_a_sign_told_while_asking_about_help_is_urgent(guide: Guide, text: str) -> None:
     got = guide.understander.understand(text)
     assert got.intent is not None and got.intent.kind == "safety", (text, got.intent)
 
 
 @pytest.mark.parametrize("text", ["the app is acting weird since my operation", "the app no longer recognises me",
-                                  "Say it slow. What is it I should get help for, after the operation?",
-                                  "what signs should I get help for",
                                   "I'm not sure if I'd been told about the toilet thing after surgery",
-                                  "what should we get help for once she is home",
                                   "she is like so confused about which operation to pick",
                                   "dad is okay but he was confused for a day after the anaesthetic last time",
-                                  # what knowing about the operation does for a family
-                                  "how does knowing about this operation help us, me and my wife",
                                   # a state left behind
                                   "she's no longer in so much pain", "I'm no longer in agony"])
-def test_odd_things_and_what_to_get_help_for_are_no_alarm(guide: Guide, text: str) -> None:
-    """Red flags' fifteenth round and its review: a thing behaving oddly is no one confused, what one should get
-    help for is asked about, not asked for, and a state no longer had is gone."""
+def test_odd_things_and_states_left_behind_are_no_alarm(guide: Guide, text: str) -> None:
+    """Red flags' fifteenth round and its reviews: a thing behaving oddly is no one confused, and a state no
+    longer had is gone."""
     got = guide.understander.understand(text)
     assert got.intent is None or got.intent.kind != "safety", (text, got.intent)
 

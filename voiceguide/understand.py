@@ -432,20 +432,6 @@ class Understander:
                     subject = self._judge(text, part[part.index("about") + 1 :], asks_figure)
                     if subject.understood and subject.intent is not None and subject.intent.kind != "control":
                         return subject
-        if got.intent is not None and got.intent.name == "control.more" and not got.exact:
-            # "is there more that can go wrong", "anything else which could happen": what the more is of,
-            # a clause whose subject is the relative, read alone, is the question when it is one of the
-            # guide's answers, surely; not "more that I can read", "more in the article", "more than keyhole".
-            for pos in range(len(said) - 3, 0, -1):
-                if said[pos] in MORE_WORDS:
-                    of = said[pos + 2 :]
-                    if said[pos + 1] not in RELATIVES or of[0] not in QUESTION_OPENERS - QUESTION_WORDS:
-                        break
-                    subject = self._judge(text, of, asks_figure)
-                    if subject.understood and subject.intent is not None and subject.intent.kind in (*ANSWERS, "info") \
-                            and subject.confidence >= self.thresholds.whole:
-                        return subject
-                    break
         if len(said) > 3 and said[-1] in self.intents.language.tags:
             # "he must take care of his back himself, yes?": the tag asks to agree with what comes
             # before it, which is the question, not a "yes" to the guide.
@@ -613,12 +599,6 @@ about", "tell me more", "what can you tell me about"), and the answers ("yes, te
 beside a subject ("it says something about nerve problems, what is that part about"), they ask about the
 subject. A command that moves about the guide or works the voice ("I know about discitis already, can
 you go back") never does."""
-
-MORE_WORDS = frozenset({"more", "else"})
-"""The words after which a request for more names what it wants more of (Understander._beside_command)."""
-
-RELATIVES = frozenset({"that", "which", "who"})
-"""Words that open a relative clause ("more that can go wrong"): with a verb after them, what follows is asked."""
 
 GOING_ON = frozenset({"control.resume", "control.more"})
 """Commands that agree with a yes said before them ("yes, go on"): the yes stands (Understander.understand)."""
