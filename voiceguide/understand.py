@@ -553,6 +553,10 @@ class Understander:
             # hearing aid"); never one that would go on with the guide's content ("more", "next").
             scores = {n: s for n, s in scores.items()
                       if n.startswith("out_of_scope.") or n in VOICE_CONTROLS} or scores
+        if len(said) > 3 and said[0] in ASKING and said[1] not in ADDRESSED:
+            # "will smoking slow down my healing", "does the infection slow down healing": a question about
+            # something else, not a request of the voice ("can you slow down", "could it be louder").
+            scores = {n: s for n, s in scores.items() if n not in PACE_AND_VOLUME} or scores
         top = max(scores.values())
         tied = [n for n, s in scores.items() if s >= top - 0.01]
         if len(tied) == 1:
@@ -599,6 +603,17 @@ about", "tell me more", "what can you tell me about"), and the answers ("yes, te
 beside a subject ("it says something about nerve problems, what is that part about"), they ask about the
 subject. A command that moves about the guide or works the voice ("I know about discitis already, can
 you go back") never does."""
+
+PACE_AND_VOLUME = frozenset({"control.slower", "control.faster", "control.louder", "control.quieter"})
+"""Commands that work the voice's pace and volume, whose words ("slow down", "speed up") also say what
+something does to something else."""
+
+ASKING = frozenset({"will", "would", "does", "do", "did", "can", "could", "should", "might", "may", "is", "are"})
+"""Verbs that open a yes-or-no question before its subject."""
+
+ADDRESSED = frozenset({"you", "ya", "u", "ye", "yous", "i", "we", "it", "this", "that", "there", "please", "she", "he"})
+"""Subjects after which a question can ask the guide to change its voice ("can you slow down", "could she
+speak slower", "could it be louder", "is there a way to speed up")."""
 
 GOING_ON = frozenset({"control.resume", "control.more"})
 """Commands that agree with a yes said before them ("yes, go on"): the yes stands (Understander.understand)."""
