@@ -553,13 +553,6 @@ class Understander:
             # hearing aid"); never one that would go on with the guide's content ("more", "next").
             scores = {n: s for n, s in scores.items()
                       if n.startswith("out_of_scope.") or n in VOICE_CONTROLS} or scores
-        if (len(said) > 2 and said[0] in ASKING and said[1] not in YOU and VOICE_WORDS.isdisjoint(said)
-                and not HEALING.isdisjoint(said)):
-            # "will smoking slow down my healing", "is recovery slower with open surgery": a question about
-            # how the body mends, not a request of the voice. A review found that asking for pace and
-            # volume by question takes many more forms ("can the volume go up", "can they make it louder")
-            # than a rule on the question's subject can tell apart, so it takes a named part of healing.
-            scores = {n: s for n, s in scores.items() if n not in PACE_AND_VOLUME} or scores
         top = max(scores.values())
         tied = [n for n, s in scores.items() if s >= top - 0.01]
         if len(tied) == 1:
@@ -606,29 +599,6 @@ about", "tell me more", "what can you tell me about"), and the answers ("yes, te
 beside a subject ("it says something about nerve problems, what is that part about"), they ask about the
 subject. A command that moves about the guide or works the voice ("I know about discitis already, can
 you go back") never does."""
-
-PACE_AND_VOLUME = frozenset({"control.slower", "control.faster", "control.louder", "control.quieter"})
-"""Commands that work the voice's pace and volume, whose words ("slow down", "speed up") also say what
-something does to something else."""
-
-ASKING = frozenset({"will", "would", "does", "do", "did", "can", "could", "should", "might", "may", "is", "are"})
-"""Verbs that open a yes-or-no question before its subject."""
-
-HEALING = frozenset({"healing", "heal", "heals", "healed", "recovery", "recover", "recovering", "infection",
-                     "wound", "wounds", "bone", "bones", "nerve", "nerves", "mri", "ward", "scanner", "scan",
-                     "surgery", "operation", "smoking"})
-"""Words naming the body's mending or its care, of which a question with "slower" or "faster" asks how
-it goes ("will my wound heal slowly"), not how the guide reads."""
-
-YOU = frozenset({"you", "ya", "u", "ye", "yous"})
-"""The guide addressed: "can you go slower over the recovery part" asks it to read slower."""
-
-VOICE_WORDS = frozenset({"voice", "volume", "sound", "guide", "speed", "pace", "reading", "talking", "talk",
-                         "speak", "speaking", "words", "settings", "lady", "read", "say", "saying", "part", "parts",
-                         "bit", "bits", "section", "page", "answer", "stuff", "info",
-                         "information", "explanation"})
-"""Words naming the guide's speech or a part of what it reads ("could it be slower for the recovery part"):
-with one of them a question is about the voice whatever else it names."""
 
 GOING_ON = frozenset({"control.resume", "control.more"})
 """Commands that agree with a yes said before them ("yes, go on"): the yes stands (Understander.understand)."""
