@@ -682,19 +682,23 @@ audio {{ width: 100%; }}
 </main>
 <script>
 // With ?selftest the page reports, for tests, whether every recording and caption loaded.
+// A default track can finish loading before this script runs (its load event then never comes again),
+// so each element's state is read as well as waited for.
 if (location.search.includes("selftest")) {{
   const audios = [...document.querySelectorAll("audio")];
   const results = audios.map(a => new Promise(done => {{
     const track = a.querySelector("track");
-    let meta = false, cues = false;
-    const finish = () => {{ if (meta && cues) done({{src: a.getAttribute("src"), duration: a.duration,
-                                                     cues: track.track.cues.length}}); }};
-    a.addEventListener("loadedmetadata", () => {{ meta = true; finish(); }});
-    a.addEventListener("error", () => done({{src: a.getAttribute("src"), error: "audio"}}));
-    track.addEventListener("load", () => {{ cues = true; finish(); }});
-    track.addEventListener("error", () => done({{src: a.getAttribute("src"), error: "captions"}}));
+    const src = a.getAttribute("src");
+    const check = () => {{
+      if (a.error) done({{src, error: "audio"}});
+      else if (track.readyState === HTMLTrackElement.ERROR) done({{src, error: "captions"}});
+      else if (a.readyState >= HTMLMediaElement.HAVE_METADATA && track.readyState === HTMLTrackElement.LOADED)
+        done({{src, duration: a.duration, cues: track.track.cues.length}});
+    }};
+    for (const event of ["loadedmetadata", "error"]) a.addEventListener(event, check);
+    for (const event of ["load", "error"]) track.addEventListener(event, check);
     track.track.mode = "hidden";
-    a.load();
+    check();
   }}));
   Promise.all(results).then(r => {{
     const out = document.createElement("pre"); out.id = "selftest"; out.textContent = JSON.stringify(r);
