@@ -683,7 +683,8 @@ audio {{ width: 100%; }}
 <script>
 // With ?selftest the page reports, for tests, whether every recording and caption loaded.
 // A default track can finish loading before this script runs (its load event then never comes again),
-// so each element's state is read as well as waited for.
+// so each element's state is read as well as waited for. Nothing is reloaded: preload="metadata" decides
+// what loads, as for a listener, and a reload would only restart the fetch.
 if (location.search.includes("selftest")) {{
   const audios = [...document.querySelectorAll("audio")];
   const results = audios.map(a => new Promise(done => {{
