@@ -756,9 +756,6 @@ def test_round_fourteen_words_stay_in_their_place(guide: Guide, text: str, wrong
     ("does she need a hospital bed downstairs", "out_of_scope.equipment"),
     ("is ghee all right for him to eat", "out_of_scope.diet"),
     # round seventeen's
-    ("can my dad smoke a fag once he's home", "out_of_scope.diet"),
-    ("is a back brace a good idea after", "out_of_scope.equipment"),
-    ("would laser surgery be better for him", "out_of_scope.other_treatments"),
     ("how do they treat water infections", "out_of_scope.other_conditions"),
 ])
 def test_subjects_not_covered_of_round_fourteen_on(guide: Guide, text: str, subject: str) -> None:
@@ -1131,11 +1128,10 @@ def test_round_sixteen_words(guide: Guide, text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     # round seventeen's misses, read after its held-out figure; phrased here anew: "what is X when it's at
-    # home" asks what X is, and a bit of the guide is a part of it
+    # home" asks what X is, and the bit of the guide we are on is where we are
     ("what is keyhole surgery when it's at home", "fact.miss_defined"),
     ("when will he be at home again", "fact.shorter_stay"),
     ("which section is it that we are on", "control.where_am_i"),
-    ("what bits are there", "control.list_topics"),
 ])
 def test_round_seventeen_words(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
@@ -1146,6 +1142,12 @@ def test_round_seventeen_words(guide: Guide, text: str, expected: str) -> None:
     # these (the first was rejected as a subject not covered, the second answered nothing)
     ("what's a neck infection, is that the same", "fact.specialist"),
     ("I can't take much more time off, will the pain go quicker with keyhole", "fact.miss_defined"),
+    # a review of the second cut: "what bits are there" as a command, a fag (a chore, or tired), a back brace
+    # and laser surgery as subjects not covered took these; all taken back
+    ("what bits of me will they cut", "control.list_topics"),
+    ("it's a right fag getting to physio, is it really necessary", "out_of_scope.diet"),
+    ("my mum has a back brace, can she still have keyhole surgery", "out_of_scope.equipment"),
+    ("does the surgeon use a laser during the surgery", "out_of_scope.other_treatments"),
 ])
 def test_round_seventeen_words_stay_in_their_place(guide: Guide, text: str, wrong: str) -> None:
     assert intent_of(guide, text) != wrong
