@@ -1121,36 +1121,14 @@ def test_a_dropped_ending_is_put_back_only_to_make_a_known_word() -> None:
     ("can I go back a step", "control.previous"),
     ("off you go", "control.resume"),
     ("who wrote the article", "info.source"),
-])
-def test_round_sixteen_words(guide: Guide, text: str, expected: str) -> None:
-    assert intent_of(guide, text) == expected
-
-
-@pytest.mark.parametrize(("text", "expected"), [
     # round seventeen's misses, read after its held-out figure; phrased here anew: "what is X when it's at
     # home" asks what X is, and the bit of the guide we are on is where we are
     ("what is keyhole surgery when it's at home", "fact.miss_defined"),
     ("when will he be at home again", "fact.shorter_stay"),
     ("which section is it that we are on", "control.where_am_i"),
 ])
-def test_round_seventeen_words(guide: Guide, text: str, expected: str) -> None:
+def test_words_of_round_sixteen_on(guide: Guide, text: str, expected: str) -> None:
     assert intent_of(guide, text) == expected
-
-
-@pytest.mark.parametrize(("text", "wrong"), [
-    # round seventeen's first cut named water infections and leave from work as concepts: their weight took
-    # these (the first was rejected as a subject not covered, the second answered nothing)
-    ("what's a neck infection, is that the same", "fact.specialist"),
-    ("I can't take much more time off, will the pain go quicker with keyhole", "fact.miss_defined"),
-    # a review of the second cut: "what bits are there" as a command, a fag (a chore, or tired), a back brace
-    # and laser surgery as subjects not covered took these; all taken back
-    ("what bits of me will they cut", "control.list_topics"),
-    ("it's a right fag getting to physio, is it really necessary", "out_of_scope.diet"),
-    ("my mum has a back brace, can she still have keyhole surgery", "out_of_scope.equipment"),
-    ("does the surgeon use a laser during the surgery", "out_of_scope.other_treatments"),
-])
-def test_round_seventeen_words_stay_in_their_place(guide: Guide, text: str, wrong: str) -> None:
-    assert intent_of(guide, text) != wrong
 
 
 @pytest.mark.parametrize(("text", "wrong"), [
@@ -1162,7 +1140,17 @@ def test_round_seventeen_words_stay_in_their_place(guide: Guide, text: str, wron
     ("my bladder is backed up", "control.previous"),
     ("is MRSA a spinal infection", "out_of_scope.other_conditions"),
     ("the bed downstairs is ready, when can he come home", "out_of_scope.equipment"),
+    # round seventeen's first cut named water infections and leave from work as concepts: their weight took
+    # these (the first was rejected as a subject not covered, the second answered nothing)
+    ("what's a neck infection, is that the same", "fact.specialist"),
+    ("I can't take much more time off, will the pain go quicker with keyhole", "fact.miss_defined"),
+    # a review of the second cut: "what bits are there" as a command, a fag (a chore, or tired), a back brace
+    # and laser surgery as subjects not covered took these; all taken back
+    ("what bits of me will they cut", "control.list_topics"),
+    ("it's a right fag getting to physio, is it really necessary", "out_of_scope.diet"),
+    ("my mum has a back brace, can she still have keyhole surgery", "out_of_scope.equipment"),
+    ("does the surgeon use a laser during the surgery", "out_of_scope.other_treatments"),
 ])
-def test_round_sixteen_words_stay_in_their_place(guide: Guide, text: str, wrong: str) -> None:
+def test_words_of_round_sixteen_on_stay_in_their_place(guide: Guide, text: str, wrong: str) -> None:
     got = guide.understander.understand(text)
     assert not (got.intent is not None and got.intent.name == wrong), got.confidence
