@@ -75,6 +75,12 @@ class WhisperOptions:
     to this. Whisper was trained on 30 s windows, but on the dev writers a window that fits the
     utterance answered as many (50.0% against 50.0% at 30 s and 47.1% at 10 s, clean) at a third
     of the cost; when it loops ("what is this what is this ..."), the 30 s window decodes again."""
+    loud_window_s: float = 0.0
+    """The window over a loud background (audio.LOUD_BACKGROUND_DB); 0: as ``window_s``. A knob for
+    measuring: on the dev writers (bench/speech_in.py --set dev --every 32 --rotate --option
+    loud_window_s=30) the whole window heard 4 more of 150 questions in babble at 5 dB, none more at
+    pink 10 dB and 2 fewer in the room, and more stops over the guide in babble and the room, for
+    about three times the encoder's work; README, Speech in ("Measured, not kept")."""
     prompt: bool = True
     """Give Whisper the guide's domain prompt."""
     speech_check: str = "silero"
@@ -337,17 +343,17 @@ class WhisperRecognizer(Recognizer):
         if self.options.trim_rise_db > 0:
             audio = audio[_stretch(levels, len(audio), self.options.trim_rise_db)]
         loud = over_loud_background(levels)
-        heard = self._echo.dropped(self._heard(audio, brief), loud)
+        heard = self._echo.dropped(self._heard(audio, brief, loud), loud)
         if over_guide or not self._slowing or not heard[0] or heard[1] >= self.options.slowed_below \
                 or (stale is not None and stale.is_set()):
             return heard
         # Each hearing without the prompt said back, before they are weighed against each other.
-        return heard_twice(heard, self._echo.dropped(self._heard_slower(audio), loud))
+        return heard_twice(heard, self._echo.dropped(self._heard_slower(audio, loud), loud))
 
-    def _heard(self, audio: Any, brief: bool) -> Heard:
+    def _heard(self, audio: Any, brief: bool, loud: bool = False) -> Heard:
         """Whisper's readings of ``audio``, each said once (readings_once)."""
         full: int = self._model.feature_extractor.nb_max_frames
-        features = self._features(audio, self._window(audio))
+        features = self._features(audio, self._window(audio, loud))
         if brief:
             heard, cut = self._generate(features, audio, brief)
             # Cut off by the token budget, the words go on: they are a stop or pause only if they lead
@@ -360,20 +366,21 @@ class WhisperRecognizer(Recognizer):
             heard, _ = self._generate(self._features(audio, full), audio)
         return readings_once(heard)
 
-    def _heard_slower(self, audio: Any) -> Heard:
+    def _heard_slower(self, audio: Any, loud: bool = False) -> Heard:
         """Whisper's readings of ``audio`` slowed (WhisperOptions.slowed); nothing if it went round in a
         loop, which Whisper scores high ("i don't know i don't know ...": 0.74; "o e r a s a s a s", 0.66,
         on babble with no near voice, led a review's first hearing of 0.31). Short runs count here, not in
         the first hearing: only a second opinion is lost if "go on, go on, go on" was said."""
         slow = slowed(audio, self.options.slowed)
-        heard, _ = self._generate(self._features(slow, self._window(slow)), slow)
+        heard, _ = self._generate(self._features(slow, self._window(slow, loud)), slow)
         return NOTHING if _loops(heard[0]) or _loops(heard[0], 2) else readings_once(heard)
 
-    def _window(self, audio: Any) -> int:
-        """Feature frames the encoder sees for ``audio``: the utterance, padded to WhisperOptions.window_s,
-        at most Whisper's 30 s."""
+    def _window(self, audio: Any, loud: bool = False) -> int:
+        """Feature frames the encoder sees for ``audio``: the utterance, padded to WhisperOptions.window_s
+        (loud_window_s over a loud background), at most Whisper's 30 s."""
         full: int = self._model.feature_extractor.nb_max_frames
-        return min(full, max(_fit(audio), int(self.options.window_s * 100)))
+        pad = self.options.loud_window_s if loud and self.options.loud_window_s else self.options.window_s
+        return min(full, max(_fit(audio), int(pad * 100)))
 
     def _features(self, audio: Any, frames: int) -> Any:
         """The encoder's input: ``frames`` of log-mel features. The window is padded with silent samples
