@@ -80,7 +80,7 @@ class WhisperOptions:
     measuring: on the dev writers (bench/speech_in.py --set dev --every 32 --rotate --option
     loud_window_s=30) the whole window heard 4 more of 150 questions in babble at 5 dB, none more at
     pink 10 dB and 2 fewer in the room, and more stops over the guide in babble and the room, for
-    about three times the encoder's work; README, Speech in ("Measured, not kept")."""
+    two to three times the CPU of a decode; README, Speech in ("Measured, not kept")."""
     prompt: bool = True
     """Give Whisper the guide's domain prompt."""
     speech_check: str = "silero"
