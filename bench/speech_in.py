@@ -55,7 +55,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +67,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 from understanding import Question, _control, verdict  # noqa: E402 (bench/: this script's own folder)
 
-CACHE = HERE / ".cache" / "speech-in"
+CACHE = HERE / ".cache" / "speech-in-2"
+"""Rendered clips. (``speech-in``, before it, held espeak-ng clips that hung on what the process had
+said before them: render_texts.)"""
 WRITERS = HERE / "writers"
 RATE = 16000
 LEAD_S = 1.0
@@ -200,26 +202,55 @@ def render(items: list[Item], pairs: list[tuple[str, int]], conditions: list[str
                                "rate", str(RATE)], check=True)
 
 
-def render_texts(wanted: list[tuple[str, str]]) -> None:
-    """(text, voice) pairs rendered to 16 kHz WAVs, unless cached."""
-    from voiceguide.audio import write_wav
-    from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
+_FIRST_SAID = """
+import sys
+from pathlib import Path
+from voiceguide.audio import write_wav
+from voiceguide.speak import EspeakSynthesizer, Speech
+text, voice, out, rate = sys.argv[1:]
+write_wav(Path(out), Speech(EspeakSynthesizer(voice)).render(text)[0].resampled(int(rate)))
+"""
 
-    missing = [p for p in wanted if not cache_path(*p).exists()]
+
+def render_texts(wanted: list[tuple[str, str]], where: Callable[[str, str], Path] = cache_path) -> None:
+    """(text, voice) pairs rendered to 16 kHz WAVs at ``where(text, voice)``, unless there.
+
+    libespeak-ng carries state from one synthesis to the next in a process: a phrase said after other
+    phrases comes out with other samples, now and then tens of milliseconds longer or shorter (of
+    60 dev clips rendered again in one process, in the same order, 14 differed). Rendered in one
+    process, a clip hung on which clips a machine happened to be missing: the likeliest reason the
+    same code read up to 9 answers apart on two machines (README, Speech in). So
+    each espeak-ng clip is the first thing a fresh process says (0.16 s each, two at once), as in
+    tests/speech.py; Piper, its variation off, gives the same samples whatever came before it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from voiceguide.audio import write_wav
+    from voiceguide.speak import PiperSynthesizer, Speech
+
+    missing = [p for p in wanted if not where(*p).exists()]
     piper = Speech(PiperSynthesizer(variation=False)) if any(v == "piper" for _, v in missing) else None
-    espeak: dict[str, Speech] = {}
-    for count, (text, voice) in enumerate(missing):
+
+    def one(text: str, voice: str) -> None:
+        out = where(text, voice)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_suffix(".part.wav")  # renamed into place whole: an interrupted run leaves no clip
         if voice == "piper":
             assert piper is not None
-            audio, _ = piper.render(text)
+            write_wav(part, piper.render(text)[0].resampled(RATE))
         else:
-            speech = espeak.setdefault(voice, Speech(EspeakSynthesizer(voice)))
-            audio, _ = speech.render(text)
-        out = cache_path(text, voice)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_wav(out, audio.resampled(RATE))
+            subprocess.run([sys.executable, "-c", _FIRST_SAID, text, voice, str(part), str(RATE)],
+                           check=True, capture_output=True, cwd=ROOT)
+        part.replace(out)
+
+    for count, (text, voice) in enumerate(p for p in missing if p[1] == "piper"):
+        one(text, voice)
         if count % 200 == 199:
-            print(f"  rendered {count + 1} of {len(missing)}", file=sys.stderr)
+            print(f"  rendered {count + 1} Piper clips", file=sys.stderr)
+    others = [p for p in missing if p[1] != "piper"]
+    with ThreadPoolExecutor(2) as pool:
+        for count, _ in enumerate(pool.map(lambda p: one(*p), others)):
+            if count % 200 == 199:
+                print(f"  rendered {count + 1} of {len(others)} espeak-ng clips", file=sys.stderr)
 
 
 def pink(n: int, rng: np.random.Generator) -> np.ndarray:

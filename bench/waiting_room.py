@@ -47,7 +47,7 @@ sys.path.insert(0, str(HERE))
 import speech_in  # noqa: E402 (bench/: this script's own folder)
 from speech_in import RATE, VOICES, Item, babble_talkers, cache_path, load16, mix, score  # noqa: E402
 
-HALVES = HERE / ".cache" / "waiting-room"
+HALVES = HERE / ".cache" / "waiting-room-2"  # "waiting-room" held clips rendered in one process
 WARM_S = 12.5
 """Babble the listener hears before each scene, not counted (see the module's docstring)."""
 FRAME = RATE // 100
@@ -88,20 +88,9 @@ def halves(text: str) -> tuple[str, str]:
 
 
 def render_halves(texts: list[tuple[str, str]]) -> None:
-    """(text, voice) pairs rendered to 16 kHz WAVs in this benchmark's own cache, unless there."""
-    from voiceguide.audio import write_wav
-    from voiceguide.speak import EspeakSynthesizer, PiperSynthesizer, Speech
-
-    speakers: dict[str, Speech] = {}
-    for text, voice in texts:
-        out = halves_path(text, voice)
-        if out.exists():
-            continue
-        speech = speakers.setdefault(voice, Speech(PiperSynthesizer(variation=False)) if voice == "piper"
-                                     else Speech(EspeakSynthesizer(voice)))
-        audio, _ = speech.render(text)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_wav(out, audio.resampled(RATE))
+    """(text, voice) pairs rendered to 16 kHz WAVs in this benchmark's own cache, unless there
+    (each espeak-ng one by a fresh process, as speech_in.render_texts says why)."""
+    speech_in.render_texts(texts, halves_path)
 
 
 def words_only(speech: np.ndarray) -> np.ndarray:
