@@ -68,8 +68,8 @@ sys.path.insert(0, str(ROOT))
 from understanding import Question, _control, verdict  # noqa: E402 (bench/: this script's own folder)
 
 CACHE = HERE / ".cache" / "speech-in-2"
-"""Rendered clips. (``speech-in``, before it, held espeak-ng clips that hung on what the process had
-said before them: render_texts.)"""
+"""Rendered clips, 16 kHz. A new folder: the espeak-ng clips in ``speech-in`` depended on what the
+process had rendered before them (render_texts); nothing reads that folder now."""
 WRITERS = HERE / "writers"
 RATE = 16000
 LEAD_S = 1.0
@@ -216,31 +216,32 @@ def render_texts(wanted: list[tuple[str, str]], where: Callable[[str, str], Path
     """(text, voice) pairs rendered to 16 kHz WAVs at ``where(text, voice)``, unless there.
 
     libespeak-ng carries state from one synthesis to the next in a process: a phrase said after other
-    phrases comes out with other samples, now and then tens of milliseconds longer or shorter (of
-    60 dev clips rendered again in one process, in the same order, 14 differed). Rendered in one
-    process, a clip hung on which clips a machine happened to be missing: the likeliest reason the
-    same code read up to 9 answers apart on two machines (README, Speech in). So
-    each espeak-ng clip is the first thing a fresh process says (0.16 s each, two at once), as in
-    tests/speech.py; Piper, its variation off, gives the same samples whatever came before it."""
+    phrases comes out with other samples, now and then tens of milliseconds longer or shorter (of 60
+    dev clips rendered again, 14 differed from the cached ones, rendered after other clips). In one
+    process, a clip hung on which clips a machine happened to be missing, and readings on two machines
+    could not be compared. So each espeak-ng clip is the first thing a fresh process says, as in
+    tests/speech.py. Piper, its variation off, gives the same samples whatever came before it (20 of
+    20 dev clips rendered again were the same)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from voiceguide.audio import write_wav
     from voiceguide.speak import PiperSynthesizer, Speech
 
-    missing = [p for p in wanted if not where(*p).exists()]
+    missing = list(dict.fromkeys(p for p in wanted if not where(*p).exists()))
     piper = Speech(PiperSynthesizer(variation=False)) if any(v == "piper" for _, v in missing) else None
 
     def one(text: str, voice: str) -> None:
         out = where(text, voice)
         out.parent.mkdir(parents=True, exist_ok=True)
-        part = out.with_suffix(".part.wav")  # renamed into place whole: an interrupted run leaves no clip
         if voice == "piper":
             assert piper is not None
-            write_wav(part, piper.render(text)[0].resampled(RATE))
-        else:
-            subprocess.run([sys.executable, "-c", _FIRST_SAID, text, voice, str(part), str(RATE)],
-                           check=True, capture_output=True, cwd=ROOT)
-        part.replace(out)
+            write_wav(out, piper.render(text)[0].resampled(RATE))
+            return
+        done = subprocess.run([sys.executable, "-c", _FIRST_SAID, text, voice, str(out), str(RATE)],
+                              capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            raise RuntimeError(f"espeak-ng could not render {text!r} in voice {voice}: {why}")
 
     for count, (text, voice) in enumerate(p for p in missing if p[1] == "piper"):
         one(text, voice)

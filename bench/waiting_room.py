@@ -47,7 +47,7 @@ sys.path.insert(0, str(HERE))
 import speech_in  # noqa: E402 (bench/: this script's own folder)
 from speech_in import RATE, VOICES, Item, babble_talkers, cache_path, load16, mix, score  # noqa: E402
 
-HALVES = HERE / ".cache" / "waiting-room-2"  # "waiting-room" held clips rendered in one process
+HALVES = HERE / ".cache" / "waiting-room-2"  # a new folder: "waiting-room" held clips rendered in one process
 WARM_S = 12.5
 """Babble the listener hears before each scene, not counted (see the module's docstring)."""
 FRAME = RATE // 100
@@ -89,7 +89,7 @@ def halves(text: str) -> tuple[str, str]:
 
 def render_halves(texts: list[tuple[str, str]]) -> None:
     """(text, voice) pairs rendered to 16 kHz WAVs in this benchmark's own cache, unless there
-    (each espeak-ng one by a fresh process, as speech_in.render_texts says why)."""
+    (each espeak-ng clip by a fresh process; speech_in.render_texts says why)."""
     speech_in.render_texts(texts, halves_path)
 
 
