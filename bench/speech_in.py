@@ -216,12 +216,13 @@ def render_texts(wanted: list[tuple[str, str]], where: Callable[[str, str], Path
     """(text, voice) pairs rendered to 16 kHz WAVs at ``where(text, voice)``, unless there.
 
     libespeak-ng carries state from one synthesis to the next in a process: a phrase said after other
-    phrases comes out with other samples, now and then tens of milliseconds longer or shorter (60 dev
-    clips rendered again in one process, in the order first rendered: 14 differed). In one process, a
-    clip hung on which clips a machine happened to be missing, and readings on two machines could not
-    be compared. So each espeak-ng clip is the first thing a fresh process says, as in tests/speech.py
-    (100 of 100 the same again, in another order). Piper, its variation off, gives the same samples
-    whatever came before it (20 of 20 dev clips rendered again were the same)."""
+    phrases comes out with other samples, now and then tens of milliseconds longer or shorter (the
+    first 60 clips of a dev run, 36 of them espeak-ng, rendered again in one process in the order first
+    rendered: 14 differed). In one process, a clip depended on which clips a machine happened to be
+    missing, and readings on two machines could not be compared. So each espeak-ng clip is the first
+    thing a fresh process says, as in tests/speech.py (100 of 100 the same again, in another order).
+    Piper, its variation off, gives the same samples whatever came before it (20 of 20 dev clips
+    rendered again were the same)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from voiceguide.audio import write_wav
