@@ -202,16 +202,6 @@ def render(items: list[Item], pairs: list[tuple[str, int]], conditions: list[str
                                "rate", str(RATE)], check=True)
 
 
-_FIRST_SAID = """
-import sys
-from pathlib import Path
-from voiceguide.audio import write_wav
-from voiceguide.speak import EspeakSynthesizer, Speech
-text, voice, out, rate = sys.argv[1:]
-write_wav(Path(out), Speech(EspeakSynthesizer(voice)).render(text)[0].resampled(int(rate)))
-"""
-
-
 def render_texts(wanted: list[tuple[str, str]], where: Callable[[str, str], Path] = cache_path) -> None:
     """(text, voice) pairs rendered to 16 kHz WAVs at ``where(text, voice)``, unless there.
 
@@ -220,13 +210,13 @@ def render_texts(wanted: list[tuple[str, str]], where: Callable[[str, str], Path
     first 60 clips of a dev run, 36 of them espeak-ng, rendered again in one process in the order first
     rendered: 14 differed). In one process, a clip depended on which clips a machine happened to be
     missing, and readings on two machines could not be compared. So each espeak-ng clip is the first
-    thing a fresh process says, as in tests/speech.py (100 of 100 the same again, in another order).
+    thing a fresh process says (speak.first_said; 100 of 100 the same again, in another order).
     Piper, its variation off, gives the same samples whatever came before it (20 of 20 dev clips
     rendered again were the same)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from voiceguide.audio import write_wav
-    from voiceguide.speak import PiperSynthesizer, Speech
+    from voiceguide.speak import PiperSynthesizer, Speech, first_said
 
     missing = list(dict.fromkeys(p for p in wanted if not where(*p).exists()))
     piper = Speech(PiperSynthesizer(variation=False)) if any(v == "piper" for _, v in missing) else None
@@ -234,15 +224,8 @@ def render_texts(wanted: list[tuple[str, str]], where: Callable[[str, str], Path
     def one(text: str, voice: str) -> None:
         out = where(text, voice)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if voice == "piper":
-            assert piper is not None
-            write_wav(out, piper.render(text)[0].resampled(RATE))
-            return
-        done = subprocess.run([sys.executable, "-c", _FIRST_SAID, text, voice, str(out), str(RATE)],
-                              capture_output=True, text=True, cwd=ROOT)
-        if done.returncode != 0:
-            why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-            raise RuntimeError(f"espeak-ng could not render {text!r} in voice {voice}: {why}")
+        audio = piper.render(text)[0] if piper is not None and voice == "piper" else first_said(text, voice)
+        write_wav(out, audio.resampled(RATE))
 
     for count, (text, voice) in enumerate(p for p in missing if p[1] == "piper"):
         one(text, voice)

@@ -12,13 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 from voiceguide.audio import Audio, concat, read_wav, silence, write_wav
-from voiceguide.speak import PiperSynthesizer, Speech
+from voiceguide.speak import PiperSynthesizer, Speech, first_said
 
 SPEECH_CACHE = "VOICEGUIDE_TEST_SPEECH"
 """The environment variable naming the run's folder of rendered phrases."""
@@ -27,23 +24,6 @@ SPEECH_CACHE = "VOICEGUIDE_TEST_SPEECH"
 @functools.cache
 def _piper() -> Speech:
     return Speech(PiperSynthesizer(variation=False))
-
-
-_FIRST_SAID = """
-import sys
-from pathlib import Path
-from voiceguide.audio import write_wav
-from voiceguide.speak import EspeakSynthesizer, Speech
-write_wav(Path(sys.argv[2]), Speech(EspeakSynthesizer()).render(sys.argv[1])[0])
-"""
-
-
-def _espeak(text: str) -> Audio:
-    """``text`` as the first thing a fresh process says through the guide's own espeak-ng synthesizer."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "said.wav"
-        subprocess.run([sys.executable, "-c", _FIRST_SAID, text, str(path)], check=True, capture_output=True)
-        return read_wav(path)
 
 
 def spoken(text: str, voice: str = "piper", pad: float = 0.4) -> Audio:
@@ -64,7 +44,7 @@ def _rendered(text: str, voice: str) -> Audio:
     path = Path(folder) / f"{voice}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.wav" if folder else None
     if path is not None and path.is_file():
         return read_wav(path)
-    audio = _piper().render(text)[0] if voice == "piper" else _espeak(text)
+    audio = _piper().render(text)[0] if voice == "piper" else first_said(text)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_wav(path, audio)  # whole or not at all: another worker may be reading

@@ -15,6 +15,9 @@ from __future__ import annotations
 import ctypes
 import logging
 import re
+import subprocess
+import sys
+import tempfile
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -25,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .audio import Audio, concat, silence
+from .audio import Audio, concat, read_wav, silence
 from .errors import VoiceGuideError
 from .pronounce import Lexicon
 
@@ -168,6 +171,29 @@ class PiperSynthesizer(Synthesizer):
         arrays = [chunk.audio_int16_array for chunk in chunks]
         samples = np.concatenate(arrays).astype(np.int16) if arrays else np.zeros(0, dtype=np.int16)
         return Audio(samples, self.sample_rate)
+
+
+_FIRST_SAID = """
+import sys
+from pathlib import Path
+from voiceguide.audio import write_wav
+from voiceguide.speak import EspeakSynthesizer, Speech
+write_wav(Path(sys.argv[3]), Speech(EspeakSynthesizer(sys.argv[2])).render(sys.argv[1])[0])
+"""
+
+
+def first_said(text: str, voice: str = "en-us") -> Audio:
+    """``text`` as the first thing a fresh process says in an espeak-ng ``voice``: the same samples
+    every time. libespeak-ng carries state from one synthesis to the next in a process, so in one
+    process a phrase comes out differently after other phrases (for test speech and benchmark clips)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "said.wav"
+        done = subprocess.run([sys.executable, "-c", _FIRST_SAID, text, voice, str(path)],
+                              capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+        if done.returncode != 0:
+            why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            raise SynthesisError(f"espeak-ng could not say {text!r} in voice {voice}: {why}")
+        return read_wav(path)
 
 
 def make_synthesizer(voice: str) -> Synthesizer:
